@@ -1,0 +1,118 @@
+"""The scorer's settings: documented traits, set in ``coop_config.py`` or by environment.
+
+Precedence: command-line options > environment (``COOP_*``) > config file > defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from traitlets import Bool, Enum, Int, Unicode, default
+from traitlets.config import Configurable, PyFileConfigLoader
+from traitlets.config.loader import ConfigFileNotFound
+
+ENVIRONMENT = {
+    "home": "COOP_HOME",
+    "db_url": "COOP_DB_URL",
+    "scheduler_address": "COOP_SCHEDULER",
+    "sandbox": "COOP_SANDBOX",
+}
+
+
+class ScorerSettings(Configurable):
+    """Where the scorer keeps its state, and how it runs notebooks."""
+
+    home = Unicode(
+        help="Folder for the scorer's private state: database, repository mirrors, phase data "
+        "(answer keys), run folders. Default: ./.coop"
+    ).tag(config=True)
+
+    db_url = Unicode(
+        help="SQLAlchemy URL of the ledger, e.g. postgresql+psycopg://user@host/db. "
+        "Default: SQLite in <home>/coop.db (WAL mode)."
+    ).tag(config=True)
+
+    executor = Unicode(
+        "local",
+        help="Name of the executor in the `coop.executors` registry: `local` starts a Dask "
+        "LocalCluster, `scheduler` connects to `scheduler_address`.",
+    ).tag(config=True)
+
+    scheduler_address = Unicode(
+        "", help="Address of an existing Dask scheduler (tcp://host:8786); implies executor=scheduler."
+    ).tag(config=True)
+
+    n_workers = Int(0, help="Worker processes of the LocalCluster (one notebook each); 0 = CPUs.").tag(
+        config=True
+    )
+
+    sandbox = Enum(
+        ["auto", "bwrap", "none"],
+        "auto",
+        help="How untrusted notebooks are isolated: `bwrap` (bubblewrap), `none`, or `auto` "
+        "(bubblewrap when installed; otherwise refuse unless unsandboxed runs are allowed).",
+    ).tag(config=True)
+
+    allow_unsandboxed = Bool(
+        False, help="Run untrusted notebooks without a sandbox when none is available. Unsafe."
+    ).tag(config=True)
+
+    retries = Int(2, help="Times an infrastructure failure is retried before it is recorded.").tag(
+        config=True
+    )
+
+    @default("home")
+    def _default_home(self) -> str:
+        return str(Path(".coop").resolve())
+
+    @default("db_url")
+    def _default_db_url(self) -> str:
+        return f"sqlite:///{Path(self.home) / 'coop.db'}"
+
+    @property
+    def home_path(self) -> Path:
+        return Path(self.home)
+
+    @property
+    def data_root(self) -> Path:
+        return self.home_path / "data"
+
+    @property
+    def mirrors(self) -> Path:
+        return self.home_path / "repos"
+
+    @property
+    def runs(self) -> Path:
+        return self.home_path / "runs"
+
+    @property
+    def trusted(self) -> Path:
+        return self.home_path / "trusted"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values, to ship to Dask workers."""
+        return {name: getattr(self, name) for name in self.trait_names(config=True)}
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> ScorerSettings:
+    """Defaults, then the config file, then ``COOP_*`` variables, then ``overrides``."""
+    config = None
+    candidates = [config_file] if config_file else [Path("coop_config.py")]
+    for path in candidates:
+        try:
+            config = PyFileConfigLoader(path.name, str(path.parent.resolve())).load_config()
+        except ConfigFileNotFound:
+            if config_file:
+                raise
+    settings = ScorerSettings(config=config)
+    for name, variable in ENVIRONMENT.items():
+        if os.environ.get(variable):
+            setattr(settings, name, os.environ[variable])
+    for name, value in overrides.items():
+        if value is not None:
+            setattr(settings, name, value)
+    if settings.scheduler_address:
+        settings.executor = "scheduler"
+    return settings

@@ -1,0 +1,42 @@
+"""Plain data passed between the pipeline, the executor and the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class ScoringContext:
+    """What an organiser's metric function receives.
+
+    ``answers`` holds only the rows of one split (public or private), aligned with
+    ``predictions`` on the phase's id column (same order, same ids).
+    """
+
+    predictions: pd.DataFrame
+    answers: pd.DataFrame
+    split: str
+    run_time: float
+    peak_memory: float
+    inputs_dir: Path
+    phase: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A scored run: metrics per split plus the provenance needed to reproduce it."""
+
+    public: dict[str, float]
+    private: dict[str, float]
+    run_time: float
+    peak_memory: float
+    started_at: datetime
+    finished_at: datetime
+    executed_notebook: bytes
+    provenance: dict[str, Any]
