@@ -42,7 +42,7 @@ class ChallengeRepo:
         url = str(local.resolve()) if local.exists() else source
         target = cache / hashlib.sha256(url.encode()).hexdigest()[:16]
         cache.mkdir(parents=True, exist_ok=True)
-        with _locked(target.with_suffix(".lock")):
+        with file_lock(target.with_suffix(".lock")):
             try:
                 if not (target / "HEAD").exists():
                     git.Repo.clone_from(url, target, mirror=True)
@@ -117,7 +117,7 @@ def notebook_owner(path: str, solutions: Solutions) -> str | None:
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def file_lock(path: Path) -> Iterator[None]:
     with open(path, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from scorer.exceptions import ExpressionError
-from scorer.expr import parse_expression
+from scorer.expr import RESERVED_NAMES, parse_expression
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 IDENT = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
@@ -35,6 +35,11 @@ BUILTIN_VARIABLES = {
 
 Slug = Annotated[str, Field(pattern=SLUG)]
 Ident = Annotated[str, Field(pattern=IDENT)]
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Times without a zone are UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 class Strict(BaseModel):
@@ -128,6 +133,11 @@ class TestSplit(Strict):
         "end", description="When private scores become visible to everyone: end, never or a time."
     )
 
+    @field_validator("private_visible")
+    @classmethod
+    def _aware(cls, value: str | datetime) -> str | datetime:
+        return _as_utc(value) if isinstance(value, datetime) else value
+
 
 class Rewarder(Strict):
     """Shape only: a later part of the platform makes rewarders act."""
@@ -164,9 +174,7 @@ class Phase(Strict):
     @field_validator("start", "end")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+        return None if value is None else _as_utc(value)
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Phase:
@@ -248,7 +256,10 @@ class Leaderboard(Strict):
         return self
 
     def column(self, key: str) -> Column:
-        return next(c for c in self.columns if c.key == key)
+        for column in self.columns:
+            if column.key == key:
+                return column
+        raise KeyError(f"unknown column {key!r}")
 
 
 class Challenge(Strict):
@@ -270,6 +281,9 @@ class Challenge(Strict):
     @model_validator(mode="after")
     def _cross_references(self) -> Challenge:
         problems: list[str] = []
+        reserved = sorted({m.key for m in self.metrics} & (RESERVED_NAMES | set(BUILTIN_VARIABLES)))
+        if reserved:
+            problems.append(f"metric keys {', '.join(reserved)} are reserved words of expressions")
         for label, items in (
             ("metric", self.metrics),
             ("leaderboard", self.leaderboards),
@@ -304,7 +318,10 @@ class Challenge(Strict):
         return max(open_phases, key=lambda p: p.start) if open_phases else None
 
     def metric(self, key: str) -> Metric:
-        return next(m for m in self.metrics if m.key == key)
+        for metric in self.metrics:
+            if metric.key == key:
+                return metric
+        raise KeyError(f"unknown metric {key!r}")
 
     def leaderboard(self, key: str) -> Leaderboard:
         for board in self.leaderboards:

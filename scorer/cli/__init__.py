@@ -1,0 +1,56 @@
+"""The ``coop`` command line: thin Typer commands over :class:`scorer.api.CoopAPI`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scorer.cli import board, challenge, db, demo, scoring
+from scorer.cli.common import State, fail
+from scorer.config import load_settings
+from scorer.exceptions import CoopError
+
+app = typer.Typer(
+    name="coop",
+    help="Coopetition: score challenge notebooks, keep the ledger, print leaderboards.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(challenge.app, name="challenge")
+app.add_typer(db.app, name="db")
+app.command("score")(scoring.score)
+app.command("rescore")(scoring.rescore)
+app.command("recover")(scoring.recover)
+app.command("submission")(scoring.show_submission)
+app.command("leaderboard")(board.leaderboard)
+
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None, typer.Option(help="Scorer state folder (database, mirrors, answer keys).")
+    ] = None,
+    db_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the ledger.")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address to use.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Workers of the local Dask cluster.")] = None,
+    config: Annotated[Path | None, typer.Option(help="A coop_config.py file.")] = None,
+) -> None:
+    try:
+        settings = load_settings(
+            config,
+            home=str(home.resolve()) if home else None,
+            db_url=db_url,
+            scheduler_address=scheduler,
+            n_workers=workers,
+        )
+    except CoopError as exc:
+        fail(exc)
+    ctx.obj = State(settings)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,116 @@
+"""Rich renderings of submissions and leaderboards, and their JSON forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from scorer.leaderboard import column_label, column_precision, format_value
+from scorer.ledger.queries import LeaderboardView, SubmissionScores, SubmissionView
+from scorer.spec import Challenge
+
+STATUS_STYLE = {"scored": "green", "failed": "red", "rejected": "yellow", "queued": "dim", "running": "cyan"}
+
+
+def leaderboard_table(challenge: Challenge, view: LeaderboardView) -> Table:
+    split = "private" if view.private else "public"
+    title = f"{challenge.title} — {view.phase_id} — {view.board.title or view.board.key} ({split})"
+    table = Table(title=title, title_justify="left")
+    table.add_column("#", justify="right")
+    if view.rank_changes is not None:
+        table.add_column("Δpub", justify="right")
+    table.add_column("person")
+    for column in view.columns:
+        style = "bold" if column.key == view.board.primary else None
+        table.add_column(column_label(challenge, column), justify="right", style=style)
+    table.add_column("submission", justify="right", style="dim")
+    for row in view.rows:
+        cells = [str(row.rank)]
+        if view.rank_changes is not None:
+            cells.append(_delta(view.rank_changes.get(row.person, 0)))
+        cells.append(row.person)
+        for column in view.columns:
+            cells.append(format_value(row.columns.get(column.key), column_precision(challenge, column)))
+        cells.append(str(row.submission_id))
+        table.add_row(*cells)
+    if not view.rows:
+        table.caption = "no scored submission yet"
+    return table
+
+
+def leaderboard_json(challenge: Challenge, view: LeaderboardView) -> dict[str, Any]:
+    return {
+        "challenge": view.challenge_id,
+        "phase": view.phase_id,
+        "leaderboard": view.board.key,
+        "split": view.split,
+        "primary": view.board.primary,
+        "columns": [
+            {"key": c.key, "label": column_label(challenge, c), "precision": column_precision(challenge, c)}
+            for c in view.columns
+        ],
+        "rows": [
+            {
+                "rank": row.rank,
+                "person": row.person,
+                "submission": row.submission_id,
+                "submitted_at": row.submitted_at.isoformat(),
+                "values": row.columns,
+                **(
+                    {"rank_change": view.rank_changes.get(row.person, 0)}
+                    if view.rank_changes is not None
+                    else {}
+                ),
+            }
+            for row in view.rows
+        ],
+    }
+
+
+def submission_json(view: SubmissionView, scores: SubmissionScores) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "challenge": view.challenge_id,
+        "phase": view.phase_id,
+        "commit": view.commit_sha,
+        "notebook": view.notebook_path,
+        "person": view.username,
+        "status": str(view.status),
+        "failure_class": view.failure_class,
+        "reason": view.failure_reason,
+        "attempts": view.attempts,
+        "run_time": view.run_time,
+        "peak_memory_mib": view.peak_memory,
+        "public": scores.public,
+        "private": scores.private,
+        "provenance": view.provenance,
+    }
+
+
+def submissions_table(items: list[tuple[SubmissionView, SubmissionScores]]) -> Table:
+    table = Table(title="Submissions", title_justify="left")
+    for name in ("id", "person", "notebook", "status", "public metrics", "run time", "reason"):
+        table.add_column(name)
+    for view, scores in items:
+        status = str(view.status)
+        metrics = ", ".join(f"{k}={v:.4g}" for k, v in scores.public.items() if v is not None)
+        table.add_row(
+            str(view.id),
+            view.username,
+            view.notebook_path,
+            f"[{STATUS_STYLE.get(status, '')}]{status}[/]"
+            + (f" ({view.failure_class})" if view.failure_class else ""),
+            metrics,
+            f"{view.run_time:.2f} s" if view.run_time is not None else "",
+            view.failure_reason or "",
+        )
+    return table
+
+
+def _delta(change: int) -> str:
+    if change > 0:
+        return f"[green]▲{change}[/]"
+    if change < 0:
+        return f"[red]▼{-change}[/]"
+    return "="

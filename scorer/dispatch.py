@@ -1,0 +1,129 @@
+"""Dispatching queued submissions to Dask; the database, not Dask, holds the queue state.
+
+A submission is stored ``queued`` before it is dispatched. A restart calls
+:meth:`Dispatcher.recover`, which re-dispatches queued and orphaned running ones; the ledger
+records each result exactly once however often its task runs.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from distributed import Client, Future, LocalCluster, as_completed
+from sqlalchemy.orm import Session, sessionmaker
+
+from scorer.config import ScorerSettings
+from scorer.exceptions import FailureClass
+from scorer.ledger import store
+from scorer.registry import Registry
+from scorer.worker import score_submission
+
+
+class Executor(Protocol):
+    """Something that gives a Dask client; closing it stops what it started."""
+
+    def client(self) -> Client: ...
+
+    def close(self) -> None: ...
+
+
+class LocalClusterExecutor:
+    """A Dask LocalCluster on this machine: one process per notebook, one thread each."""
+
+    def __init__(self, settings: ScorerSettings) -> None:
+        self.cluster = LocalCluster(
+            n_workers=settings.n_workers or None,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+        )
+        self._client = Client(self.cluster)
+
+    def client(self) -> Client:
+        return self._client
+
+    def close(self) -> None:
+        self._client.close()
+        self.cluster.close()
+
+
+class SchedulerExecutor:
+    """An existing Dask scheduler (dask-gateway, dask-jobqueue, dask-kubernetes, dask scheduler)."""
+
+    def __init__(self, settings: ScorerSettings) -> None:
+        self._client = Client(settings.scheduler_address, timeout="30s")
+
+    def client(self) -> Client:
+        return self._client
+
+    def close(self) -> None:
+        self._client.close()
+
+
+EXECUTORS: Registry[Callable[[ScorerSettings], Executor]] = Registry("executor", "coop.executors")
+EXECUTORS.register("local", LocalClusterExecutor)
+EXECUTORS.register("scheduler", SchedulerExecutor)
+
+
+@dataclass(frozen=True)
+class Finished:
+    submission_id: int
+    outcome: str  # "scored", a failure class, or "skipped" (already finished elsewhere)
+
+
+class Dispatcher:
+    def __init__(self, settings: ScorerSettings, sessions: sessionmaker[Session], client: Client) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.client = client
+
+    def dispatch(self, submission_ids: Iterable[int]) -> dict[Future, int]:
+        plain = self.settings.to_dict()
+        futures = {}
+        for submission_id in submission_ids:
+            future = self.client.submit(
+                score_submission,
+                submission_id,
+                plain,
+                key=f"score-{submission_id}-{secrets.token_hex(4)}",
+                retries=self.settings.retries,
+                pure=False,
+            )
+            futures[future] = submission_id
+        return futures
+
+    def recover(self) -> dict[Future, int]:
+        """Re-dispatch what a previous run left queued or running."""
+        with self.sessions.begin() as session:
+            orphans = store.requeue_orphans(session)
+        return self.dispatch(orphans)
+
+    def wait(
+        self, futures: dict[Future, int], on_done: Callable[[Finished], None] | None = None
+    ) -> list[Finished]:
+        """Wait for every task; a task that failed after its retries is an infrastructure failure."""
+        done = []
+        for future in as_completed(list(futures)):
+            submission_id = futures[future]
+            if future.status == "error":
+                exc = future.exception()
+                with self.sessions.begin() as session:
+                    store.record_failure(
+                        session,
+                        submission_id,
+                        FailureClass.INFRASTRUCTURE,
+                        "the platform could not run this submission; it was retried "
+                        f"{self.settings.retries} time(s); an organiser has been told",
+                        provenance={"error": repr(exc)[:2000]},
+                    )
+                finished = Finished(submission_id, FailureClass.INFRASTRUCTURE.value)
+            else:
+                finished = Finished(submission_id, future.result())
+            done.append(finished)
+            if on_done is not None:
+                on_done(finished)
+        return done
