@@ -25,6 +25,7 @@ app.command("rescore")(scoring.rescore)
 app.command("recover")(scoring.recover)
 app.command("submission")(scoring.show_submission)
 app.command("leaderboard")(board.leaderboard)
+app.command("demo")(demo.demo)
 
 
 

@@ -1,0 +1,57 @@
+"""``coop demo``: the shipped challenges, scored end to end, with their leaderboards."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scorer import demo as demo_core
+from scorer.cli.common import console, fail, state
+from scorer.cli.render import leaderboard_table, submissions_table
+from scorer.cli.scoring import _run
+from scorer.exceptions import CoopError
+from scorer.ledger.queries import private_scores_visible
+
+CHALLENGES = Path(__file__).resolve().parents[2] / "challenge_notebooks"
+
+
+def demo(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Option(help="Folder of challenges to publish.")] = CHALLENGES,
+) -> None:
+    """Publish the demo challenges, score baselines and example solutions, print leaderboards."""
+    current = state(ctx)
+    settings = current.settings
+    if not ctx.parent or ctx.parent.params.get("home") is None:
+        settings.home = str(Path(".coop/demo").resolve())
+        settings.db_url = f"sqlite:///{Path(settings.home) / 'coop.db'}"
+    workspace = Path(settings.home)
+    demo_core.reset(workspace)
+    console.rule("[bold]Coopetition demo")
+    console.print(f"state in {workspace} (SQLite ledger, local Dask cluster, bubblewrap sandbox)")
+    try:
+        api = current.api()
+        built = demo_core.build(api, source, workspace)
+        ids = [q.submission_id for b in built for q in b.queued]
+        console.print(f"published {len(built)} challenge(s); scoring {len(ids)} submission(s)")
+        _run(api, ids, quiet=False, runner=api.run)
+        console.print(submissions_table([api.submission(i) for i in ids]))
+        now = datetime.now(UTC)
+        for item in built:
+            challenge = item.challenge
+            for phase in challenge.phases:
+                for board in challenge.phase_leaderboards(phase):
+                    view = api.leaderboard(challenge.id, phase_id=phase.id, board=board.key)
+                    console.print(leaderboard_table(challenge, view))
+                    if private_scores_visible(phase, now=now, viewer_is_organiser=False):
+                        view = api.leaderboard(challenge.id, phase_id=phase.id, board=board.key, private=True)
+                        console.print(leaderboard_table(challenge, view))
+    except CoopError as exc:
+        fail(exc)
+    console.print(
+        f"\nexplore: coop --home {workspace} leaderboard {built[0].challenge.id}   "
+        f"coop --home {workspace} submission {ids[0]}"
+    )
