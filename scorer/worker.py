@@ -26,7 +26,8 @@ def _sessions(url: str) -> sessionmaker[Session]:
 
 
 def score_submission(submission_id: int, plain_settings: dict[str, Any]) -> str:
-    """Returns "scored", the failure class, or "skipped"; raises to make Dask retry."""
+    """Returns "scored", the failure class, or "skipped" (recorded by another run of the task);
+    raises to make Dask retry an infrastructure failure."""
     settings = ScorerSettings(**plain_settings)
     sessions = _sessions(settings.db_url)
     worker = f"{socket.gethostname()}:{_worker_name()}"
@@ -44,19 +45,19 @@ def score_submission(submission_id: int, plain_settings: dict[str, Any]) -> str:
             log.warning("submission %s: %s", submission_id, failure.log_message)
             raise
         with sessions.begin() as session:
-            store.record_failure(
+            recorded = store.record_failure(
                 session,
                 submission_id,
                 failure.failure_class,
                 failure.user_message,
                 provenance=_failure_provenance(failure),
             )
-        return failure.failure_class.value
+        return failure.failure_class.value if recorded else "skipped"
     except CoopError as exc:  # e.g. phase data not prepared: ours to fix, never the participant's
         raise InfrastructureError(exc.user_message, exc.log_message) from exc
     with sessions.begin() as session:
-        store.record_result(session, submission_id, result)
-    return "scored"
+        recorded = store.record_result(session, submission_id, result)
+    return "scored" if recorded else "skipped"  # another run of the same task recorded first
 
 
 def _failure_provenance(failure: SubmissionFailure) -> dict[str, Any]:

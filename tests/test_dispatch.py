@@ -1,0 +1,131 @@
+"""Dispatch through real Dask processes: `dask scheduler` and `dask worker` on loopback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from distributed import Client
+from sqlalchemy import func, select
+
+from scorer.api import CoopAPI
+from scorer.dispatch import Dispatcher
+from scorer.ledger import store
+from scorer.ledger.models import Score, SubmissionEvent
+from tests.conftest import HAS_BWRAP
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed")]
+DASK = str(Path(sys.executable).with_name("dask"))
+
+
+@pytest.fixture(scope="module")
+def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("dask")
+    scheduler_file = folder / "scheduler.json"
+    processes = [
+        subprocess.Popen(
+            [DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+             "--scheduler-file", str(scheduler_file)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+    ]
+    deadline = time.monotonic() + 60
+    while not scheduler_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    processes.append(
+        subprocess.Popen(
+            [DASK, "worker", "--scheduler-file", str(scheduler_file), "--nworkers", "2",
+             "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+    )
+    try:
+        with Client(scheduler_file=str(scheduler_file), timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+            address = client.scheduler.address
+        yield address
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+
+def _queue(challenge, users: list[str]) -> list[int]:
+    ids = []
+    api = challenge.api()
+    try:
+        for user in users:
+            sha = challenge.commit(user, {f"solutions/{user}/fit.ipynb": challenge.baseline})
+            ids += [q.submission_id for q in api.enqueue_commit(str(challenge.bare), sha)]
+    finally:
+        api.close()
+    return ids
+
+
+def test_submissions_run_on_an_existing_scheduler(challenge, scheduler):
+    ids = _queue(challenge, ["alice", "bob"])
+    challenge.settings.scheduler_address = scheduler
+    challenge.settings.executor = "scheduler"
+    api = CoopAPI(challenge.settings)
+    try:
+        done = api.run(ids)
+        assert sorted(f.outcome for f in done) == ["scored", "scored"]
+        workers = {api.submission(i)[0].worker for i in ids}
+        assert all(workers), workers
+        board = api.leaderboard(challenge.challenge_id)
+        assert [row.person for row in board.rows] != [] and len(board.rows) == 2
+    finally:
+        api.close()
+
+
+def test_restart_redispatches_queued_and_orphaned_running(challenge, scheduler):
+    ids = _queue(challenge, ["carol", "dave"])
+    api = CoopAPI(challenge.settings)
+    try:
+        with api.sessions.begin() as session:  # a worker claimed it, then the whole scorer died
+            assert store.claim(session, ids[0], "worker-that-died")
+        challenge.settings.scheduler_address = scheduler
+        challenge.settings.executor = "scheduler"
+        done = api.recover()
+        assert sorted(f.submission_id for f in done) == sorted(ids)
+        assert {api.submission(i)[0].status for i in ids} == {"scored"}
+    finally:
+        api.close()
+
+
+def test_a_result_is_stored_once_however_often_its_task_runs(challenge, scheduler):
+    [submission_id] = _queue(challenge, ["erin"])
+    api = CoopAPI(challenge.settings)
+    try:
+        with Client(scheduler, timeout="30s") as client:
+            dispatcher = Dispatcher(challenge.settings, api.sessions, client)
+            futures = dispatcher.dispatch([submission_id, submission_id, submission_id])
+            outcomes = sorted(f.outcome for f in dispatcher.wait(futures))
+        assert outcomes.count("scored") == 1, outcomes
+        assert set(outcomes) <= {"scored", "skipped"}
+        with api.sessions() as session:
+            scores = session.scalar(select(func.count()).where(Score.submission_id == submission_id))
+            scored_events = session.scalar(
+                select(func.count()).where(
+                    SubmissionEvent.submission_id == submission_id, SubmissionEvent.status_to == "scored"
+                )
+            )
+        assert scored_events == 1
+        assert scores == 2 * 2  # two metrics, public and private, once
+    finally:
+        api.close()
+
+
+def test_local_cluster_is_the_default(challenge):
+    ids = _queue(challenge, ["frank"])
+    api = CoopAPI(challenge.settings)
+    try:
+        assert challenge.settings.executor == "local"
+        assert [f.outcome for f in api.run(ids)] == ["scored"]
+    finally:
+        api.close()
