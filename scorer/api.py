@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from scorer.config import ScorerSettings
 from scorer.dispatch import EXECUTORS, Dispatcher, Executor, Finished
 from scorer.exceptions import CoopError
-from scorer.jobs import organiser_tree
 from scorer.ledger import queries, store
 from scorer.ledger.db import make_engine, session_factory, upgrade
 from scorer.ledger.models import ChallengeRow
@@ -24,7 +23,8 @@ from scorer.ledger.queries import LeaderboardView
 from scorer.phase_data import PhaseData, prepare_phase_data
 from scorer.repo import ChallengeRepo
 from scorer.spec import Challenge
-from scorer.spec_load import SPEC_FILE, load_spec
+from scorer.spec_load import SPEC_FILE, load_spec, parse_spec
+from scorer.trusted import organiser_tree
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,6 @@ class CoopAPI:
         repo = ChallengeRepo.mirror(repo_source, self.settings.mirrors)
         default_ref = _default_branch(repo)
         spec_text = repo.read(default_ref, SPEC_FILE)  # ref first: which challenge is this?
-        from scorer.spec_load import parse_spec
-
         draft = parse_spec(spec_text.decode("utf-8"), f"{repo_source}:{SPEC_FILE}")
         sha = repo.resolve(draft.organiser.ref)
         tree = organiser_tree(self.settings, repo, draft.id, sha)
@@ -120,9 +118,7 @@ class CoopAPI:
     def rescore(self, challenge_id: str, phase_id: str) -> list[int]:
         """Queue a new run of every finished submission of a phase (after a data or metric fix)."""
         with self.sessions.begin() as session:
-            originals = queries.submissions(
-                session, challenge_id=challenge_id, phase_id=phase_id, limit=None
-            )
+            originals = queries.submissions(session, challenge_id=challenge_id, phase_id=phase_id, limit=None)
             latest = {}
             for view in sorted(originals, key=lambda v: v.id):
                 if view.status in {"scored", "failed"}:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-
-import nbformat
 
 from scorer.api import CoopAPI, Queued
 from scorer.publish import publish
@@ -55,8 +54,8 @@ def build(api: CoopAPI, source: Path, workspace: Path) -> list[DemoChallenge]:
         now = datetime.now(UTC)
         for example in sorted((folder / "examples").glob("*.ipynb")):
             person, _, name = example.stem.partition("-")
-            notebook = nbformat.read(example, as_version=4)
-            phase_id = notebook.metadata.get("coop", {}).get("phase")
+            metadata = json.loads(example.read_text(encoding="utf-8")).get("metadata", {})
+            phase_id = metadata.get("coop", {}).get("phase")
             phase = challenge.phase(phase_id) if phase_id else challenge.current_phase(now)
             target = f"{challenge.solutions.path}/{person}/{name or 'solution'}.ipynb"
             sha = _commit(clone, person, {target: example.read_bytes()})

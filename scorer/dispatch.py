@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from distributed import Client, Future, LocalCluster, as_completed
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,7 +19,6 @@ from scorer.config import ScorerSettings
 from scorer.exceptions import FailureClass
 from scorer.ledger import store
 from scorer.registry import Registry
-from scorer.worker import score_submission
 
 
 class Executor(Protocol):
@@ -38,7 +37,7 @@ class LocalClusterExecutor:
             n_workers=settings.n_workers or None,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # the scheduler serves HTTP anyway: loopback, any port
             host="127.0.0.1",
         )
         self._client = Client(self.cluster)
@@ -69,6 +68,13 @@ EXECUTORS.register("local", LocalClusterExecutor)
 EXECUTORS.register("scheduler", SchedulerExecutor)
 
 
+def run_task(submission_id: int, plain_settings: dict[str, Any]) -> str:
+    """The task Dask runs; imports the pipeline only on workers (the client never needs it)."""
+    from scorer.worker import score_submission
+
+    return score_submission(submission_id, plain_settings)
+
+
 @dataclass(frozen=True)
 class Finished:
     submission_id: int
@@ -86,7 +92,7 @@ class Dispatcher:
         futures = {}
         for submission_id in submission_ids:
             future = self.client.submit(
-                score_submission,
+                run_task,
                 submission_id,
                 plain,
                 key=f"score-{submission_id}-{secrets.token_hex(4)}",

@@ -2,34 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 from scorer.config import ScorerSettings
 from scorer.phase_data import load_phase_data
 from scorer.pipeline import Job
-from scorer.repo import ChallengeRepo, file_lock
+from scorer.repo import ChallengeRepo
 from scorer.sandbox import make_runner
 from scorer.spec import Challenge
-
-
-def organiser_tree(settings: ScorerSettings, repo: ChallengeRepo, challenge_id: str, sha: str) -> Path:
-    """The organiser's files at ``sha``, exported once into the scorer's trusted folder."""
-    target = settings.trusted / challenge_id / sha
-    if target.is_dir():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with file_lock(target.parent / f".{sha}.lock"):
-        if not target.is_dir():
-            staging = Path(tempfile.mkdtemp(dir=target.parent))
-            try:
-                repo.export(sha, staging)
-                staging.rename(target)
-            except BaseException:
-                shutil.rmtree(staging, ignore_errors=True)
-                raise
-    return target
+from scorer.trusted import organiser_tree
 
 
 def build_job(
