@@ -20,8 +20,8 @@ import yaml
 
 from scorer.api import CoopAPI
 from scorer.config import ScorerSettings
-from scorer.publish import publish
 from scorer.ledger.queries import SubmissionScores, SubmissionView
+from scorer.publish import publish
 from scorer.scaffold import scaffold
 from scorer.spec import slugify
 from scorer.worker import score_submission

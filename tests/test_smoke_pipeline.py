@@ -1,5 +1,6 @@
-from tests.conftest import HAS_BWRAP
 import pytest
+
+from tests.conftest import HAS_BWRAP
 
 pytestmark = pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed")
 
