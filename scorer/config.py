@@ -55,6 +55,10 @@ class ScorerSettings(Configurable):
         "(bubblewrap when installed; otherwise refuse unless unsandboxed runs are allowed).",
     ).tag(config=True)
 
+    bwrap = Unicode(
+        "bwrap", help="The bubblewrap executable: a name looked up on PATH, or a path."
+    ).tag(config=True)
+
     allow_unsandboxed = Bool(
         False, help="Run untrusted notebooks without a sandbox when none is available. Unsafe."
     ).tag(config=True)

@@ -35,6 +35,7 @@ def build_job(
         runner=make_runner(
             settings.sandbox,
             allow_unsandboxed=allow_unsandboxed or settings.allow_unsandboxed or challenge.allow_unsandboxed,
+            bwrap=settings.bwrap,
         ),
         runs_dir=settings.runs,
     )

@@ -262,8 +262,8 @@ class Runner:
 class BwrapRunner(Runner):
     """bubblewrap: new namespaces (no network), read-only system, an unprivileged user."""
 
-    def __init__(self, bwrap: str | None = None) -> None:
-        found = bwrap or shutil.which(BWRAP)
+    def __init__(self, bwrap: str = BWRAP) -> None:
+        found = shutil.which(bwrap)
         if not found:
             raise SandboxUnavailable(
                 "bubblewrap (bwrap) is not installed, so untrusted notebooks cannot be sandboxed; "
@@ -409,9 +409,9 @@ class UnsandboxedRunner(Runner):
         return env
 
 
-def make_runner(mode: str, *, allow_unsandboxed: bool) -> Runner:
+def make_runner(mode: str, *, allow_unsandboxed: bool, bwrap: str = BWRAP) -> Runner:
     """``mode`` is "bwrap", "none" or "auto" (bwrap when installed)."""
-    if mode == "none" or (mode == "auto" and shutil.which(BWRAP) is None):
+    if mode == "none" or (mode == "auto" and shutil.which(bwrap) is None):
         if not allow_unsandboxed:
             raise SandboxUnavailable(
                 "refusing to run an untrusted notebook without a sandbox: bubblewrap is not "
@@ -419,7 +419,7 @@ def make_runner(mode: str, *, allow_unsandboxed: bool) -> Runner:
                 "(allow_unsandboxed: true) or with --allow-unsandboxed"
             )
         return UnsandboxedRunner()
-    return BwrapRunner()
+    return BwrapRunner(bwrap)
 
 
 def _collect(process: subprocess.Popen[bytes], read_fd: int) -> tuple[list[dict[str, Any]], str]:
