@@ -36,6 +36,7 @@ def build_job(
             settings.sandbox,
             allow_unsandboxed=allow_unsandboxed or settings.allow_unsandboxed or challenge.allow_unsandboxed,
             bwrap=settings.bwrap,
+            hidden_packages=settings.hidden_packages,
         ),
         runs_dir=settings.runs,
     )

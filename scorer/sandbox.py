@@ -10,6 +10,7 @@ no database, no home folders, no network, no credentials in the environment.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import secrets
@@ -20,6 +21,7 @@ import sys
 import sysconfig
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -262,7 +264,7 @@ class Runner:
 class BwrapRunner(Runner):
     """bubblewrap: new namespaces (no network), read-only system, an unprivileged user."""
 
-    def __init__(self, bwrap: str = BWRAP) -> None:
+    def __init__(self, bwrap: str = BWRAP, hidden_packages: Sequence[str] = ()) -> None:
         found = shutil.which(bwrap)
         if not found:
             raise SandboxUnavailable(
@@ -270,6 +272,7 @@ class BwrapRunner(Runner):
                 "install the `bubblewrap` package or explicitly allow unsandboxed runs"
             )
         self.bwrap = found
+        self.hidden = [path for name in hidden_packages if (path := _package_folder(name))]
         self.as_root = os.geteuid() == 0
         self.uid = secrets.randbelow(SANDBOX_UID_RANGE[1] - SANDBOX_UID_RANGE[0]) + SANDBOX_UID_RANGE[0]
 
@@ -316,6 +319,8 @@ class BwrapRunner(Runner):
                 argv += ["--perms", "0755", "--dir", str(path)]
         for path in _python_roots():
             argv += ["--ro-bind", str(path), str(path)]
+        for path in self.hidden:
+            argv += ["--tmpfs", str(path)]
         argv += [
             "--proc",
             "/proc",
@@ -409,7 +414,9 @@ class UnsandboxedRunner(Runner):
         return env
 
 
-def make_runner(mode: str, *, allow_unsandboxed: bool, bwrap: str = BWRAP) -> Runner:
+def make_runner(
+    mode: str, *, allow_unsandboxed: bool, bwrap: str = BWRAP, hidden_packages: Sequence[str] = ()
+) -> Runner:
     """``mode`` is "bwrap", "none" or "auto" (bwrap when installed)."""
     if mode == "none" or (mode == "auto" and shutil.which(bwrap) is None):
         if not allow_unsandboxed:
@@ -419,7 +426,7 @@ def make_runner(mode: str, *, allow_unsandboxed: bool, bwrap: str = BWRAP) -> Ru
                 "(allow_unsandboxed: true) or with --allow-unsandboxed"
             )
         return UnsandboxedRunner()
-    return BwrapRunner(bwrap)
+    return BwrapRunner(bwrap, hidden_packages)
 
 
 def _collect(process: subprocess.Popen[bytes], read_fd: int) -> tuple[list[dict[str, Any]], str]:
@@ -456,6 +463,17 @@ def _system_binds() -> list[str]:
     for name in ETC_FILES:
         argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     return argv
+
+
+def _package_folder(name: str) -> Path | None:
+    """Where an installed package lives, found without importing it."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _python_roots() -> list[Path]:
