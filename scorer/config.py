@@ -55,9 +55,9 @@ class ScorerSettings(Configurable):
         "(bubblewrap when installed; otherwise refuse unless unsandboxed runs are allowed).",
     ).tag(config=True)
 
-    bwrap = Unicode(
-        "bwrap", help="The bubblewrap executable: a name looked up on PATH, or a path."
-    ).tag(config=True)
+    bwrap = Unicode("bwrap", help="The bubblewrap executable: a name looked up on PATH, or a path.").tag(
+        config=True
+    )
 
     hidden_packages = List(
         Unicode(),

@@ -41,7 +41,7 @@ def read_notebook(data: bytes, path: str) -> NotebookNode:
             "(open it in JupyterLab and save it to convert it)"
         )
     try:
-        notebook = nbformat.from_dict(raw)
+        notebook = nbformat.reads(json.dumps(raw), as_version=4)  # joins multi-line sources
         nbformat.validate(notebook)
     except nbformat.ValidationError as exc:
         raise InvalidNotebook(f"{path} is not a valid nbformat 4 notebook: {exc.message}") from exc
@@ -59,28 +59,36 @@ def require_parameters_cell(notebook: NotebookNode, path: str) -> None:
         raise InvalidNotebook(f"{path}: the cell tagged `parameters` must be a code cell")
 
 
-def restore_organiser_cells(notebook: NotebookNode, baseline: NotebookNode) -> NotebookNode:
-    """Cells tagged ``organiser`` get the baseline's source back, matched by cell id.
-
-    A participant cannot claim a cell as the organiser's: a tagged cell the baseline does not
-    have loses the tag.
-    """
+def restore_organiser_cells(
+    notebook: NotebookNode, baseline: NotebookNode, path: str = "the notebook"
+) -> NotebookNode:
+    """The baseline's ``organiser`` cells get their source back, matched by cell id whatever
+    their tags now; a missing one refuses the notebook. A participant cannot claim a cell as
+    the organiser's: a tagged cell the baseline does not own loses the tag."""
     result = copy.deepcopy(notebook)
     owned = {
         cell.get("id"): cell
         for cell in baseline.cells
         if ORGANISER_TAG in cell.get("metadata", {}).get("tags", []) and cell.get("id")
     }
+    present = {cell.get("id"): cell for cell in result.cells if cell.get("id")}
+    for cell_id, original in owned.items():
+        cell = present.get(cell_id)
+        if cell is None:
+            first_line = original.source.strip().splitlines()[0] if original.source.strip() else ""
+            raise InvalidNotebook(
+                f"{path}: the organiser's cell {cell_id!r} (starting {first_line[:60]!r}) is missing "
+                "or its id changed; copy it back from the phase's baseline"
+            )
+        cell.cell_type = original.cell_type
+        cell.source = original.source
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if ORGANISER_TAG not in tags:
+            tags.append(ORGANISER_TAG)
     for cell in result.cells:
         tags = cell.get("metadata", {}).get("tags", [])
-        if ORGANISER_TAG not in tags:
-            continue
-        original = owned.get(cell.get("id"))
-        if original is None:
+        if ORGANISER_TAG in tags and cell.get("id") not in owned:
             cell.metadata["tags"] = [t for t in tags if t != ORGANISER_TAG]
-        else:
-            cell.cell_type = original.cell_type
-            cell.source = original.source
     return result
 
 
@@ -110,5 +118,5 @@ def sanitize(data: bytes, path: str, baseline: NotebookNode | None) -> NotebookN
     notebook = read_notebook(data, path)
     require_parameters_cell(notebook, path)
     if baseline is not None:
-        notebook = restore_organiser_cells(notebook, baseline)
+        notebook = restore_organiser_cells(notebook, baseline, path)
     return pin_kernel(clear_outputs(notebook))

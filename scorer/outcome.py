@@ -6,6 +6,8 @@ import json
 import signal
 from typing import Any
 
+from pydantic import ByteSize
+
 from scorer.exceptions import (
     ExecutionTimeout,
     InfrastructureError,
@@ -15,11 +17,14 @@ from scorer.exceptions import (
 from scorer.sandbox import RunOutcome
 from scorer.spec import RunLimits
 
+#: Cells papermill adds to the participant's notebook: not counted when naming a cell.
+PAPERMILL_CELLS = {"injected-parameters", "papermill-error-cell-tag"}
+
 
 def check_outcome(outcome: RunOutcome, limits: RunLimits, executed: bytes | None) -> None:
     """Raise the :class:`SubmissionFailure` the run ended in; return if it ran to the end."""
-    cell = _cell_phrase(executed)
-    memory = limits.memory.human_readable(separator=" ")
+    cell = _cell_phrase(outcome.cell or failing_cell(executed))
+    memory = size_text(limits.memory)
     details: dict[str, Any] = {"log_tail": outcome.log_tail[-4000:]}
     if outcome.killed_for == "memory":
         raise MemoryExceeded(f"the run used more than its {memory} of memory{cell}", details=details)
@@ -29,8 +34,7 @@ def check_outcome(outcome: RunOutcome, limits: RunLimits, executed: bytes | None
         )
     if outcome.killed_for == "disk":
         raise NotebookException(
-            f"the run wrote more than the {limits.disk.human_readable(separator=' ')} of files the "
-            f"phase allows{cell}",
+            f"the run wrote more than the {size_text(limits.disk)} of files the phase allows{cell}",
             details=details,
         )
     if not outcome.started:
@@ -82,6 +86,12 @@ def _raise_for_error(
     )
 
 
+def size_text(size: ByteSize) -> str:
+    """A limit as the organiser likely wrote it: binary units when exact, else decimal ones."""
+    binary = size % 1024 == 0 and size >= 1024
+    return size.human_readable(decimal=not binary, separator=" ").replace(".0 ", " ")
+
+
 def _exit_phrase(returncode: int | None) -> str:
     if returncode is None:
         return "lost"
@@ -95,33 +105,38 @@ def _exit_phrase(returncode: int | None) -> str:
 
 
 def failing_cell(executed: bytes | None) -> int | None:
-    """1-based position, in the participant's notebook, of the cell that was running or failed."""
-    if not executed:
-        return None
-    try:
-        cells = json.loads(executed)["cells"]
-    except (ValueError, KeyError, TypeError):
-        return None
-    injected = next(
-        (i for i, c in enumerate(cells) if "injected-parameters" in c.get("metadata", {}).get("tags", [])),
-        None,
-    )
-    for index, cell in enumerate(cells):
-        status = cell.get("metadata", {}).get("papermill", {}).get("status")
-        if status in {"running", "failed"}:
-            shift = 1 if injected is not None and index > injected else 0
-            return index + 1 - shift
+    """From the executed notebook: 1-based position, in the participant's notebook, of the cell
+    papermill marked running or failed (used when the run reported no cell of its own)."""
+    added = 0
+    for index, cell in enumerate(_cells(executed)):
+        metadata = cell.get("metadata", {})
+        if set(metadata.get("tags", [])) & PAPERMILL_CELLS:
+            added += 1
+        elif metadata.get("papermill", {}).get("status") in {"running", "failed"}:
+            return index + 1 - added
     return None
 
 
 def run_time(executed: bytes | None) -> float:
     """The notebook's own run time: the sum of its cells' durations (kernel start excluded)."""
+    total = 0.0
+    for cell in _cells(executed):
+        duration = cell.get("metadata", {}).get("papermill", {}).get("duration")
+        if isinstance(duration, int | float):
+            total += duration
+    return total
+
+
+def _cells(executed: bytes | None) -> list[dict[str, Any]]:
+    """The executed notebook's cells; nothing when it is missing or not a notebook."""
     if not executed:
-        return 0.0
-    cells = json.loads(executed).get("cells", [])
-    return float(sum(c.get("metadata", {}).get("papermill", {}).get("duration") or 0 for c in cells))
+        return []
+    try:
+        cells = json.loads(executed)["cells"]
+    except (ValueError, KeyError, TypeError):
+        return []
+    return [c for c in cells if isinstance(c, dict)] if isinstance(cells, list) else []
 
 
-def _cell_phrase(executed: bytes | None) -> str:
-    index = failing_cell(executed)
+def _cell_phrase(index: int | None) -> str:
     return f" (in cell {index})" if index else ""

@@ -16,13 +16,14 @@ from typing import Any
 import nbformat
 
 from scorer.exceptions import InfrastructureError, SubmissionFailure
-from scorer.notebook import read_notebook, sanitize
+from scorer.notebook import MAX_NOTEBOOK_BYTES, read_notebook, sanitize
 from scorer.outcome import check_outcome, run_time
 from scorer.phase_data import PhaseData
 from scorer.predictions import read_predictions
 from scorer.provenance import environment_hash, scorer_version
 from scorer.repo import ChallengeRepo
 from scorer.results import RunResult
+from scorer.safe_read import NotARegularFile, read_regular
 from scorer.sandbox import RunFolders, Runner, RunOutcome, RunRequest
 from scorer.scoring import compute_metrics, read_answers
 from scorer.spec import Challenge, Phase
@@ -52,7 +53,7 @@ def score(job: Job) -> RunResult:
     try:
         checkout(job, folders.work)
         outcome = execute(job, folders)
-        executed = _read(folders.output / "executed.ipynb")
+        executed = _read_executed(folders.output / "executed.ipynb")
         try:
             check_outcome(outcome, job.phase.limits, executed)
         except SubmissionFailure as failure:
@@ -150,5 +151,9 @@ def provenance(job: Job, started: datetime, outcome: RunOutcome, executed: bytes
     }
 
 
-def _read(path: Path) -> bytes | None:
-    return path.read_bytes() if path.is_file() else None
+def _read_executed(path: Path) -> bytes | None:
+    """The executed notebook, unless the run replaced it with a link or something else."""
+    try:
+        return read_regular(path, MAX_NOTEBOOK_BYTES)
+    except NotARegularFile:
+        return None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
 
 from scorer.exceptions import PredictionsInvalid, PredictionsMissing
+from scorer.safe_read import NotARegularFile, read_regular
 from scorer.spec import Predictions
 
 MAX_PREDICTIONS_BYTES = 200 * 1024**2
@@ -14,18 +16,20 @@ MAX_PREDICTIONS_BYTES = 200 * 1024**2
 
 def read_predictions(path: Path, spec: Predictions, answer_ids: pd.Series) -> pd.DataFrame:
     """The predictions, one row per answer id and in the answer key's order."""
-    if not path.is_file():
+    try:
+        data = read_regular(path, MAX_PREDICTIONS_BYTES)
+    except NotARegularFile as exc:
+        raise PredictionsInvalid(f"{exc}: write your predictions as a plain file") from exc
+    if data is None:
         raise PredictionsMissing(
             f"the notebook wrote no {spec.file}: write your predictions to the path in the "
             "`predictions_path` parameter"
         )
-    if path.stat().st_size > MAX_PREDICTIONS_BYTES:
-        raise PredictionsInvalid(f"{spec.file} is larger than {MAX_PREDICTIONS_BYTES // 1024**2} MiB")
     try:
         if spec.file.endswith(".parquet"):
-            frame = pd.read_parquet(path)
+            frame = pd.read_parquet(io.BytesIO(data))
         else:
-            frame = pd.read_csv(path, dtype={spec.id_column: str})
+            frame = pd.read_csv(io.BytesIO(data), dtype={spec.id_column: str})
     except Exception as exc:  # pandas raises many kinds for a malformed file
         raise PredictionsInvalid(f"{spec.file} cannot be read: {exc}") from exc
     return check_predictions(frame, spec, answer_ids)

@@ -101,6 +101,7 @@ class RunOutcome:
     wall_time: float
     peak_memory: int  # bytes, whole process tree
     killed_for: str | None = None  # "wall_time" | "memory" | "disk"
+    cell: int | None = None  # 1-based position of the last cell that started
     log_tail: str = ""
     sandboxed: bool = True
     parameters: dict[str, Any] = field(default_factory=dict)
@@ -200,6 +201,7 @@ class Runner:
         watchdog.stop()
         watchdog.join()
         finished = [r for r in reports if r.get("event") == "finished"]
+        cells = [r["cell"] for r in reports if r.get("event") == "cell" and isinstance(r.get("cell"), int)]
         return RunOutcome(
             report=finished[-1] if finished else None,
             started=any(r.get("event") == "started" for r in reports),
@@ -207,6 +209,7 @@ class Runner:
             wall_time=time.monotonic() - started,
             peak_memory=watchdog.peak_memory,
             killed_for=watchdog.killed_for,
+            cell=cells[-1] if cells else None,
             log_tail=log_tail,
             sandboxed=self.sandboxed,
             parameters=job["parameters"],
@@ -312,11 +315,12 @@ class BwrapRunner(Runner):
             "sandbox",
             "--clearenv",
         ]
-        argv += _system_binds()
         # bwrap makes missing parents of a mount point mode 0700: make ours traversable first.
-        for path in sorted({p for root in _python_roots() for p in root.parents} | {MOUNT / "job"}):
+        parents = {p for root in _python_roots() for p in root.parents} | {MOUNT / "job", Path("/etc")}
+        for path in sorted(parents):
             if path != Path("/"):
                 argv += ["--perms", "0755", "--dir", str(path)]
+        argv += _system_binds()
         for path in _python_roots():
             argv += ["--ro-bind", str(path), str(path)]
         for path in self.hidden:

@@ -26,7 +26,26 @@ def apply_limits(limits: dict[str, int]) -> None:
         resource.setrlimit(getattr(resource, f"RLIMIT_{name}"), (value, value))
 
 
-def make_engine(output_cap: int) -> type:
+def output_size(content: dict[str, Any]) -> int:
+    """Bytes an output adds to the notebook, measured without copying it."""
+    if "text" in content:
+        return len(content["text"])
+    if "data" in content:
+        return sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in content["data"].values())
+    return sum(len(line) for line in content.get("traceback", [])) + len(str(content.get("evalue", "")))
+
+
+def participant_position(cells: list[Any], index: int) -> int:
+    """1-based position of cell ``index`` in the notebook the participant wrote."""
+    added = sum(
+        1
+        for cell in cells[:index]
+        if {"injected-parameters", "papermill-error-cell-tag"} & set(cell.get("metadata", {}).get("tags", []))
+    )
+    return index + 1 - added
+
+
+def make_engine(output_cap: int, report: Any) -> type:
     from nbformat.v4 import new_output
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine
@@ -39,7 +58,7 @@ def make_engine(output_cap: int) -> type:
         truncated = False
 
         def output(self, outs, msg, display_id, cell_index):  # noqa: ANN001
-            size = len(json.dumps(msg.get("content", {}), default=str))
+            size = output_size(msg.get("content", {}))
             if self.kept + size <= output_cap:
                 self.kept += size
                 return super().output(outs, msg, display_id, cell_index)
@@ -66,7 +85,12 @@ def make_engine(output_cap: int) -> type:
                 startup_timeout=start_timeout,
                 kernel_name=kernel_name,
             )
-            return CappedClient(nb_man, **final).execute()
+
+            def cell_started(cell: Any, cell_index: int) -> None:
+                position = participant_position(nb_man.nb.cells, cell_index)
+                report.write(json.dumps({"event": "cell", "cell": position}) + "\n")
+
+            return CappedClient(nb_man, on_cell_start=cell_started, **final).execute()
 
     return CappedEngine
 
@@ -114,7 +138,7 @@ def main() -> int:
     import papermill
     from papermill.engines import papermill_engines
 
-    papermill_engines.register("coop", make_engine(int(job["output_cap"])))
+    papermill_engines.register("coop", make_engine(int(job["output_cap"]), report))
     outcome: dict[str, Any] = {"event": "finished", "status": "ok"}
     try:
         papermill.execute_notebook(

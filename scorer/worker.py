@@ -51,6 +51,7 @@ def score_submission(submission_id: int, plain_settings: dict[str, Any]) -> str:
                 failure.failure_class,
                 failure.user_message,
                 provenance=_failure_provenance(failure),
+                executed_notebook=failure.details.get("executed_notebook"),
             )
         return failure.failure_class.value if recorded else "skipped"
     except CoopError as exc:  # e.g. phase data not prepared: ours to fix, never the participant's

@@ -179,25 +179,12 @@ def test_limits_are_named_in_reasons(hostile, run):
     assert "8 s" in run("infinite_loop", corpus.CASES["infinite_loop"].build(hostile.baseline)).reason
     assert "gib" in run("memory_bomb", corpus.CASES["memory_bomb"].build(hostile.baseline)).reason.lower()
     disk = run("many_files", corpus.CASES["many_files"].build(hostile.baseline)).reason
-    assert re.search(r"more than the \d+(\.\d+)? MiB of files", disk), disk
-
-
-CELL_BUGS = {
-    "sys_exit": "scorer/outcome.py failing_cell counts the two markdown cells papermill inserts on "
-    "an error (tag papermill-error-cell-tag): any exception is reported two cells too far",
-    "infinite_loop": "on a cell timeout papermill marks the cell `completed`, so outcome.py "
-    "finds no running/failed cell and the reason names no cell",
-}
+    assert re.search(r"more than the \d+(\.\d+)? M(i)?B of files", disk), disk
 
 
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=CELL_BUGS[name]))
-        if name in CELL_BUGS
-        else name
-        for name in ("sys_exit", "infinite_loop", "kill_parent")
-    ],
+    ["sys_exit", "infinite_loop", "kill_parent"],
 )
 def test_reason_names_the_participants_cell(hostile, run, name):
     """The model is cell 4 of the participant's notebook (markdown, parameters, load, model).
@@ -308,34 +295,23 @@ def test_network_is_unreachable(hostile, run, listener, target, words):
         listener.accept()  # nothing came through
 
 
-SYMLINK_BUG = (
-    "scorer/pipeline.py reads predictions.csv and executed.ipynb from the run's output folder "
-    "following symbolic links, as the scorer's user: a notebook can point them at any host file"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=SYMLINK_BUG)
 def test_predictions_linked_to_the_answer_key_do_not_score(hostile, run):
     home = Path(hostile.settings.home)
     answers = home / "data" / hostile.challenge_id / "phase-1" / "answers" / "answers.csv"
     result = run("link_answers", corpus.symlink_predictions(hostile.baseline, str(answers)))
-    # Today: scored, rmse 0.0 and mae 0.0: the scorer read its own answer key as the predictions.
     assert result.outcome != "scored", result.scores.public
     assert result.view.failure_class in {"predictions_invalid", "predictions_missing"}
 
 
-@pytest.mark.xfail(strict=True, reason=SYMLINK_BUG)
 def test_predictions_linked_to_a_host_file_leak_nothing(hostile, run, tmp_path):
     secret = f"TOPSECRET-{secrets.token_hex(8)}"
     host_file = tmp_path / "host-secret.txt"
     host_file.write_text(f"{secret},more\nsecond,line\n")
     result = run("link_host_file", corpus.symlink_predictions(hostile.baseline, str(host_file)))
     assert result.outcome != "scored"
-    # Today: "predictions.csv lacks the column(s) id, y (found: TOPSECRET-…, more)".
     assert secret not in result.reason
 
 
-@pytest.mark.xfail(strict=True, reason=SYMLINK_BUG)
 def test_executed_notebook_linked_to_a_host_file_leaks_nothing(hostile, run, tmp_path):
     # Under the host's /tmp, so that the same path is writable inside (the sandbox's own /tmp).
     secret = f"TOPSECRET-{secrets.token_hex(8)}"
@@ -343,16 +319,9 @@ def test_executed_notebook_linked_to_a_host_file_leaks_nothing(hostile, run, tmp
     host_file.write_text('{"cells": [], "secret": "%s"}' % secret)  # noqa: UP031
     result = run("link_executed", corpus.symlink_executed_notebook(hostile.baseline, str(host_file)))
     stored = executed(hostile, result) if result.outcome == "scored" else b""
-    # Today: scored, and the author reads the host file back as "the executed notebook".
     assert secret.encode() not in stored
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scorer/outcome.py run_time() json.loads the executed notebook unguarded (called from "
-    "scorer/pipeline.py score): an executed.ipynb that is not JSON escapes score_submission as a "
-    "JSONDecodeError and the submission stays `running`",
-)
 def test_executed_notebook_that_is_not_json_is_recorded_not_crashed(hostile, run, tmp_path):
     host_file = tmp_path / "notes.txt"  # under the host's /tmp, so writable inside as well
     host_file.write_text("not a notebook\n")

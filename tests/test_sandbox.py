@@ -241,12 +241,6 @@ class TestInside:
         assert facts["etc"] == "EACCES" or set(facts["etc"]) <= set(scorer.sandbox.ETC_FILES)
         assert facts["read_shadow"] in {"ENOENT", "EACCES"}
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="scorer/sandbox.py BwrapRunner.argv: bwrap creates /etc (the parent of the "
-        "--ro-bind-try /etc/<name> mounts) with mode 0700, so the sandbox user can read none of "
-        "ETC_FILES (ld.so.cache, localtime, ssl, fonts...); add `--perms 0755 --dir /etc` first",
-    )
     def test_the_etc_files_bound_are_readable(self, inside):
         facts, _outcome, _uid = inside
         if not Path("/etc/ld.so.cache").exists():

@@ -1,5 +1,6 @@
 import pytest
 
+from scorer.ledger.queries import executed_notebook
 from tests.conftest import HAS_BWRAP
 
 pytestmark = pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed")
@@ -10,3 +11,17 @@ def test_baseline_scores(challenge):
     [result] = challenge.score(sha)
     assert result.outcome == "scored", result.reason
     assert 0 < result.scores.public["rmse"] < 0.3
+
+
+def test_a_failure_keeps_the_executed_notebook_with_the_error(challenge):
+    sha = challenge.solution("raise ValueError('bad degree')", user="bob")
+    [result] = challenge.score(sha)
+    assert result.view.failure_class == "exception"
+    assert result.reason == "ValueError: bad degree (in cell 4)"
+    api = challenge.api()
+    try:
+        with api.sessions() as session:
+            notebook = executed_notebook(session, result.view.id, viewer="bob")
+    finally:
+        api.close()
+    assert b"bad degree" in notebook and b"ValueError" in notebook

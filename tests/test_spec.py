@@ -123,15 +123,11 @@ def test_spec_that_is_not_a_mapping(text):
     assert str(problem) == "challenge.yaml: must be a mapping of keys to values"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scorer/spec_load.py parse_spec uses yaml.safe_load, which keeps the last of two equal "
-    "keys silently: a duplicated `limits:` or `id:` is dropped without a word",
-)
 def test_duplicated_yaml_key_is_an_error(template):
     text = edited(template, lambda s: None).replace("phases:\n", "phases: []\nphases:\n", 1)
-    assert parse_spec(text)  # sanity: PyYAML accepts it (the last `phases:` wins)
-    problems_of(text)
+    assert yaml.safe_load(text)["phases"]  # PyYAML alone keeps the last `phases:` silently
+    [problem] = problems_of(text)
+    assert "duplicate key 'phases'" in problem.message and problem.field.startswith("line ")
 
 
 def test_missing_files_are_named_with_their_field(folder):

@@ -28,7 +28,6 @@ app.command("leaderboard")(board.leaderboard)
 app.command("demo")(demo.demo)
 
 
-
 @app.callback()
 def main_options(
     ctx: typer.Context,

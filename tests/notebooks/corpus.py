@@ -74,8 +74,15 @@ def _edit_organiser_cell(baseline: NotebookNode) -> NotebookNode:
     return notebook
 
 
-def _static_notebook(name: str) -> Callable[[NotebookNode], NotebookNode]:
-    return lambda _baseline: nbformat.reads(static(name).decode(), as_version=4)
+def _with_static_metadata(name: str) -> Callable[[NotebookNode], NotebookNode]:
+    """The baseline (organiser cell included) carrying a static corpus file's metadata."""
+
+    def build(baseline: NotebookNode) -> NotebookNode:
+        notebook = copy.deepcopy(baseline)
+        notebook.metadata = nbformat.reads(static(name).decode(), as_version=4).metadata
+        return notebook
+
+    return build
 
 
 DISK_WORDS = ("wrote more than", "of files the phase allows")
@@ -217,7 +224,7 @@ RUNTIME: list[Case] = [
         "papermill metadata: all ignored, the notebook runs with python3",
         "scored",
         (),
-        _static_notebook("malicious_kernelspec.ipynb"),
+        _with_static_metadata("malicious_kernelspec.ipynb"),
     ),
     Case(
         "organiser_cell_edited",

@@ -1,0 +1,262 @@
+"""The ledger's tables as SQLAlchemy 2 declarative models.
+
+Times are stored in UTC and always read back timezone-aware. JSON columns are JSONB on
+PostgreSQL. Tables marked :class:`AppendOnly` refuse updates and deletes in the ORM (here)
+and in the database (triggers created by the migrations).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    event,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column
+
+from scorer.exceptions import FailureClass
+from scorer.ledger.errors import AppendOnlyViolation
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class SubmissionStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SCORED = "scored"
+    FAILED = "failed"
+    REJECTED = "rejected"
+
+
+#: States a submission never leaves.
+FINISHED = (SubmissionStatus.SCORED, SubmissionStatus.FAILED, SubmissionStatus.REJECTED)
+
+
+class Split(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (naive input is taken as UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+def _values(enum: type[StrEnum]) -> list[str]:
+    return [member.value for member in enum]
+
+
+def _string_enum(enum: type[StrEnum], name: str, length: int) -> Enum:
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        values_callable=_values,
+        validate_strings=True,
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSONDocument,
+    }
+
+
+class AppendOnly:
+    """Marks an audit table: rows are inserted, never updated or deleted."""
+
+
+class ChallengeRow(Base):
+    """A published challenge and its validated spec (``Challenge.model_dump(mode="json")``)."""
+
+    __tablename__ = "challenges"
+
+    id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    repo_url: Mapped[str] = mapped_column(Text)
+    spec: Mapped[dict[str, Any]]
+    spec_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Person(Base):
+    """One person across challenges, named by their JupyterHub username."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(255), unique=True)
+    display_name: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Submission(Base):
+    """One run of one notebook at one commit in one phase."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        Index("ix_submissions_queue", "challenge_id", "phase_id", "status"),
+        Index("ix_submissions_person", "person_id", "created_at"),
+        Index("ix_submissions_commit", "commit_sha"),
+        Index("ix_submissions_status", "status"),
+        Index("ix_submissions_rescore_of", "rescore_of"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    challenge_id: Mapped[str] = mapped_column(String(63), ForeignKey("challenges.id"))
+    phase_id: Mapped[str] = mapped_column(String(63))
+    commit_sha: Mapped[str] = mapped_column(String(40))
+    notebook_path: Mapped[str] = mapped_column(Text)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    status: Mapped[SubmissionStatus] = mapped_column(_string_enum(SubmissionStatus, "submission_status", 16))
+    failure_class: Mapped[FailureClass | None] = mapped_column(
+        _string_enum(FailureClass, "failure_class", 32)
+    )
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    run_time: Mapped[float | None] = mapped_column(Float)
+    peak_memory: Mapped[float | None] = mapped_column(Float, doc="MiB")
+    parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    input_hash: Mapped[str | None] = mapped_column(String(128))
+    scorer_version: Mapped[str | None] = mapped_column(String(64))
+    environment_hash: Mapped[str | None] = mapped_column(String(128))
+    provenance: Mapped[dict[str, Any] | None]
+    executed_notebook: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    rescore_of: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+
+
+class Score(Base):
+    """One metric of one submission on one split of the hidden test set."""
+
+    __tablename__ = "scores"
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(63), primary_key=True)
+    split: Mapped[Split] = mapped_column(_string_enum(Split, "score_split", 8), primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float, doc="NULL when not a finite number")
+
+
+class SubmissionEvent(AppendOnly, Base):
+    """The audit trail of a submission's status changes (append-only)."""
+
+    __tablename__ = "submission_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    status_from: Mapped[SubmissionStatus | None] = mapped_column(
+        _string_enum(SubmissionStatus, "event_status_from", 16)
+    )
+    status_to: Mapped[SubmissionStatus] = mapped_column(_string_enum(SubmissionStatus, "event_status_to", 16))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class LeaderboardEntry(Base):
+    """A person's representative submission on one leaderboard of one phase.
+
+    Denormalised so that a leaderboard reads one row per person. ``public`` and ``private``
+    hold that submission's values (metric keys plus ``time`` and ``memory``) on each split;
+    the representative is always chosen on the public values.
+    """
+
+    __tablename__ = "leaderboard_entries"
+
+    challenge_id: Mapped[str] = mapped_column(String(63), ForeignKey("challenges.id"), primary_key=True)
+    phase_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    board: Mapped[str] = mapped_column(String(63), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    submitted_at: Mapped[datetime]
+    public: Mapped[dict[str, Any]]
+    private: Mapped[dict[str, Any]]
+
+
+class LeaderboardVersion(Base):
+    """A token replaced by every transaction that changes a phase's leaderboard entries.
+
+    Readers key their caches on it. A random token rather than a counter, so that a database
+    recreated at the same URL can never match a cached view.
+    """
+
+    __tablename__ = "leaderboard_versions"
+
+    challenge_id: Mapped[str] = mapped_column(String(63), ForeignKey("challenges.id"), primary_key=True)
+    phase_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
+def append_only_tables() -> set[str]:
+    return {
+        mapper.local_table.name for mapper in Base.registry.mappers if issubclass(mapper.class_, AppendOnly)
+    }
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session: Session, _context: Any, _instances: Any) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, AppendOnly):
+            raise AppendOnlyViolation(type(obj).__tablename__, "DELETE")  # type: ignore[attr-defined]
+    for obj in session.dirty:
+        if isinstance(obj, AppendOnly) and session.is_modified(obj, include_collections=False):
+            raise AppendOnlyViolation(type(obj).__tablename__, "UPDATE")  # type: ignore[attr-defined]
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_audit_changes(state: ORMExecuteState) -> None:
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    name = getattr(table, "name", None)
+    if name in append_only_tables():
+        raise AppendOnlyViolation(name, "UPDATE" if state.is_update else "DELETE")

@@ -1,0 +1,62 @@
+"""The Alembic migrations create exactly what the models describe."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Column, Integer, MetaData, Table, inspect
+
+from scorer.ledger.db import alembic_config, current_revision, make_engine, upgrade
+from scorer.ledger.models import Base
+
+TABLES = {
+    "challenges",
+    "people",
+    "submissions",
+    "scores",
+    "submission_events",
+    "leaderboard_entries",
+    "leaderboard_versions",
+    "alembic_version",
+}
+
+
+def diff(engine, metadata):
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, metadata)
+
+
+def test_head_matches_the_models(engine):
+    assert diff(engine, Base.metadata) == []
+
+
+def test_the_comparison_notices_a_difference(engine):
+    extra = MetaData()
+    for table in Base.metadata.tables.values():
+        table.to_metadata(extra)
+    Table("surplus", extra, Column("id", Integer, primary_key=True))
+    assert [change[0] for change in diff(engine, extra)] == ["add_table"]
+
+
+def test_upgrade_is_idempotent_and_at_head(url, engine):
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    upgrade(url)
+    assert current_revision(url) == head == "0001"
+    assert set(inspect(engine).get_table_names()) == TABLES
+
+
+def test_downgrade_to_base_and_back(url):
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config(url)
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+        upgrade(url)
+        assert diff(engine, Base.metadata) == []
+    finally:
+        engine.dispose()
