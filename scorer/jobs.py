@@ -21,7 +21,7 @@ def build_job(
     *,
     allow_unsandboxed: bool = False,
 ) -> Job:
-    repo = ChallengeRepo.mirror(repo_url, settings.mirrors)
+    repo = ChallengeRepo.mirror(repo_url, settings.mirrors, having=commit)
     organiser_commit = repo.resolve(challenge.organiser.ref)
     return Job(
         challenge=challenge,

@@ -36,11 +36,15 @@ class ChallengeRepo:
         self.repo = git.Repo(path)
 
     @classmethod
-    def mirror(cls, source: str, cache: Path) -> ChallengeRepo:
-        """Mirror ``source`` (a URL or a local path) into ``cache`` and fetch it."""
+    def mirror(cls, source: str, cache: Path, *, having: str | None = None) -> ChallengeRepo:
+        """Mirror ``source`` (a URL or a local path) into ``cache`` and fetch it; with
+        ``having``, skip the fetch when the mirror already has that commit (commits never
+        change, and concurrent workers would otherwise queue on the fetch lock)."""
         local = Path(source).expanduser()
         url = str(local.resolve()) if local.exists() else source
         target = cache / hashlib.sha256(url.encode()).hexdigest()[:16]
+        if having and (target / "HEAD").exists() and cls(target).exists(having, ""):
+            return cls(target)
         cache.mkdir(parents=True, exist_ok=True)
         with file_lock(target.with_suffix(".lock")):
             try:
@@ -83,8 +87,9 @@ class ChallengeRepo:
             archive.extractall(destination, filter="data")
 
     def exists(self, sha: str, path: str) -> bool:
+        """Whether ``path`` exists at ``sha`` (``""``: whether the commit exists at all)."""
         try:
-            self.repo.git.cat_file("-e", f"{sha}:{path}")
+            self.repo.git.cat_file("-e", f"{sha}:{path}" if path else f"{sha}^{{commit}}")
         except git.GitCommandError:
             return False
         return True

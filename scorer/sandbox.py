@@ -110,7 +110,7 @@ class RunOutcome:
 class Watchdog(threading.Thread):
     """Samples the run's process tree and written files; kills it over a limit."""
 
-    def __init__(self, process: subprocess.Popen[bytes], request: RunRequest, interval: float = 0.05):
+    def __init__(self, process: subprocess.Popen[bytes], request: RunRequest, interval: float = 0.1):
         super().__init__(daemon=True, name="coop-watchdog")
         self.process = process
         self.request = request
@@ -130,7 +130,7 @@ class Watchdog(threading.Thread):
                 self._kill("memory")
             elif time.monotonic() > self._deadline:
                 self._kill("wall_time")
-            elif ticks % 10 == 0 and self.request.folders.disk_usage() > self.request.limits.disk:
+            elif ticks % 5 == 0 and self.request.folders.disk_usage() > self.request.limits.disk:
                 self._kill("disk")
             ticks += 1
 
