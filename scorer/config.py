@@ -62,9 +62,9 @@ class ScorerSettings(Configurable):
     hidden_packages = List(
         Unicode(),
         ["rfc3987_syntax"],
-        help="Installed packages hidden from notebooks in the sandbox. rfc3987_syntax is "
-        "jsonschema's optional IRI checker: importing it builds a grammar, 1.6 s of every "
-        "papermill start, and no notebook needs it.",
+        help="Installed packages hidden from notebooks in the sandbox and from scoring workers. "
+        "rfc3987_syntax is jsonschema's optional IRI checker: importing it builds a grammar, "
+        "1.6 s of every papermill or nbformat start, and neither notebooks nor nbformat need it.",
     ).tag(config=True)
 
     allow_unsandboxed = Bool(

@@ -8,6 +8,7 @@ records each result exactly once however often its task runs.
 from __future__ import annotations
 
 import secrets
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -70,6 +71,8 @@ EXECUTORS.register("scheduler", SchedulerExecutor)
 
 def run_task(submission_id: int, plain_settings: dict[str, Any]) -> str:
     """The task Dask runs; imports the pipeline only on workers (the client never needs it)."""
+    for name in plain_settings.get("hidden_packages", ()):
+        sys.modules.setdefault(name, None)  # type: ignore[assignment]  # import now fails fast
     from scorer.worker import score_submission
 
     return score_submission(submission_id, plain_settings)
