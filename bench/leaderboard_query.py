@@ -1,8 +1,9 @@
 """Leaderboard query at 100k submissions and 5k people in SQLite (p50 of the query).
 
-The ledger is filled with the TrackML demo challenge's spec (a computed expression column,
-an average-rank free board with `select: best`, and a `select: last` board) through the bulk
-importer; each query is `CoopAPI.leaderboard`, the path every client uses.
+The ledger is filled with the TrackML demo challenge's spec (a computed expression column with
+`select: best`, and a `select: last` board) through the bulk importer. Two figures per board:
+`CoopAPI.leaderboard`, the path every client uses (the ranked view is cached per phase version
+token), and the ranking computed from scratch (what the first read after a new score costs).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from bench.common import ROOT
 from scorer.api import CoopAPI
 from scorer.config import ScorerSettings
+from scorer.ledger import queries as queries_module
 from scorer.ledger import store
 from scorer.ledger.bulk import ScoredRecord, import_scored
 from scorer.spec_load import load_spec
@@ -62,14 +64,23 @@ def main(submissions: int = 100_000, people: int = 5_000, queries: int = 30) -> 
         phase_id = fill(api, submissions, people)
         filled = time.perf_counter() - started
         timings = {}
+        challenge = api.challenge("trackml")
+        now = datetime.now(UTC)
         for board in ("throughput", "latest-accuracy"):
             samples = []
             for _ in range(queries):
                 begin = time.perf_counter()
                 view = api.leaderboard("trackml", phase_id=phase_id, board=board)
                 samples.append(time.perf_counter() - begin)
-            assert len(view.rows) == people or len(view.rows) <= people
+            assert 0 < len(view.rows) <= people
             timings[board] = statistics.median(samples) * 1000
+            uncached = []
+            with api.sessions() as session:
+                for _ in range(queries):
+                    begin = time.perf_counter()
+                    queries_module.leaderboard(session, challenge, phase_id, board, now=now, cached=False)
+                    uncached.append(time.perf_counter() - begin)
+            timings[f"{board}_uncached"] = statistics.median(uncached) * 1000
     finally:
         api.close()
     return {"fill_s": filled, **{f"p50_ms_{k}": v for k, v in timings.items()}}
@@ -82,6 +93,8 @@ if __name__ == "__main__":
     args = parser.parse_args()
     result = main(args.submissions, args.people)
     print(
-        f"filled in {result['fill_s']:.1f} s; p50 throughput board {result['p50_ms_throughput']:.1f} ms, "
-        f"latest board {result['p50_ms_latest-accuracy']:.1f} ms"
+        f"filled in {result['fill_s']:.1f} s; p50 throughput board {result['p50_ms_throughput']:.1f} ms "
+        f"({result['p50_ms_throughput_uncached']:.1f} ms uncached), latest board "
+        f"{result['p50_ms_latest-accuracy']:.1f} ms ({result['p50_ms_latest-accuracy_uncached']:.1f} ms "
+        "uncached)"
     )

@@ -34,6 +34,18 @@ from scorer.spec import RunLimits
 ENTRY = Path(__file__).with_name("sandbox_entry.py")
 #: Where the run's folders appear inside the sandbox.
 MOUNT = Path("/coop")
+#: Not --unshare-all: as root it adds a user namespace in which our uid is unmapped.
+NAMESPACES = (
+    "--unshare-pid",
+    "--unshare-net",
+    "--unshare-ipc",
+    "--unshare-uts",
+    "--unshare-cgroup-try",
+    "--die-with-parent",
+    "--new-session",
+)
+#: Folders the sandbox has before the Python environment is bound in.
+PRESENT = {Path(p) for p in ("/", "/usr", "/etc", "/proc", "/dev", "/tmp", "/dev/shm")}
 BWRAP = "bwrap"
 SANDBOX_UID_RANGE = (200_000, 260_000)
 #: Extra address space on top of the memory limit: kernels reserve far more than they touch.
@@ -300,92 +312,42 @@ class BwrapRunner(Runner):
             os.chown(base, self.uid, self.uid)
 
     def argv(self, request: RunRequest, job_file: Path, report_fd: int) -> list[str]:
-        limits = request.limits
-        # Not --unshare-all: as root it adds a user namespace in which our uid is unmapped.
-        argv = [
-            self.bwrap,
-            "--unshare-pid",
-            "--unshare-net",
-            "--unshare-ipc",
-            "--unshare-uts",
-            "--unshare-cgroup-try",
-            "--die-with-parent",
-            "--new-session",
-            "--hostname",
-            "sandbox",
-            "--clearenv",
-        ]
-        # bwrap makes missing parents of a mount point mode 0700: make ours traversable first.
-        parents = {p for root in _python_roots() for p in root.parents} | {MOUNT / "job", Path("/etc")}
-        for path in sorted(parents):
-            if path != Path("/"):
-                argv += ["--perms", "0755", "--dir", str(path)]
-        argv += _system_binds()
-        for path in _python_roots():
-            argv += ["--ro-bind", str(path), str(path)]
-        for path in self.hidden:
-            argv += ["--tmpfs", str(path)]
+        # Order matters: later mounts go on top of earlier ones (a venv under /tmp must come
+        # after the /tmp tmpfs, or the tmpfs hides it).
+        argv = [self.bwrap, *NAMESPACES, "--hostname", "sandbox", "--clearenv"]
+        argv += _system_binds() + _scratch_mounts(request.limits) + self._environment_binds()
         argv += [
-            "--proc",
-            "/proc",
-            "--dev",
-            "/dev",
-            "--perms",
-            "1777",
-            "--size",
-            str(min(int(limits.disk), 256 * 1024**2)),
-            "--tmpfs",
-            "/tmp",
-            "--perms",
-            "1777",
-            "--size",
-            str(64 * 1024**2),
-            "--tmpfs",
-            "/dev/shm",
-            "--bind",
-            str(request.folders.work),
-            f"{MOUNT}/work",
-            "--bind",
-            str(request.folders.output),
-            f"{MOUNT}/output",
-            "--ro-bind",
-            str(request.inputs),
-            f"{MOUNT}/data",
-            "--ro-bind",
-            str(job_file),
-            f"{MOUNT}/job/job.json",
-            "--ro-bind",
-            str(ENTRY),
-            f"{MOUNT}/job/entry.py",
-            "--chdir",
-            f"{MOUNT}/work",
+            *("--perms", "0755", "--dir", str(MOUNT)),
+            *("--bind", str(request.folders.work), f"{MOUNT}/work"),
+            *("--bind", str(request.folders.output), f"{MOUNT}/output"),
+            *("--ro-bind", str(request.inputs), f"{MOUNT}/data"),
+            *("--perms", "0755", "--dir", f"{MOUNT}/job"),
+            *("--ro-bind", str(job_file), f"{MOUNT}/job/job.json"),
+            *("--ro-bind", str(ENTRY), f"{MOUNT}/job/entry.py"),
+            *("--chdir", f"{MOUNT}/work"),
         ]
         for key, value in self.env(request).items():
             argv += ["--setenv", key, value]
-        command = [
-            sys.executable,
-            "-I",
-            f"{MOUNT}/job/entry.py",
-            f"{MOUNT}/job/job.json",
-            str(report_fd),
-        ]
-        if self.as_root:
-            argv += [
-                "--cap-add",
-                "CAP_SETUID",
-                "--cap-add",
-                "CAP_SETGID",
-                "--",
-                "setpriv",
-                f"--reuid={self.uid}",
-                f"--regid={self.uid}",
-                "--clear-groups",
-                "--no-new-privs",
-                "--inh-caps=-all",
-                *command,
-            ]
+        command = [sys.executable, "-I", f"{MOUNT}/job/entry.py", f"{MOUNT}/job/job.json", str(report_fd)]
+        if self.as_root:  # drop to a uid of our own; setpriv needs these two capabilities to do it
+            drop = ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups"]
+            argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--", *drop]
+            argv += ["--no-new-privs", "--inh-caps=-all", *command]
         else:
             argv += ["--unshare-user", "--disable-userns", "--", *command]
+        return argv
+
+    def _environment_binds(self) -> list[str]:
+        """The interpreter and the virtual environment, read-only, minus hidden packages."""
+        roots = _python_roots()
+        argv: list[str] = []
+        # bwrap makes missing parents of a mount point mode 0700: make ours traversable first.
+        for path in sorted({p for root in roots for p in root.parents} - PRESENT):
+            argv += ["--perms", "0755", "--dir", str(path)]
+        for path in roots:
+            argv += ["--ro-bind", str(path), str(path)]
+        for path in self.hidden:
+            argv += ["--tmpfs", str(path)]
         return argv
 
     def env(self, request: RunRequest) -> dict[str, str]:
@@ -456,8 +418,18 @@ def _collect(process: subprocess.Popen[bytes], read_fd: int) -> tuple[list[dict[
     return reports, tail.decode("utf-8", "replace")
 
 
+def _scratch_mounts(limits: RunLimits) -> list[str]:
+    """Fresh /proc and /dev, and small private tmpfs for /tmp and /dev/shm (RAM, so capped)."""
+    tmp_size = min(int(limits.disk), 256 * 1024**2)
+    return [
+        *("--proc", "/proc", "--dev", "/dev"),
+        *("--perms", "1777", "--size", str(tmp_size), "--tmpfs", "/tmp"),
+        *("--perms", "1777", "--size", str(64 * 1024**2), "--tmpfs", "/dev/shm"),
+    ]
+
+
 def _system_binds() -> list[str]:
-    argv: list[str] = ["--ro-bind", "/usr", "/usr"]
+    argv: list[str] = ["--ro-bind", "/usr", "/usr", "--perms", "0755", "--dir", "/etc"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         path = Path("/") / name
         if path.is_symlink():

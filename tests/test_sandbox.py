@@ -287,3 +287,18 @@ def test_watchdog_kills_a_run_over_its_wall_time(tmp_path):
 
 def test_errno_names_used_above_exist():
     assert {"EROFS", "EACCES"} <= set(errno.errorcode.values())
+
+
+def test_an_environment_under_tmp_is_bound_after_the_private_tmp(monkeypatch, tmp_path):
+    """A checkout under /tmp (a fresh clone, a CI folder) keeps its venv visible in the sandbox."""
+    from scorer import sandbox
+
+    venv = Path("/tmp/somewhere/.venv")
+    monkeypatch.setattr(sandbox, "_python_roots", lambda: [venv])
+    folders = sandbox.RunFolders.create(tmp_path / "run")
+    request = sandbox.RunRequest(folders, "nb.ipynb", {}, tmp_path, RunLimits(), "predictions.csv")
+    argv = sandbox.BwrapRunner().argv(request, tmp_path / "job.json", 3)
+    tmpfs = argv.index("/tmp", argv.index("--tmpfs"))
+    bind = argv.index(str(venv))
+    assert tmpfs < bind
+    assert argv[argv.index("/tmp/somewhere") - 2 : argv.index("/tmp/somewhere")] == ["0755", "--dir"]
