@@ -22,6 +22,7 @@ from scorer.ledger.models import ChallengeRow
 from scorer.ledger.queries import LeaderboardView
 from scorer.phase_data import PhaseData, prepare_phase_data
 from scorer.repo import ChallengeRepo
+from scorer.sandbox import runner_for
 from scorer.spec import Challenge
 from scorer.spec_load import SPEC_FILE, load_spec, parse_spec
 from scorer.trusted import organiser_tree
@@ -89,6 +90,7 @@ class CoopAPI:
     ) -> list[Queued]:
         """Queue one submission per solution notebook the commit adds or changes."""
         challenge, repo, _tree = self.register(repo_source)
+        runner_for(self.settings, challenge)  # refuse now, clearly, rather than in every task
         sha = repo.resolve(commit)
         phase = challenge.phase(phase_id) if phase_id else challenge.current_phase(now or datetime.now(UTC))
         if phase is None:

@@ -6,7 +6,7 @@ from scorer.config import ScorerSettings
 from scorer.phase_data import load_phase_data
 from scorer.pipeline import Job
 from scorer.repo import ChallengeRepo
-from scorer.sandbox import make_runner
+from scorer.sandbox import runner_for
 from scorer.spec import Challenge
 from scorer.trusted import organiser_tree
 
@@ -18,8 +18,6 @@ def build_job(
     phase_id: str,
     commit: str,
     notebook: str,
-    *,
-    allow_unsandboxed: bool = False,
 ) -> Job:
     repo = ChallengeRepo.mirror(repo_url, settings.mirrors, having=commit)
     organiser_commit = repo.resolve(challenge.organiser.ref)
@@ -32,11 +30,6 @@ def build_job(
         organiser_tree=organiser_tree(settings, repo, challenge.id, organiser_commit),
         organiser_commit=organiser_commit,
         data=load_phase_data(settings.data_root, challenge.id, phase_id),
-        runner=make_runner(
-            settings.sandbox,
-            allow_unsandboxed=allow_unsandboxed or settings.allow_unsandboxed or challenge.allow_unsandboxed,
-            bwrap=settings.bwrap,
-            hidden_packages=settings.hidden_packages,
-        ),
+        runner=runner_for(settings, challenge),
         runs_dir=settings.runs,
     )

@@ -28,8 +28,9 @@ from typing import Any
 
 import psutil
 
+from scorer.config import ScorerSettings
 from scorer.exceptions import SandboxUnavailable
-from scorer.spec import RunLimits
+from scorer.spec import Challenge, RunLimits
 
 ENTRY = Path(__file__).with_name("sandbox_entry.py")
 #: Where the run's folders appear inside the sandbox.
@@ -386,10 +387,13 @@ def make_runner(
     """``mode`` is "bwrap", "none" or "auto" (bwrap when installed)."""
     if mode == "none" or (mode == "auto" and shutil.which(bwrap) is None):
         if not allow_unsandboxed:
+            why = (
+                "the scorer's sandbox setting is `none`" if mode == "none" else "bubblewrap is not installed"
+            )
             raise SandboxUnavailable(
-                "refusing to run an untrusted notebook without a sandbox: bubblewrap is not "
-                "installed; install `bubblewrap`, or allow unsandboxed runs in challenge.yaml "
-                "(allow_unsandboxed: true) or with --allow-unsandboxed"
+                f"refusing to run untrusted notebooks without a sandbox: {why}; install "
+                "`bubblewrap`, or allow unsandboxed runs in challenge.yaml (allow_unsandboxed: true) "
+                "or with --allow-unsandboxed"
             )
         return UnsandboxedRunner()
     return BwrapRunner(bwrap, hidden_packages)
@@ -458,3 +462,14 @@ def _python_roots() -> list[Path]:
     roots.add(Path(sysconfig.get_paths()["purelib"]).resolve())
     kept = [p for p in sorted(roots) if not str(p).startswith("/usr/")]
     return [p for p in kept if not any(p != q and p.is_relative_to(q) for q in kept)]
+
+
+def runner_for(settings: ScorerSettings, challenge: Challenge) -> Runner:
+    """The sandbox this challenge's notebooks run in; :class:`SandboxUnavailable` when none
+    is available and unsandboxed runs were not explicitly allowed."""
+    return make_runner(
+        settings.sandbox,
+        allow_unsandboxed=settings.allow_unsandboxed or challenge.allow_unsandboxed,
+        bwrap=settings.bwrap,
+        hidden_packages=settings.hidden_packages,
+    )

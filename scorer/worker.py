@@ -10,7 +10,13 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from scorer.config import ScorerSettings
-from scorer.exceptions import CoopError, InfrastructureError, SubmissionFailure
+from scorer.exceptions import (
+    CoopError,
+    FailureClass,
+    InfrastructureError,
+    SandboxUnavailable,
+    SubmissionFailure,
+)
 from scorer.jobs import build_job
 from scorer.ledger import queries, store
 from scorer.ledger.db import make_engine, session_factory
@@ -54,6 +60,12 @@ def score_submission(submission_id: int, plain_settings: dict[str, Any]) -> str:
                 executed_notebook=failure.details.get("executed_notebook"),
             )
         return failure.failure_class.value if recorded else "skipped"
+    except SandboxUnavailable as exc:  # retrying cannot help: record why, for the operator
+        with sessions.begin() as session:
+            recorded = store.record_failure(
+                session, submission_id, FailureClass.INFRASTRUCTURE, exc.user_message
+            )
+        return FailureClass.INFRASTRUCTURE.value if recorded else "skipped"
     except CoopError as exc:  # e.g. phase data not prepared: ours to fix, never the participant's
         raise InfrastructureError(exc.user_message, exc.log_message) from exc
     with sessions.begin() as session:

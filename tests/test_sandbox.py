@@ -59,7 +59,8 @@ def test_no_sandbox_is_refused_unless_allowed():
     with pytest.raises(SandboxUnavailable) as caught:
         make_runner("none", allow_unsandboxed=False)
     message = caught.value.user_message
-    assert "refusing to run an untrusted notebook without a sandbox" in message
+    assert "refusing to run untrusted notebooks without a sandbox" in message
+    assert "sandbox setting is `none`" in message
     assert "install `bubblewrap`" in message
     assert "allow_unsandboxed: true" in message and "--allow-unsandboxed" in message
 

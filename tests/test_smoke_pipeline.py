@@ -1,5 +1,6 @@
 import pytest
 
+from scorer.exceptions import SandboxUnavailable
 from scorer.ledger.queries import executed_notebook
 from tests.conftest import HAS_BWRAP
 
@@ -25,3 +26,14 @@ def test_a_failure_keeps_the_executed_notebook_with_the_error(challenge):
     finally:
         api.close()
     assert b"bad degree" in notebook and b"ValueError" in notebook
+
+
+def test_unsandboxed_runs_only_when_allowed_and_say_so(challenge):
+    challenge.settings.sandbox = "none"
+    sha = challenge.commit("carol", {"solutions/carol/fit.ipynb": challenge.baseline})
+    with pytest.raises(SandboxUnavailable, match=r"sandbox setting is `none`.*allow_unsandboxed: true"):
+        challenge.score(sha)  # refused before anything is queued
+    challenge.settings.allow_unsandboxed = True
+    [allowed] = challenge.score(sha)
+    assert allowed.outcome == "scored", allowed.reason
+    assert allowed.view.provenance["sandboxed"] is False
