@@ -90,21 +90,19 @@ def submission_json(view: SubmissionView, scores: SubmissionScores) -> dict[str,
 
 def submissions_table(items: list[tuple[SubmissionView, SubmissionScores]]) -> Table:
     table = Table(title="Submissions", title_justify="left")
-    for name in ("id", "person", "notebook", "status", "public metrics", "run time", "reason"):
-        table.add_column(name)
+    for name in ("id", "person", "phase", "result"):
+        table.add_column(name, overflow="fold")
     for view, scores in items:
         status = str(view.status)
-        metrics = ", ".join(f"{k}={v:.4g}" for k, v in scores.public.items() if v is not None)
-        table.add_row(
-            str(view.id),
-            view.username,
-            view.notebook_path,
-            f"[{STATUS_STYLE.get(status, '')}]{status}[/]"
-            + (f" ({view.failure_class})" if view.failure_class else ""),
-            metrics,
-            f"{view.run_time:.2f} s" if view.run_time is not None else "",
-            view.failure_reason or "",
-        )
+        style = STATUS_STYLE.get(status, "")
+        if status == "scored":
+            metrics = ", ".join(f"{k} {v:.4g}" for k, v in sorted(scores.public.items()) if v is not None)
+            result = f"[{style}]scored[/] {metrics} ({view.run_time:.2f} s)"
+        elif view.failure_class:
+            result = f"[{style}]{status} ({view.failure_class})[/]: {view.failure_reason or ''}"
+        else:
+            result = f"[{style}]{status}[/]"
+        table.add_row(str(view.id), view.username, view.phase_id, result)
     return table
 
 
