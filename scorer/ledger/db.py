@@ -12,9 +12,11 @@ workers race on :func:`scorer.ledger.store.record_result` with exactly one winne
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -33,12 +35,22 @@ def default_url(home: Path) -> str:
     return f"sqlite:///{(Path(home) / 'coop.db').resolve()}"
 
 
+def _loads(text: str | bytes) -> Any:
+    """orjson parses JSON columns several times faster (a leaderboard reads thousands); the
+    json module still reads what only it writes (NaN, Infinity)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
 
     Extra keyword arguments go to :func:`sqlalchemy.create_engine`.
     """
     parsed = make_url(url)
+    kwargs.setdefault("json_deserializer", _loads)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, **kwargs)
     kwargs.setdefault("pool_pre_ping", True)
