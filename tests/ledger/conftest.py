@@ -11,12 +11,8 @@
 
 from __future__ import annotations
 
-import getpass
-import uuid
 from collections.abc import Iterator
-from functools import cache
 
-import psycopg
 import pytest
 from ledger_helpers import Ledger, challenge_spec
 from sqlalchemy import Engine
@@ -25,30 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scorer.ledger import store
 from scorer.ledger.db import make_engine, session_factory, upgrade
 from scorer.spec import Challenge
-
-PG_HOST, PG_PORT, PG_DATABASE = "127.0.0.1", 5432, "test"
-
-
-@cache
-def postgres_user() -> tuple[str | None, str]:
-    """A user that can connect to the test database, or ``None`` and why not."""
-    problems = []
-    for user in dict.fromkeys(["postgres", getpass.getuser()]):
-        try:
-            with psycopg.connect(
-                host=PG_HOST, port=PG_PORT, dbname=PG_DATABASE, user=user, connect_timeout=3
-            ):
-                return user, ""
-        except psycopg.Error as exc:
-            problems.append(f"{user}: {str(exc).strip().splitlines()[0]}")
-    return (
-        None,
-        f"PostgreSQL at {PG_HOST}:{PG_PORT}/{PG_DATABASE} unreachable ({'; '.join(problems)})",
-    )
-
-
-def _admin(user: str) -> psycopg.Connection:
-    return psycopg.connect(host=PG_HOST, port=PG_PORT, dbname=PG_DATABASE, user=user, autocommit=True)
+from tests.pg import schema_url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -63,21 +36,9 @@ def url(backend: str, tmp_path) -> Iterator[str]:
         upgrade(database_url)
         yield database_url
         return
-    user, reason = postgres_user()
-    if user is None:
-        pytest.skip(reason)
-    schema = f"ledger_{uuid.uuid4().hex[:12]}"
-    with _admin(user) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    database_url = (
-        f"postgresql+psycopg://{user}@{PG_HOST}:{PG_PORT}/{PG_DATABASE}?options=-csearch_path%3D{schema}"
-    )
-    try:
+    with schema_url("ledger") as database_url:
         upgrade(database_url)
         yield database_url
-    finally:
-        with _admin(user) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture
