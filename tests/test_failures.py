@@ -24,7 +24,7 @@ import nbformat
 import psutil
 import pytest
 
-import scorer.jobs
+import scorer.sandbox
 from scorer.ledger import queries
 from scorer.sandbox import SANDBOX_UID_RANGE
 from tests.conftest import HAS_BWRAP, ChallengeFixture, Scored, make_challenge
@@ -75,7 +75,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChallengeFixtu
 def runner_uids() -> Iterator[list[int]]:
     """The uid of every sandbox runner the scorer makes (each picks a random one)."""
     uids: list[int] = []
-    original = scorer.jobs.make_runner
+    original = scorer.sandbox.make_runner
 
     def recording(*args, **kwargs):
         runner = original(*args, **kwargs)
@@ -85,7 +85,7 @@ def runner_uids() -> Iterator[list[int]]:
         return runner
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(scorer.jobs, "make_runner", recording)
+        patch.setattr(scorer.sandbox, "make_runner", recording)
         yield uids
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from scorer.cli import board, challenge, db, demo, scoring
+from scorer.cli import board, challenge, db, demo, scoring, serve
 from scorer.cli.common import State, fail
 from scorer.config import load_settings
 from scorer.exceptions import CoopError
@@ -26,6 +26,7 @@ app.command("recover")(scoring.recover)
 app.command("submission")(scoring.show_submission)
 app.command("leaderboard")(board.leaderboard)
 app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
 
 
 @app.callback()

@@ -1,0 +1,59 @@
+"""``coop serve``: the scorer's HTTP service (JSON API) under uvicorn."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scorer.cli.common import console, fail, state
+from scorer.exceptions import CoopError
+from scorer.service.auth import Authenticator, HubAuthenticator, StaticTokens
+
+HUB_URL = "JUPYTERHUB_API_URL"
+
+
+def choose_authenticator(tokens_file: Path | None, environ: Mapping[str, str] = os.environ) -> Authenticator:
+    """Tokens from ``tokens_file`` when given, else JupyterHub when its API URL is set, else refuse."""
+    if tokens_file is not None:
+        return StaticTokens.from_file(tokens_file)
+    if environ.get(HUB_URL):
+        return HubAuthenticator(environ[HUB_URL])
+    raise CoopError(
+        f"no way to check tokens: run as a JupyterHub service (which sets {HUB_URL} and "
+        "JUPYTERHUB_API_TOKEN), set JUPYTERHUB_API_URL (e.g. http://127.0.0.1:8081/hub/api), "
+        "or pass --tokens-file with a YAML/JSON file like "
+        "'tokens: {<token>: {name: alice, organiser: false}}' (scopes: a list, default custom:coop:submit)"
+    )
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8765,
+    prefix: Annotated[
+        str, typer.Option(help="URL prefix of every route, e.g. /services/coop/ behind JupyterHub.")
+    ] = "/",
+    tokens_file: Annotated[
+        Path | None,
+        typer.Option(help="YAML/JSON file of API tokens (instead of JupyterHub), for tests and scripts."),
+    ] = None,
+) -> None:
+    """Run the scorer service: the JSON API (OpenAPI at <prefix>/openapi.json), authenticated by
+    JupyterHub tokens (JUPYTERHUB_API_URL) or by a tokens file."""
+    import uvicorn
+
+    from scorer.service.app import create_app, normalise_prefix
+
+    try:
+        auth = choose_authenticator(tokens_file)
+        api = state(ctx).api()
+    except CoopError as exc:
+        fail(exc)
+    app = create_app(api, auth, prefix=prefix)
+    root = normalise_prefix(prefix)
+    console.print(f"coop serve: http://{host}:{port}{root}/api/ (docs at {root}/docs)", highlight=False)
+    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")

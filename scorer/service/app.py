@@ -1,0 +1,43 @@
+"""``create_app``: the FastAPI application of ``coop serve``, every route under one prefix."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from scorer import __version__
+from scorer.api import CoopAPI
+from scorer.service import errors, routes_challenges, routes_service, routes_submissions
+from scorer.service.auth import Authenticator
+from scorer.service.deps import viewer
+
+#: Every route group of the service, in the order they are mounted.
+ROUTERS: tuple[APIRouter, ...] = (routes_service.router, routes_challenges.router, routes_submissions.router)
+
+
+def normalise_prefix(prefix: str) -> str:
+    """``"/services/coop/"`` → ``"/services/coop"``; ``""`` and ``"/"`` → ``""``."""
+    cleaned = "/".join(part for part in prefix.split("/") if part)
+    return f"/{cleaned}" if cleaned else ""
+
+
+def create_app(api: CoopAPI, auth: Authenticator, *, prefix: str = "") -> FastAPI:
+    """The service over ``api``, authenticating with ``auth``, at ``prefix`` (e.g. behind the hub)."""
+    root = normalise_prefix(prefix)
+    app = FastAPI(
+        title="Coopetition scorer",
+        version=__version__,
+        description="Challenges, leaderboards and submissions. Send a JupyterHub API token as "
+        "`Authorization: token <t>` (or HTTP Basic) for anything beyond public data.",
+        openapi_url=f"{root}/openapi.json",
+        docs_url=f"{root}/docs",
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
+    app.state.coop_api = api
+    app.state.authenticator = auth
+    errors.install(app)
+    # Every route authenticates (once per request: FastAPI caches the dependency), so a bad
+    # token is refused even on a public route instead of being silently treated as anonymous.
+    for router in ROUTERS:
+        app.include_router(router, prefix=root, dependencies=[Depends(viewer)])
+    return app

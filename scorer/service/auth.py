@@ -1,0 +1,228 @@
+"""Who is calling: credentials from a request, and the authenticators that check them.
+
+Credentials are a token in ``Authorization: token <t>`` or ``Bearer <t>``, or HTTP Basic with
+the token as password (what git sends). JupyterHub is the identity provider
+(:class:`HubAuthenticator`); :class:`StaticTokens` holds tokens from a file for tests and
+scripting. The hub does not enforce custom scopes: the service does, with :data:`SUBMIT` and
+:data:`ORGANISE`. Reading public data needs no scope and no token.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+import yaml
+
+from scorer.exceptions import CoopError
+
+SUBMIT = "custom:coop:submit"
+ORGANISE = "custom:coop:organise"
+#: The custom scopes the service enforces, with the description to give them in the hub config.
+SCOPES = {
+    SUBMIT: "Push and submit solutions to Coopetition challenges as yourself.",
+    ORGANISE: "Administer Coopetition challenges: private scores, hidden columns, phases, rescoring.",
+}
+
+
+class AuthError(CoopError):
+    """Root of the service's authentication and authorisation errors."""
+
+
+class BadCredentials(AuthError):
+    """The request carried credentials that identify nobody (HTTP 401)."""
+
+
+class NotAuthenticated(AuthError):
+    """The route needs a caller and the request carried no credentials (HTTP 401)."""
+
+
+class MissingScope(AuthError):
+    """The caller lacks a scope the route needs (HTTP 403)."""
+
+    def __init__(self, scope: str, name: str) -> None:
+        self.scope = scope
+        super().__init__(f"{name} lacks the scope {scope!r} needed here")
+
+
+class HubUnavailable(AuthError):
+    """JupyterHub could not be asked about a token (HTTP 503; never blamed on the caller)."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An authenticated caller: a hub user (or service), with the scopes of their token."""
+
+    name: str
+    scopes: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()
+    kind: str = "user"
+
+    @property
+    def organiser(self) -> bool:
+        return ORGANISE in self.scopes
+
+    def has(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+@dataclass(frozen=True)
+class Credentials:
+    token: str
+    username: str | None = None  # given with HTTP Basic: must name the token's owner
+
+
+def credentials(authorization: str | None) -> Credentials | None:
+    """Parse an ``Authorization`` header; ``None`` when absent; :class:`BadCredentials` if garbled."""
+    if not authorization or not authorization.strip():
+        return None
+    scheme, _, value = authorization.strip().partition(" ")
+    value = value.strip()
+    scheme = scheme.lower()
+    if scheme in {"token", "bearer"} and value:
+        return Credentials(value)
+    if scheme == "basic" and value:
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise BadCredentials("the Basic credentials are not valid base64 of user:token") from None
+        username, colon, token = decoded.partition(":")
+        if colon and token:
+            return Credentials(token, username or None)
+        raise BadCredentials("HTTP Basic needs your hub username and an API token as the password")
+    raise BadCredentials("use 'Authorization: token <api token>', 'Bearer <api token>' or HTTP Basic")
+
+
+class Authenticator(Protocol):
+    """Turns a token into an :class:`Identity`, or ``None`` when the token is not valid."""
+
+    async def identify(self, token: str) -> Identity | None: ...
+
+
+async def authenticate(auth: Authenticator, given: Credentials | None) -> Identity | None:
+    """The caller of a request: ``None`` when anonymous, :class:`BadCredentials` when refused."""
+    if given is None:
+        return None
+    identity = await auth.identify(given.token)
+    if identity is None:
+        raise BadCredentials("the API token is not valid (expired, revoked or mistyped)")
+    if given.username is not None and given.username != identity.name:
+        raise BadCredentials(f"the API token does not belong to {given.username!r}")
+    return identity
+
+
+@dataclass
+class StaticTokens:
+    """Tokens from configuration: ``token -> Identity``. For tests, scripting and small setups."""
+
+    tokens: dict[str, Identity] = field(default_factory=dict)
+
+    async def identify(self, token: str) -> Identity | None:
+        return self.tokens.get(token)
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any], source: str = "tokens") -> StaticTokens:
+        """Read ``{"tokens": {<token>: {"name": ..., "scopes": [...], "organiser": bool}}}``."""
+        entries = data.get("tokens") if isinstance(data, dict) else None
+        if not isinstance(entries, dict):
+            shape = "tokens: {<token>: {name: <user>, scopes: <list>, organiser: <bool>}}"
+            raise CoopError(f"{source}: expected a mapping {shape!r}")
+        tokens = {}
+        for token, entry in entries.items():
+            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                raise CoopError(f"{source}: tokens.<…>: each token needs a 'name'")
+            scopes = set(entry.get("scopes", [SUBMIT]))
+            if entry.get("organiser"):
+                scopes.add(ORGANISE)
+            groups = frozenset(entry.get("groups", []))
+            tokens[str(token)] = Identity(entry["name"], frozenset(scopes), groups)
+        return cls(tokens)
+
+    @classmethod
+    def from_file(cls, path: Path) -> StaticTokens:
+        """A YAML or JSON file (JSON is YAML) holding the mapping of :meth:`from_mapping`."""
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise CoopError(f"cannot read the tokens file {path}: {exc}") from None
+        return cls.from_mapping(data, str(path))
+
+
+class HubAuthenticator:
+    """Asks JupyterHub who owns a token (``GET {api_url}/user``) and caches the answer briefly.
+
+    The hub answers with the token owner's model: ``name``, ``kind``, ``groups`` and the
+    token's ``scopes``. A 401 or 403 from the hub means the token is not valid. Answers (valid
+    or not) are kept ``cache_seconds`` in a cache of at most ``cache_size`` tokens, keyed by the
+    token's SHA-256 so that no raw token stays in memory longer than its request.
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        cache_seconds: float = 60.0,
+        cache_size: int = 1024,
+        timeout: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.cache_seconds = cache_seconds
+        self.cache_size = cache_size
+        self.timeout = timeout
+        self._transport = transport
+        self._cache: OrderedDict[str, tuple[float, Identity | None]] = OrderedDict()
+
+    @property
+    def cached_tokens(self) -> int:
+        """How many tokens' answers the cache holds now (expired ones included)."""
+        return len(self._cache)
+
+    async def identify(self, token: str) -> Identity | None:
+        key = hashlib.sha256(token.encode()).hexdigest()
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > now:
+            self._cache.move_to_end(key)
+            return hit[1]
+        identity = await self._ask_hub(token)
+        self._cache[key] = (now + self.cache_seconds, identity)
+        self._cache.move_to_end(key)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return identity
+
+    async def _ask_hub(self, token: str) -> Identity | None:
+        url = f"{self.api_url}/user"
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout, transport=self._transport) as client:
+                response = await client.get(url, headers={"Authorization": f"token {token}"})
+        except httpx.HTTPError as exc:
+            raise HubUnavailable(
+                "JupyterHub cannot be reached to check your token: try again shortly",
+                f"GET {url} failed: {exc!r}",
+            ) from None
+        if response.status_code in {401, 403, 404}:
+            return None
+        if response.status_code != 200:
+            raise HubUnavailable(
+                "JupyterHub could not check your token: try again shortly",
+                f"GET {url} answered {response.status_code}: {response.text[:200]}",
+            )
+        model = response.json()
+        name = model.get("name") if isinstance(model, dict) else None
+        if not isinstance(name, str) or not name:
+            raise HubUnavailable("JupyterHub gave an unexpected answer", f"GET {url} answered {model!r}")
+        return Identity(
+            name=name,
+            scopes=frozenset(model.get("scopes") or ()),
+            groups=frozenset(model.get("groups") or ()),
+            kind=str(model.get("kind") or "user"),
+        )

@@ -1,0 +1,65 @@
+"""Challenges, their phases and leaderboards: public reads (private boards obey THE RULE)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from scorer.ledger import queries
+from scorer.ledger.models import ChallengeRow
+from scorer.service.deps import Api, Viewer
+from scorer.service.models import (
+    ChallengeOut,
+    ChallengeSummary,
+    ErrorOut,
+    LeaderboardOut,
+    of_challenge,
+    of_challenge_summary,
+    of_leaderboard,
+)
+
+router = APIRouter(tags=["challenges"], responses={404: {"model": ErrorOut}})
+
+
+@router.get("/api/challenges", response_model=list[ChallengeSummary])
+def list_challenges(api: Api) -> list[ChallengeSummary]:
+    """Every published challenge, with its open phase."""
+    now = datetime.now(UTC)
+    with api.sessions() as session:
+        ids = session.execute(select(ChallengeRow.id).order_by(ChallengeRow.id)).scalars().all()
+        return [of_challenge_summary(queries.load_challenge(session, i), now) for i in ids]
+
+
+@router.get("/api/challenges/{challenge_id}", response_model=ChallengeOut)
+def get_challenge(api: Api, challenge_id: str) -> ChallengeOut:
+    """A challenge's description, metrics, leaderboards and phases (with their dates)."""
+    return of_challenge(api.challenge(challenge_id), datetime.now(UTC))
+
+
+@router.get(
+    "/api/challenges/{challenge_id}/phases/{phase_id}/leaderboards/{board}",
+    response_model=LeaderboardOut,
+    responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}},
+)
+def get_leaderboard(
+    api: Api,
+    who: Viewer,
+    challenge_id: str,
+    phase_id: str,
+    board: str,
+    split: Literal["public", "private"] = "public",
+) -> LeaderboardOut:
+    """A ranked board. ``private`` only for organisers, or for everyone once the phase allows it."""
+    spec = api.challenge(challenge_id)
+    queries.phase_of(spec, phase_id)  # an unknown phase is a 404, not a KeyError
+    view = api.leaderboard(
+        challenge_id,
+        phase_id=phase_id,
+        board=board,
+        private=split == "private",
+        organiser=who is not None and who.organiser,
+    )
+    return of_leaderboard(spec, view)

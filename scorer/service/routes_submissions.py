@@ -1,0 +1,87 @@
+"""Submissions: status, failure and scores; their executed notebooks (open-code rule applies)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from scorer.ledger import queries
+from scorer.ledger.errors import UnknownSubmission
+from scorer.ledger.models import SubmissionStatus
+from scorer.service.deps import Api, Viewer
+from scorer.service.models import (
+    ErrorOut,
+    SubmissionOut,
+    SubmissionSummary,
+    of_submission,
+    of_submission_summary,
+)
+
+router = APIRouter(tags=["submissions"], responses={404: {"model": ErrorOut}})
+
+NOTEBOOK_TYPE = "application/x-ipynb+json"
+
+
+@router.get("/api/submissions", response_model=list[SubmissionSummary])
+def list_submissions(
+    api: Api,
+    challenge: str | None = None,
+    phase: str | None = None,
+    person: str | None = None,
+    commit: Annotated[str | None, Query(description="A full or abbreviated commit SHA.")] = None,
+    status: SubmissionStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[SubmissionSummary]:
+    """Submissions matching every filter given, newest first."""
+    with api.sessions() as session:
+        found = queries.submissions(
+            session,
+            challenge_id=challenge,
+            phase_id=phase,
+            username=person,
+            commit=commit,
+            status=status,
+            limit=limit,
+        )
+    return [of_submission_summary(view) for view in found]
+
+
+@router.get("/api/submissions/{submission_id}", response_model=SubmissionOut)
+def get_submission(api: Api, who: Viewer, submission_id: int) -> SubmissionOut:
+    """A submission's status, failure class and reason, and its scores (private where visible)."""
+    view, scores = api.submission(submission_id, organiser=who is not None and who.organiser)
+    return of_submission(view, scores)
+
+
+@router.get(
+    "/api/submissions/{submission_id}/notebook",
+    response_class=Response,
+    responses={
+        200: {"content": {NOTEBOOK_TYPE: {"schema": {"type": "object"}}}, "description": "nbformat 4"},
+        403: {"model": ErrorOut},
+    },
+)
+def get_notebook(api: Api, who: Viewer, submission_id: int) -> Response:
+    """The executed notebook (.ipynb) as scored; closed-code phases show it only to its author."""
+    with api.sessions() as session:
+        content = queries.executed_notebook(
+            session,
+            submission_id,
+            viewer=who.name if who else None,
+            viewer_is_organiser=who is not None and who.organiser,
+        )
+    if content is None:
+        raise _NoNotebook(submission_id)
+    return Response(
+        content,
+        media_type=NOTEBOOK_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="submission-{submission_id}.ipynb"'},
+    )
+
+
+class _NoNotebook(UnknownSubmission):
+    def __init__(self, submission_id: int) -> None:
+        super().__init__(submission_id)
+        self.user_message = f"submission {submission_id} has no executed notebook (not run yet)"
+        self.args = (self.user_message,)

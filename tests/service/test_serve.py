@@ -1,0 +1,85 @@
+"""The prefix, the OpenAPI document and ``coop serve``'s choice of authenticator."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+
+from scorer.api import CoopAPI
+from scorer.cli.serve import choose_authenticator
+from scorer.config import ScorerSettings
+from scorer.exceptions import CoopError
+from scorer.service.app import ROUTERS, create_app, normalise_prefix
+from scorer.service.auth import ORGANISE, SUBMIT, HubAuthenticator, StaticTokens
+from tests.service.conftest import PREFIX, TOKENS, running
+
+ROUTES = {
+    "/api/health",
+    "/api/me",
+    "/api/challenges",
+    "/api/challenges/{challenge_id}",
+    "/api/challenges/{challenge_id}/phases/{phase_id}/leaderboards/{board}",
+    "/api/submissions",
+    "/api/submissions/{submission_id}",
+    "/api/submissions/{submission_id}/notebook",
+}
+
+
+@pytest.fixture
+def empty_api(tmp_path):
+    api = CoopAPI(ScorerSettings(home=str(tmp_path / "home")))
+    yield api
+    api.close()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"), [("", ""), ("/", ""), ("/services/coop/", "/services/coop"), ("a//b", "/a/b")]
+)
+def test_prefixes_are_normalised(given, expected):
+    assert normalise_prefix(given) == expected
+
+
+def test_every_route_lives_under_the_prefix_and_is_in_the_openapi_document(empty_api):
+    app = create_app(empty_api, TOKENS, prefix=PREFIX)
+    declared = {route.path for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)}
+    assert declared == ROUTES
+    served = {"/services/coop" + path for path in ROUTES}
+    with running(app) as url:
+        document = httpx.get(url + "/services/coop/openapi.json").json()
+        assert set(document["paths"]) == served
+        assert httpx.get(url + "/services/coop/api/health").json()["status"] == "ok"
+        assert httpx.get(url + "/api/health").status_code == 404
+        assert httpx.get(url + "/openapi.json").status_code == 404
+        assert httpx.get(url + "/docs/oauth2-redirect").status_code == 404  # nothing outside the prefix
+        for path in served:  # each documented path is routed (404s here would say "Not Found")
+            concrete = path.format(challenge_id="x", phase_id="p", board="b", submission_id=1)
+            assert httpx.get(url + concrete).json() != {"error": "Not Found"}, path
+    board = document["paths"][
+        "/services/coop" + "/api/challenges/{challenge_id}/phases/{phase_id}/leaderboards/{board}"
+    ]
+    assert board["get"]["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/LeaderboardOut"
+    }
+    assert {"403", "404"} <= set(board["get"]["responses"])
+
+
+def test_without_a_prefix_routes_sit_at_the_root(empty_api):
+    with running(create_app(empty_api, TOKENS)) as url:
+        assert httpx.get(url + "/api/health").status_code == 200
+        assert set(httpx.get(url + "/openapi.json").json()["paths"]) == ROUTES
+
+
+def test_serve_takes_a_tokens_file_then_the_hub_then_refuses(tmp_path):
+    tokens = tmp_path / "tokens.yaml"
+    tokens.write_text("tokens:\n  s3cret: {name: olga, organiser: true}\n  t2: {name: ann, scopes: []}\n")
+    chosen = choose_authenticator(tokens, {"JUPYTERHUB_API_URL": "http://hub/hub/api"})
+    assert isinstance(chosen, StaticTokens)
+    assert chosen.tokens["s3cret"].scopes == {SUBMIT, ORGANISE} and chosen.tokens["t2"].scopes == set()
+    hub = choose_authenticator(None, {"JUPYTERHUB_API_URL": "http://hub:8081/hub/api/"})
+    assert isinstance(hub, HubAuthenticator) and hub.api_url == "http://hub:8081/hub/api"
+    with pytest.raises(CoopError, match=r"JUPYTERHUB_API_URL.*--tokens-file"):
+        choose_authenticator(None, {})
+    tokens.write_text("[just, a, list]")
+    with pytest.raises(CoopError, match=r"tokens.yaml: expected a mapping"):
+        choose_authenticator(tokens, {})
