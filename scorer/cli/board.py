@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 
 from scorer.cli.common import console, fail, print_json, state
-from scorer.cli.render import leaderboard_json, leaderboard_table
+from scorer.cli.render import leaderboard_table
 from scorer.exceptions import CoopError
+from scorer.service.models import of_leaderboard
 
 
 def leaderboard(
@@ -28,6 +29,6 @@ def leaderboard(
     except CoopError as exc:
         fail(exc)
     if as_json:
-        print_json(leaderboard_json(spec, view))
+        print_json(of_leaderboard(spec, view).model_dump(mode="json"))
     else:
         console.print(leaderboard_table(spec, view))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.table import Table
 
 from scorer.leaderboard import column_label, column_precision, format_value
@@ -37,55 +35,6 @@ def leaderboard_table(challenge: Challenge, view: LeaderboardView) -> Table:
     if not view.rows:
         table.caption = "no scored submission yet"
     return table
-
-
-def leaderboard_json(challenge: Challenge, view: LeaderboardView) -> dict[str, Any]:
-    return {
-        "challenge": view.challenge_id,
-        "phase": view.phase_id,
-        "leaderboard": view.board.key,
-        "split": view.split,
-        "primary": view.board.primary,
-        "columns": [
-            {"key": c.key, "label": column_label(challenge, c), "precision": column_precision(challenge, c)}
-            for c in view.columns
-        ],
-        "rows": [
-            {
-                "rank": row.rank,
-                "person": row.person,
-                "submission": row.submission_id,
-                "submitted_at": row.submitted_at.isoformat(),
-                "values": row.columns,
-                **(
-                    {"rank_change": view.rank_changes.get(row.person, 0)}
-                    if view.rank_changes is not None
-                    else {}
-                ),
-            }
-            for row in view.rows
-        ],
-    }
-
-
-def submission_json(view: SubmissionView, scores: SubmissionScores) -> dict[str, Any]:
-    return {
-        "id": view.id,
-        "challenge": view.challenge_id,
-        "phase": view.phase_id,
-        "commit": view.commit_sha,
-        "notebook": view.notebook_path,
-        "person": view.username,
-        "status": str(view.status),
-        "failure_class": view.failure_class,
-        "reason": view.failure_reason,
-        "attempts": view.attempts,
-        "run_time": view.run_time,
-        "peak_memory_mib": view.peak_memory,
-        "public": scores.public,
-        "private": scores.private,
-        "provenance": view.provenance,
-    }
 
 
 def submissions_table(items: list[tuple[SubmissionView, SubmissionScores]]) -> Table:

@@ -10,9 +10,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from scorer.api import CoopAPI
 from scorer.cli.common import console, fail, print_json, state
-from scorer.cli.render import submission_json, submissions_table
+from scorer.cli.render import submissions_table
 from scorer.dispatch import Finished
 from scorer.exceptions import CoopError
+from scorer.service.models import of_submission
 
 
 def score(
@@ -115,6 +116,6 @@ def _run(
 def _report(api: CoopAPI, ids: list[int], as_json: bool, *, organiser: bool = False) -> None:
     items = [api.submission(i, organiser=organiser) for i in ids]
     if as_json:
-        print_json([submission_json(view, scores) for view, scores in items])
+        print_json([of_submission(view, scores).model_dump(mode="json") for view, scores in items])
     else:
         console.print(submissions_table(items))

@@ -123,6 +123,7 @@ class SubmissionOut(SubmissionSummary):
     peak_memory_mib: float | None
     public: dict[str, float | None]
     private: dict[str, float | None] | None
+    provenance: dict[str, Any] | None = None
 
 
 def _finite(values: dict[str, float | None]) -> dict[str, float | None]:
@@ -238,4 +239,5 @@ def of_submission(view: SubmissionView, scores: SubmissionScores) -> SubmissionO
         peak_memory_mib=view.peak_memory,
         public=_finite(scores.public),
         private=_finite(scores.private) if scores.private is not None else None,
+        provenance=view.provenance,
     )
