@@ -18,7 +18,6 @@ from scorer.dispatch import EXECUTORS, Dispatcher, Executor, Finished
 from scorer.exceptions import CoopError
 from scorer.ledger import queries, store
 from scorer.ledger.db import make_engine, session_factory, upgrade
-from scorer.ledger.models import ChallengeRow
 from scorer.ledger.queries import LeaderboardView
 from scorer.phase_data import PhaseData, prepare_phase_data
 from scorer.repo import ChallengeRepo
@@ -221,7 +220,3 @@ def _canonical(source: str) -> str:
 def _author_login(repo: ChallengeRepo, sha: str) -> str:
     _name, email = repo.author(sha)
     return email.partition("@")[0] or getpass.getuser()
-
-
-def repo_row(session: Session, challenge_id: str) -> ChallengeRow | None:
-    return session.get(ChallengeRow, challenge_id)
