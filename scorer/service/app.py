@@ -6,17 +6,12 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from scorer import __version__
 from scorer.api import CoopAPI
-from scorer.service import errors, git_http, routes_challenges, routes_service, routes_submissions
+from scorer.service import errors, routes_challenges, routes_service, routes_submissions
 from scorer.service.auth import Authenticator
 from scorer.service.deps import viewer
 
 #: Every route group of the service, in the order they are mounted.
-ROUTERS: tuple[APIRouter, ...] = (
-    routes_service.router,
-    routes_challenges.router,
-    routes_submissions.router,
-    git_http.router,
-)
+ROUTERS: tuple[APIRouter, ...] = (routes_service.router, routes_challenges.router, routes_submissions.router)
 
 
 def normalise_prefix(prefix: str) -> str:
