@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Dialect,
     Enum,
@@ -234,6 +235,39 @@ class LeaderboardVersion(Base):
     challenge_id: Mapped[str] = mapped_column(String(63), ForeignKey("challenges.id"), primary_key=True)
     phase_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     token: Mapped[str] = mapped_column(String(32))
+
+
+class CommitRow(AppendOnly, Base):
+    """A commit as it first arrived in a push. ``pusher_id`` comes from the token that pushed;
+    author, committer and co-authors are the commit's claims, kept as evidence only."""
+
+    __tablename__ = "commits"
+    __table_args__ = (Index("ix_commits_pusher", "pusher_id", "pushed_at"),)
+
+    challenge_id: Mapped[str] = mapped_column(String(63), ForeignKey("challenges.id"), primary_key=True)
+    sha: Mapped[str] = mapped_column(String(40), primary_key=True)
+    pusher_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    pushed_at: Mapped[datetime]
+    ref: Mapped[str] = mapped_column(Text)
+    parents: Mapped[list[str]] = mapped_column(JSONDocument)
+    author_name: Mapped[str] = mapped_column(Text)
+    author_email: Mapped[str] = mapped_column(Text)
+    committer_name: Mapped[str] = mapped_column(Text)
+    committer_email: Mapped[str] = mapped_column(Text)
+    committed_at: Mapped[int] = mapped_column(BigInteger)
+    co_authors: Mapped[list[dict[str, str]]] = mapped_column(JSONDocument)
+    notebooks: Mapped[dict[str, Any]]
+
+
+class EmailAlias(Base):
+    """An email address that belongs to a person: kept by the platform, never read from the
+    repository (a committed ``.mailmap`` would let anyone claim others' commits)."""
+
+    __tablename__ = "email_aliases"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def append_only_tables() -> set[str]:

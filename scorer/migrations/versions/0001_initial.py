@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from scorer.migrations.triggers import allow_changes, forbid_changes
+
 revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -175,12 +177,12 @@ def upgrade() -> None:
         ),
     )
     for table in APPEND_ONLY:
-        _forbid_changes(table)
+        forbid_changes(table)
 
 
 def downgrade() -> None:
     for table in APPEND_ONLY:
-        _allow_changes(table)
+        allow_changes(table)
     op.drop_table("leaderboard_versions")
     op.drop_table("leaderboard_entries")
     op.drop_index("ix_submission_events_submission_id", table_name="submission_events")
@@ -193,44 +195,3 @@ def downgrade() -> None:
     op.drop_table("challenges")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS coop_append_only()")
-
-
-def _forbid_changes(table: str) -> None:
-    """Database-level guard: UPDATE and DELETE (and TRUNCATE on PostgreSQL) raise."""
-    dialect = op.get_bind().dialect.name
-    if dialect == "postgresql":
-        op.execute(
-            """
-            CREATE OR REPLACE FUNCTION coop_append_only() RETURNS trigger
-            LANGUAGE plpgsql AS $$
-            BEGIN
-                RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
-                    USING ERRCODE = 'insufficient_privilege';
-            END
-            $$
-            """
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION coop_append_only()"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION coop_append_only()"
-        )
-    elif dialect == "sqlite":
-        for operation in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{operation.lower()} BEFORE {operation} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {operation} refused'); END"
-            )
-
-
-def _allow_changes(table: str) -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "postgresql":
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
-    elif dialect == "sqlite":
-        for operation in ("update", "delete"):
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{operation}")
