@@ -8,10 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 
-from scorer.cli.common import console, fail, state
+from scorer.api import CoopAPI
+from scorer.cli.common import console, errors, fail, state
 from scorer.exceptions import CoopError
+from scorer.ledger.models import ChallengeRow
 from scorer.service.auth import Authenticator, HubAuthenticator, StaticTokens
+from scorer.service.git_http import serve_repository
 
 HUB_URL = "JUPYTERHUB_API_URL"
 
@@ -28,6 +32,21 @@ def choose_authenticator(tokens_file: Path | None, environ: Mapping[str, str] = 
         "or pass --tokens-file with a YAML/JSON file like "
         "'tokens: {<token>: {name: alice, organiser: false}}' (scopes: a list, default custom:coop:submit)"
     )
+
+
+def serve_registered(api: CoopAPI) -> dict[str, str]:
+    """Serve every registered challenge's repository over git (created or updated from the
+    repository it was registered from); challenge id -> problem ("" when served)."""
+    with api.sessions() as session:
+        rows = session.execute(select(ChallengeRow.id, ChallengeRow.repo_url)).all()
+    problems = {}
+    for challenge_id, source in rows:
+        try:
+            serve_repository(api.settings.home_path, challenge_id, source)
+            problems[challenge_id] = ""
+        except CoopError as exc:
+            problems[challenge_id] = exc.user_message
+    return problems
 
 
 def serve(
@@ -55,5 +74,10 @@ def serve(
         fail(exc)
     app = create_app(api, auth, prefix=prefix)
     root = normalise_prefix(prefix)
+    for challenge_id, problem in serve_registered(api).items():
+        if problem:
+            errors.print(f"[yellow]warning:[/] {challenge_id} is not served over git: {problem}")
+        else:
+            console.print(f"git: http://{host}:{port}{root}/git/{challenge_id}.git", highlight=False)
     console.print(f"coop serve: http://{host}:{port}{root}/api/ (docs at {root}/docs)", highlight=False)
     uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")

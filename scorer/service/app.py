@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from scorer import __version__
 from scorer.api import CoopAPI
-from scorer.service import errors, routes_challenges, routes_service, routes_submissions
+from scorer.service import errors, git_http, routes_challenges, routes_service, routes_submissions
 from scorer.service.auth import Authenticator
 from scorer.service.deps import viewer
 
@@ -40,4 +40,5 @@ def create_app(api: CoopAPI, auth: Authenticator, *, prefix: str = "") -> FastAP
     # token is refused even on a public route instead of being silently treated as anonymous.
     for router in ROUTERS:
         app.include_router(router, prefix=root, dependencies=[Depends(viewer)])
+    app.include_router(git_http.router, prefix=root, dependencies=[Depends(viewer)])  # git, not in OpenAPI
     return app

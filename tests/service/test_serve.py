@@ -83,3 +83,26 @@ def test_serve_takes_a_tokens_file_then_the_hub_then_refuses(tmp_path):
     tokens.write_text("[just, a, list]")
     with pytest.raises(CoopError, match=r"tokens.yaml: expected a mapping"):
         choose_authenticator(tokens, {})
+
+
+def test_registered_challenges_are_served_over_git(challenge, tmp_path):
+    from scorer.cli.serve import serve_registered
+    from tests.conftest import git
+
+    api = challenge.api()
+    try:
+        api.register(str(challenge.bare))
+        with api.sessions.begin() as session:  # one whose repository has gone away
+            from scorer.ledger import store
+            from scorer.spec_load import load_spec
+
+            spec = load_spec(challenge.folder).model_copy(update={"id": "gone"})
+            store.upsert_challenge(session, spec, str(tmp_path / "missing.git"))
+        served = serve_registered(api)
+    finally:
+        api.close()
+    assert served[challenge.challenge_id] == ""
+    assert "git clone failed" in served["gone"]
+    target = challenge.settings.home_path / "git" / f"{challenge.challenge_id}.git"
+    assert git(target, "config", "http.receivepack") == "true"
+    assert (target / "hooks" / "pre-receive").is_file()

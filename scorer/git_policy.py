@@ -1,0 +1,229 @@
+"""The push policy of a served challenge repository: pure checks over plain data (no git, no I/O).
+
+:func:`check_push` gets who pushes, the ref updates and what each new commit changes, and
+returns every :class:`Refusal`. The rules:
+
+- participants create and update refs only under ``refs/heads/<user>/…``; organisers anywhere;
+- only organisers may delete a ref or force-push (a non-fast-forward update), and never on the
+  organiser ref (``refs/heads/<organiser.ref>``);
+- no participant commit may add, change or delete an organiser-owned path (a path ending in
+  ``/`` is a folder);
+- with ``solutions.per_user``, no participant commit may change another person's folder under
+  the solutions path (merging their branch is how to build on it);
+- no commit may add a file larger than the size cap.
+
+Messages are one line each, name what was refused and say what to do instead: git shows them to
+the pusher as ``remote:`` lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+ZERO_SHA = "0" * 40
+#: Files larger than this (bytes) are refused unless a challenge gives another cap.
+MAX_FILE_SIZE = 10 * 1024**2
+HEADS = "refs/heads/"
+
+
+@dataclass(frozen=True)
+class Pusher:
+    name: str
+    organiser: bool = False
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    old: str
+    new: str
+    ref: str
+    #: Whether ``new`` descends from ``old``; only meaningful when both exist (an update).
+    fast_forward: bool = True
+
+    @property
+    def created(self) -> bool:
+        return is_zero(self.old)
+
+    @property
+    def deleted(self) -> bool:
+        return is_zero(self.new)
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    path: str
+    size: int | None = None  # the new blob's size; ``None`` when deleted (or not a blob)
+
+
+@dataclass(frozen=True)
+class NewCommit:
+    sha: str
+    changes: tuple[ChangedFile, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rules:
+    organiser_ref: str = "main"
+    organiser_paths: tuple[str, ...] = ("challenge.yaml", "scoring.py", "simulator.py", "baselines/")
+    solutions_path: str = "solutions"
+    solutions_per_user: bool = True
+    max_file_size: int = MAX_FILE_SIZE
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    message: str
+
+
+@dataclass
+class Push:
+    """A push as the policy sees it: the ref updates and the commits it brings (each once)."""
+
+    pusher: Pusher
+    updates: Sequence[RefUpdate]
+    commits: Sequence[NewCommit] = field(default_factory=list)
+
+
+def is_zero(sha: str) -> bool:
+    return not sha.strip("0")
+
+
+def short(sha: str) -> str:
+    return sha[:10]
+
+
+def human_size(size: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def is_organiser_path(path: str, organiser_paths: Iterable[str]) -> bool:
+    """Whether ``path`` is an organiser-owned file or lies in an organiser-owned folder."""
+    for owned in organiser_paths:
+        folder = owned.rstrip("/")
+        if not folder:
+            continue
+        if path == folder or path.startswith(folder + "/"):
+            return True
+    return False
+
+
+def solution_owner(path: str, rules: Rules) -> str | None:
+    """The person whose solutions folder holds ``path`` (``None`` outside the per-user folders)."""
+    if not rules.solutions_per_user:
+        return None
+    pure, base = PurePosixPath(path), PurePosixPath(rules.solutions_path.strip("/"))
+    if base not in pure.parents:
+        return None
+    parts = pure.relative_to(base).parts
+    return parts[0] if len(parts) >= 2 else None
+
+
+def check_ref(pusher: Pusher, update: RefUpdate, rules: Rules) -> list[Refusal]:
+    """Refusals for one ref update (namespace, deletion, force-push)."""
+    ref, name = update.ref, pusher.name
+    organiser_ref = HEADS + rules.organiser_ref
+    own = f"{HEADS}{name}/"
+    example = f"git push origin HEAD:{own}my-idea"
+    if not pusher.organiser and not (ref.startswith(own) and len(ref) > len(own)):
+        return [
+            Refusal(
+                "namespace",
+                f"refusing {ref}: participants push to {own}<branch>; try: {example}",
+            )
+        ]
+    if update.deleted:
+        if ref == organiser_ref:
+            return [Refusal("delete", f"refusing to delete {ref}: the organiser ref is never deleted")]
+        if not pusher.organiser:
+            return [
+                Refusal(
+                    "delete",
+                    f"refusing to delete {ref}: pushed commits stay (they may be scored); "
+                    f"push new work to another branch, e.g. {example}",
+                )
+            ]
+        return []
+    if not update.created and not update.fast_forward:
+        if ref == organiser_ref:
+            return [
+                Refusal(
+                    "force",
+                    f"refusing to rewrite {ref} ({short(update.old)} is not in {short(update.new)}): "
+                    "the organiser ref only moves forward; commit a fix on top instead",
+                )
+            ]
+        if not pusher.organiser:
+            return [
+                Refusal(
+                    "force",
+                    f"refusing to rewrite {ref} ({short(update.old)} is not in {short(update.new)}): "
+                    f"pushed commits stay; pull and merge, or push to a new branch, e.g. {example}",
+                )
+            ]
+    return []
+
+
+def check_commit(pusher: Pusher, commit: NewCommit, rules: Rules) -> list[Refusal]:
+    """Refusals for one new commit (organiser paths, others' solutions, file sizes)."""
+    refusals = []
+    for change in commit.changes:
+        where = f"commit {short(commit.sha)}: {change.path}"
+        if not pusher.organiser and is_organiser_path(change.path, rules.organiser_paths):
+            refusals.append(
+                Refusal(
+                    "organiser-path",
+                    f"refusing {where} is owned by the organiser; "
+                    f"undo that change (git checkout origin/{rules.organiser_ref} -- {change.path}) "
+                    "and commit again",
+                )
+            )
+            continue
+        owner = None if pusher.organiser else solution_owner(change.path, rules)
+        if owner is not None and owner != pusher.name:
+            base = rules.solutions_path.strip("/")
+            refusals.append(
+                Refusal(
+                    "other-solution",
+                    f"refusing {where} is in {owner}'s folder; put your notebooks under "
+                    f"{base}/{pusher.name}/ (merge {owner}'s branch to build on their work)",
+                )
+            )
+            continue
+        if change.size is not None and change.size > rules.max_file_size:
+            size, limit = human_size(change.size), human_size(rules.max_file_size)
+            if size == limit:
+                size, limit = f"{change.size} bytes", f"{rules.max_file_size} bytes"
+            refusals.append(
+                Refusal(
+                    "too-large",
+                    f"refusing {where} is {size}, over the {limit} limit; "
+                    "keep large data out of the repository",
+                )
+            )
+    return refusals
+
+
+def check_push(push: Push, rules: Rules) -> list[Refusal]:
+    """Every refusal for ``push``; empty when the push may go in."""
+    refusals = [r for update in push.updates for r in check_ref(push.pusher, update, rules)]
+    seen: set[str] = set()
+    for commit in push.commits:
+        if commit.sha in seen:
+            continue
+        seen.add(commit.sha)
+        refusals.extend(check_commit(push.pusher, commit, rules))
+    return refusals
+
+
+def unknown_spec_refusals(pusher: Pusher, reason: str) -> list[Refusal]:
+    """Refusals when the repository has no readable challenge spec yet: only organisers push."""
+    if pusher.organiser:
+        return []
+    return [Refusal("no-challenge", f"refusing the push: {reason}; only organisers may push until it is")]

@@ -1,0 +1,250 @@
+"""The challenge repositories over git's smart HTTP: the real ``git http-backend`` as CGI.
+
+``/git/<challenge>.git/…`` (under the service's prefix) is served from ``<home>/git/<id>.git``.
+Clone and fetch (``git-upload-pack``) are anonymous; push (``git-receive-pack``) needs a caller
+holding ``custom:coop:submit`` or ``custom:coop:organise`` (HTTP Basic: hub username + API
+token), and the repository's pre-receive hook (:mod:`scorer.githooks`) applies the push policy
+with the pusher the service authenticated. :func:`serve_repository` creates a served repository
+from a published one and installs the hook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import shlex
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from scorer.exceptions import RepositoryError
+from scorer.ledger.errors import UnknownChallenge
+from scorer.service.auth import ORGANISE, SUBMIT, Identity, MissingScope, NotAuthenticated
+from scorer.service.deps import Api, Viewer
+from scorer.spec import SLUG
+
+log = logging.getLogger("coop.service.git")
+router = APIRouter(tags=["git"], include_in_schema=False)
+
+RECEIVE_PACK = "git-receive-pack"
+#: Request headers passed to ``git http-backend`` as CGI variables.
+CGI_HEADERS = {
+    "content-type": "CONTENT_TYPE",
+    "content-length": "CONTENT_LENGTH",
+    "content-encoding": "HTTP_CONTENT_ENCODING",
+    "git-protocol": "HTTP_GIT_PROTOCOL",
+}
+CHUNK = 64 * 1024
+STDERR_KEPT = 16 * 1024
+
+HOOK = """#!/bin/sh
+# Installed by Coopetition (scorer.service.git_http.serve_repository): the push policy.
+exec {python} -m scorer.githooks pre-receive
+"""
+
+
+def git_root(home: Path) -> Path:
+    return Path(home) / "git"
+
+
+def repository_path(home: Path, challenge_id: str) -> Path | None:
+    """The served repository of ``challenge_id``; ``None`` when there is none (or the id is odd)."""
+    if not re.fullmatch(SLUG, challenge_id):
+        return None
+    path = git_root(home) / f"{challenge_id}.git"
+    return path if (path / "HEAD").is_file() else None
+
+
+def _git(*args: str, cwd: Path | None = None) -> None:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RepositoryError(f"git {args[0]} failed: {done.stderr.strip()}", " ".join(args))
+
+
+def serve_repository(home: Path, challenge_id: str, source: str | Path) -> Path:
+    """Create (a bare clone of ``source``) or update ``<home>/git/<id>.git`` and install the hook.
+
+    Updating fetches ``source``'s branches and tags without forcing: a published branch that
+    no longer fast-forwards is refused rather than overwriting pushed work.
+    """
+    if not re.fullmatch(SLUG, challenge_id):
+        raise RepositoryError(f"{challenge_id!r} is not a challenge id")
+    target = git_root(home) / f"{challenge_id}.git"
+    if not (target / "HEAD").is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _git("clone", "--bare", "--quiet", "--", str(source), str(target))
+    else:
+        _git(
+            "fetch",
+            "--quiet",
+            "--",
+            str(source),
+            "refs/heads/*:refs/heads/*",
+            "refs/tags/*:refs/tags/*",
+            cwd=target,
+        )
+    settings = {
+        "http.receivepack": "true",
+        "receive.denyNonFastForwards": "false",  # the policy decides (organisers may force)
+        "receive.denyDeletes": "false",
+        "receive.fsckObjects": "true",
+        "core.hooksPath": str((target / "hooks").resolve()),  # a global core.hooksPath never wins
+    }
+    for key, value in settings.items():
+        _git("config", key, value, cwd=target)
+    hook = target / "hooks" / "pre-receive"
+    hook.parent.mkdir(exist_ok=True)
+    hook.write_text(HOOK.format(python=shlex.quote(sys.executable)))
+    hook.chmod(0o755)
+    return target
+
+
+def is_push(path: str, query: str) -> bool:
+    """Whether the request is (part of) a push: anything naming ``git-receive-pack``."""
+    return RECEIVE_PACK in path or RECEIVE_PACK in query
+
+
+def may_push(who: Identity | None) -> Identity:
+    if who is None:
+        raise NotAuthenticated("git push needs your hub username and a JupyterHub API token (HTTP Basic)")
+    if not (who.has(SUBMIT) or who.has(ORGANISE)):
+        raise MissingScope(SUBMIT, who.name)
+    return who
+
+
+def cgi_environment(root: Path, path_info: str, request: Request, who: Identity | None) -> dict[str, str]:
+    venv_bin = str(Path(sys.executable).parent)
+    env = {
+        "PATH": os.pathsep.join([venv_bin, os.environ.get("PATH", "/usr/bin:/bin")]),
+        "HOME": str(root),
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_PROJECT_ROOT": str(root),
+        "GIT_HTTP_EXPORT_ALL": "1",
+        "GATEWAY_INTERFACE": "CGI/1.1",
+        "SERVER_PROTOCOL": f"HTTP/{request.scope.get('http_version', '1.1')}",
+        "REQUEST_METHOD": request.method,
+        "PATH_INFO": path_info,
+        "QUERY_STRING": request.url.query,
+        "REMOTE_ADDR": request.client.host if request.client else "",
+    }
+    for header, variable in CGI_HEADERS.items():
+        value = request.headers.get(header)
+        if value is not None:
+            env[variable] = value
+    if "HTTP_GIT_PROTOCOL" in env:
+        env["GIT_PROTOCOL"] = env["HTTP_GIT_PROTOCOL"]
+    if who is not None:
+        env["REMOTE_USER"] = who.name
+        env["COOP_PUSHER"] = who.name
+        env["COOP_ORGANISER"] = "1" if who.has(ORGANISE) else "0"
+    return env
+
+
+async def _feed(request: Request, stdin: asyncio.StreamWriter) -> None:
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                stdin.write(chunk)
+                await stdin.drain()
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    finally:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            stdin.close()
+
+
+class CGIResponse(StreamingResponse):
+    """Streams the CGI's output without Starlette's disconnect listener: that listener would
+    call ``receive`` too and steal request-body chunks from :func:`_feed` (git http-backend
+    sends its headers before it has read the request)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.stream_response(send)
+
+
+async def _drain(stderr: asyncio.StreamReader) -> bytes:
+    """Read all of ``stderr`` (so the process never blocks on it); keep its first bytes."""
+    kept = b""
+    while chunk := await stderr.read(CHUNK):
+        kept = (kept + chunk)[:STDERR_KEPT]
+    return kept
+
+
+async def _read_headers(stdout: asyncio.StreamReader) -> tuple[int, list[tuple[str, str]]]:
+    status, headers = 200, []
+    while True:
+        line = (await stdout.readline()).decode("latin-1").rstrip("\r\n")
+        if not line:
+            return status, headers
+        name, _, value = line.partition(":")
+        value = value.strip()
+        if name.lower() == "status":
+            status = int(value.split()[0])
+        else:
+            headers.append((name, value))
+
+
+@router.api_route("/git/{challenge_id}.git/{path:path}", methods=["GET", "POST"])
+async def git_http_backend(request: Request, api: Api, who: Viewer, challenge_id: str, path: str) -> Response:
+    """git's smart HTTP for a challenge's repository (clone, fetch, push)."""
+    root = git_root(Path(api.settings.home))
+    if repository_path(Path(api.settings.home), challenge_id) is None or ".." in path.split("/"):
+        raise UnknownChallenge(challenge_id)
+    if is_push(path, request.url.query):
+        who = may_push(who)
+    env = cgi_environment(root, f"/{challenge_id}.git/{path}", request, who)
+    process = await asyncio.create_subprocess_exec(
+        "git",
+        "http-backend",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+        cwd=root,
+    )
+    assert process.stdin and process.stdout and process.stderr
+    feeding = asyncio.create_task(_feed(request, process.stdin))
+    errors = asyncio.create_task(_drain(process.stderr))
+    try:
+        status, headers = await _read_headers(process.stdout)
+    except BaseException:
+        process.kill()
+        feeding.cancel()
+        raise
+
+    async def body() -> AsyncIterator[bytes]:
+        finished = False
+        try:
+            while chunk := await process.stdout.read(CHUNK):
+                yield chunk
+            await feeding
+            await process.wait()
+            finished = True
+        finally:
+            if not finished:
+                feeding.cancel()
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+            problems = (await errors).decode("utf-8", "replace").strip()
+            if process.returncode or problems:
+                log.warning(
+                    "git http-backend %s %s → %s: %s", request.method, path, process.returncode, problems
+                )
+
+    media = dict((k.lower(), v) for k, v in headers).get("content-type")
+    response = CGIResponse(body(), status_code=status, media_type=media)
+    for name, value in headers:
+        if name.lower() != "content-type":
+            response.headers.append(name, value)
+    return response

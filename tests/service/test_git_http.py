@@ -1,0 +1,275 @@
+"""The challenge repository over smart HTTP: the real git CLI against uvicorn on loopback.
+
+One served repository for the module; each test works in its own clone, and every refused push
+is checked for its ``remote:`` message and for leaving the served repository's refs unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from scorer.git_policy import MAX_FILE_SIZE
+from scorer.service.app import create_app
+from scorer.service.auth import SUBMIT, Identity, StaticTokens
+from scorer.service.git_http import serve_repository
+from tests.conftest import make_challenge
+from tests.service.conftest import PREFIX, TOKENS, running
+
+TOKENS_WITH_VIEWER = StaticTokens({**TOKENS.tokens, "carol-token": Identity("carol", frozenset())})
+assert SUBMIT in TOKENS.tokens["alice-token"].scopes
+
+
+@dataclass
+class Served:
+    base: str  # http://127.0.0.1:<port>/services/coop
+    repo: Path  # the served bare repository
+    challenge_id: str
+    home: Path  # a HOME for git clients
+
+    def url(self, user: str | None = None, token: str | None = None) -> str:
+        address = f"{self.base}/git/{self.challenge_id}.git"
+        if user is None:
+            return address
+        return address.replace("http://", f"http://{user}:{token}@", 1)
+
+
+def run_git(
+    cwd: Path, *args: str, home: Path, user: str = "someone", check: bool = True
+) -> subprocess.CompletedProcess:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_ASKPASS": "",
+        "GIT_AUTHOR_NAME": user,
+        "GIT_AUTHOR_EMAIL": f"{user}@example.org",
+        "GIT_COMMITTER_NAME": user,
+        "GIT_COMMITTER_EMAIL": f"{user}@example.org",
+    }
+    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=20)
+    if check and done.returncode != 0:
+        raise AssertionError(
+            f"git {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+        )
+    return done
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    root = tmp_path_factory.mktemp("git-http")
+    fixture = make_challenge(root)
+    home = Path(fixture.settings.home)
+    repo = serve_repository(home, fixture.challenge_id, fixture.bare)
+    api = fixture.api()
+    client_home = root / "client-home"
+    client_home.mkdir()
+    try:
+        with running(create_app(api, TOKENS_WITH_VIEWER, prefix=PREFIX)) as url:
+            yield Served(url + PREFIX.rstrip("/"), repo, fixture.challenge_id, client_home)
+    finally:
+        api.close()
+
+
+def refs(repo: Path) -> str:
+    done = subprocess.run(
+        ["git", "for-each-ref", "--format=%(objectname) %(refname)"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def clone(served: Served, where: Path, user: str, token: str) -> Path:
+    run_git(where.parent, "clone", "-q", served.url(user, token), str(where), home=served.home)
+    return where
+
+
+def commit(
+    work: Path, served: Served, user: str, files: dict[str, bytes | str], message: str = "work"
+) -> str:
+    for relative, content in files.items():
+        path = work / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+    run_git(work, "add", "--all", home=served.home)
+    run_git(work, "commit", "-q", "-m", message, home=served.home, user=user)
+    return run_git(work, "rev-parse", "HEAD", home=served.home).stdout.strip()
+
+
+def refused(served: Served, work: Path, *push_args: str, expect: str) -> str:
+    """Push, expect a refusal whose ``remote:`` output contains ``expect``, and no ref changed."""
+    before = refs(served.repo)
+    done = run_git(work, "push", *push_args, home=served.home, check=False)
+    assert done.returncode != 0, done.stderr
+    assert "remote: " in done.stderr and expect in done.stderr, done.stderr
+    assert "pre-receive hook declined" in done.stderr, done.stderr
+    assert refs(served.repo) == before
+    return done.stderr
+
+
+def test_anonymous_clone_works(served: Served, tmp_path: Path) -> None:
+    run_git(tmp_path, "clone", "-q", served.url(), "anon", home=served.home)
+    assert (tmp_path / "anon" / "challenge.yaml").is_file()
+    head = run_git(tmp_path / "anon", "rev-parse", "HEAD", home=served.home).stdout.strip()
+    assert head in refs(served.repo)
+
+
+def test_anonymous_push_is_refused_with_an_auth_error(served: Served, tmp_path: Path) -> None:
+    run_git(tmp_path, "clone", "-q", served.url(), "anon", home=served.home)
+    work = tmp_path / "anon"
+    commit(work, served, "alice", {"solutions/alice/a.txt": "hello"})
+    before = refs(served.repo)
+    done = run_git(work, "push", "origin", "HEAD:refs/heads/alice/anon", home=served.home, check=False)
+    assert done.returncode != 0
+    assert "could not read Username" in done.stderr or "Authentication failed" in done.stderr, done.stderr
+    assert refs(served.repo) == before
+
+
+def test_push_needs_auth_at_the_http_level(served: Served) -> None:
+    url = f"{served.url()}/info/refs?service=git-receive-pack"
+    anonymous = httpx.get(url)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"].startswith('Basic realm="coop"')
+    no_scope = httpx.get(url, auth=("carol", "carol-token"))
+    assert no_scope.status_code == 403
+    wrong = httpx.get(url, auth=("alice", "not-a-token"))
+    assert wrong.status_code == 401
+    allowed = httpx.get(url, auth=("alice", "alice-token"))
+    assert allowed.status_code == 200
+    assert allowed.headers["content-type"] == "application/x-git-receive-pack-advertisement"
+
+
+def test_unknown_challenge_is_404(served: Served) -> None:
+    for name in ("nope", "..", "x%2F..%2Fy"):
+        response = httpx.get(f"{served.base}/git/{name}.git/info/refs?service=git-upload-pack")
+        assert response.status_code == 404, (name, response.text)
+
+
+def test_alice_pushes_to_her_namespace(served: Served, tmp_path: Path) -> None:
+    work = clone(served, tmp_path / "alice", "alice", "alice-token")
+    sha = commit(work, served, "alice", {"solutions/alice/idea.txt": "an idea"})
+    done = run_git(work, "push", "origin", "HEAD:refs/heads/alice/idea", home=served.home)
+    assert "alice/idea" in done.stderr
+    assert f"{sha} refs/heads/alice/idea" in refs(served.repo)
+
+
+def test_alice_cannot_push_outside_her_namespace(served: Served, tmp_path: Path) -> None:
+    work = clone(served, tmp_path / "alice", "alice", "alice-token")
+    commit(work, served, "alice", {"solutions/alice/x.txt": "x"})
+    out = refused(served, work, "origin", "HEAD:refs/heads/bob/x", expect="refusing refs/heads/bob/x")
+    assert "try: git push origin HEAD:refs/heads/alice/my-idea" in out
+    refused(served, work, "origin", "HEAD:refs/heads/main", expect="refusing refs/heads/main")
+    refused(served, work, "origin", "HEAD:refs/tags/v1", expect="refusing refs/tags/v1")
+
+
+def test_alice_cannot_change_organiser_paths(served: Served, tmp_path: Path) -> None:
+    work = clone(served, tmp_path / "alice", "alice", "alice-token")
+    commit(work, served, "alice", {"scoring.py": "def score(): return 1.0\n"})
+    out = refused(
+        served, work, "origin", "HEAD:refs/heads/alice/cheat", expect="scoring.py is owned by the organiser"
+    )
+    assert "git checkout origin/main -- scoring.py" in out
+    # deleting an organiser-owned file in a folder is refused as well
+    run_git(work, "reset", "-q", "--hard", "origin/main", home=served.home)
+    run_git(work, "rm", "-q", "-r", "baselines", home=served.home)
+    run_git(work, "commit", "-q", "-m", "drop baselines", home=served.home, user="alice")
+    refused(served, work, "origin", "HEAD:refs/heads/alice/cheat", expect="baselines/")
+
+
+def test_alice_cannot_change_bobs_folder(served: Served, tmp_path: Path) -> None:
+    work = clone(served, tmp_path / "alice", "alice", "alice-token")
+    commit(work, served, "alice", {"solutions/bob/fit.ipynb": "{}"})
+    refused(served, work, "origin", "HEAD:refs/heads/alice/other", expect="is in bob's folder")
+
+
+def test_force_push_and_delete_are_refused_for_alice(served: Served, tmp_path: Path) -> None:
+    work = clone(served, tmp_path / "alice", "alice", "alice-token")
+    commit(work, served, "alice", {"solutions/alice/v1.txt": "one"})
+    run_git(work, "push", "-q", "origin", "HEAD:refs/heads/alice/forced", home=served.home)
+    run_git(work, "reset", "-q", "--hard", "HEAD~1", home=served.home)
+    commit(work, served, "alice", {"solutions/alice/v2.txt": "two"})
+    refused(served, work, "--force", "origin", "HEAD:refs/heads/alice/forced", expect="refusing to rewrite")
+    refused(
+        served,
+        work,
+        "origin",
+        ":refs/heads/alice/forced",
+        expect="refusing to delete refs/heads/alice/forced",
+    )
+
+
+def test_files_over_the_cap_are_refused(served: Served, tmp_path: Path) -> None:
+    work = clone(served, tmp_path / "alice", "alice", "alice-token")
+    commit(work, served, "alice", {"solutions/alice/big.bin": os.urandom(MAX_FILE_SIZE + 1)})
+    refused(served, work, "origin", "HEAD:refs/heads/alice/big", expect="over the 10485760 bytes limit")
+
+
+def test_bob_is_told_every_problem_at_once(served: Served, tmp_path: Path) -> None:
+    work = clone(served, tmp_path / "bob", "bob", "bob-token")
+    commit(work, served, "bob", {"challenge.yaml": "id: mine\n", "solutions/bob/ok.txt": "ok"})
+    out = refused(served, work, "origin", "HEAD:refs/heads/main", expect="refusing refs/heads/main")
+    assert "challenge.yaml is owned by the organiser" in out
+    assert "push refused (2 problems); nothing was changed" in out
+
+
+def test_organiser_pushes_to_main_but_never_rewrites_it(served: Served, tmp_path: Path) -> None:
+    work = clone(served, tmp_path / "olga", "olga", "org-token")
+    sha = commit(work, served, "olga", {"scoring.py": "# tuned\n", "baselines/notes.md": "notes"})
+    run_git(work, "push", "-q", "origin", "HEAD:refs/heads/main", home=served.home)
+    assert f"{sha} refs/heads/main" in refs(served.repo)
+    run_git(work, "reset", "-q", "--hard", "HEAD~1", home=served.home)
+    commit(work, served, "olga", {"scoring.py": "# other\n"})
+    refused(
+        served,
+        work,
+        "--force",
+        "origin",
+        "HEAD:refs/heads/main",
+        expect="the organiser ref only moves forward",
+    )
+    refused(served, work, "origin", ":refs/heads/main", expect="the organiser ref is never deleted")
+
+
+def test_merging_the_organisers_update_is_not_a_change_of_organiser_paths(
+    served: Served, tmp_path: Path
+) -> None:
+    alice = clone(served, tmp_path / "alice", "alice", "alice-token")
+    commit(alice, served, "alice", {"solutions/alice/merge.txt": "mine"})
+    run_git(alice, "push", "-q", "origin", "HEAD:refs/heads/alice/merge", home=served.home)
+    olga = clone(served, tmp_path / "olga", "olga", "org-token")
+    commit(olga, served, "olga", {"scoring.py": "# phase 2 metric\n"})
+    run_git(olga, "push", "-q", "origin", "HEAD:refs/heads/main", home=served.home)
+    run_git(alice, "pull", "-q", "--no-rebase", "--no-edit", "origin", "main", home=served.home, user="alice")
+    merged = run_git(alice, "rev-parse", "HEAD", home=served.home).stdout.strip()
+    run_git(alice, "push", "-q", "origin", "HEAD:refs/heads/alice/merge", home=served.home)
+    assert f"{merged} refs/heads/alice/merge" in refs(served.repo)
+    # an "evil merge" that changes scoring.py itself is refused
+    run_git(alice, "reset", "-q", "--hard", "HEAD~1", home=served.home)
+    run_git(alice, "merge", "-q", "--no-commit", "origin/main", home=served.home, user="alice", check=False)
+    (alice / "scoring.py").write_text("def cheat(): ...\n")
+    run_git(alice, "commit", "-q", "-am", "merge main", home=served.home, user="alice")
+    refused(
+        served, alice, "origin", "HEAD:refs/heads/alice/merge2", expect="scoring.py is owned by the organiser"
+    )
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl (httpx normalises '..')")
+def test_dot_dot_paths_are_404(served: Served) -> None:
+    url = f"{served.url()}/objects/../info/refs?service=git-upload-pack"
+    done = subprocess.run(
+        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--path-as-is", url],
+        capture_output=True,
+        text=True,
+    )
+    assert done.stdout == "404"
