@@ -1,11 +1,14 @@
-"""Hooks of the served challenge repositories: ``python -m scorer.githooks pre-receive``.
+"""Hooks of the served challenge repositories: ``python -m scorer.githooks pre-receive``
+(the push policy) and ``post-receive`` (push-to-score, :mod:`scorer.push`).
 
 git runs the hook in the repository with the pushed objects visible (quarantined) through its
 environment, so plain ``git`` in the working folder sees them. The pusher comes from the service
 (``COOP_PUSHER``, ``COOP_ORGANISER=1|0``), never from the commits. The challenge spec is read from
 the repository's organiser ref (the repository's ``HEAD``, or ``organiser.ref`` of that spec).
 Each refusal is printed to stderr (the git client shows it as ``remote: …``) and exit status 1
-refuses the whole push; 0 lets it in.
+refuses the whole push; 0 lets it in. post-receive runs once the refs are updated; it needs the
+service's ``COOP_HOME`` (and ``COOP_DB_URL``) and prints the queued submissions to stdout, with
+``COOP_STATUS_URL`` as the base of their status URLs. It never fails the push.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from scorer.exceptions import SpecError
@@ -172,10 +176,47 @@ def pre_receive(stdin: TextIO, env: dict[str, str]) -> list[Refusal]:
     return check_push(Push(pusher, updates, scan(new_commits(updates))), rules)
 
 
+#: Variables git sets for a hook that would point GitPython's own git commands elsewhere.
+GIT_LOCATION = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX")
+GIT_LOCATION += ("GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_QUARANTINE_PATH", "GIT_COMMON_DIR")
+
+
+def post_receive(stdin: TextIO, env: dict[str, str]) -> list[str]:
+    """Push-to-score: record the new commits and queue their notebooks; the lines to print."""
+    pusher, home = env.get("COOP_PUSHER", ""), env.get("COOP_HOME", "")
+    if not pusher or not home:
+        return ["push accepted, but not through the Coopetition service: nothing was queued"]
+    updates = [(p[0], p[1], p[2]) for p in (line.split() for line in stdin) if len(p) == 3]
+    repo = Path(env.get("GIT_DIR", ".")).resolve()
+    for name in GIT_LOCATION:  # the scorer's own git commands name their repository
+        os.environ.pop(name, None)
+    from scorer.api import CoopAPI  # heavy: only here, never on pre-receive's path
+    from scorer.config import ScorerSettings
+    from scorer.push import on_push
+
+    database = {"db_url": env["COOP_DB_URL"]} if env.get("COOP_DB_URL") else {}
+    api = CoopAPI(ScorerSettings(home=home, **database), migrate=False)  # the service migrated it
+    try:
+        lines = on_push(api, repo, pusher, updates, status_url=env.get("COOP_STATUS_URL", ""))
+    finally:
+        api.close()
+    return [str(line) for line in lines]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["post-receive"]:
+        try:
+            for line in post_receive(sys.stdin, dict(os.environ)):
+                print(line, flush=True)
+        except Exception as exc:  # the push is in; say why nothing was queued, never crash
+            print(
+                f"push accepted, but the scorer could not queue it ({type(exc).__name__}: {exc})", flush=True
+            )
+            print("your commits are in the repository; ask the organisers to requeue them", flush=True)
+        return 0
     if args != ["pre-receive"]:
-        print("usage: python -m scorer.githooks pre-receive", file=sys.stderr)
+        print("usage: python -m scorer.githooks pre-receive|post-receive", file=sys.stderr)
         return 2
     try:
         refusals = pre_receive(sys.stdin, dict(os.environ))

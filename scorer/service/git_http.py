@@ -46,9 +46,11 @@ CHUNK = 64 * 1024
 STDERR_KEPT = 16 * 1024
 
 HOOK = """#!/bin/sh
-# Installed by Coopetition (scorer.service.git_http.serve_repository): the push policy.
-exec {python} -m scorer.githooks pre-receive
+# Installed by Coopetition (scorer.service.git_http.serve_repository): {what}.
+exec {python} -m scorer.githooks {hook}
 """
+#: The hooks of a served repository: the push policy, then push-to-score.
+HOOKS = {"pre-receive": "the push policy", "post-receive": "push-to-score"}
 
 
 def git_root(home: Path) -> Path:
@@ -100,10 +102,11 @@ def serve_repository(home: Path, challenge_id: str, source: str | Path) -> Path:
     }
     for key, value in settings.items():
         _git("config", key, value, cwd=target)
-    hook = target / "hooks" / "pre-receive"
-    hook.parent.mkdir(exist_ok=True)
-    hook.write_text(HOOK.format(python=shlex.quote(sys.executable)))
-    hook.chmod(0o755)
+    (target / "hooks").mkdir(exist_ok=True)
+    for name, what in HOOKS.items():
+        hook = target / "hooks" / name
+        hook.write_text(HOOK.format(what=what, python=shlex.quote(sys.executable), hook=name))
+        hook.chmod(0o755)
     return target
 
 
@@ -143,11 +146,23 @@ def cgi_environment(root: Path, path_info: str, request: Request, who: Identity 
             env[variable] = value
     if "HTTP_GIT_PROTOCOL" in env:
         env["GIT_PROTOCOL"] = env["HTTP_GIT_PROTOCOL"]
+    if is_push(path_info, request.url.query):  # what the post-receive hook needs
+        settings = request.app.state.coop_api.settings
+        env["COOP_HOME"] = str(Path(settings.home).resolve())
+        env["COOP_DB_URL"] = settings.db_url
+        env["COOP_STATUS_URL"] = service_url(request, path_info)
     if who is not None:
         env["REMOTE_USER"] = who.name
         env["COOP_PUSHER"] = who.name
         env["COOP_ORGANISER"] = "1" if who.has(ORGANISE) else "0"
     return env
+
+
+def service_url(request: Request, path_info: str) -> str:
+    """The service's own base URL (prefix included) as this request reached it."""
+    url = str(request.url.replace(query="", fragment=""))
+    suffix = "/git" + path_info
+    return url[: -len(suffix)] if url.endswith(suffix) else str(request.base_url).rstrip("/")
 
 
 async def _feed(request: Request, stdin: asyncio.StreamWriter) -> None:

@@ -1,0 +1,83 @@
+"""The phase's submission limits: per UTC day, per person, minimum interval."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from scorer.limits import MIN_INTERVAL, PER_DAY, PER_PERSON, check_limits, format_time
+from scorer.spec import SubmissionLimits
+
+NOW = datetime(2026, 11, 28, 15, 30, tzinfo=UTC)
+
+
+def test_no_limits_allow_everything() -> None:
+    assert check_limits(SubmissionLimits(), [NOW] * 100, NOW) is None
+
+
+def test_first_submission_is_always_allowed() -> None:
+    limits = SubmissionLimits(per_day=1, per_person=1, min_interval=3600)
+    assert check_limits(limits, [], NOW) is None
+
+
+def test_per_day_counts_the_utc_day_and_reopens_at_midnight() -> None:
+    limits = SubmissionLimits(per_day=2)
+    yesterday = NOW - timedelta(days=1)
+    assert check_limits(limits, [yesterday, yesterday, NOW - timedelta(hours=1)], NOW) is None
+    hit = check_limits(limits, [NOW - timedelta(hours=2), NOW - timedelta(hours=1)], NOW)
+    assert hit is not None and hit.code == PER_DAY
+    assert hit.next_slot == datetime(2026, 11, 29, tzinfo=UTC)
+    assert hit.text == "limit of 2 per day reached; next slot 2026-11-29T00:00:00Z"
+
+
+def test_per_day_uses_utc_whatever_the_zone_of_the_times() -> None:
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    late = datetime(2026, 11, 28, 23, 30, tzinfo=UTC)  # already the 29th in Paris
+    early_next = datetime(2026, 11, 29, 0, 30, tzinfo=paris)  # still the 28th in UTC
+    hit = check_limits(SubmissionLimits(per_day=1), [early_next], late)
+    assert hit is not None and hit.code == PER_DAY
+
+
+def test_naive_times_are_taken_as_utc() -> None:
+    hit = check_limits(SubmissionLimits(per_day=1), [datetime(2026, 11, 28, 1, 0)], NOW)
+    assert hit is not None and hit.next_slot == datetime(2026, 11, 29, tzinfo=UTC)
+
+
+def test_per_person_never_reopens() -> None:
+    limits = SubmissionLimits(per_person=3)
+    assert check_limits(limits, [NOW - timedelta(days=d) for d in (1, 2)], NOW) is None
+    hit = check_limits(limits, [NOW - timedelta(days=d) for d in (1, 2, 3)], NOW)
+    assert hit is not None and hit.code == PER_PERSON and hit.next_slot is None
+    assert hit.text == "limit of 3 submissions per person in this phase reached"
+
+
+def test_min_interval_counts_from_the_latest() -> None:
+    limits = SubmissionLimits(min_interval=3600)
+    latest = NOW - timedelta(minutes=20)
+    hit = check_limits(limits, [NOW - timedelta(hours=5), latest], NOW)
+    assert hit is not None and hit.code == MIN_INTERVAL
+    assert hit.next_slot == latest + timedelta(hours=1)
+    assert hit.text == "at most one submission every 1 h; next slot 2026-11-28T16:10:00Z"
+    assert check_limits(limits, [NOW - timedelta(hours=1)], NOW) is None  # exactly on time
+
+
+def test_the_latest_reopening_wins_when_two_limits_are_hit() -> None:
+    at_night = datetime(2026, 11, 28, 23, 59, 30, tzinfo=UTC)
+    earlier = [at_night - timedelta(seconds=10)]
+    hit = check_limits(SubmissionLimits(per_day=1, min_interval=20), earlier, at_night)
+    assert hit is not None and hit.code == PER_DAY  # the interval ends before midnight
+    assert hit.next_slot == datetime(2026, 11, 29, tzinfo=UTC)
+    hit = check_limits(SubmissionLimits(per_day=1, min_interval=7200), earlier, at_night)
+    assert hit is not None and hit.code == MIN_INTERVAL  # the interval ends after midnight
+    assert hit.next_slot == at_night + timedelta(seconds=7190)
+
+
+def test_per_person_is_checked_before_the_others() -> None:
+    limits = SubmissionLimits(per_day=1, per_person=1, min_interval=60)
+    hit = check_limits(limits, [NOW], NOW)
+    assert hit is not None and hit.code == PER_PERSON
+
+
+def test_format_time() -> None:
+    assert format_time(datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC)) == "2026-01-02T03:04:05Z"
