@@ -117,22 +117,24 @@ class Dispatcher:
         """Wait for every task; a task that failed after its retries is an infrastructure failure."""
         done = []
         for future in as_completed(list(futures)):
-            submission_id = futures[future]
-            if future.status == "error":
-                exc = future.exception()
-                with self.sessions.begin() as session:
-                    store.record_failure(
-                        session,
-                        submission_id,
-                        FailureClass.INFRASTRUCTURE,
-                        "the platform could not run this submission; it was retried "
-                        f"{self.settings.retries} time(s); an organiser has been told",
-                        provenance={"error": repr(exc)[:2000]},
-                    )
-                finished = Finished(submission_id, FailureClass.INFRASTRUCTURE.value)
-            else:
-                finished = Finished(submission_id, future.result())
+            finished = self.settle(futures[future], future)
             done.append(finished)
             if on_done is not None:
                 on_done(finished)
         return done
+
+    def settle(self, submission_id: int, future: Future) -> Finished:
+        """The outcome of a finished task; a task that failed after its retries is recorded as
+        an infrastructure failure (never the participant's)."""
+        if future.status != "error":
+            return Finished(submission_id, future.result())
+        with self.sessions.begin() as session:
+            store.record_failure(
+                session,
+                submission_id,
+                FailureClass.INFRASTRUCTURE,
+                "the platform could not run this submission; it was retried "
+                f"{self.settings.retries} time(s); an organiser has been told",
+                provenance={"error": repr(future.exception())[:2000]},
+            )
+        return Finished(submission_id, FailureClass.INFRASTRUCTURE.value)

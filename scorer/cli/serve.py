@@ -15,6 +15,7 @@ from scorer.cli.common import console, errors, fail, state
 from scorer.exceptions import CoopError
 from scorer.ledger.models import ChallengeRow
 from scorer.service.auth import Authenticator, HubAuthenticator, StaticTokens
+from scorer.service.dispatcher import BackgroundDispatcher
 from scorer.service.git_http import serve_repository
 
 HUB_URL = "JUPYTERHUB_API_URL"
@@ -80,4 +81,9 @@ def serve(
         else:
             console.print(f"git: http://{host}:{port}{root}/git/{challenge_id}.git", highlight=False)
     console.print(f"coop serve: http://{host}:{port}{root}/api/ (docs at {root}/docs)", highlight=False)
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
+    dispatcher = BackgroundDispatcher(api)
+    dispatcher.start()
+    try:
+        uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
+    finally:
+        dispatcher.stop()

@@ -8,6 +8,7 @@ to the pusher; over a phase limit the push is accepted and the submission record
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -190,3 +191,29 @@ def test_a_pushed_submission_is_scored_from_the_served_repository(pushing: Pushi
     view, scores = pushing.api.submission(int(number), organiser=True)
     assert view.commit_sha == sha and view.status == "scored"
     assert scores.public
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed")
+def test_the_service_scores_what_is_pushed(tmp_path: Path) -> None:
+    """Push → queued → the service's dispatcher → Dask → scored, with nobody running a command."""
+    from scorer.service.dispatcher import BackgroundDispatcher
+
+    for pushing in serve(tmp_path / "service", {}):
+        pushing.api.settings.n_workers = 1
+        dispatcher = BackgroundDispatcher(pushing.api, interval=0.2)
+        dispatcher.start()
+        try:
+            served = pushing.served
+            work = clone(served, tmp_path / "alice", "alice", "alice-token")
+            commit(work, served, "alice", {"solutions/alice/x.ipynb": pushing.baseline})
+            status_url = QUEUED.search(pushing.push(work, "refs/heads/alice/x"))[4]
+            deadline = time.monotonic() + 180
+            status = "queued"
+            while status in {"queued", "running"} and time.monotonic() < deadline:
+                time.sleep(0.5)
+                status = httpx.get(status_url).json()["status"]
+            assert status == "scored"
+            assert httpx.get(status_url).json()["public"]["rmse"] > 0
+        finally:
+            dispatcher.stop()
