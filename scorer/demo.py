@@ -11,6 +11,7 @@ from pathlib import Path
 
 from scorer.api import CoopAPI, Queued
 from scorer.publish import publish
+from scorer.repo import enable_nbdime
 from scorer.spec import Challenge
 from scorer.spec_load import load_spec
 
@@ -46,6 +47,7 @@ def build(api: CoopAPI, source: Path, workspace: Path) -> list[DemoChallenge]:
         api.prepare(str(repository), seed=DEMO_SEED)
         clone = workspace / "clones" / challenge.id
         _git(workspace, "clone", "-q", str(repository), str(clone))
+        enable_nbdime(clone)
         queued: list[Queued] = []
         for phase in challenge.phases:
             target = f"{challenge.solutions.path}/{BASELINE_USER}/{phase.id}-baseline.ipynb"

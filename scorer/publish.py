@@ -8,11 +8,10 @@ from pathlib import Path
 
 import git
 
+from scorer.repo import NOTEBOOK_ATTRIBUTES
 from scorer.spec_load import load_spec
 
 IGNORED = shutil.ignore_patterns(".git", "__pycache__", ".ipynb_checkpoints", "*.pyc")
-#: Every clone the platform makes diffs and merges notebooks with nbdime.
-GITATTRIBUTES = "*.ipynb diff=jupyternotebook merge=jupyternotebook\n"
 
 
 def publish(folder: Path, repository: Path, *, message: str, author: str, email: str) -> str:
@@ -40,7 +39,7 @@ def publish(folder: Path, repository: Path, *, message: str, author: str, email:
         shutil.copytree(folder, scratch, dirs_exist_ok=True, ignore=IGNORED)
         attributes = Path(scratch) / ".gitattributes"
         if not attributes.exists():
-            attributes.write_text(GITATTRIBUTES)
+            attributes.write_text(NOTEBOOK_ATTRIBUTES)
         work.git.add("--all")
         env = {
             "GIT_AUTHOR_NAME": author,

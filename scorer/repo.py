@@ -10,6 +10,8 @@ import fcntl
 import fnmatch
 import hashlib
 import io
+import subprocess
+import sys
 import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +22,9 @@ import git
 
 from scorer.exceptions import RepositoryError
 from scorer.spec import Solutions
+
+#: Notebooks diff and merge with nbdime (``git-nbdiffdriver``, ``git-nbmergedriver``).
+NOTEBOOK_ATTRIBUTES = "*.ipynb diff=jupyternotebook merge=jupyternotebook\n"
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,20 @@ class ChallengeRepo:
     def author(self, sha: str) -> tuple[str, str]:
         name, email = self.repo.git.log("-1", "--format=%an%x00%ae", sha).split("\0")
         return name, email
+
+
+def enable_nbdime(repository: Path) -> None:
+    """Notebook-aware diff and merge in ``repository`` (bare or not), with nbdime's own
+    ``config-git``; the attributes go in ``info/attributes`` so they hold whatever is committed."""
+    subprocess.run(
+        [sys.executable, "-m", "nbdime", "config-git", "--enable"],
+        cwd=repository,
+        check=True,
+        capture_output=True,
+    )
+    git_dir = repository if (repository / "HEAD").is_file() else repository / ".git"
+    (git_dir / "info").mkdir(exist_ok=True)
+    (git_dir / "info" / "attributes").write_text(NOTEBOOK_ATTRIBUTES)
 
 
 def is_solution(path: str, solutions: Solutions) -> bool:

@@ -27,6 +27,7 @@ from starlette.types import Receive, Scope, Send
 
 from scorer.exceptions import RepositoryError
 from scorer.ledger.errors import UnknownChallenge
+from scorer.repo import enable_nbdime
 from scorer.service.auth import ORGANISE, SUBMIT, Identity, MissingScope, NotAuthenticated
 from scorer.service.deps import Api, Viewer
 from scorer.spec import SLUG
@@ -102,6 +103,7 @@ def serve_repository(home: Path, challenge_id: str, source: str | Path) -> Path:
     }
     for key, value in settings.items():
         _git("config", key, value, cwd=target)
+    enable_nbdime(target)
     (target / "hooks").mkdir(exist_ok=True)
     for name, what in HOOKS.items():
         hook = target / "hooks" / name

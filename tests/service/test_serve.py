@@ -106,3 +106,19 @@ def test_registered_challenges_are_served_over_git(challenge, tmp_path):
     target = challenge.settings.home_path / "git" / f"{challenge.challenge_id}.git"
     assert git(target, "config", "http.receivepack") == "true"
     assert (target / "hooks" / "pre-receive").is_file()
+
+
+def test_served_repositories_merge_notebooks_with_nbdime(challenge):
+    from scorer.cli.serve import serve_registered
+    from tests.conftest import git
+
+    api = challenge.api()
+    try:
+        api.register(str(challenge.bare))
+        serve_registered(api)
+    finally:
+        api.close()
+    target = challenge.settings.home_path / "git" / f"{challenge.challenge_id}.git"
+    assert git(target, "config", "diff.jupyternotebook.command") == "git-nbdiffdriver diff"
+    attributes = (target / "info" / "attributes").read_text()
+    assert "*.ipynb diff=jupyternotebook merge=jupyternotebook" in attributes
