@@ -273,3 +273,15 @@ def test_dot_dot_paths_are_404(served: Served) -> None:
         text=True,
     )
     assert done.stdout == "404"
+
+
+def test_the_scorer_mirrors_a_challenge_by_url(served: Served, tmp_path: Path) -> None:
+    """`coop score --repo URL`: the scorer's mirror fetches over smart HTTP like any client."""
+    from scorer.repo import ChallengeRepo
+
+    mirror = ChallengeRepo.mirror(served.url(), tmp_path / "mirrors")
+    main = run_git(served.repo, "rev-parse", "refs/heads/main", home=served.home).stdout.strip()
+    assert mirror.resolve("main") == main
+    assert mirror.read(main, "challenge.yaml").startswith(b"#") or b"id:" in mirror.read(
+        main, "challenge.yaml"
+    )
