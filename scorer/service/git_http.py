@@ -19,14 +19,17 @@ import shlex
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from scorer.exceptions import RepositoryError
+from scorer.api import CoopAPI
+from scorer.exceptions import CoopError, RepositoryError
 from scorer.ledger.errors import UnknownChallenge
+from scorer.ledger.queries import code_visible
 from scorer.repo import enable_nbdime
 from scorer.service.auth import ORGANISE, SUBMIT, Identity, MissingScope, NotAuthenticated
 from scorer.service.deps import Api, Viewer
@@ -160,6 +163,33 @@ def cgi_environment(root: Path, path_info: str, request: Request, who: Identity 
     return env
 
 
+def hidden_refs(api: CoopAPI, challenge_id: str, who: Identity | None, now: datetime) -> list[str]:
+    """``uploadpack.hideRefs`` values: while the current phase keeps code closed, a participant
+    fetches only the organiser's branch and their own namespace (and anonymous callers must
+    log in); hidden commits cannot be fetched by SHA either."""
+    try:
+        challenge = api.challenge(challenge_id)
+    except CoopError:
+        return []  # not registered: nothing says the code is closed
+    phase = challenge.current_phase(now) or max(challenge.phases, key=lambda p: p.start)
+    organiser = who is not None and who.has(ORGANISE)
+    if code_visible(phase, now=now, viewer_is_author=False, viewer_is_organiser=organiser):
+        return []
+    hidden = ["refs/heads", f"!refs/heads/{challenge.organiser.ref}"]
+    if who is not None:
+        hidden.append(f"!refs/heads/{who.name}")
+    return hidden
+
+
+def hidden_refs_config(values: list[str]) -> dict[str, str]:
+    """``uploadpack.hideRefs`` values as git's ``GIT_CONFIG_COUNT``/``KEY``/``VALUE`` environment."""
+    env = {"GIT_CONFIG_COUNT": str(len(values))} if values else {}
+    for index, value in enumerate(values):
+        env[f"GIT_CONFIG_KEY_{index}"] = "uploadpack.hideRefs"
+        env[f"GIT_CONFIG_VALUE_{index}"] = value
+    return env
+
+
 def service_url(request: Request, path_info: str) -> str:
     """The service's own base URL (prefix included) as this request reached it."""
     url = str(request.url.replace(query="", fragment=""))
@@ -219,7 +249,16 @@ async def git_http_backend(request: Request, api: Api, who: Viewer, challenge_id
         raise UnknownChallenge(challenge_id)
     if is_push(path, request.url.query):
         who = may_push(who)
+    hidden = hidden_refs(api, challenge_id, who, datetime.now(UTC))
+    if hidden and who is None:  # git sends credentials only when asked: ask
+        raise NotAuthenticated(
+            "this challenge's code is not open yet: fetch with your hub username and token"
+        )
     env = cgi_environment(root, f"/{challenge_id}.git/{path}", request, who)
+    if hidden:  # protocol v0 checks every want against the advertised (unhidden) refs; v2 does not
+        env.pop("GIT_PROTOCOL", None)
+        env.pop("HTTP_GIT_PROTOCOL", None)
+        env.update(hidden_refs_config(hidden))
     process = await asyncio.create_subprocess_exec(
         "git",
         "http-backend",

@@ -285,3 +285,44 @@ def test_the_scorer_mirrors_a_challenge_by_url(served: Served, tmp_path: Path) -
     assert mirror.read(main, "challenge.yaml").startswith(b"#") or b"id:" in mirror.read(
         main, "challenge.yaml"
     )
+
+
+@pytest.fixture(scope="module")
+def closed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """A challenge whose phase keeps code closed (RAMP's competitive mode)."""
+    root = tmp_path_factory.mktemp("git-closed")
+    fixture = make_challenge(root, edit={"phases.0.open_code": False})
+    repo = serve_repository(Path(fixture.settings.home), fixture.challenge_id, fixture.bare)
+    api = fixture.api()
+    (root / "client-home").mkdir()
+    try:
+        with running(create_app(api, TOKENS_WITH_VIEWER, prefix=PREFIX)) as url:
+            yield Served(url + PREFIX.rstrip("/"), repo, fixture.challenge_id, root / "client-home")
+    finally:
+        api.close()
+
+
+def remote_heads(served: Served, cwd: Path, user: str | None = None, token: str | None = None) -> set[str]:
+    out = run_git(cwd, "ls-remote", "--heads", served.url(user, token), home=served.home).stdout
+    return {line.split("\t")[1] for line in out.splitlines()}
+
+
+def test_closed_code_shows_each_participant_only_the_organiser_branch_and_their_own(
+    closed: Served, tmp_path: Path
+) -> None:
+    for user in ("alice", "bob"):
+        work = clone(closed, tmp_path / user, user, f"{user}-token")
+        commit(work, closed, user, {f"solutions/{user}/idea.txt": user})
+        run_git(work, "push", "-q", "origin", f"HEAD:refs/heads/{user}/idea", home=closed.home)
+    everything = {"refs/heads/main", "refs/heads/alice/idea", "refs/heads/bob/idea"}
+    assert remote_heads(closed, tmp_path, "olga", "org-token") == everything
+    assert remote_heads(closed, tmp_path, "alice", "alice-token") == {
+        "refs/heads/main",
+        "refs/heads/alice/idea",
+    }
+    anonymous = run_git(tmp_path, "ls-remote", closed.url(), home=closed.home, check=False)
+    assert anonymous.returncode != 0 and "terminal prompts disabled" in anonymous.stderr  # asked to log in
+    bobs = run_git(closed.repo, "rev-parse", "refs/heads/bob/idea", home=closed.home).stdout.strip()
+    work = tmp_path / "alice"
+    done = run_git(work, "fetch", "origin", bobs, home=closed.home, check=False)
+    assert done.returncode != 0  # a hidden commit cannot be fetched by its SHA either
