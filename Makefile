@@ -7,11 +7,13 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: demo test lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package.json
 	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required"; exit 1; }
+	@command -v npm >/dev/null 2>&1 || { echo "npm is required (configurable-http-proxy)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,production]'
+	npm install --no-audit --no-fund --silent
 	touch $@
 
 demo: $(STAMP)
@@ -28,4 +30,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
 
 clean:
-	rm -rf $(VENV) .coop
+	rm -rf $(VENV) .coop node_modules
