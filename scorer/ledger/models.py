@@ -270,6 +270,36 @@ class EmailAlias(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+
+class WebhookDelivery(AppendOnly, Base):
+    """A forge webhook delivery, stored once per ``(forge, delivery_id)``: a replay finds it and
+    creates nothing. ``outcome`` says what it led to (queued submissions, ignored event…)."""
+
+    __tablename__ = "webhook_deliveries"
+
+    forge: Mapped[str] = mapped_column(String(16), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    challenge_id: Mapped[str] = mapped_column(String(63), ForeignKey("challenges.id"))
+    event: Mapped[str] = mapped_column(String(63))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AuditEvent(AppendOnly, Base):
+    """An organiser's change made through the API (open a phase, edit a rewarder, rescore):
+    who, when, what, and the details needed to understand it later (append-only)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_challenge", "challenge_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    challenge_id: Mapped[str] = mapped_column(String(63), ForeignKey("challenges.id"))
+    action: Mapped[str] = mapped_column(String(63))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 def append_only_tables() -> set[str]:
     return {
         mapper.local_table.name for mapper in Base.registry.mappers if issubclass(mapper.class_, AppendOnly)

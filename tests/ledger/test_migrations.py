@@ -12,7 +12,9 @@ from scorer.ledger.db import alembic_config, current_revision, make_engine, upgr
 from scorer.ledger.models import Base
 
 TABLES = {
+    "audit_events",
     "commits",
+    "webhook_deliveries",
     "email_aliases",
     "challenges",
     "people",
@@ -46,7 +48,7 @@ def test_the_comparison_notices_a_difference(engine):
 def test_upgrade_is_idempotent_and_at_head(url, engine):
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     upgrade(url)
-    assert current_revision(url) == head == "0002"
+    assert current_revision(url) == head == "0003"
     assert set(inspect(engine).get_table_names()) == TABLES
 
 
