@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from bench import leaderboard_query, overhead, scaling
+from bench import leaderboard_endpoint, leaderboard_query, overhead, push_to_queued, scaling
 
 
 def main() -> None:
     cost = overhead.main(repeats=5)
     speed = scaling.main(count=20)
     query = leaderboard_query.main()
+    push = push_to_queued.main(repeats=10)
+    endpoint = leaderboard_endpoint.main()
     rows = [
         (
             "`coop score` of a trivial notebook vs bare `papermill` (goal ≤ 1.3×)",
@@ -26,6 +28,18 @@ def main() -> None:
             f"{query['p50_ms_throughput_uncached']:.0f} ms from scratch; last board: "
             f"{query['p50_ms_latest-accuracy']:.1f} ms cached, "
             f"{query['p50_ms_latest-accuracy_uncached']:.0f} ms from scratch",
+        ),
+        (
+            "`git push` to `submission N queued` through the service vs a plain push to a bare repository",
+            f"{push['ratio']:.0f}× ({push['served_s'] * 1000:.0f} ms vs {push['bare_s'] * 1000:.0f} ms, "
+            "medians)",
+        ),
+        *(
+            (
+                f"leaderboard endpoint, 100k submissions, 5k people, {board} board: HTTP vs in-process",
+                leaderboard_endpoint.summary(endpoint, board),
+            )
+            for board in leaderboard_endpoint.BOARDS
         ),
     ]
     print("| benchmark | measured |\n|---|---|")

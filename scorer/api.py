@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from scorer.config import ScorerSettings
-from scorer.dispatch import EXECUTORS, Dispatcher, Executor, Finished
 from scorer.exceptions import CoopError
 from scorer.ledger import queries, store
 from scorer.ledger.db import make_engine, session_factory, upgrade
@@ -25,6 +25,9 @@ from scorer.sandbox import runner_for
 from scorer.spec import Challenge
 from scorer.spec_load import SPEC_FILE, load_spec, parse_spec
 from scorer.trusted import organiser_tree
+
+if TYPE_CHECKING:  # Dask takes ~0.5 s to import: only where submissions are dispatched
+    from scorer.dispatch import Executor, Finished
 
 
 @dataclass(frozen=True)
@@ -142,15 +145,21 @@ class CoopAPI:
     def run(
         self, submission_ids: Iterable[int], on_done: Callable[[Finished], None] | None = None
     ) -> list[Finished]:
+        from scorer.dispatch import Dispatcher
+
         dispatcher = Dispatcher(self.settings, self.sessions, self.executor().client())
         return dispatcher.wait(dispatcher.dispatch(submission_ids), on_done)
 
     def recover(self, on_done: Callable[[Finished], None] | None = None) -> list[Finished]:
+        from scorer.dispatch import Dispatcher
+
         dispatcher = Dispatcher(self.settings, self.sessions, self.executor().client())
         return dispatcher.wait(dispatcher.recover(), on_done)
 
     def executor(self) -> Executor:
         if self._executor is None:
+            from scorer.dispatch import EXECUTORS
+
             self._executor = EXECUTORS.get(self.settings.executor)(self.settings)
         return self._executor
 

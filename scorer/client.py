@@ -3,30 +3,47 @@
     with CoopClient("http://127.0.0.1:8765/services/coop", token=os.environ["JUPYTERHUB_API_TOKEN"]) as c:
         board = c.leaderboard("curve", "phase-1", "main")
 
+    async with AsyncCoopClient(url, token=token) as c:  # in a kernel: never blocks it
+        board = await c.send(Routes.leaderboard("curve", "phase-1", "main"))
+
 Methods return the service's own response models (:mod:`scorer.service.models`, plain pydantic
 data), so the client and the service cannot drift apart. Every error is a
-:class:`CoopClientError` carrying the HTTP status and the service's message.
+:class:`CoopClientError` carrying the HTTP status and the service's message. A route is
+described once, in :class:`Routes`, as a :class:`Call` (method, path, query, body and how to
+read the answer): :class:`CoopClient` sends calls with httpx's blocking client,
+:class:`AsyncCoopClient` with its asyncio one.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from scorer.exceptions import CoopError
 from scorer.service.models import (
+    AuditEventOut,
     ChallengeOut,
     ChallengeSummary,
     Health,
     LeaderboardOut,
+    NotebookDiffOut,
+    OpenPhaseIn,
+    OrganiseOut,
+    RescoreIn,
+    RescoreOut,
+    RewarderIn,
+    SpecChangeOut,
     SubmissionOut,
     SubmissionSummary,
     WhoAmI,
 )
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 class CoopClientError(CoopError):
@@ -36,6 +53,128 @@ class CoopClientError(CoopError):
         super().__init__(message, f"HTTP {status}: {message}")
         self.status = status
         self.message = message
+
+    @property
+    def unavailable(self) -> bool:
+        """The service is down or overloaded (worth trying again later), not refusing."""
+        return self.status == 0 or self.status >= 502
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One request to the service and how to read its answer (shared by both clients)."""
+
+    method: str
+    path: str
+    read: Callable[[httpx.Response], T]
+    query: dict[str, object] = field(default_factory=dict)
+    body: Any = None
+
+    def request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
+        query = {k: v for k, v in self.query.items() if v is not None}
+        return http.build_request(self.method, self.path, params=query, json=self.body)
+
+
+def _one(model: type[M]) -> Callable[[httpx.Response], M]:
+    return lambda response: model.model_validate(response.json())
+
+
+def _many(model: type[M]) -> Callable[[httpx.Response], list[M]]:
+    adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
+    return lambda response: adapter.validate_python(response.json())
+
+
+def _as_is(response: httpx.Response) -> httpx.Response:
+    return response
+
+
+class Routes:
+    """Routes of the service as :class:`Call` s: the one place that knows their paths and shapes."""
+
+    @staticmethod
+    def health() -> Call[Health]:
+        return Call("GET", "api/health", _one(Health))
+
+    @staticmethod
+    def me() -> Call[WhoAmI]:
+        return Call("GET", "api/me", _one(WhoAmI))
+
+    @staticmethod
+    def challenges() -> Call[list[ChallengeSummary]]:
+        return Call("GET", "api/challenges", _many(ChallengeSummary))
+
+    @staticmethod
+    def challenge(challenge_id: str) -> Call[ChallengeOut]:
+        return Call("GET", f"api/challenges/{challenge_id}", _one(ChallengeOut))
+
+    @staticmethod
+    def leaderboard(
+        challenge_id: str, phase_id: str, board: str, *, split: str = "public"
+    ) -> Call[LeaderboardOut]:
+        path = f"api/challenges/{challenge_id}/phases/{phase_id}/leaderboards/{board}"
+        return Call("GET", path, _one(LeaderboardOut), {"split": split})
+
+    @staticmethod
+    def submission(submission_id: int) -> Call[SubmissionOut]:
+        return Call("GET", f"api/submissions/{submission_id}", _one(SubmissionOut))
+
+    @staticmethod
+    def submissions(
+        *,
+        challenge: str | None = None,
+        phase: str | None = None,
+        person: str | None = None,
+        commit: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+    ) -> Call[list[SubmissionSummary]]:
+        query = {
+            "challenge": challenge,
+            "phase": phase,
+            "person": person,
+            "commit": commit,
+            "status": status,
+            "limit": limit,
+        }
+        return Call("GET", "api/submissions", _many(SubmissionSummary), query)
+
+    @staticmethod
+    def organise(challenge_id: str) -> Call[OrganiseOut]:
+        return Call("GET", f"api/challenges/{challenge_id}/organise", _one(OrganiseOut))
+
+    @staticmethod
+    def open_phase(challenge_id: str, change: OpenPhaseIn) -> Call[SpecChangeOut]:
+        path = f"api/challenges/{challenge_id}/organise/open-phase"
+        return Call("POST", path, _one(SpecChangeOut), body=change.model_dump(mode="json"))
+
+    @staticmethod
+    def edit_rewarder(challenge_id: str, change: RewarderIn) -> Call[SpecChangeOut]:
+        path = f"api/challenges/{challenge_id}/organise/rewarder"
+        return Call("POST", path, _one(SpecChangeOut), body=change.model_dump(mode="json"))
+
+    @staticmethod
+    def rescore(challenge_id: str, phase_id: str) -> Call[RescoreOut]:
+        path = f"api/challenges/{challenge_id}/organise/rescore"
+        return Call("POST", path, _one(RescoreOut), body=RescoreIn(phase=phase_id).model_dump())
+
+    @staticmethod
+    def audit(challenge_id: str, *, limit: int = 100) -> Call[list[AuditEventOut]]:
+        return Call("GET", f"api/challenges/{challenge_id}/audit", _many(AuditEventOut), {"limit": limit})
+
+
+def _options(base_url: str, token: str | None, timeout: float) -> dict[str, Any]:
+    headers = {"Authorization": f"token {token}"} if token else {}
+    return {"base_url": base_url.rstrip("/") + "/", "headers": headers, "timeout": timeout}
+
+
+def _unreachable(exc: httpx.HTTPError) -> CoopClientError:
+    return CoopClientError(0, f"the scorer service cannot be reached: {exc}")
+
+
+def _checked(response: httpx.Response) -> httpx.Response:
+    if response.is_error:
+        raise CoopClientError(response.status_code, _message(response))
+    return response
 
 
 class CoopClient:
@@ -49,10 +188,7 @@ class CoopClient:
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        headers = {"Authorization": f"token {token}"} if token else {}
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/") + "/", headers=headers, timeout=timeout, transport=transport
-        )
+        self._http = httpx.Client(**_options(base_url, token, timeout), transport=transport)
 
     def __enter__(self) -> CoopClient:
         return self
@@ -63,28 +199,35 @@ class CoopClient:
     def close(self) -> None:
         self._http.close()
 
+    def send(self, call: Call[T]) -> T:
+        """Make one call and read its answer."""
+        try:
+            response = self._http.send(call.request(self._http))
+        except httpx.HTTPError as exc:
+            raise _unreachable(exc) from None
+        return call.read(_checked(response))
+
     # --- routes --------------------------------------------------------------------------------
 
     def health(self) -> Health:
-        return Health.model_validate(self._get("api/health"))
+        return self.send(Routes.health())
 
     def me(self) -> WhoAmI:
-        return WhoAmI.model_validate(self._get("api/me"))
+        return self.send(Routes.me())
 
     def challenges(self) -> list[ChallengeSummary]:
-        return TypeAdapter(list[ChallengeSummary]).validate_python(self._get("api/challenges"))
+        return self.send(Routes.challenges())
 
     def challenge(self, challenge_id: str) -> ChallengeOut:
-        return ChallengeOut.model_validate(self._get(f"api/challenges/{challenge_id}"))
+        return self.send(Routes.challenge(challenge_id))
 
     def leaderboard(
         self, challenge_id: str, phase_id: str, board: str, *, split: str = "public"
     ) -> LeaderboardOut:
-        path = f"api/challenges/{challenge_id}/phases/{phase_id}/leaderboards/{board}"
-        return LeaderboardOut.model_validate(self._get(path, split=split))
+        return self.send(Routes.leaderboard(challenge_id, phase_id, board, split=split))
 
     def submission(self, submission_id: int) -> SubmissionOut:
-        return SubmissionOut.model_validate(self._get(f"api/submissions/{submission_id}"))
+        return self.send(Routes.submission(submission_id))
 
     def submissions(
         self,
@@ -96,32 +239,84 @@ class CoopClient:
         status: str | None = None,
         limit: int = 100,
     ) -> list[SubmissionSummary]:
-        found = self._get(
-            "api/submissions",
-            challenge=challenge,
-            phase=phase,
-            person=person,
-            commit=commit,
-            status=status,
-            limit=limit,
+        return self.send(
+            Routes.submissions(
+                challenge=challenge, phase=phase, person=person, commit=commit, status=status, limit=limit
+            )
         )
-        return TypeAdapter(list[SubmissionSummary]).validate_python(found)
 
     def notebook(self, submission_id: int) -> dict[str, Any]:
         """The executed notebook as scored (nbformat 4 JSON; ``nbformat.from_dict`` reads it)."""
         return self._get(f"api/submissions/{submission_id}/notebook")
 
+    def notebook_html(self, submission_id: int) -> str:
+        """The executed notebook as a static HTML page (nothing in it runs)."""
+        return self._response(f"api/submissions/{submission_id}/notebook.html").text
+
+    def diff(self, submission_id: int) -> NotebookDiffOut:
+        """nbdime's diff of the submission's notebook from its parent commit's version."""
+        return NotebookDiffOut.model_validate(self._get(f"api/submissions/{submission_id}/diff"))
+
+    def diff_html(self, submission_id: int) -> str:
+        """The same diff drawn as a static HTML page."""
+        return self._response(f"api/submissions/{submission_id}/diff.html").text
+
+    # --- organisers ---------------------------------------------------------------------------
+
+    def organise(self, challenge_id: str) -> OrganiseOut:
+        """The spec on the organiser ref and that commit (the ``base`` of a change)."""
+        return self.send(Routes.organise(challenge_id))
+
+    def open_phase(self, challenge_id: str, change: OpenPhaseIn) -> SpecChangeOut:
+        return self.send(Routes.open_phase(challenge_id, change))
+
+    def edit_rewarder(self, challenge_id: str, change: RewarderIn) -> SpecChangeOut:
+        return self.send(Routes.edit_rewarder(challenge_id, change))
+
+    def rescore(self, challenge_id: str, phase_id: str) -> RescoreOut:
+        return self.send(Routes.rescore(challenge_id, phase_id))
+
+    def audit(self, challenge_id: str, *, limit: int = 100) -> list[AuditEventOut]:
+        return self.send(Routes.audit(challenge_id, limit=limit))
+
     # --- plumbing ------------------------------------------------------------------------------
 
     def _get(self, path: str, **params: object) -> Any:
-        query = {k: v for k, v in params.items() if v is not None}
+        return self._response(path, **params).json()
+
+    def _response(self, path: str, **params: object) -> httpx.Response:
+        return self.send(Call("GET", path, _as_is, dict(params)))
+
+
+class AsyncCoopClient:
+    """The asyncio twin of :class:`CoopClient`: ``await client.send(Routes.<route>(...))``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.AsyncClient(**_options(base_url, token, timeout), transport=transport)
+
+    async def __aenter__(self) -> AsyncCoopClient:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def send(self, call: Call[T]) -> T:
+        """Make one call and read its answer."""
         try:
-            response = self._http.get(path, params=query)
+            response = await self._http.send(call.request(self._http))
         except httpx.HTTPError as exc:
-            raise CoopClientError(0, f"the scorer service cannot be reached: {exc}") from None
-        if response.is_error:
-            raise CoopClientError(response.status_code, _message(response))
-        return response.json()
+            raise _unreachable(exc) from None
+        return call.read(_checked(response))
 
 
 def _message(response: httpx.Response) -> str:

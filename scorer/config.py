@@ -9,16 +9,25 @@ import os
 from pathlib import Path
 from typing import Any
 
-from traitlets import Bool, Enum, Int, List, Unicode, default
+from traitlets import Bool, Dict, Enum, Int, List, Unicode, default
 from traitlets.config import Configurable, PyFileConfigLoader
 from traitlets.config.loader import ConfigFileNotFound
+
+from scorer.exceptions import CoopError
 
 ENVIRONMENT = {
     "home": "COOP_HOME",
     "db_url": "COOP_DB_URL",
     "scheduler_address": "COOP_SCHEDULER",
+    "gateway_address": "COOP_GATEWAY",
+    "gateway_auth": "COOP_GATEWAY_AUTH",
     "sandbox": "COOP_SANDBOX",
+    "webhook_secrets_file": "COOP_WEBHOOK_SECRETS_FILE",
 }
+
+
+#: Settings only the service needs, kept off the wire to workers.
+SERVICE_ONLY = frozenset({"webhook_secrets"})
 
 
 class ScorerSettings(Configurable):
@@ -37,16 +46,33 @@ class ScorerSettings(Configurable):
     executor = Unicode(
         "local",
         help="Name of the executor in the `coop.executors` registry: `local` starts a Dask "
-        "LocalCluster, `scheduler` connects to `scheduler_address`.",
+        "LocalCluster, `scheduler` connects to `scheduler_address`, `gateway` starts or reuses a "
+        "cluster on the dask-gateway at `gateway_address`.",
     ).tag(config=True)
 
     scheduler_address = Unicode(
         "", help="Address of an existing Dask scheduler (tcp://host:8786); implies executor=scheduler."
     ).tag(config=True)
 
-    n_workers = Int(0, help="Worker processes of the LocalCluster (one notebook each); 0 = CPUs.").tag(
-        config=True
-    )
+    gateway_address = Unicode(
+        "",
+        help="Address of a dask-gateway server (http://host:port, e.g. the chart's traefik service); "
+        "implies executor=gateway.",
+    ).tag(config=True)
+
+    gateway_auth = Enum(
+        ["jupyterhub", "basic"],
+        "jupyterhub",
+        help="How the scorer proves who it is to the dask-gateway: `jupyterhub` sends the service's "
+        "JUPYTERHUB_API_TOKEN (gateway.auth.type jupyterhub); `basic` sends the login name and the "
+        "password in COOP_GATEWAY_PASSWORD (the gateway's SimpleAuthenticator: tests, single hosts).",
+    ).tag(config=True)
+
+    n_workers = Int(
+        0,
+        help="Worker processes (one notebook each): of the LocalCluster (0 = CPUs), or of the "
+        "dask-gateway cluster (0 = adaptive, up to the gateway's cluster_max_workers).",
+    ).tag(config=True)
 
     sandbox = Enum(
         ["auto", "bwrap", "none"],
@@ -74,6 +100,28 @@ class ScorerSettings(Configurable):
     retries = Int(2, help="Times an infrastructure failure is retried before it is recorded.").tag(
         config=True
     )
+
+    webhook_secrets = Dict(
+        key_trait=Unicode(),
+        value_trait=Unicode(),
+        help="Forge webhook secrets by challenge id, {'<challenge>': '<secret>'}: the secret set on "
+        "the webhook of a challenge hosted on GitHub, GitLab or Gitea (its `forge:` section). Never "
+        "in challenge.yaml, which is public; prefer `webhook_secrets_file`.",
+    ).tag(config=True)
+
+    webhook_secrets_file = Unicode(
+        "",
+        help="A YAML or JSON file mapping challenge id -> webhook secret, read on every delivery "
+        "(a rotated secret needs no restart); its entries win over `webhook_secrets`.",
+    ).tag(config=True)
+
+    forge_logins = Dict(
+        key_trait=Unicode(),
+        value_trait=Unicode(),
+        help="Forge logins -> hub users, {'github:Octocat': 'alice'} (keys case-insensitive), for "
+        "webhook pushes. A login not listed is the hub user of the same name in lower case, as "
+        "when the hub logs people in with that forge's OAuth.",
+    ).tag(config=True)
 
     @default("home")
     def _default_home(self) -> str:
@@ -104,8 +152,13 @@ class ScorerSettings(Configurable):
         return self.home_path / "trusted"
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain values, to ship to Dask workers."""
-        return {name: getattr(self, name) for name in self.trait_names(config=True)}
+        """Plain values, to ship to Dask workers: never the service's secrets (workers score
+        notebooks; they have no use for webhook secrets)."""
+        return {
+            name: getattr(self, name)
+            for name in self.trait_names(config=True)
+            if name not in SERVICE_ONLY
+        }
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> ScorerSettings:
@@ -125,6 +178,12 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> ScorerSe
     for name, value in overrides.items():
         if value is not None:
             setattr(settings, name, value)
+    if settings.scheduler_address and settings.gateway_address:
+        raise CoopError(
+            "both a Dask scheduler (COOP_SCHEDULER) and a dask-gateway (COOP_GATEWAY) are set: choose one"
+        )
     if settings.scheduler_address:
         settings.executor = "scheduler"
+    elif settings.gateway_address:
+        settings.executor = "gateway"
     return settings

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scorer.config import ScorerSettings
 from scorer.exceptions import FailureClass
+from scorer.gateway import GatewayExecutor
 from scorer.ledger import store
 from scorer.registry import Registry
 
@@ -67,6 +68,7 @@ class SchedulerExecutor:
 EXECUTORS: Registry[Callable[[ScorerSettings], Executor]] = Registry("executor", "coop.executors")
 EXECUTORS.register("local", LocalClusterExecutor)
 EXECUTORS.register("scheduler", SchedulerExecutor)
+EXECUTORS.register("gateway", GatewayExecutor)
 
 
 def run_task(submission_id: int, plain_settings: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ returns every :class:`Refusal`. The rules:
   ``/`` is a folder);
 - with ``solutions.per_user``, no participant commit may change another person's folder under
   the solutions path (merging their branch is how to build on it);
-- no commit may add a file larger than the size cap.
+- no commit may add a file larger than the size cap (``solutions.max_file_size``).
 
 Messages are one line each, name what was refused and say what to do instead: git shows them to
 the pusher as ``remote:`` lines.
@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 ZERO_SHA = "0" * 40
-#: Files larger than this (bytes) are refused unless a challenge gives another cap.
+#: Files larger than this (bytes) are refused unless the challenge gives another cap
+#: (``solutions.max_file_size``, whose default is the same).
 MAX_FILE_SIZE = 10 * 1024**2
 HEADS = "refs/heads/"
 

@@ -90,6 +90,7 @@ def load_rules() -> tuple[Rules | None, str]:
             organiser_paths=tuple(spec.organiser.paths),
             solutions_path=spec.solutions.path,
             solutions_per_user=spec.solutions.per_user,
+            max_file_size=int(spec.solutions.max_file_size),
         ),
         "",
     )

@@ -6,7 +6,8 @@ never the author line), the commit's claims and its notebooks' fingerprints; eve
 recorded commit that adds or changes a solution notebook becomes a submission in the current
 phase, credited to the pusher. Over one of the phase's limits the submission is recorded as
 rejected with the time the next slot opens: sharing is never blocked. It returns the lines the
-git client shows as ``remote: …``.
+git client shows as ``remote: …``. Forge webhooks (:mod:`scorer.forge_push`) record and queue
+through the same :func:`read_arrivals` and :func:`queue_arrivals`.
 
 The scorer must later read those commits from the served repository, so the challenge's
 ``repo_url`` is made to point at it (``CoopAPI.register`` of the served path) when it does not
@@ -31,6 +32,7 @@ from scorer.exceptions import CoopError
 from scorer.ledger import store
 from scorer.ledger.commits import record_commits
 from scorer.ledger.errors import UnknownChallenge
+from scorer.ledger.locks import lock_person
 from scorer.ledger.models import ChallengeRow, Submission, SubmissionStatus
 from scorer.limits import check_limits
 from scorer.repo import ChallengeRepo, ChangedNotebook
@@ -93,30 +95,67 @@ def on_push(
     arrivals = arrived(served, live)
     if not arrivals:
         return lines
-    repo = ChallengeRepo(served)
-    facts = {c.sha: c for c in read_facts(served, [sha for shas in arrivals.values() for sha in shas])}
+    found = read_arrivals(served, challenge, arrivals)
+    with api.sessions.begin() as session:
+        lines += queue_arrivals(
+            session, challenge, found, pusher, moment, queueing=queueing, status_url=status_url
+        )
+    return lines
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """What a push brought, as read from the repository holding it."""
+
+    refs: dict[str, list[str]]  # ref -> the commits it brought, oldest first (see :func:`arrived`)
+    facts: dict[str, CommitFacts]  # with the fingerprints of the solution notebooks changed
+    changed: dict[str, list[ChangedNotebook]]  # sha -> the solution notebooks it adds or changes
+
+
+def read_arrivals(repo_path: Path, challenge: Challenge, arrivals: dict[str, list[str]]) -> Arrivals:
+    """The new commits' facts and the solution notebooks each adds or changes (git only)."""
+    repo = ChallengeRepo(repo_path)
+    facts = {c.sha: c for c in read_facts(repo_path, [sha for shas in arrivals.values() for sha in shas])}
     changed = {sha: repo.changed_notebooks(sha, challenge.solutions) for sha in facts}
     for sha, notebooks in changed.items():
         prints = {nb.path: notebook_fingerprint(repo.read(sha, nb.path)) for nb in notebooks}
         facts[sha] = replace(facts[sha], notebooks={p: f for p, f in prints.items() if f is not None})
-    phase = challenge.current_phase(moment)
-    with api.sessions.begin() as session:
-        for ref, shas in arrivals.items():
-            recorded = record_commits(
-                session, challenge.id, pusher=pusher, ref=ref, commits=[facts[s] for s in shas], now=moment
-            )
-            for sha in recorded:
-                if not changed[sha] or not queueing:
-                    continue
-                if phase is None:
-                    lines.append(
-                        PushLine(f"commit {sha[:12]} not queued: no phase of {challenge.id} is open now")
-                    )
-                    continue
-                for notebook in changed[sha]:
-                    lines.append(
-                        _submit(session, challenge, phase, sha, notebook, pusher, moment, status_url)
-                    )
+    return Arrivals(arrivals, facts, changed)
+
+
+def queue_arrivals(
+    session: Session,
+    challenge: Challenge,
+    found: Arrivals,
+    pusher: str,
+    now: datetime,
+    *,
+    queueing: bool = True,
+    status_url: str = "",
+) -> list[PushLine]:
+    """Record the commits that arrive first, with ``pusher``, and queue (or reject over a limit)
+    a submission per solution notebook each adds or changes, in the phase open at ``now``.
+
+    Shared by git pushes (:func:`on_push`) and forge webhooks (:mod:`scorer.forge_push`);
+    ``queueing=False`` records the commits only.
+    """
+    lines: list[PushLine] = []
+    phase = challenge.current_phase(now)
+    lock_person(session, pusher)  # the limits' check-then-insert, one push per person at a time
+    for ref, shas in found.refs.items():
+        recorded = record_commits(
+            session, challenge.id, pusher=pusher, ref=ref, commits=[found.facts[s] for s in shas], now=now
+        )
+        for sha in recorded:
+            if not found.changed[sha] or not queueing:
+                continue
+            if phase is None:
+                lines.append(
+                    PushLine(f"commit {sha[:12]} not queued: no phase of {challenge.id} is open now")
+                )
+                continue
+            for notebook in found.changed[sha]:
+                lines.append(_submit(session, challenge, phase, sha, notebook, pusher, now, status_url))
     return lines
 
 

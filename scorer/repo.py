@@ -71,9 +71,10 @@ class ChallengeRepo:
             raise RepositoryError(f"commit {commit!r} does not exist in the repository") from exc
 
     def changed_notebooks(self, sha: str, solutions: Solutions) -> list[ChangedNotebook]:
-        """Solution notebooks the commit adds or changes, compared with its first parent."""
+        """Solution notebooks the commit adds or changes: against its parent; for a merge, those
+        that differ from every parent (``-c``: the merge's own resolution, not what a side brought)."""
         out = self.repo.git.diff_tree(
-            "--no-commit-id", "-r", "--root", "-M", "--name-only", "--diff-filter=AMR", "-z", sha
+            "--no-commit-id", "-r", "--root", "-c", "-M", "--name-only", "--diff-filter=AMR", "-z", sha
         )
         paths = [p for p in out.split("\0") if p]
         return [ChangedNotebook(p, notebook_owner(p, solutions)) for p in paths if is_solution(p, solutions)]

@@ -67,13 +67,24 @@ class Tags(Strict):
 
 
 class Solutions(Strict):
-    """Where participants' notebooks live in the repository."""
+    """Where participants' notebooks live in the repository, and how large a pushed file may be."""
 
     path: str = Field("solutions", description="Folder holding participants' notebooks.")
     pattern: str = Field("*.ipynb", description="Glob of solution notebooks under `path`.")
     per_user: bool = Field(
         True, description="Notebooks live in `path/<username>/`: the first folder names the owner."
     )
+    max_file_size: ByteSize = Field(
+        ByteSize(10 * 1024**2),
+        description="Largest file a push may add or change, anywhere in the repository (e.g. 10MiB).",
+    )
+
+    @field_validator("max_file_size")
+    @classmethod
+    def _some_bytes(cls, value: ByteSize) -> ByteSize:
+        if value <= 0:
+            raise ValueError("must be more than 0 bytes (e.g. 10MiB)")
+        return value
 
 
 class Organiser(Strict):
@@ -92,6 +103,24 @@ class Data(Strict):
         description="`file.py:function` that writes a phase's inputs and answer key.",
     )
     scoring_module: str = Field("scoring.py", description="The organiser's metric functions.")
+
+
+class Forge(Strict):
+    """The challenge lives on a public forge: the scorer takes the repository's signed push
+    webhooks and fetches the pushed commits. The webhook secret is a scorer setting
+    (``webhook_secrets``), never written here: ``challenge.yaml`` is public."""
+
+    kind: Literal["github", "gitlab", "gitea"] = Field(description="The forge sending push webhooks.")
+    repository: str = Field(
+        pattern=r"^(https?://|file://|/)\S+$",
+        description="Clone URL the scorer fetches pushed commits from (https; a file:// URL or an "
+        "absolute path for a local stand-in).",
+    )
+    full_name: str | None = Field(
+        None,
+        description="The repository as the forge names it (`owner/name`, GitLab's "
+        "`path_with_namespace`); when absent, webhooks are matched by clone URL.",
+    )
 
 
 class Metric(Strict):
@@ -270,6 +299,7 @@ class Challenge(Strict):
     solutions: Solutions = Solutions()
     organiser: Organiser = Organiser()
     data: Data = Data()
+    forge: Forge | None = Field(None, description="Host the repository on GitHub, GitLab or Gitea.")
     noise_threshold: float = Field(0.0, ge=0, description="Smallest gain counted as an improvement.")
     allow_unsandboxed: bool = Field(
         False, description="Run untrusted notebooks without a sandbox when none is available."

@@ -20,6 +20,7 @@ from scorer.git_policy import (
     unknown_spec_refusals,
 )
 from scorer.githooks import parse_raw_diff
+from scorer.spec import Solutions
 
 A, B, C = "a" * 40, "b" * 40, "c" * 40
 ALICE, OLGA = Pusher("alice"), Pusher("olga", organiser=True)
@@ -131,6 +132,17 @@ def test_files_over_the_cap() -> None:
     assert codes(ALICE, [update], [fits]) == []
     small = Rules(max_file_size=100)
     assert [r.code for r in check_push(Push(ALICE, [update], [fits]), small)] == ["too-large"]
+
+
+def test_a_challenges_own_cap_is_named_in_the_refusal() -> None:
+    capped = Rules(max_file_size=64 * 1024)
+    data = NewCommit(B, (ChangedFile("solutions/alice/data.bin", 100 * 1024),))
+    [refusal] = check_push(Push(ALICE, [RefUpdate(A, B, "refs/heads/alice/x")], [data]), capped)
+    assert refusal.message == (
+        f"refusing commit {B[:10]}: solutions/alice/data.bin is 100.0 KiB, over the 64.0 KiB limit; "
+        "keep large data out of the repository"
+    )
+    assert Solutions().max_file_size == MAX_FILE_SIZE  # the spec's default is the policy's
 
 
 def test_every_problem_is_reported_once() -> None:

@@ -1,11 +1,26 @@
-"""The phase's submission limits: per UTC day, per person, minimum interval."""
+"""The phase's submission limits: per UTC day, per person, minimum interval; and the per-person
+lock that makes checking a limit and adding the submission one step (both ledger backends)."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from scorer.limits import MIN_INTERVAL, PER_DAY, PER_PERSON, check_limits, format_time
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from scorer.ledger import store
+from scorer.ledger.db import make_engine, session_factory, upgrade
+from scorer.ledger.locks import lock_person
+from scorer.limits import MIN_INTERVAL, PER_DAY, PER_PERSON, LimitHit, check_limits, format_time
+from scorer.push import counted_times
 from scorer.spec import SubmissionLimits
+from tests.ledger.ledger_helpers import START, challenge_spec
+from tests.pg import schema_url
 
 NOW = datetime(2026, 11, 28, 15, 30, tzinfo=UTC)
 
@@ -81,3 +96,72 @@ def test_per_person_is_checked_before_the_others() -> None:
 
 def test_format_time() -> None:
     assert format_time(datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC)) == "2026-01-02T03:04:05Z"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """A migrated ledger holding a challenge (phase ``p1`` open at ``START``), on each backend."""
+    sqlite = nullcontext(f"sqlite:///{tmp_path / 'coop.db'}")
+    with schema_url("limits") if request.param == "postgresql" else sqlite as url:
+        upgrade(url)
+        engine = make_engine(url)
+        sessions = session_factory(engine)
+        with sessions.begin() as session:
+            store.upsert_challenge(session, challenge_spec(), "https://git.example.org/higgs.git")
+        yield sessions
+        engine.dispose()
+
+
+def _check(session: Session, username: str, limits: SubmissionLimits) -> LimitHit | None:
+    return check_limits(limits, counted_times(session, "higgs", "p1", username), START)
+
+
+def _submit(session: Session, username: str, sha: str) -> None:
+    store.enqueue(
+        session,
+        challenge_id="higgs",
+        phase_id="p1",
+        commit_sha=sha,
+        notebook_path=f"solutions/{username}/fit.ipynb",
+        username=username,
+        parameters={},
+        now=START,
+    )
+
+
+def test_a_second_limit_check_waits_for_the_first_persons_insert(sessions: sessionmaker[Session]) -> None:
+    """Two pushes by alice at once under ``per_day: 1``: the second check sees the first insert."""
+    limits = SubmissionLimits(per_day=1)
+    first_checked, second_started = threading.Event(), threading.Event()
+    seen: list[LimitHit | None] = []
+    with sessions.begin() as session:
+        store.person(session, "alice")  # known already: creating her would serialise the two
+
+    def second() -> None:
+        first_checked.wait(30)
+        with sessions.begin() as session:
+            second_started.set()
+            lock_person(session, "alice")
+            seen.append(_check(session, "alice", limits))
+
+    racer = threading.Thread(target=second)
+    racer.start()
+    with sessions.begin() as session:
+        lock_person(session, "alice")
+        assert _check(session, "alice", limits) is None
+        first_checked.set()
+        assert second_started.wait(30)
+        time.sleep(0.3)  # without the lock, the second would read now, before this insert commits
+        _submit(session, "alice", "a" * 40)
+    racer.join(60)
+    [hit] = seen
+    assert hit is not None and hit.code == PER_DAY
+
+
+def test_the_lock_may_come_after_a_write_in_the_same_transaction(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        _submit(session, "bob", "b" * 40)
+        lock_person(session, "alice")
+        _submit(session, "alice", "a" * 40)
+    with sessions() as session:
+        assert len(counted_times(session, "higgs", "p1", "alice")) == 1

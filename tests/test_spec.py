@@ -94,7 +94,25 @@ CASES: dict[str, tuple[Edit, list[tuple[str, tuple[str, ...]]]]] = {
         lambda s: s["phases"][0].update(id="Phase One"),
         [("phases[0].id", ("should match pattern", "got 'Phase One'"))],
     ),
+    "bad-file-size-cap": (
+        lambda s: s.update(solutions={"max_file_size": "lots"}),
+        [("solutions.max_file_size", ("could not parse value and unit", "got 'lots'"))],
+    ),
+    "zero-file-size-cap": (
+        lambda s: s.update(solutions={"max_file_size": "0MiB"}),
+        [("solutions.max_file_size", ("must be more than 0 bytes",))],
+    ),
 }
+
+
+@pytest.mark.parametrize(
+    ("written", "cap"), [(None, 10 * 1024**2), ("64KiB", 64 * 1024), ("1.5MB", 1_500_000), (2048, 2048)]
+)
+def test_the_file_size_cap_reads_like_the_run_limits(template, written, cap):
+    spec = copy.deepcopy(template)
+    if written is not None:
+        spec["solutions"] = {"max_file_size": written}
+    assert parse_spec(yaml.safe_dump(spec)).solutions.max_file_size == cap
 
 
 @pytest.mark.parametrize("name", list(CASES))

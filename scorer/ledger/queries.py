@@ -367,15 +367,16 @@ def scores(
     )
 
 
-def executed_notebook(
+def code_submission(
     session: Session,
     submission_id: int,
     *,
     viewer: str | None,
     viewer_is_organiser: bool = False,
     now: datetime | None = None,
-) -> bytes | None:
-    """The executed notebook, if the phase's ``open_code`` lets ``viewer`` read it."""
+) -> SubmissionView:
+    """A submission whose code (notebook, diff) ``viewer`` may read; :class:`CodeHidden` while
+    the phase's ``open_code`` keeps it from them."""
     sub = submission(session, submission_id)
     challenge = load_challenge(session, sub.challenge_id)
     phase = phase_of(challenge, sub.phase_id)
@@ -388,6 +389,19 @@ def executed_notebook(
     ):
         opens = phase.open_code if isinstance(phase.open_code, datetime) else None
         raise CodeHidden(phase.id, opens)
+    return sub
+
+
+def executed_notebook(
+    session: Session,
+    submission_id: int,
+    *,
+    viewer: str | None,
+    viewer_is_organiser: bool = False,
+    now: datetime | None = None,
+) -> bytes | None:
+    """The executed notebook, if the phase's ``open_code`` lets ``viewer`` read it."""
+    code_submission(session, submission_id, viewer=viewer, viewer_is_organiser=viewer_is_organiser, now=now)
     return session.execute(
         select(Submission.executed_notebook).where(Submission.id == submission_id)
     ).scalar_one()

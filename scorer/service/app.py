@@ -6,12 +6,27 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from scorer import __version__
 from scorer.api import CoopAPI
-from scorer.service import errors, git_http, routes_challenges, routes_service, routes_submissions
+from scorer.service import (
+    errors,
+    git_http,
+    routes_challenges,
+    routes_notebooks,
+    routes_organise,
+    routes_service,
+    routes_submissions,
+    routes_webhooks,
+)
 from scorer.service.auth import Authenticator
 from scorer.service.deps import viewer
 
 #: Every route group of the service, in the order they are mounted.
-ROUTERS: tuple[APIRouter, ...] = (routes_service.router, routes_challenges.router, routes_submissions.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    routes_service.router,
+    routes_challenges.router,
+    routes_submissions.router,
+    routes_notebooks.router,
+    routes_organise.router,
+)
 
 
 def normalise_prefix(prefix: str) -> str:
@@ -41,4 +56,5 @@ def create_app(api: CoopAPI, auth: Authenticator, *, prefix: str = "") -> FastAP
     for router in ROUTERS:
         app.include_router(router, prefix=root, dependencies=[Depends(viewer)])
     app.include_router(git_http.router, prefix=root, dependencies=[Depends(viewer)])  # git, not in OpenAPI
+    app.include_router(routes_webhooks.router, prefix=root)  # signed by the forge: no hub token
     return app

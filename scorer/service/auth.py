@@ -67,10 +67,12 @@ class Identity:
 
     @property
     def organiser(self) -> bool:
-        return ORGANISE in self.scopes
+        return self.has(ORGANISE)
 
     def has(self, scope: str) -> bool:
-        return scope in self.scopes
+        """Whether the caller holds ``scope`` for themselves: unfiltered, or filtered to their own
+        name (JupyterHub expands a role's ``scope!user`` to ``scope!user=<name>``)."""
+        return scope in self.scopes or f"{scope}!user={self.name}" in self.scopes
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from scorer.leaderboard import column_label, column_precision
 from scorer.ledger.queries import LeaderboardView, SubmissionScores, SubmissionView
@@ -48,6 +48,14 @@ class MetricOut(BaseModel):
     description: str
 
 
+class LimitsOut(BaseModel):
+    """A phase's submission limits (``null``: no such limit)."""
+
+    per_day: int | None
+    per_person: int | None
+    min_interval: float | None
+
+
 class PhaseOut(BaseModel):
     id: str
     title: str
@@ -57,6 +65,7 @@ class PhaseOut(BaseModel):
     open: bool
     leaderboards: list[str]
     private_visible_at: datetime | None
+    submissions: LimitsOut
 
 
 class BoardSummary(BaseModel):
@@ -126,6 +135,35 @@ class SubmissionOut(SubmissionSummary):
     provenance: dict[str, Any] | None = None
 
 
+class DiffEntryOut(BaseModel):
+    """One entry of an nbdime diff, in nbdime's own diff format: ``op`` applied at ``key`` (a field
+    of a mapping, or a position in a sequence: cells, outputs, source lines, characters of a
+    line). An entry carries only what its ``op`` needs: ``value`` (add, replace), ``valuelist``
+    (addrange: a list, or a string of characters), ``length`` (removerange), ``diff`` (patch)."""
+
+    op: Literal["add", "remove", "replace", "addrange", "removerange", "patch"]
+    key: int | str
+    value: Any = None
+    valuelist: Any = None
+    length: int | None = None
+    diff: list[DiffEntryOut] | None = None
+
+
+class NotebookDiffOut(BaseModel):
+    """A submission's notebook compared (``nbdime.diff_notebooks``) with its version at the first
+    parent of the submission's commit; ``model_dump(exclude_unset=True)["diff"]`` is nbdime's diff."""
+
+    submission: int
+    notebook: str = Field(description="Path of the notebook in the challenge repository.")
+    commit: str = Field(description="The submission's commit.")
+    parent: str | None = Field(description="The commit's first parent (null for a root commit).")
+    base: Literal["parent", "empty"] = Field(
+        description="`parent`: the diff is from the parent's version of the notebook; `empty`: the "
+        "notebook is new in this commit (or the commit is a root), so the diff is from an empty notebook."
+    )
+    diff: list[DiffEntryOut] = Field(description="nbdime's diff from the base to the submission's notebook.")
+
+
 def _finite(values: dict[str, float | None]) -> dict[str, float | None]:
     """JSON has no NaN or infinity: an undefined value is ``null``."""
     return {k: v if v is None or math.isfinite(v) else None for k, v in values.items()}
@@ -146,6 +184,7 @@ def of_phase(challenge: Challenge, phase: Phase, now: datetime) -> PhaseOut:
         open=phase.is_open(now),
         leaderboards=[b.key for b in challenge.phase_leaderboards(phase)],
         private_visible_at=phase.private_visible_at(),
+        submissions=LimitsOut(**phase.submissions.model_dump()),
     )
 
 
@@ -241,3 +280,68 @@ def of_submission(view: SubmissionView, scores: SubmissionScores) -> SubmissionO
         private=_finite(scores.private) if scores.private is not None else None,
         provenance=view.provenance,
     )
+
+
+# --- organisers ----------------------------------------------------------------------------------
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OpenPhaseIn(_Request):
+    phase: str | None = Field(None, description="The phase to open; by default the next one to start.")
+    close_current: bool = Field(False, description="Also end the phase open until now.")
+    base: str | None = Field(None, description="The organiser commit the change was reviewed against.")
+    dry_run: bool = Field(False, description="Only show what would change.")
+
+
+class RewarderIn(_Request):
+    phase: str
+    index: int = Field(ge=0, description="Which of the phase's rewarders (from 0).")
+    rewarder: dict[str, Any] = Field(description="Its new fields, as in challenge.yaml.")
+    base: str | None = Field(None, description="The organiser commit the change was reviewed against.")
+    dry_run: bool = Field(False, description="Only show what would change.")
+
+
+class RescoreIn(_Request):
+    phase: str
+
+
+class OrganiseOut(BaseModel):
+    """A challenge as its organisers edit it: the spec on the organiser ref, and that commit."""
+
+    challenge: str
+    ref: str
+    base: str
+    spec: dict[str, Any]
+
+
+class SpecChangeOut(BaseModel):
+    """A change to challenge.yaml: applied (a new organiser commit), or a dry run's preview."""
+
+    challenge: str
+    action: str
+    applied: bool
+    base: str
+    commit: str | None
+    diff: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    audit: int | None
+
+
+class RescoreOut(BaseModel):
+    challenge: str
+    phase: str
+    queued: list[int]
+    audit: int
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    challenge: str
+    action: str
+    detail: dict[str, Any]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy import select
 
 from scorer.ledger import queries
+from scorer.ledger.cache import ViewCache
 from scorer.ledger.models import ChallengeRow
 from scorer.service.deps import Api, Viewer
 from scorer.service.models import (
@@ -22,6 +23,10 @@ from scorer.service.models import (
 )
 
 router = APIRouter(tags=["challenges"], responses={404: {"model": ErrorOut}})
+
+#: The JSON of each ranked view, valid while the ledger hands out that same (cached) view object:
+#: a board of thousands of rows is built and encoded once per change, not once per request.
+_encoded: ViewCache[bytes] = ViewCache()
 
 
 @router.get("/api/challenges", response_model=list[ChallengeSummary])
@@ -51,7 +56,7 @@ def get_leaderboard(
     phase_id: str,
     board: str,
     split: Literal["public", "private"] = "public",
-) -> LeaderboardOut:
+) -> Response:
     """A ranked board. ``private`` only for organisers, or for everyone once the phase allows it."""
     spec = api.challenge(challenge_id)
     queries.phase_of(spec, phase_id)  # an unknown phase is a 404, not a KeyError
@@ -62,4 +67,9 @@ def get_leaderboard(
         private=split == "private",
         organiser=who is not None and who.organiser,
     )
-    return of_leaderboard(spec, view)
+    key = (challenge_id, phase_id, board, split, who is not None and who.organiser)
+    body = _encoded.get(key, view)
+    if body is None:
+        body = of_leaderboard(spec, view).model_dump_json().encode()
+        _encoded.put(key, view, body)
+    return Response(body, media_type="application/json")

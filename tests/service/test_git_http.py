@@ -42,7 +42,7 @@ class Served:
 
 
 def run_git(
-    cwd: Path, *args: str, home: Path, user: str = "someone", check: bool = True
+    cwd: Path, *args: str, home: Path, user: str = "someone", check: bool = True, timeout: float = 20
 ) -> subprocess.CompletedProcess:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -55,7 +55,7 @@ def run_git(
         "GIT_COMMITTER_NAME": user,
         "GIT_COMMITTER_EMAIL": f"{user}@example.org",
     }
-    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=20)
+    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     if check and done.returncode != 0:
         raise AssertionError(
             f"git {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
@@ -213,6 +213,32 @@ def test_files_over_the_cap_are_refused(served: Served, tmp_path: Path) -> None:
     work = clone(served, tmp_path / "alice", "alice", "alice-token")
     commit(work, served, "alice", {"solutions/alice/big.bin": os.urandom(MAX_FILE_SIZE + 1)})
     refused(served, work, "origin", "HEAD:refs/heads/alice/big", expect="over the 10485760 bytes limit")
+
+
+@pytest.fixture(scope="module")
+def capped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """A challenge whose spec caps files at 64 KiB (``solutions.max_file_size``)."""
+    root = tmp_path_factory.mktemp("git-capped")
+    fixture = make_challenge(root, edit={"solutions": {"max_file_size": "64KiB"}})
+    repo = serve_repository(Path(fixture.settings.home), fixture.challenge_id, fixture.bare)
+    api = fixture.api()
+    (root / "client-home").mkdir()
+    try:
+        with running(create_app(api, TOKENS_WITH_VIEWER, prefix=PREFIX)) as url:
+            yield Served(url + PREFIX.rstrip("/"), repo, fixture.challenge_id, root / "client-home")
+    finally:
+        api.close()
+
+
+def test_the_challenge_sets_its_own_size_cap(capped: Served, tmp_path: Path) -> None:
+    work = clone(capped, tmp_path / "alice", "alice", "alice-token")
+    commit(work, capped, "alice", {"solutions/alice/big.bin": os.urandom(100 * 1024)})
+    expect = "solutions/alice/big.bin is 100.0 KiB, over the 64.0 KiB limit"
+    refused(capped, work, "origin", "HEAD:refs/heads/alice/big", expect=expect)
+    run_git(work, "reset", "-q", "--hard", "origin/main", home=capped.home)
+    sha = commit(work, capped, "alice", {"solutions/alice/fits.bin": os.urandom(64 * 1024)})
+    run_git(work, "push", "-q", "origin", "HEAD:refs/heads/alice/fits", home=capped.home)
+    assert f"{sha} refs/heads/alice/fits" in refs(capped.repo)
 
 
 def test_bob_is_told_every_problem_at_once(served: Served, tmp_path: Path) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 import httpx
 import nbformat
 import pytest
 
 from scorer.client import CoopClient, CoopClientError
+from scorer.ledger.bulk import ScoredRecord, import_scored
 from scorer.service.app import create_app
 from tests.conftest import make_challenge
 from tests.service.conftest import PREFIX, TOKENS, running
@@ -130,5 +134,29 @@ def test_private_leaderboard_opens_to_everyone_after_the_phase_ends(tmp_path):
             board = alice.leaderboard("curve", "phase-1", "main", split="private")
             assert (board.split, board.rows) == ("private", [])
             assert alice.challenge("curve").current_phase is None
+    finally:
+        api.close()
+
+
+def test_a_cached_board_is_served_again_until_the_ledger_changes(tmp_path):
+    fixture = make_challenge(tmp_path)
+    api = fixture.api()
+    record = ScoredRecord(
+        "dora", "a" * 40, datetime(2026, 1, 1, tzinfo=UTC), {"rmse": 2.0, "mae": 1.0}, {}, 1.0, 1e6
+    )
+    try:
+        with running(create_app(api, TOKENS, prefix=PREFIX)) as url:
+            board = f"{url}{PREFIX}api/challenges/curve/phases/phase-1/leaderboards/main"
+            assert httpx.get(board).json()["rows"] == []
+            with api.sessions.begin() as session:
+                import_scored(session, "curve", "phase-1", [record])
+            first, again = httpx.get(board), httpx.get(board)
+            assert first.content == again.content
+            assert [(r["person"], r["values"]["rmse"]) for r in first.json()["rows"]] == [("dora", 2.0)]
+            with api.sessions.begin() as session:
+                import_scored(
+                    session, "curve", "phase-1", [replace(record, username="eve", commit_sha="b" * 40)]
+                )
+            assert [r["person"] for r in httpx.get(board).json()["rows"]] == ["dora", "eve"]
     finally:
         api.close()

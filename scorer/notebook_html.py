@@ -1,0 +1,276 @@
+"""A notebook as one self-contained HTML page in which nothing a participant wrote can run.
+
+nbconvert's own ``HTMLExporter(sanitize_html=True)`` is not enough (checked on nbconvert 7.17):
+its ``clean_html`` filter *escapes* unknown tags (pandas' ``<thead>`` and ``<th>`` come out as
+text, ``<img>`` is lost), a ``text/vnd.mermaid`` output is written unescaped (a live
+``<img onerror=…>``), a notebook's widget state becomes ``<script>`` elements, and the lab
+template's head loads require.js, MathJax, mermaid and the widget manager from CDNs. Its
+``SanitizeHTML`` preprocessor drops SVG and cleans Markdown *before* it becomes HTML. So, in
+three layers:
+
+1. :func:`inert_notebook` rebuilds every cell and output from allow-lists: outputs keep only
+   MIME types drawn without code (no ``application/javascript``, no widget views), images must
+   be valid base64, SVG is cleaned as XML (:func:`clean_svg`); metadata is dropped except cell
+   tags, image sizes and the language used for highlighting;
+2. the exporter runs with ``sanitize_html=True`` and its ``clean_html`` filter, which the
+   template applies to Markdown (after conversion), HTML outputs, raw cells and highlighted code,
+   is :func:`clean_html`: a bleach allow-list that also deletes script-like elements with their
+   content (tables, images as ``data:`` URIs and plain formatting remain);
+3. the page template has no script at all (:data:`TEMPLATE`).
+
+The service sends a Content-Security-Policy that forbids scripts as well.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import bleach
+import defusedxml.ElementTree
+from bleach.css_sanitizer import CSSSanitizer
+from bs4 import BeautifulSoup
+from defusedxml import DefusedXmlException
+from nbconvert import HTMLExporter
+from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
+
+#: Output MIME types that render without running anything (after cleaning).
+SAFE_MIME_TYPES = frozenset(
+    {"text/plain", "text/html", "text/markdown", "text/latex", "image/png", "image/jpeg", "image/svg+xml"}
+)
+_RASTER_TYPES = frozenset({"image/png", "image/jpeg"})
+
+#: The lab template without a single ``<script>``: no require.js, widgets, MathJax or mermaid.
+TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+# --- HTML fragments ------------------------------------------------------------------------------
+
+_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del",
+        "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5",
+        "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp",
+        "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th",
+        "thead", "tr", "u", "ul", "var",
+    }
+)  # fmt: skip
+#: Elements removed together with everything inside them (bleach alone keeps their text).
+_REMOVED_WITH_CONTENT = (
+    "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "template",
+    "noscript", "noembed", "noframes", "svg", "math", "title", "base", "link", "meta",
+)  # fmt: skip
+_ATTRIBUTES: dict[str, frozenset[str]] = {
+    "*": frozenset({"class", "title", "style"}),
+    "a": frozenset({"href"}),
+    "img": frozenset({"src", "alt", "width", "height"}),
+    "table": frozenset({"border"}),
+    "td": frozenset({"colspan", "rowspan"}),
+    "th": frozenset({"colspan", "rowspan"}),
+    "ol": frozenset({"start"}),
+}
+_IMAGE_URL = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*\Z", re.IGNORECASE)
+_LINK_URL = re.compile(r"(?:https?://|mailto:|#)", re.IGNORECASE)
+
+
+def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    if name not in _ATTRIBUTES["*"] and name not in _ATTRIBUTES.get(tag, ()):
+        return False
+    if name == "src":
+        return _IMAGE_URL.match(value) is not None
+    if name == "href":
+        return _LINK_URL.match(value) is not None
+    return True
+
+
+def clean_html(fragment: object) -> str:
+    """An HTML fragment with only formatting, tables, links and ``data:`` images left.
+
+    Script-like elements go with their content; other unknown tags are stripped (their text
+    stays, escaped); attributes are allow-listed, ``style`` through bleach's CSS sanitizer.
+    """
+    text = fragment.decode() if isinstance(fragment, bytes) else str(fragment)
+    soup = BeautifulSoup(text, "html.parser")
+    for element in soup.find_all(_REMOVED_WITH_CONTENT):
+        element.decompose()
+    # A Cleaner keeps parser state: one per call, so that requests in threads never share one.
+    cleaner = bleach.Cleaner(
+        tags=_TAGS,
+        attributes=_allowed_attribute,
+        protocols={"http", "https", "mailto", "data"},  # data: only where _IMAGE_URL matches
+        strip=True,
+        strip_comments=True,
+        css_sanitizer=CSSSanitizer(),
+    )
+    return cleaner.clean(str(soup))
+
+
+# --- SVG -----------------------------------------------------------------------------------------
+
+_SVG = "http://www.w3.org/2000/svg"
+_SVG_REMOVED = frozenset(
+    {"script", "foreignobject", "iframe", "object", "embed", "handler", "listener", "set", "animate",
+     "animatemotion", "animatetransform", "animatecolor"}
+)  # fmt: skip
+_ACTIVE_VALUE = re.compile(r"javascript:|vbscript:|data:text/html", re.IGNORECASE)
+_URL_NOISE = re.compile(r"[\x00-\x20\x7f]+")
+
+
+def clean_svg(text: str) -> str | None:
+    """The SVG without scripts, foreign content, animations, event handlers or active URLs;
+    ``None`` when it is not a well-formed SVG document (entity declarations are refused)."""
+    try:
+        root = defusedxml.ElementTree.fromstring(text)
+    except (ET.ParseError, DefusedXmlException):
+        return None
+    if root.tag != f"{{{_SVG}}}svg":
+        return None
+    for parent in list(root.iter()):  # a list: the loop removes elements
+        for child in list(parent):
+            if not isinstance(child.tag, str) or _local(child.tag) in _SVG_REMOVED:
+                parent.remove(child)
+    for element in root.iter():
+        for name, value in list(element.attrib.items()):
+            local = _local(name)
+            plain = _URL_NOISE.sub("", value)
+            if (
+                local.startswith("on")
+                or _ACTIVE_VALUE.search(plain)
+                or (local == "href" and not (plain.startswith("#") or _IMAGE_URL.match(plain)))
+            ):
+                del element.attrib[name]
+    return ET.tostring(root, encoding="unicode")  # prefixes become ns0:…, which XML allows
+
+
+def _local(name: str) -> str:
+    return name.rpartition("}")[2].lower()
+
+
+# --- the notebook --------------------------------------------------------------------------------
+
+_CELL_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}\Z")
+
+
+def inert_notebook(notebook: NotebookNode) -> NotebookNode:
+    """A copy of ``notebook`` rebuilt from allow-lists (see the module's docstring)."""
+    cells = [rebuilt for cell in notebook.get("cells", []) if (rebuilt := _inert_cell(cell)) is not None]
+    language = notebook.get("metadata", {}).get("language_info", {})
+    kept = {k: language[k] for k in ("name", "pygments_lexer") if isinstance(language.get(k), str)}
+    return new_notebook(cells=cells, metadata={"language_info": kept} if "name" in kept else {})
+
+
+def _inert_cell(cell: dict[str, Any]) -> NotebookNode | None:
+    source = _text(cell.get("source", ""))
+    metadata = cell.get("metadata", {})
+    tags = [t for t in metadata.get("tags", []) if isinstance(t, str)]
+    identity = {"id": cell["id"]} if _CELL_ID.match(str(cell.get("id", ""))) else {}
+    kind = cell.get("cell_type")
+    if kind == "markdown":
+        return new_markdown_cell(source, metadata={"tags": tags}, **identity)
+    if kind == "raw":
+        raw_type = metadata.get("raw_mimetype")
+        kept = {"raw_mimetype": raw_type} if isinstance(raw_type, str) else {}
+        return new_raw_cell(source, metadata={"tags": tags, **kept}, **identity)
+    if kind == "code":
+        outputs = [out for o in cell.get("outputs", []) if (out := _inert_output(o)) is not None]
+        return new_code_cell(
+            source,
+            metadata={"tags": tags},
+            execution_count=_count(cell.get("execution_count")),
+            outputs=outputs,
+            **identity,
+        )
+    return None
+
+
+def _inert_output(output: dict[str, Any]) -> NotebookNode | None:
+    kind = output.get("output_type")
+    if kind == "stream":
+        name = "stderr" if output.get("name") == "stderr" else "stdout"
+        return new_output("stream", name=name, text=_text(output.get("text", "")))
+    if kind == "error":
+        return new_output(
+            "error",
+            ename=str(output.get("ename", "")),
+            evalue=str(output.get("evalue", "")),
+            traceback=[_text(line) for line in output.get("traceback", [])],
+        )
+    if kind not in ("display_data", "execute_result"):
+        return None
+    data: dict[str, str] = {}
+    for mime, value in output.get("data", {}).items():
+        if mime not in SAFE_MIME_TYPES:
+            continue  # application/javascript, widget views, mermaid, anything unknown
+        kept = _inert_value(mime, _text(value))
+        if kept is not None:
+            data[mime] = kept
+    if not data:
+        return None
+    metadata = {
+        mime: sizes
+        for mime in data.keys() & _RASTER_TYPES
+        if (sizes := _image_size(output.get("metadata", {}).get(mime)))
+    }
+    if kind == "execute_result":
+        return new_output(
+            kind, data=data, metadata=metadata, execution_count=_count(output.get("execution_count"))
+        )
+    return new_output(kind, data=data, metadata=metadata)
+
+
+def _inert_value(mime: str, value: str) -> str | None:
+    if mime in _RASTER_TYPES:
+        packed = "".join(value.split())
+        try:
+            base64.b64decode(packed, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        return packed
+    if mime == "image/svg+xml":
+        return clean_svg(value)
+    return value  # text: escaped or cleaned by the template's filters
+
+
+def _image_size(metadata: object) -> dict[str, int | float]:
+    if not isinstance(metadata, dict):
+        return {}
+    return {
+        key: value
+        for key in ("width", "height")
+        if isinstance(value := metadata.get(key), int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    }
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _text(value: object) -> str:
+    """nbformat allows a list of lines wherever it allows a string."""
+    return "".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
+def render_notebook(notebook: NotebookNode, *, title: str) -> str:
+    """``notebook`` as a complete HTML page (lab look, inline CSS) in which nothing can run."""
+    exporter = HTMLExporter(  # one per call: the exporter keeps per-notebook state
+        template_name="lab",
+        raw_template=TEMPLATE,
+        sanitize_html=True,
+        filters={"clean_html": clean_html},
+    )
+    page, _resources = exporter.from_notebook_node(
+        inert_notebook(notebook), resources={"metadata": {"name": title}}
+    )
+    return page

@@ -1,0 +1,297 @@
+"""Organisers' routes: open a phase, edit a rewarder, rescore, the audit trail.
+
+Each change is a commit on the organiser ref of the served repository that touches only
+challenge.yaml, checked before the ref moves (an invalid change leaves everything as it was),
+detected when the ref moved meanwhile, and recorded in the audit trail with before and after.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from scorer import organise
+from scorer.api import CoopAPI
+from scorer.client import CoopClient, CoopClientError
+from scorer.phase_data import phase_root
+from scorer.scaffold import scaffold
+from scorer.service.app import create_app
+from scorer.service.git_http import serve_repository
+from scorer.service.models import OpenPhaseIn, RewarderIn
+from tests.conftest import ChallengeFixture, make_challenge
+from tests.service.conftest import PREFIX, TOKENS, running
+
+LATER = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Organising:
+    fixture: ChallengeFixture
+    api: CoopAPI
+    repo: Path  # the served repository
+    url: str  # the service, prefix included
+
+    @property
+    def cid(self) -> str:
+        return self.fixture.challenge_id
+
+    def git(self, *args: str) -> str:
+        done = subprocess.run(
+            ["git", "--git-dir", str(self.repo), *args], capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+
+    def main(self) -> str:
+        return self.git("rev-parse", "refs/heads/main")
+
+    def spec_text(self) -> str:
+        return self.git("show", "refs/heads/main:challenge.yaml")
+
+    def client(self, token: str | None = "org-token") -> CoopClient:
+        return CoopClient(self.url, token=token)
+
+
+@pytest.fixture
+def organising(tmp_path: Path) -> Iterator[Organising]:
+    spec = yaml.safe_load((scaffold("Curve", tmp_path / "template") / "challenge.yaml").read_text())
+    second = {**spec["phases"][0], "id": "phase-2", "title": "The real curve", "start": LATER}
+    second["rewarders"] = []
+    edit = {"phases": [spec["phases"][0], second]}
+    fixture = make_challenge(tmp_path, edit=edit)
+    repo = serve_repository(Path(fixture.settings.home), fixture.challenge_id, fixture.bare)
+    api = fixture.api()
+    api.register(str(repo.resolve()))
+    try:
+        with running(create_app(api, TOKENS, prefix=PREFIX)) as url:
+            yield Organising(fixture, api, repo, url + PREFIX.rstrip("/"))
+    finally:
+        api.close()
+
+
+def audit_count(org: Organising) -> int:
+    with org.client() as olga:
+        return len(olga.audit(org.cid))
+
+
+def test_participants_and_anonymous_callers_cannot_organise(organising: Organising) -> None:
+    before = organising.main()
+    routes = [
+        ("post", f"/api/challenges/{organising.cid}/organise/open-phase", {}),
+        ("post", f"/api/challenges/{organising.cid}/organise/rescore", {"phase": "phase-1"}),
+        ("get", f"/api/challenges/{organising.cid}/audit", None),
+        ("get", f"/api/challenges/{organising.cid}/organise", None),
+    ]
+    for method, path, body in routes:
+        anonymous = httpx.request(method, organising.url + path, json=body)
+        assert anonymous.status_code == 401, anonymous.text
+        alice = httpx.request(
+            method, organising.url + path, json=body, headers={"Authorization": "token alice-token"}
+        )
+        assert alice.status_code == 403, alice.text
+        assert "custom:coop:organise" in alice.json()["error"]
+    assert organising.main() == before
+    assert audit_count(organising) == 0
+
+
+def test_a_dry_run_shows_the_change_and_makes_none(organising: Organising) -> None:
+    before, text = organising.main(), organising.spec_text()
+    with organising.client() as olga:
+        preview = olga.open_phase(organising.cid, OpenPhaseIn(dry_run=True))
+    assert (preview.applied, preview.commit, preview.base) == (False, None, before)
+    assert preview.before["phase"] == preview.after["phase"] == "phase-2"
+    assert f"-  start: '{LATER}'" in preview.diff, preview.diff
+    assert f"+  start: {preview.after['start']}" in preview.diff
+    assert (organising.main(), organising.spec_text()) == (before, text)
+    assert audit_count(organising) == 0
+
+
+def test_opening_the_next_phase_commits_challenge_yaml_and_is_audited(organising: Organising) -> None:
+    base = organising.main()
+    with organising.client() as olga:
+        assert olga.challenge(organising.cid).current_phase == "phase-1"
+        made = olga.open_phase(organising.cid, OpenPhaseIn(close_current=True, base=base))
+        assert made.applied and made.base == base and made.commit == organising.main()
+        assert olga.challenge(organising.cid).current_phase == "phase-2"  # registered again
+        [event] = olga.audit(organising.cid)
+    # one commit on top of the old one, by the organiser, changing challenge.yaml only
+    assert organising.git("rev-parse", f"{made.commit}^") == base
+    assert (
+        organising.git("log", "-1", "--format=%an <%ae>", made.commit)
+        == "olga <olga@users.coopetition.local>"
+    )
+    assert organising.git("diff-tree", "--no-commit-id", "--name-only", "-r", made.commit) == "challenge.yaml"
+    spec = yaml.safe_load(organising.spec_text())
+    opened_at = datetime.fromisoformat(made.after["start"])
+    assert spec["phases"][1]["start"] == opened_at
+    assert spec["phases"][0]["end"] == opened_at  # the current phase was closed at the same moment
+    assert (event.actor, event.action, event.id) == ("olga", "open-phase", made.audit)
+    assert event.detail["before"]["start"] == LATER and event.detail["after"] == made.after
+    assert (event.detail["base"], event.detail["commit"]) == (base, made.commit)
+    settings = organising.fixture.settings
+    assert (phase_root(settings.data_root, organising.cid, "phase-2") / "meta.json").is_file()
+
+
+def test_an_invalid_rewarder_is_refused_and_changes_nothing(organising: Organising) -> None:
+    before, text = organising.main(), organising.spec_text()
+    with organising.client() as olga:
+        bad = RewarderIn(phase="phase-1", index=0, rewarder={"type": "first-above", "amount": -5})
+        with pytest.raises(CoopClientError) as refused:
+            olga.edit_rewarder(organising.cid, bad)
+        assert refused.value.status == 422
+        assert "phases[0].rewarders[0].amount" in refused.value.message
+        unknown = RewarderIn(phase="phase-1", index=0, rewarder={"type": "first-above", "amount": 1, "x": 2})
+        with pytest.raises(CoopClientError) as refused:
+            olga.edit_rewarder(organising.cid, unknown)
+        assert refused.value.status == 422 and "unknown key" in refused.value.message
+        with pytest.raises(CoopClientError) as missing:
+            olga.edit_rewarder(organising.cid, RewarderIn(phase="phase-2", index=0, rewarder={}))
+        assert missing.value.status == 400 and "no rewarder 0" in missing.value.message
+        assert olga.organise(organising.cid).spec["phases"][0]["rewarders"][0]["amount"] == 10
+    assert (organising.main(), organising.spec_text()) == (before, text)
+    assert audit_count(organising) == 0
+
+
+def test_a_rewarder_edit_is_committed_registered_and_audited(organising: Organising) -> None:
+    new = {"type": "first-above", "amount": 25, "threshold": 0.15, "params": {"metric": "rmse"}}
+    with organising.client() as olga:
+        state = olga.organise(organising.cid)
+        made = olga.edit_rewarder(
+            organising.cid, RewarderIn(phase="phase-1", index=0, rewarder=new, base=state.base)
+        )
+        assert made.applied and made.after["rewarder"] == new
+        assert made.before["rewarder"]["amount"] == 10
+        assert olga.organise(organising.cid).spec["phases"][0]["rewarders"][0] == new
+        [event] = olga.audit(organising.cid)
+    assert event.action == "edit-rewarder" and event.detail["after"]["rewarder"] == new
+    assert organising.api.challenge(organising.cid).phases[0].rewarders[0].amount == 25
+    assert yaml.safe_load(organising.spec_text())["phases"][0]["rewarders"][0] == new
+
+
+def test_a_change_reviewed_against_an_older_commit_is_refused(organising: Organising) -> None:
+    with organising.client() as olga:
+        stale = olga.organise(organising.cid).base
+        olga.edit_rewarder(
+            organising.cid,
+            RewarderIn(phase="phase-1", index=0, rewarder={"type": "first-above", "amount": 11}),
+        )
+        moved = organising.main()
+        with pytest.raises(CoopClientError) as conflict:
+            olga.open_phase(organising.cid, OpenPhaseIn(base=stale))
+        assert conflict.value.status == 409 and "changed since you reviewed it" in conflict.value.message
+        assert len(olga.audit(organising.cid)) == 1
+    assert organising.main() == moved
+
+
+def test_a_ref_moved_while_the_change_is_made_is_detected(organising: Organising) -> None:
+    """Another organiser pushes between the read of the spec and the update of the ref."""
+    work = organising.fixture.folder.parent / "race"
+    served = f"{organising.url}/git/{organising.cid}.git".replace("http://", "http://olga:org-token@", 1)
+    subprocess.run(["git", "clone", "-q", served, str(work)], check=True)
+    ident = ["-c", "user.name=other", "-c", "user.email=other@example.org"]
+    subprocess.run(["git", *ident, "commit", "-q", "--allow-empty", "-m", "meanwhile"], cwd=work, check=True)
+
+    def plan(spec, data):
+        subprocess.run(["git", "push", "-q", "origin", "HEAD:refs/heads/main"], cwd=work, check=True)
+        return organise._open_plan(spec, None, False, datetime.now(UTC).replace(microsecond=0))
+
+    with pytest.raises(organise.ConcurrentChange):
+        organise.change_spec(organising.api, organising.repo, organising.cid, "olga", plan)
+    assert organising.git("log", "-1", "--format=%s", "refs/heads/main") == "meanwhile"
+    assert audit_count(organising) == 0
+
+
+def test_rescoring_a_phase_queues_its_finished_submissions(organising: Organising) -> None:
+    fixture = organising.fixture
+    [failed] = fixture.score(fixture.commit("alice", {"solutions/alice/broken.ipynb": "not a notebook"}))
+    assert failed.view.status == "failed"
+    with organising.client() as olga:
+        done = olga.rescore(organising.cid, "phase-1")
+        [event] = olga.audit(organising.cid)
+        with pytest.raises(CoopClientError) as unknown:
+            olga.rescore(organising.cid, "phase-9")
+        assert unknown.value.status == 404
+    [again] = done.queued
+    view, _scores = organising.api.submission(again)
+    assert (view.status, view.rescore_of, view.commit_sha) == (
+        "queued",
+        failed.view.id,
+        failed.view.commit_sha,
+    )
+    assert (event.action, event.detail, event.id) == (
+        "rescore",
+        {"phase": "phase-1", "queued": [again]},
+        done.audit,
+    )
+
+
+def test_what_cannot_be_opened_is_explained(organising: Organising) -> None:
+    with organising.client() as olga:
+        for phase, status, words in [
+            ("phase-1", 400, "open already"),
+            ("phase-9", 404, "no phase 'phase-9'"),
+        ]:
+            with pytest.raises(CoopClientError) as refused:
+                olga.open_phase(organising.cid, OpenPhaseIn(phase=phase))
+            assert (refused.value.status, words in refused.value.message) == (status, True), refused.value
+        olga.open_phase(organising.cid, OpenPhaseIn())
+        with pytest.raises(CoopClientError) as nothing:
+            olga.open_phase(organising.cid, OpenPhaseIn())
+        assert nothing.value.status == 400 and "no next phase" in nothing.value.message
+    odd = httpx.post(
+        f"{organising.url}/api/challenges/{organising.cid}/organise/open-phase",
+        json={"phase": "phase-2", "surprise": 1},
+        headers={"Authorization": "token org-token"},
+    )
+    assert odd.status_code == 422 and "surprise" in odd.json()["error"]
+
+
+# --- editing YAML in place ------------------------------------------------------------------------
+
+SPEC = """\
+# the organisers' notes stay
+id: curve
+phases:
+  - id: phase-1   # the toy
+    start: 2026-01-01T00:00:00Z
+    rewarders:
+      - type: first-above
+        amount: 10   # points
+        params: {metric: rmse}
+      - {type: streak, amount: 5}
+  - id: phase-2
+    start: 2027-01-01T00:00:00Z
+"""
+
+
+def test_values_are_replaced_in_place_keeping_comments() -> None:
+    moment = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    edited = organise.set_in_yaml(
+        SPEC,
+        [
+            (("phases", 1, "start"), moment),
+            (("phases", 0, "end"), moment),
+            (("phases", 0, "rewarders", 0), {"type": "first-above", "amount": 20}),
+            (("phases", 0, "rewarders", 1), {"type": "streak", "amount": 6}),
+        ],
+    )
+    assert "# the organisers' notes stay" in edited and "# the toy" in edited
+    data = yaml.safe_load(edited)
+    assert data["phases"][1]["start"] == moment and data["phases"][0]["end"] == moment
+    assert data["phases"][0]["rewarders"] == [
+        {"type": "first-above", "amount": 20},
+        {"type": "streak", "amount": 6},
+    ]
+    assert "start: 2027" not in edited and "start: 2026-06-01T12:00:00Z" in edited
+
+
+def test_a_layout_that_cannot_be_edited_in_place_is_dumped_again() -> None:
+    text = "description: |\n  two\n  lines\nid: curve\n"
+    edited = organise.set_in_yaml(text, [(("description",), "one line")])
+    assert yaml.safe_load(edited) == {"description": "one line", "id": "curve"}

@@ -1,0 +1,126 @@
+"""Notebook diffs: nbdime's diff as JSON, read back cell by cell, and the static page drawn from it."""
+
+from __future__ import annotations
+
+import json
+
+import nbdime
+from bs4 import BeautifulSoup
+from nbdime.diff_utils import to_diffentry_dicts
+from nbdime.patching import patch_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from scorer.notebook_diff import cell_changes, notebook_diff, notebook_notes, render_diff
+from tests.test_notebook_html import executable_parts
+
+
+def _pair():
+    base = new_notebook(
+        cells=[
+            new_markdown_cell("# Fit", id="title"),
+            new_code_cell(
+                "a = 1\nb = 2\nc = 3",
+                id="model",
+                execution_count=1,
+                outputs=[new_output("stream", name="stdout", text="old\n")],
+            ),
+            new_code_cell("print('gone')", id="gone"),
+            new_code_cell("x = 1", id="same1"),
+            new_code_cell("y = 2", id="same2"),
+        ]
+    )
+    head = new_notebook(
+        metadata={"language_info": {"name": "python"}},
+        cells=[
+            new_markdown_cell("# Fit", id="title"),
+            new_code_cell(
+                "a = 1\nb = 20\nc = 3\nd = 4",
+                id="model",
+                execution_count=2,
+                outputs=[new_output("display_data", data={"text/plain": "fig", "image/png": "AAAA"})],
+            ),
+            new_code_cell("x = 1", id="same1"),
+            new_code_cell("y = 2", id="same2"),
+            new_markdown_cell("<script>document.title = 'pwned'</script>", id="new"),
+        ],
+    )
+    return base, head
+
+
+def test_the_diff_is_nbdimes_own_as_plain_json():
+    base, head = _pair()
+    diff = notebook_diff(base, head)
+    assert diff == json.loads(json.dumps(nbdime.diff_notebooks(base, head)))
+    assert json.loads(json.dumps(diff)) == diff  # plain data all the way down
+    assert patch_notebook(base, to_diffentry_dicts(diff)) == head  # and it patches base into head
+
+
+def test_cells_are_read_back_added_removed_modified_unchanged():
+    base, head = _pair()
+    changes = cell_changes(base, notebook_diff(base, head))
+    summary = [(c.status, c.cell_type, c.position, c.base_position) for c in changes]
+    assert summary == [
+        ("unchanged", "markdown", 1, 1),
+        ("modified", "code", 2, 2),
+        ("removed", "code", None, 3),
+        ("unchanged", "code", 3, 4),
+        ("unchanged", "code", 4, 5),
+        ("added", "markdown", 5, None),
+    ]
+    modified = changes[1]
+    assert modified.lines == [(" ", "a = 1"), ("-", "b = 2"), ("+", "b = 20"), (" ", "c = 3"), ("+", "d = 4")]
+    assert modified.notes == [
+        "outputs added: image/png+text/plain; removed: stdout",
+        "execution_count changed",
+    ]
+    assert changes[2].lines == [("-", "print('gone')")]
+    assert changes[5].lines == [("+", "<script>document.title = 'pwned'</script>")]
+
+
+def test_notebook_level_changes_are_named():
+    base, head = _pair()
+    assert notebook_notes(notebook_diff(base, head)) == ["metadata changed: language_info"]
+
+
+def test_diff_from_an_empty_notebook_adds_every_cell():
+    _base, head = _pair()
+    changes = cell_changes(new_notebook(), notebook_diff(new_notebook(), head))
+    assert [c.status for c in changes] == ["added"] * len(head.cells)
+    assert changes[1].notes == ["outputs: image/png+text/plain"]
+
+
+def test_metadata_only_change_of_a_cell_keeps_its_source_as_context():
+    base = new_notebook(cells=[new_code_cell("z = 0", id="c", metadata={"tags": ["a"]})])
+    head = new_notebook(cells=[new_code_cell("z = 0", id="c", metadata={"tags": ["b"]})])
+    [change] = cell_changes(base, notebook_diff(base, head))
+    assert (change.status, change.lines, change.notes) == (
+        "modified",
+        [(" ", "z = 0")],
+        ["metadata changed: tags"],
+    )
+
+
+def test_the_page_is_escaped_and_shows_each_kind_of_change():
+    base, head = _pair()
+    page = render_diff(base, notebook_diff(base, head), title="fit.ipynb <b>", description="against parent")
+    assert executable_parts(page) == []
+    soup = BeautifulSoup(page, "html.parser")
+    assert soup.title.get_text() == "fit.ipynb <b>"
+    assert soup.select_one("p.summary").get_text() == "cells: 1 added, 1 removed, 1 modified, 3 unchanged"
+    modified = soup.select_one("section.modified")
+    assert [s.get_text() for s in modified.select("span.del, span.add")] == ["- b = 2", "+ b = 20", "+ d = 4"]
+    assert "outputs added: image/png+text/plain; removed: stdout" in modified.get_text()
+    assert soup.select_one("section.removed h2").get_text() == "cell 3 of the base · code · removed"
+    assert (
+        soup.select_one("section.added span.add").get_text() == "+ <script>document.title = 'pwned'</script>"
+    )
+    assert [d.summary.get_text() for d in soup.select("details.unchanged")] == [
+        "cell 1 unchanged",
+        "cells 3–4 unchanged",
+    ]
+
+
+def test_the_page_of_an_identical_notebook_says_so():
+    base, _head = _pair()
+    page = render_diff(base, notebook_diff(base, base), title="t", description="d")
+    assert BeautifulSoup(page, "html.parser").select_one("p.summary").get_text() == "cells: no changes"
