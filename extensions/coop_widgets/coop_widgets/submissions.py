@@ -1,0 +1,77 @@
+"""``MySubmissions()``: your submissions with their status, refreshed while any is waiting."""
+
+from __future__ import annotations
+
+import asyncio
+
+from coop_widgets import _html
+from coop_widgets._panel import Panel
+from scorer.client import AsyncCoopClient, Routes
+from scorer.ledger.models import SubmissionStatus
+from scorer.service.models import SubmissionSummary
+
+WAITING = {SubmissionStatus.QUEUED.value, SubmissionStatus.RUNNING.value}
+TONES = {"scored": "ok", "failed": "bad", "rejected": "bad", "queued": "wait", "running": "wait"}
+
+
+class MySubmissions(Panel):
+    """The newest ``limit`` of your submissions to the challenge (``phase``: only that phase)."""
+
+    def __init__(
+        self,
+        *,
+        challenge: str | None = None,
+        phase: str | None = None,
+        limit: int = 20,
+        poll_interval: float = 2.0,
+        **kwargs: object,
+    ) -> None:
+        self.challenge, self.phase, self.limit, self.poll_interval = challenge, phase, limit, poll_interval
+        self.shown: list[SubmissionSummary] = []
+        self._following = False
+        super().__init__(**kwargs)
+        self.start()
+
+    async def load(self, client: AsyncCoopClient) -> None:
+        assert self.context is not None
+        challenge = await self.context.challenge(client, self.challenge)
+        self.shown = await client.send(
+            Routes.submissions(
+                challenge=challenge, phase=self.phase, person=self.context.user, limit=self.limit
+            )
+        )
+        self.title.value = f"<b>Your submissions</b> · {_html.text(challenge)}"
+        self.body.value = render(self.shown)
+        if self.waiting and not self._following:
+            self._following = True
+            self._tasks.start(self._follow())
+
+    @property
+    def waiting(self) -> bool:
+        return any(s.status in WAITING for s in self.shown)
+
+    async def _follow(self) -> None:
+        try:
+            while self.waiting:
+                await asyncio.sleep(self.poll_interval)
+                await self.refresh()
+        finally:
+            self._following = False
+
+
+def render(submissions: list[SubmissionSummary]) -> str:
+    if not submissions:
+        return _html.line("No submission yet: press Submit in your notebook.")
+    rows = [
+        [
+            str(s.id),
+            _html.text(s.phase),
+            _html.text(s.notebook),
+            f"<code>{_html.text(s.commit[:10])}</code>",
+            _html.line(_html.text(s.status), TONES.get(s.status, "note")),
+            _html.text(f"{s.failure_class}: {s.reason}" if s.failure_class else s.reason or ""),
+            _html.moment(s.created_at),
+        ]
+        for s in submissions
+    ]
+    return _html.table(["#", "phase", "notebook", "commit", "status", "why", "submitted"], rows)

@@ -1,0 +1,497 @@
+"""``Submit()``: one click saves, commits and pushes the notebook, then follows its score live.
+
+    Submit()                                  # this notebook
+    Submit(files=["helpers.py"], message="…") # and files it uses, with a message
+
+The click starts an asyncio task on the kernel's loop: git runs as asyncio subprocesses and
+the service is polled with :class:`~scorer.client.AsyncCoopClient`, so the kernel answers other
+cells meanwhile; progress is shown by setting traits (``status``, ``submission``, ``metrics``,
+``rank``, ``failure``, synced to the front end). The steps and what each says when it cannot go
+on (``status`` in brackets):
+
+1. save [saving]: :mod:`coop_widgets._saving`; unsaved edits stop here [unsaved];
+2. commit the notebook and the named files [committing]; nothing new → [nothing], naming the
+   commit that holds the notebook as it is; a commit made earlier and not pushed is pushed;
+3. push ``HEAD`` to ``refs/heads/<user>/work`` [pushing]: refused by the server's policy →
+   [refused] with its ``remote:`` lines; diverged from the shared branch → [conflict], with a
+   button that merges it with nbdime (``git pull --no-rebase``, a merge commit: nothing of
+   the participant's is discarded) [merging → merged]; the service down → [offline], trying
+   again with backoff;
+4. follow the submission push-to-score created: [queued → running → scored | failed], or
+   [rejected] over a submission limit (the push went in; the message has the next free slot);
+   with the metrics, the leaderboard rank before and after, or the failure class and reason.
+   While the service does not answer: [offline], polling with backoff, resuming when it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+from traitlets import Dict, Int, Unicode
+
+from coop_widgets import _git, _html
+from coop_widgets._context import Backoff, Context, Tasks, WidgetError
+from coop_widgets._saving import RUNS, SaveGuard, record_runs, unsaved_cells
+from scorer.client import AsyncCoopClient, CoopClientError, Routes
+from scorer.exceptions import CoopError
+from scorer.ledger.models import FINISHED
+from scorer.repo import enable_nbdime
+from scorer.service.models import ChallengeOut, SubmissionOut
+
+READY, SAVING, UNSAVED, COMMITTING, NOTHING = "ready", "saving", "unsaved", "committing", "nothing"
+PUSHING, PUSHED, REFUSED, CONFLICT, OFFLINE = "pushing", "pushed", "refused", "conflict", "offline"
+MERGING, MERGED, ERROR = "merging", "merged", "error"
+QUEUED, RUNNING, SCORED, FAILED, REJECTED = "queued", "running", "scored", "failed", "rejected"
+
+
+class Submit(widgets.VBox):
+    """Commit, push and follow this notebook's submission (see the module's documentation)."""
+
+    status = Unicode(READY, help="Where the submission stands (see the module's list).").tag(sync=True)
+    submission = Int(None, allow_none=True, help="The submission being followed.").tag(sync=True)
+    commit = Unicode("", help="The commit submitted.").tag(sync=True)
+    metrics = Dict(help="Public scores of the scored submission.").tag(sync=True)
+    rank = Dict(help="Leaderboard rank before and after: {'before': …, 'after': …}.").tag(sync=True)
+    failure = Dict(help="Why it did not score: {'class': …, 'reason': …}.").tag(sync=True)
+
+    def __init__(
+        self,
+        files: Sequence[str | Path] = (),
+        *,
+        message: str | None = None,
+        notebook: str | Path | None = None,
+        branch: str = "work",
+        save_timeout: float = 5.0,
+        poll_interval: float = 1.0,
+        max_retry_wait: float = 30.0,
+        **kwargs: Any,
+    ) -> None:
+        """``branch``: pushed as ``refs/heads/<user>/<branch>`` (a full ``refs/…`` name as is);
+        ``save_timeout``: seconds to wait for the front end to save; ``poll_interval``: seconds
+        between status checks; ``max_retry_wait``: longest wait between tries while the service
+        is down."""
+        self.files = [Path(f) for f in files]
+        self.save_timeout, self.poll_interval, self.max_retry_wait = (
+            save_timeout,
+            poll_interval,
+            max_retry_wait,
+        )
+        self.history: list[str] = []  # every status the widget went through, in order
+        self.saver = SaveGuard()
+        self.message = widgets.Text(description="Message", layout=widgets.Layout(width="60%"))
+        self.button = widgets.Button(description="Submit", button_style="primary", icon="upload")
+        self.merge_button = widgets.Button(description="Merge with nbdime", icon="code-fork")
+        self.merge_button.layout.display = "none"
+        self.headline = widgets.HTML()
+        self.details = widgets.HTML()
+        self._tasks = Tasks(self._crashed)
+        super().__init__(
+            [
+                widgets.HBox([self.message, self.button, self.merge_button]),
+                self.headline,
+                self.details,
+                self.saver,
+            ],
+            **kwargs,
+        )
+        self._changing = False  # a commit, push or merge is under way
+        self.button.on_click(lambda _b: self._click(self._submission))
+        self.merge_button.on_click(lambda _b: self._click(self._merge))
+        try:
+            self.context: Context | None = Context.from_environment(notebook=notebook)
+        except WidgetError as exc:
+            self.context = None
+            self.button.disabled = True
+            self._show(ERROR, _html.text(exc.user_message), "bad")
+            return
+        user = self.context.user
+        self.ref = branch if branch.startswith("refs/") else f"refs/heads/{user}/{branch}"
+        name = self.context.notebook.name if self.context.notebook else "notebook"
+        self.message.value = message or f"Submit {name}"
+        record_runs(_shell())
+        self._show(READY, f"Ready to submit {_html.text(name)} as {_html.text(user)}.")
+
+    # --- the steps -------------------------------------------------------------------------------
+
+    async def submit(self) -> None:
+        """Submit (what the button does): ``await widget.submit()`` in a cell returns once the
+        submission is finished or cannot go on. Following an earlier submission stops.
+
+        From a cell, the front end's answer to the save request reaches the kernel only once the
+        cell has finished (a kernel handles one request at a time), so the save waits
+        ``save_timeout`` and the kernel-side check of :mod:`coop_widgets._saving` decides; the
+        button has no such wait."""
+        await self._start(self._submission)
+
+    async def merge(self) -> None:
+        """Merge the shared branch into the clone with nbdime (what the merge button does)."""
+        await self._start(self._merge)
+
+    async def _submission(self) -> None:
+        self._clear()
+        async with self._busy():
+            made = await self._make()
+        if made is None:
+            return
+        submission, challenge, before = made
+        assert self.context is not None
+        async with self.context.client() as client:
+            final = await self._follow(client, submission)
+            await self._finished(client, final, challenge, before)
+
+    async def _make(self) -> tuple[int, ChallengeOut | None, int | None] | None:
+        """Save, commit and push; the submission made, the challenge and the rank before."""
+        notebook, repo = await self._where()
+        if notebook is None or repo is None:
+            return None
+        self._show(SAVING, f"Saving {_html.text(notebook.name)}…", "wait")
+        if not await self._saved(notebook):
+            return None
+        self._show(COMMITTING, "Committing…", "wait")
+        paths = self._paths(repo, notebook)
+        if paths is None or not await self._committed(repo, paths):
+            return None
+        assert self.context is not None
+        async with self.context.client() as client:
+            challenge = await self._challenge(client, repo)
+            before = await self._rank(client, challenge, challenge.current_phase if challenge else None)
+        pushed = await self._push(repo)
+        if pushed is None:
+            return None
+        queued = _git.submissions_of(pushed.remote)
+        if not queued:
+            self._show(
+                PUSHED,
+                f"Pushed {self.commit[:10]}, but the scorer queued no submission:",
+                "note",
+                _html.pre(pushed.remote),
+            )
+            return None
+        mine = next((q for q in queued if q.notebook == paths[0]), queued[0])
+        self.submission = mine.submission
+        return mine.submission, challenge, before
+
+    async def _merge(self) -> None:
+        async with self._busy():
+            await self._merge_shared()
+
+    async def _merge_shared(self) -> None:
+        _notebook, repo = await self._where()
+        if repo is None:
+            return
+        self._show(MERGING, f"Merging {_html.text(self.ref)} into your work with nbdime…", "wait")
+        configured = await _git.git(repo, "config", "--get", "merge.jupyternotebook.driver")
+        if not configured.ok:
+            await asyncio.to_thread(enable_nbdime, repo)
+        done = await _git.git(
+            repo, *await self._identity(repo), "pull", "--no-rebase", "--no-edit", "origin", self.ref
+        )
+        if done.ok:
+            self.merge_button.layout.display = "none"
+            self.commit = await _git.head(repo)
+            self._show(
+                MERGED,
+                f"Merged: your work and {_html.text(self.ref)} are now one commit ({self.commit[:10]}). "
+                "Reload the notebook from disk (File › Reload Notebook from Disk), run it again, "
+                "save, and press Submit.",
+                "ok",
+                "",
+            )
+        elif "CONFLICT" in done.out + done.err:
+            self.merge_button.layout.display = "none"
+            conflicts = [line for line in (done.out + done.err).splitlines() if "CONFLICT" in line]
+            self._show(
+                CONFLICT,
+                "The merge needs you: both sides changed the same lines. They are marked in the files "
+                "below; resolve them, commit (git commit), and press Submit. Nothing was discarded: "
+                "`git merge --abort` goes back to your commit.",
+                "bad",
+                _html.pre(conflicts),
+            )
+        else:
+            self._show(ERROR, "The merge did not start: nothing was changed.", "bad", _html.pre([done.text]))
+
+    async def _where(self) -> tuple[Path | None, Path | None]:
+        if self.context is None:
+            return None, None
+        notebook = self.context.notebook
+        if notebook is None or not notebook.is_file():
+            self._show(
+                ERROR,
+                "This kernel does not know its notebook file ($JPY_SESSION_NAME): "
+                "use Submit(notebook='path/to/notebook.ipynb').",
+                "bad",
+            )
+            return None, None
+        repo = await self.context.repository()
+        if repo is None:
+            self._show(ERROR, f"{_html.text(notebook)} is not in a git clone of a challenge.", "bad")
+        return notebook, repo
+
+    async def _saved(self, notebook: Path) -> bool:
+        answer = await self.saver.save(self.save_timeout)
+        if answer.kind == "saved":
+            return True
+        if answer.kind == "failed":
+            self._show(
+                UNSAVED,
+                f"JupyterLab could not save {_html.text(notebook.name)} ({_html.text(answer.reason)}). "
+                "Save it (File › Save Notebook), then press Submit again.",
+                "bad",
+            )
+            return False
+        stale = unsaved_cells(notebook, RUNS)
+        if stale:
+            self._show(
+                UNSAVED,
+                f"{_html.text(notebook.name)} has unsaved changes: {len(stale)} cell(s) ran with code that "
+                "is not in the saved file. Save it (Ctrl+S or File › Save Notebook), then press Submit "
+                "again; nothing was committed.",
+                "bad",
+            )
+            return False
+        return True
+
+    def _paths(self, repo: Path, notebook: Path) -> list[str] | None:
+        """The notebook and the named files, relative to the clone (the notebook first)."""
+        paths = []
+        for path in [notebook, *((notebook.parent / f).resolve() for f in self.files)]:
+            if not path.exists():
+                self._show(ERROR, f"{_html.text(path)} does not exist: nothing was committed.", "bad")
+                return None
+            if repo not in path.parents:
+                self._show(ERROR, f"{_html.text(path)} is outside the clone {_html.text(repo)}.", "bad")
+                return None
+            paths.append(path.relative_to(repo).as_posix())
+        return paths
+
+    async def _committed(self, repo: Path, paths: list[str]) -> bool:
+        """Commit ``paths``; ``False`` when there is nothing to submit (or git failed)."""
+        added = await _git.git(repo, "add", "--", *paths)
+        if not added.ok:
+            self._show(ERROR, "git add failed: nothing was committed.", "bad", _html.pre([added.text]))
+            return False
+        changed = await _git.git(repo, "diff", "--cached", "--quiet", "--", *paths)
+        if changed.ok:  # the files are as committed already
+            tracking = "refs/remotes/origin/" + self.ref.removeprefix("refs/heads/")
+            pushed = await _git.git(repo, "merge-base", "--is-ancestor", "HEAD", tracking)
+            if pushed.ok:
+                last = (await _git.git(repo, "log", "-1", "--format=%h", "--", paths[0])).out.strip()
+                self._show(
+                    NOTHING,
+                    f"Nothing changed since your last submission {_html.text(last)}: edit and save "
+                    "the notebook, then press Submit again.",
+                )
+                return False
+        else:
+            message = self.message.value.strip() or f"Submit {Path(paths[0]).name}"
+            done = await _git.git(
+                repo, *await self._identity(repo), "commit", "-q", "-m", message, "--", *paths
+            )
+            if not done.ok:
+                self._show(ERROR, "git commit failed.", "bad", _html.pre([done.text]))
+                return False
+        self.commit = await _git.head(repo)
+        return True
+
+    async def _identity(self, repo: Path) -> list[str]:
+        """``-c`` options naming the hub user, for a clone without a git identity."""
+        if (await _git.git(repo, "config", "user.email")).out.strip():
+            return []
+        assert self.context is not None
+        user = self.context.user
+        return ["-c", f"user.name={user}", "-c", f"user.email={user}@users.coopetition.local"]
+
+    async def _push(self, repo: Path) -> _git.GitResult | None:
+        """Push ``HEAD``; ``None`` when the push was refused (and the reason is shown)."""
+        backoff, since = Backoff(cap=self.max_retry_wait), None
+        while True:
+            self._show(PUSHING, f"Pushing {self.commit[:10]} to {_html.text(self.ref)}…", "wait")
+            done = await _git.git(repo, "push", "origin", f"HEAD:{self.ref}")
+            if done.ok:
+                return done
+            if _git.unreachable(done):
+                since = since or datetime.now(UTC)
+                self._offline(f"your commit {self.commit[:10]} is safe in your clone", since, backoff)
+                await backoff.wait()
+            elif _git.diverged(done):
+                self.merge_button.layout.display = None
+                self._show(
+                    CONFLICT,
+                    f"Your clone and the shared repository have diverged: {_html.text(self.ref)} there has "
+                    "commits yours does not (pushed from another clone or server?), so the push was "
+                    "refused and nothing was overwritten. Merge them into your work with nbdime (a merge "
+                    "commit: nothing of yours is discarded), check the notebook, and Submit again.",
+                    "bad",
+                    _html.pre([line for line in done.err.splitlines() if "[rejected]" in line]),
+                )
+                return None
+            elif _git.declined(done):
+                self._show(REFUSED, "The shared repository refused the push:", "bad", _html.pre(done.remote))
+                return None
+            elif _git.refused_login(done):
+                self._show(
+                    REFUSED,
+                    "The scorer did not accept this kernel's credentials ($JUPYTERHUB_API_TOKEN): "
+                    "restart your server from the hub's home page.",
+                    "bad",
+                )
+                return None
+            else:
+                self._show(ERROR, "git push failed.", "bad", _html.pre([done.text]))
+                return None
+
+    async def _follow(self, client: AsyncCoopClient, submission: int) -> SubmissionOut:
+        """Poll until the submission is finished; wait out the service being down."""
+        backoff, since = Backoff(cap=self.max_retry_wait), None
+        while True:
+            try:
+                found = await client.send(Routes.submission(submission))
+            except CoopClientError as exc:
+                if not exc.unavailable:
+                    raise
+                since = since or datetime.now(UTC)
+                self._offline(f"submission {submission} is safe", since, backoff)
+                await backoff.wait()
+                continue
+            backoff.reset()
+            since = None
+            if found.status in FINISHED:
+                return found
+            tone_text = "waits for a worker" if found.status == QUEUED else "is running"
+            self._show(found.status, f"Submission {submission} {tone_text}…", "wait")
+            await asyncio.sleep(self.poll_interval)
+
+    async def _finished(
+        self,
+        client: AsyncCoopClient,
+        found: SubmissionOut,
+        challenge: ChallengeOut | None,
+        before: int | None,
+    ) -> None:
+        number = found.id
+        if found.status == SCORED:
+            after = await self._rank(client, challenge, found.phase)
+            shown = [
+                _html.metrics(found.public, challenge),
+                _html.line(_html.text(_html.rank_change(before, after)), "ok"),
+            ]
+            if found.run_time is not None:
+                shown.append(_html.line(f"run time {found.run_time:.1f} s"))
+            with self.hold_sync():
+                self.metrics = dict(found.public)
+                self.rank = {"before": before, "after": after}
+            self._show(SCORED, f"Submission {number} scored.", "ok", "".join(shown))
+        elif found.status == REJECTED:
+            self.failure = {"class": "limit", "reason": found.reason or ""}
+            self._show(
+                REJECTED,
+                f"Submission {number} was not scored: a submission limit is reached. Your commit is shared "
+                "all the same.",
+                "bad",
+                _html.pre([found.reason or ""]),
+            )
+        else:
+            self.failure = {"class": found.failure_class or "", "reason": found.reason or ""}
+            self._show(
+                FAILED,
+                f"Submission {number} failed: {_html.text(found.failure_class or 'unknown')}.",
+                "bad",
+                _html.pre([found.reason or ""]),
+            )
+
+    async def _challenge(self, client: AsyncCoopClient, repo: Path) -> ChallengeOut | None:
+        """The challenge, for labels and the leaderboard; ``None`` when it cannot be read now."""
+        assert self.context is not None
+        try:
+            return await client.send(Routes.challenge(await self.context.challenge(client)))
+        except CoopError:
+            return None
+
+    async def _rank(
+        self, client: AsyncCoopClient, challenge: ChallengeOut | None, phase: str | None
+    ) -> int | None:
+        """The user's rank on the phase's first leaderboard; ``None`` when not on it (or unknown)."""
+        boards = next((p.leaderboards for p in challenge.phases if p.id == phase), []) if challenge else []
+        if challenge is None or not boards:
+            return None
+        assert self.context is not None
+        try:
+            board = await client.send(Routes.leaderboard(challenge.id, phase or "", boards[0]))
+        except CoopError:
+            return None
+        return next((row.rank for row in board.rows if row.person == self.context.user), None)
+
+    # --- showing ---------------------------------------------------------------------------------
+
+    def _show(self, status: str, headline: str, tone: str = "note", details: str | None = None) -> None:
+        """Set the status (one trait update when it changes) and the lines shown (HTML)."""
+        if status != self.status or not self.history:
+            self.history.append(status)
+        self.status = status
+        self.headline.value = _html.line(headline, tone)
+        if details is not None:
+            self.details.value = details
+
+    def _offline(self, what: str, since: datetime, backoff: Backoff) -> None:
+        self._show(
+            OFFLINE,
+            f"The scorer service is not answering (since {since:%H:%M:%S} UTC); {_html.text(what)}. "
+            f"Trying again in {backoff.next:g} s.",
+            "bad",
+        )
+
+    def _clear(self) -> None:
+        with self.hold_sync():
+            self.submission = None
+            self.commit = ""
+            self.metrics = {}
+            self.rank = {}
+            self.failure = {}
+        self.details.value = ""
+        self.merge_button.layout.display = "none"
+
+    def _click(self, step: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        if not self._changing:
+            self._tasks.cancel()
+            self._tasks.start(step())
+
+    async def _start(self, step: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        if self._changing:
+            raise WidgetError("the clone is being changed (commit, push or merge): wait for it")
+        self._tasks.cancel()
+        await self._tasks.start(step())
+
+    @asynccontextmanager
+    async def _busy(self) -> AsyncIterator[None]:
+        """While the clone is being changed: no second click; afterwards following may be
+        interrupted by a new submission."""
+        self._changing = True
+        self.button.disabled = self.merge_button.disabled = True
+        try:
+            yield
+        finally:
+            self._changing = False
+            self.button.disabled = self.merge_button.disabled = False
+
+    def _crashed(self, exc: BaseException) -> None:
+        message = exc.user_message if isinstance(exc, CoopError) else f"{type(exc).__name__}: {exc}"
+        self._show(ERROR, f"Something went wrong: {_html.text(message)}", "bad")
+
+    def close(self) -> None:
+        self._tasks.cancel()
+        super().close()
+
+
+def _shell() -> Any:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()

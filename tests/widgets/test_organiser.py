@@ -1,0 +1,88 @@
+"""The organiser panel in a real kernel: every change previewed, confirmed, committed, audited."""
+
+from __future__ import annotations
+
+import subprocess
+
+from scorer.client import CoopClient
+from scorer.service.models import RewarderIn
+from tests.widgets.conftest import Served, make_participant
+
+
+def main_of(served: Served) -> str:
+    repo = served.fixture.settings.home_path / "git" / f"{served.challenge_id}.git"
+    done = subprocess.run(
+        ["git", "--git-dir", str(repo), "rev-parse", "refs/heads/main"], capture_output=True, text=True
+    )
+    return done.stdout.strip()
+
+
+def test_an_organiser_opens_a_phase_edits_a_rewarder_and_rescores_from_the_panel(
+    served_phases: Served, kernel_for
+) -> None:
+    served = served_phases
+    [failed] = served.fixture.score(
+        served.fixture.commit("alice", {"solutions/alice/x.ipynb": "not a notebook"})
+    )
+    kernel = kernel_for(make_participant(served, "olga"))
+    kernel.execute("from coop_widgets import OrganiserPanel\npanel = OrganiserPanel()\nawait panel.refresh()")
+    assert kernel.value("panel.tabs.layout.display") is None
+    before = main_of(served)
+
+    # open the next phase: the preview shows the diff and changes nothing
+    kernel.execute("panel.close_current.value = True\nawait panel.opening.preview()")
+    preview = kernel.value("panel.opening.shown.value")
+    assert "phase: phase-2" in preview and "+- id: phase-2" not in preview and "start:" in preview
+    assert kernel.value("panel.opening.confirm_button.layout.display") is None
+    assert main_of(served) == before
+    kernel.execute("await panel.opening.confirm()")
+    assert "Done: open-phase" in kernel.value("panel.opening.shown.value")
+    with CoopClient(served.service.url) as anyone:
+        assert anyone.challenge(served.challenge_id).current_phase == "phase-2"
+    assert main_of(served) != before
+    assert "open-phase" in kernel.value("panel.audit.value")
+
+    # an invalid rewarder is refused with the spec's own words; nothing changes
+    kernel.execute("panel.rewarder_phase.value = 'phase-1'")
+    assert "first-above" in kernel.value("panel.rewarder_text.value")
+    kernel.execute(
+        "panel.rewarder_text.value = 'type: first-above\\namount: -3\\n'\nawait panel.rewarding.preview()"
+    )
+    assert "phases[0].rewarders[0].amount" in kernel.value("panel.rewarding.shown.value")
+    assert kernel.value("panel.rewarding.confirm_button.layout.display") == "none"
+
+    # a valid edit, previewed, then overtaken by another organiser's change: refused, not applied
+    kernel.execute(
+        "panel.rewarder_text.value = 'type: first-above\\namount: 20\\n'\nawait panel.rewarding.preview()"
+    )
+    assert "+" in kernel.value("panel.rewarding.shown.value")
+    with CoopClient(served.service.url, token="olga-token") as olga:
+        olga.edit_rewarder(
+            served.challenge_id,
+            RewarderIn(phase="phase-1", index=0, rewarder={"type": "first-above", "amount": 15}),
+        )
+    kernel.execute("await panel.rewarding.confirm()")
+    assert "press Preview again" in kernel.value("panel.rewarding.shown.value")
+    kernel.execute(
+        "await panel.refresh()\npanel.rewarder_text.value = 'type: first-above\\namount: 20\\n'\n"
+        "await panel.rewarding.preview()\nawait panel.rewarding.confirm()"
+    )
+    assert "Done: edit-rewarder" in kernel.value("panel.rewarding.shown.value")
+    assert served.api.challenge(served.challenge_id).phases[0].rewarders[0].amount == 20
+
+    # rescore phase 1: its one finished (failed) submission is queued again
+    kernel.execute("panel.rescore_phase.value = 'phase-1'\nawait panel.rescoring.preview()")
+    assert "1 failed" in kernel.value("panel.rescoring.shown.value")
+    kernel.execute("await panel.rescoring.confirm()")
+    assert "Queued 1 submission(s) again" in kernel.value("panel.rescoring.shown.value")
+    actions = kernel.value("[e.action for e in panel.events]")
+    assert actions == ["rescore", "edit-rewarder", "edit-rewarder", "open-phase"]
+    assert kernel.value("[e.actor for e in panel.events]") == ["olga"] * 4
+    assert failed.view.status == "failed"
+
+
+def test_a_participant_sees_no_organiser_controls(served_phases: Served, kernel_for) -> None:
+    kernel = kernel_for(make_participant(served_phases, "alice"))
+    kernel.execute("from coop_widgets import OrganiserPanel\npanel = OrganiserPanel()\nawait panel.refresh()")
+    assert kernel.value("panel.tabs.layout.display") == "none"
+    assert "needs the scope custom:coop:organise" in kernel.value("panel.body.value")

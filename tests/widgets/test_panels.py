@@ -1,0 +1,124 @@
+"""Leaderboard, PhaseBanner and MySubmissions in a real kernel against the service."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from coop_widgets._html import HIGHLIGHT
+from coop_widgets.banner import quota
+
+from scorer.service.models import LimitsOut, PhaseOut, SubmissionSummary
+from scorer.worker import score_submission
+from tests.conftest import HAS_BWRAP
+from tests.widgets.conftest import Served, make_participant
+
+needs_bwrap = pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed")
+
+
+@needs_bwrap
+def test_the_leaderboard_ranks_and_highlights_the_current_user(served: Served, kernel_for) -> None:
+    fixture = served.fixture
+    [alice] = fixture.score(fixture.commit("alice", {"solutions/alice/fit.ipynb": fixture.baseline}))
+    [bob] = fixture.score(
+        fixture.solution(
+            "coefficients = np.polyfit(train.x, train.y, 1)\ntest['y'] = np.polyval(coefficients, test.x)",
+            user="bob",
+        )
+    )
+    assert (alice.outcome, bob.outcome) == ("scored", "scored")
+    kernel = kernel_for(make_participant(served, "bob"))
+    kernel.execute("from coop_widgets import Leaderboard\nboard = Leaderboard()\nawait board.refresh()")
+    assert kernel.value("[row.person for row in board.shown.rows]") == [
+        "alice",
+        "bob",
+    ]  # a cubic beats a line
+    table = kernel.value("board.body.value")
+    highlighted = table.split(f'<tr style="{HIGHLIGHT}">')[1].split("</tr>")[0]
+    assert ">bob<" in highlighted and ">alice<" not in highlighted
+    assert "RMSE" in table and "Accuracy" in kernel.value("board.title.value")
+    assert kernel.value("board.problem.value") == ""
+    kernel.execute("other = Leaderboard(phase='phase-9')\nawait other.refresh()")
+    assert "has no phase &#x27;phase-9&#x27;" in kernel.value("other.problem.value")
+
+
+@needs_bwrap
+def test_my_submissions_refresh_while_one_waits_and_the_banner_counts_the_limit(
+    served: Served, kernel_for
+) -> None:
+    carol = make_participant(served, "carol")
+    carol.git("add", "solutions")
+    carol.git("commit", "-q", "-m", "baseline")
+    pushed = carol.git("push", "origin", "HEAD:refs/heads/carol/work")  # from a terminal
+    kernel = kernel_for(carol)
+    kernel.execute(
+        "from coop_widgets import MySubmissions, PhaseBanner\n"
+        "mine = MySubmissions(poll_interval=0.2)\nbanner = PhaseBanner()\n"
+        "await mine.refresh()\nawait banner.refresh()"
+    )
+    [submission] = kernel.value("[s.id for s in mine.shown]")
+    assert kernel.value("[s.status for s in mine.shown]") == ["queued"] and ">queued<" in kernel.value(
+        "mine.body.value"
+    )
+    facts = kernel.value("{k: str(v) for k, v in banner.facts.items()}")
+    assert (facts["phase"], facts["blocked"], facts["left_today"]) == ("phase-1", "True", "None")
+    created = served.api.submission(submission)[0].created_at
+    assert facts["next_slot"] == str((created + timedelta(hours=1)).replace(tzinfo=UTC))
+    assert "next submission from" in kernel.value("banner.body.value")
+    assert pushed == "" or "submission" not in pushed  # (push output goes to stderr)
+    assert score_submission(submission, served.fixture.settings.to_dict()) == "scored"
+    # nobody presses refresh: the table follows the waiting submission by itself
+    kernel.wait_for(
+        lambda: "scored" in str(kernel.updates(kernel.value("mine.body.model_id"))),
+        60,
+        "the table to show it scored",
+    )
+    assert kernel.value("[s.status for s in mine.shown]") == ["scored"]
+
+
+def phase(limits: dict) -> PhaseOut:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    return PhaseOut(
+        id="p",
+        title="P",
+        description="",
+        start=start,
+        end=start + timedelta(days=10),
+        open=True,
+        leaderboards=["main"],
+        private_visible_at=None,
+        submissions=LimitsOut(**limits),
+    )
+
+
+def made(at: datetime, status: str = "scored", rescore_of: int | None = None) -> SubmissionSummary:
+    return SubmissionSummary(
+        id=1,
+        challenge="c",
+        phase="p",
+        commit="0" * 40,
+        notebook="n.ipynb",
+        person="x",
+        status=status,
+        failure_class=None,
+        reason=None,
+        created_at=at,
+        finished_at=None,
+        rescore_of=rescore_of,
+    )
+
+
+def test_what_is_left_counts_as_the_service_does() -> None:
+    now = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    limits = {"per_day": 3, "per_person": 5, "min_interval": None}
+    earlier = [
+        made(now - timedelta(hours=1)),
+        made(now - timedelta(hours=2), status="rejected"),  # rejected ones do not count
+        made(now - timedelta(hours=3), rescore_of=7),  # nor the organisers' rescores
+        made(now - timedelta(days=1)),
+    ]
+    facts = quota(phase(limits), earlier, now)
+    assert (facts["left_today"], facts["left_in_phase"], facts["blocked"]) == (2, 3, False)
+    full = quota(phase(limits), [made(now - timedelta(hours=h)) for h in (1, 2, 3)], now)
+    assert full["blocked"] and full["left_today"] == 0
+    assert full["next_slot"] == datetime(2026, 1, 6, tzinfo=UTC)
