@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml package.json
 	touch $@
 
 demo: $(STAMP)
-	$(BIN)/coop demo
+	$(BIN)/coop up --demo
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from scorer.cli import board, challenge, db, demo, scoring, serve
+from scorer.cli import attach, board, challenge, db, demo, scoring, serve, up
 from scorer.cli.common import State, fail
 from scorer.config import load_settings
 from scorer.exceptions import CoopError
@@ -27,6 +27,9 @@ app.command("submission")(scoring.show_submission)
 app.command("leaderboard")(board.leaderboard)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
+app.command("up")(up.up)
+app.command("attach")(attach.attach)
+app.command("credential")(attach.credential)
 
 
 @app.callback()

@@ -1,0 +1,202 @@
+"""The embedded Coopetition hub: what ``coop up`` (and so ``make demo``) starts.
+
+JupyterHub on 127.0.0.1:8000 behind configurable-http-proxy (from the project's
+``node_modules``), its SQLite database and cookie secret in ``<COOP_HOME>/hub/``, one local
+JupyterLab server per participant (home ``<COOP_HOME>/hub/users/<name>``), a shared demo
+password for the accounts alice, bob, carol (participants) and olga (organiser), and three
+hub-managed services: ``coop`` (the scorer, ``coop serve``) at ``/services/coop/``,
+``dashboards`` (Voila, public) at ``/services/dashboards/`` and the idle culler.
+
+Every setting below can be changed by environment, so that tests run it on free ports:
+``COOP_HOME`` / ``COOP_DB_URL`` (the scorer's state, as for every ``coop`` command),
+``COOP_HUB_IP`` (127.0.0.1), ``COOP_HUB_PORT`` (8000), ``COOP_HUB_API_PORT`` (8081),
+``COOP_PROXY_API_PORT`` (8001), ``COOP_SERVICE_PORT`` (8765), ``COOP_DASHBOARDS_PORT`` (8766),
+``COOP_IDLE_TIMEOUT`` (seconds, 3600), ``COOP_DEMO_PASSWORD`` (default: generated once into
+``<COOP_HOME>/hub/demo-password``). ``COOP_HUB_MODE=production`` applies ``production.py``
+on top (real authentication, PostgreSQL, TLS; see README.md).
+
+Run directly with ``jupyterhub -f hub_config/jupyterhub_config.py``.
+"""
+
+import importlib.util
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from scorer.config import ENVIRONMENT, load_settings
+from scorer.service.auth import ORGANISE, SCOPES, SUBMIT
+
+c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)
+
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent
+BIN = Path(sys.executable).parent  # the environment JupyterHub runs in: coop, voila, singleuser
+
+PARTICIPANTS = ["alice", "bob", "carol"]
+ORGANISERS = ["olga"]
+
+#: What a kernel's $JUPYTERHUB_API_TOKEN may do: what the server itself needs (its own OAuth,
+#: activity), submit as its user, and organise only when its user is an organiser (the hub
+#: grants a server token the subset of these scopes its owner holds).
+SERVER_TOKEN_SCOPES = [
+    "access:servers!server",
+    "users:activity!user",
+    f"{SUBMIT}!user",
+    ORGANISE,
+]
+PARTICIPANT_SCOPES = ["access:services!service=coop", f"{SUBMIT}!user"]
+ORGANISER_SCOPES = [*PARTICIPANT_SCOPES, ORGANISE]
+#: jupyterhub-idle-culler's documented needs (it never deletes users here).
+CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
+
+
+def number(variable: str, default: int) -> int:
+    """A positive whole number from the environment (a port, seconds)."""
+    value = os.environ.get(variable, str(default))
+    if not value.isdigit() or int(value) == 0:
+        raise SystemExit(f"{variable}={value!r}: expected a positive whole number")
+    return int(value)
+
+
+def demo_password(hub_dir: Path) -> str:
+    """``$COOP_DEMO_PASSWORD``, else the one kept in ``<hub_dir>/demo-password`` (made once, 0600)."""
+    if os.environ.get("COOP_DEMO_PASSWORD"):
+        return os.environ["COOP_DEMO_PASSWORD"]
+    path = hub_dir / "demo-password"
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(9) + "\n")
+    return path.read_text().strip()
+
+
+MODE = os.environ.get("COOP_HUB_MODE", "embedded")
+if MODE not in {"embedded", "production"}:
+    raise SystemExit(f"COOP_HUB_MODE={MODE!r}: use 'embedded' or 'production'")
+
+settings = load_settings()
+HOME = Path(settings.home).resolve()
+HUB_DIR = HOME / "hub"
+HUB_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+IP = os.environ.get("COOP_HUB_IP", "127.0.0.1")
+LOCAL = "127.0.0.1" if IP in {"", "0.0.0.0"} else IP  # how processes on this machine reach the hub
+HUB_PORT = number("COOP_HUB_PORT", 8000)
+SERVICE_PORT = number("COOP_SERVICE_PORT", 8765)
+DASHBOARDS_PORT = number("COOP_DASHBOARDS_PORT", 8766)
+#: The scorer as single-user servers, kernels and dashboards reach it: through the proxy.
+SERVICE_URL = f"http://{LOCAL}:{HUB_PORT}/services/coop/"
+
+# --- the hub and its proxy -------------------------------------------------------------------
+c.JupyterHub.bind_url = f"http://{IP}:{HUB_PORT}"
+c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = number("COOP_HUB_API_PORT", 8081)
+c.JupyterHub.db_url = f"sqlite:///{HUB_DIR / 'jupyterhub.sqlite'}"
+c.JupyterHub.cookie_secret_file = str(HUB_DIR / "jupyterhub_cookie_secret")
+c.JupyterHub.cleanup_servers = False  # a hub restart keeps everyone's server (coop up overrides)
+
+PROXY = PROJECT / "node_modules" / ".bin" / "configurable-http-proxy"
+if not PROXY.exists():
+    raise SystemExit(f"configurable-http-proxy is not installed at {PROXY}: run `npm install` in {PROJECT}")
+c.ConfigurableHTTPProxy.command = [str(PROXY)]
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{number('COOP_PROXY_API_PORT', 8001)}"
+c.ConfigurableHTTPProxy.pid_file = str(HUB_DIR / "proxy.pid")
+
+# --- who logs in (production.py replaces this) -----------------------------------------------
+if MODE == "embedded":
+    PASSWORD = demo_password(HUB_DIR)
+    c.JupyterHub.authenticator_class = "shared-password"
+    c.SharedPasswordAuthenticator.user_password = PASSWORD
+    c.Authenticator.allowed_users = set(PARTICIPANTS + ORGANISERS)
+    print(
+        f"Coopetition demo logins: {', '.join(PARTICIPANTS)} (participants), {', '.join(ORGANISERS)} "
+        f"(organiser); password: {PASSWORD}",
+        file=sys.stderr,
+    )
+
+# --- roles and scopes (the hub declares the custom scopes; the scorer enforces them) ---------
+c.JupyterHub.custom_scopes = {scope: {"description": text} for scope, text in SCOPES.items()}
+c.JupyterHub.load_groups = {
+    "participants": {"users": PARTICIPANTS},
+    "organisers": {"users": ORGANISERS},
+}
+c.JupyterHub.load_roles = [
+    {
+        "name": "coop-participant",
+        "description": "Reach the scorer and submit as yourself.",
+        "scopes": PARTICIPANT_SCOPES,
+        "groups": ["participants"],
+    },
+    {
+        "name": "coop-organiser",
+        "description": "Reach the scorer, submit, and administer challenges.",
+        "scopes": ORGANISER_SCOPES,
+        "groups": ["organisers"],
+    },
+    {"name": "idle-culler", "scopes": CULLER_SCOPES, "services": ["idle-culler"]},
+]
+
+# --- single-user servers ---------------------------------------------------------------------
+c.JupyterHub.spawner_class = "simple"  # no isolation between users: the embedded demo only
+c.SimpleLocalProcessSpawner.home_dir_template = str(HUB_DIR / "users" / "{username}")
+c.Spawner.cmd = [str(BIN / "jupyterhub-singleuser")]
+c.Spawner.default_url = "/lab"
+c.Spawner.args = ["--ServerApp.jpserver_extensions=coop_widgets.server=True"]
+if os.geteuid() == 0:  # e.g. a container: the servers run as the hub's user, and Jupyter asks first
+    c.Spawner.args.append("--allow-root")
+c.Spawner.environment = {
+    "COOP_SERVICE_URL": SERVICE_URL,
+    "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "/usr/bin:/bin")]),
+}
+c.Spawner.server_token_scopes = SERVER_TOKEN_SCOPES
+c.Spawner.start_timeout = 120
+c.Spawner.http_timeout = 90
+
+# --- services --------------------------------------------------------------------------------
+SCORER_ENV = {variable: os.environ[variable] for variable in ENVIRONMENT.values() if variable in os.environ}
+SCORER_ENV.update(COOP_HOME=str(HOME), COOP_DB_URL=settings.db_url)
+c.JupyterHub.services = [
+    {
+        "name": "coop",
+        "url": f"http://127.0.0.1:{SERVICE_PORT}",
+        "command": [
+            str(BIN / "coop"),
+            "serve",
+            "--host=127.0.0.1",
+            f"--port={SERVICE_PORT}",
+            "--prefix=/services/coop/",
+        ],
+        "environment": {**SCORER_ENV, "HOME": os.environ.get("HOME", str(HOME))},
+        "oauth_client_allowed_scopes": [SUBMIT, ORGANISE],
+        "display": False,
+    },
+    {
+        "name": "dashboards",
+        "url": f"http://127.0.0.1:{DASHBOARDS_PORT}",
+        "command": [
+            str(BIN / "voila"),
+            str(PROJECT / "voila_dashboards"),
+            "--no-browser",
+            "--Voila.ip=127.0.0.1",
+            f"--port={DASHBOARDS_PORT}",
+            "--Voila.base_url=/services/dashboards/",
+        ],
+        "environment": {"COOP_SERVICE_URL": SERVICE_URL, "HOME": os.environ.get("HOME", str(HOME))},
+    },
+    {
+        "name": "idle-culler",
+        "command": [
+            sys.executable,
+            "-m",
+            "jupyterhub_idle_culler",
+            f"--timeout={number('COOP_IDLE_TIMEOUT', 3600)}",
+        ],
+    },
+]
+
+if MODE == "production":
+    spec = importlib.util.spec_from_file_location("coop_hub_production", HERE / "production.py")
+    production = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(production)
+    production.apply(c)

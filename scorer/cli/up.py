@@ -1,0 +1,218 @@
+"""``coop up``: the whole platform on this machine, with JupyterHub in charge.
+
+The hub (``hub_config/jupyterhub_config.py``) starts the proxy, the scorer (``coop serve``) and
+the Voila dashboards as its services, and a JupyterLab server per participant who logs in.
+``coop up`` waits until the hub and the scorer answer, prints where to go and how to log in,
+and on Ctrl-C (SIGINT) or SIGTERM stops the hub, which stops everything it started; any
+process of the tree still alive after that is ended too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import psutil
+import typer
+
+from scorer.cli import demo as demo_command
+from scorer.cli.common import console, errors, state
+from scorer.client import CoopClient, CoopClientError
+from scorer.config import ENVIRONMENT
+
+CONFIG = Path(__file__).resolve().parents[2] / "hub_config" / "jupyterhub_config.py"
+#: The hub, told to stop everyone's server when it stops (the config keeps them over a restart).
+HUB = [
+    str(Path(sys.executable).parent / "jupyterhub"),
+    "-f",
+    str(CONFIG),
+    "--JupyterHub.cleanup_servers=True",
+]
+#: The line the hub config prints with the demo logins (read back from the hub's log).
+LOGINS = "Coopetition demo logins:"
+READY_TIMEOUT = 300.0
+STOP_TIMEOUT = 60.0
+
+
+def up(
+    ctx: typer.Context,
+    demo: Annotated[
+        bool, typer.Option(help="Publish and score the demo challenges first (once; see --fresh).")
+    ] = False,
+    fresh: Annotated[
+        bool, typer.Option(help="With --demo: rebuild the demo from scratch (erases it).")
+    ] = False,
+    source: Annotated[
+        Path, typer.Option(help="With --demo: folder of challenges.")
+    ] = demo_command.CHALLENGES,
+    ip: Annotated[
+        str, typer.Option(envvar="COOP_HUB_IP", help="Interface the hub listens on.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="COOP_HUB_PORT", help="Port the hub listens on.")] = 8000,
+) -> None:
+    """Start JupyterHub with the scorer and the dashboards as its services; print the URL and the
+    logins; Ctrl-C stops everything. With --demo, the shipped challenges are published and scored
+    first (kept between runs: --fresh rebuilds them)."""
+    settings = state(ctx).settings
+    if demo:
+        _demo(ctx, fresh, source)
+    home = Path(settings.home).resolve()
+    environment = {
+        **os.environ,
+        **{variable: str(getattr(settings, name)) for name, variable in ENVIRONMENT.items()},
+        "COOP_HOME": str(home),
+        "COOP_HUB_IP": ip,
+        "COOP_HUB_PORT": str(port),
+    }
+    url = f"http://{'127.0.0.1' if ip in {'', '0.0.0.0'} else ip}:{port}"
+    hub_dir = home / "hub"
+    hub_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    log_path = hub_dir / "jupyterhub.log"
+    start = log_path.stat().st_size if log_path.exists() else 0
+    code = _run_hub(environment, url, log_path, start)
+    if code is not None:
+        errors.print(f"[bold red]error:[/] JupyterHub stopped (exit code {code}); its log: {log_path}")
+        errors.print(_tail(log_path, start), highlight=False, markup=False)
+        raise typer.Exit(1)
+    console.print("stopped: the hub, its proxy, services and every server are gone")
+
+
+def _demo(ctx: typer.Context, fresh: bool, source: Path) -> None:
+    """Build the demo once (as ``coop demo`` does, in the same place) unless asked afresh."""
+    current = state(ctx)
+    settings = current.settings
+    if not ctx.parent or ctx.parent.params.get("home") is None:
+        settings.home = str(Path(".coop/demo").resolve())
+        settings.db_url = f"sqlite:///{Path(settings.home) / 'coop.db'}"
+    if fresh or not (Path(settings.home) / "coop.db").exists():
+        demo_command.demo(ctx, source)
+    else:
+        console.print(f"reusing the demo in {settings.home} (--fresh rebuilds it)", highlight=False)
+    current.close()  # its Dask cluster: the scorer service starts its own
+
+
+def _run_hub(environment: dict[str, str], url: str, log_path: Path, start: int) -> int | None:
+    """Run the hub until SIGINT or SIGTERM (``None``) or until it exits by itself (its code);
+    its log goes to ``log_path`` (this run's part from offset ``start``)."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with open(log_path, "ab") as log:
+            hub = subprocess.Popen(
+                HUB,
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # the terminal's Ctrl-C reaches us only: we stop the hub in order
+            )
+        tree = ProcessTree(hub.pid)
+        try:
+            if _wait_ready(hub, url, stop, tree):
+                _announce(url, log_path, start)
+            while not stop.is_set() and hub.poll() is None:
+                tree.refresh()
+                stop.wait(1.0)
+        finally:
+            code = tree.stop(hub)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return None if stop.is_set() else code
+
+
+class ProcessTree:
+    """The hub and every process it started (servers start in sessions of their own, so the
+    tree is remembered while it grows, not found at the end)."""
+
+    def __init__(self, root: int) -> None:
+        self.root = psutil.Process(root)
+        self.seen: dict[int, psutil.Process] = {}
+
+    def refresh(self) -> None:
+        try:
+            for child in self.root.children(recursive=True):
+                self.seen.setdefault(child.pid, child)
+        except psutil.NoSuchProcess:
+            pass
+
+    def stop(self, hub: subprocess.Popen[bytes]) -> int:
+        """SIGTERM to the hub (it stops its services, servers and proxy), then end stragglers."""
+        self.refresh()
+        if hub.poll() is None:
+            hub.send_signal(signal.SIGTERM)
+            try:
+                hub.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                hub.kill()
+                hub.wait()
+        end_processes([p for p in self.seen.values() if p.is_running()])
+        return hub.returncode
+
+
+def end_processes(processes: list[psutil.Process], grace: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL for whatever still runs after ``grace`` seconds."""
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.terminate()
+    _gone, alive = psutil.wait_procs(processes, timeout=grace)
+    for process in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+
+
+def _wait_ready(hub: subprocess.Popen[bytes], url: str, stop: threading.Event, tree: ProcessTree) -> bool:
+    """Until the hub and the scorer service answer; ``False`` when stopped or the hub exited."""
+    console.print(f"starting JupyterHub at {url}/ …", highlight=False)
+    deadline = time.monotonic() + READY_TIMEOUT
+    with httpx.Client(timeout=5.0) as client:
+        while not stop.is_set() and hub.poll() is None and time.monotonic() < deadline:
+            tree.refresh()
+            try:
+                hub_ok = client.get(f"{url}/hub/health").status_code == 200
+                service_ok = hub_ok and client.get(f"{url}/services/coop/api/health").status_code == 200
+            except httpx.HTTPError:
+                hub_ok = service_ok = False
+            if service_ok:
+                return True
+            stop.wait(0.5)
+    if not stop.is_set() and hub.poll() is None:
+        errors.print(f"[yellow]warning:[/] the hub did not answer within {READY_TIMEOUT:.0f} s")
+    return False
+
+
+def _announce(url: str, log_path: Path, start: int) -> None:
+    logins = next((line for line in _lines(log_path, start) if line.startswith(LOGINS)), "")
+    try:
+        with CoopClient(f"{url}/services/coop/") as client:
+            challenges = [c.id for c in client.challenges()]
+    except CoopClientError:
+        challenges = []
+    console.rule("[bold]Coopetition is up")
+    console.print(f"open {url}/", highlight=False)
+    if logins:
+        console.print("log in as " + logins.removeprefix(LOGINS).strip(), highlight=False)
+    for challenge_id in challenges:
+        console.print(
+            f"Easy start {challenge_id}: {url}/hub/user-redirect/coop/start/{challenge_id}", highlight=False
+        )
+    console.print(f"dashboards (no login): {url}/services/dashboards/", highlight=False)
+    console.print(f"scorer API: {url}/services/coop/docs", highlight=False)
+    console.print(f"logs: {log_path}\nCtrl-C stops everything.", highlight=False)
+
+
+def _lines(path: Path, start: int) -> list[str]:
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        return handle.read().decode("utf-8", "replace").splitlines()
+
+
+def _tail(path: Path, start: int, count: int = 30) -> str:
+    return "\n".join(_lines(path, start)[-count:])

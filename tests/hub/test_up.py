@@ -1,0 +1,101 @@
+"""``coop up``: the hub and everything it starts come up, and Ctrl-C (SIGINT) leaves nothing."""
+
+from __future__ import annotations
+
+import queue
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from scorer.cli.up import end_processes
+from tests.hub.conftest import HubSession, hub_environment, processes_of
+
+pytestmark = pytest.mark.slow
+
+COOP = str(Path(sys.executable).parent / "coop")
+
+
+def alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def read_until(lines: queue.Queue[str], marker: str, timeout: float) -> list[str]:
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1.0)
+        except queue.Empty:
+            continue
+        seen.append(line)
+        if marker in line:
+            return seen
+    raise AssertionError(f"{marker!r} never printed; got:\n{''.join(seen)}")
+
+
+def test_coop_up_starts_the_hub_and_ctrl_c_stops_every_process(tmp_path: Path):
+    password = secrets.token_urlsafe(12)
+    env = hub_environment(tmp_path, password)
+    port = env.pop("COOP_HUB_PORT")
+    up = subprocess.Popen(
+        [COOP, "--home", str(tmp_path), "up", "--port", port],
+        env={**env, "COLUMNS": "200"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in up.stdout], daemon=True).start()
+    url = f"http://127.0.0.1:{port}"
+    api_url = f"http://127.0.0.1:{env['COOP_HUB_API_PORT']}/hub/api"
+    try:
+        printed = "".join(read_until(lines, "Ctrl-C stops everything", timeout=240))
+        assert f"open {url}/" in printed
+        logins = "alice, bob, carol (participants), olga (organiser)"
+        assert f"log in as {logins}; password: {password}" in printed
+        assert f"dashboards (no login): {url}/services/dashboards/" in printed
+
+        session = HubSession(url, "alice", password)
+        assert session.logged_in
+        session.start_server()
+        tree = psutil.Process(up.pid).children(recursive=True)
+        commands = [" ".join(p.cmdline()) for p in tree]
+        started = ("jupyterhub -f", "http-proxy", "coop serve", "voila", "idle_culler", "singleuser")
+        for part in started:
+            assert any(part in command for command in commands), (part, commands)
+        session.close()
+
+        up.send_signal(signal.SIGINT)
+        assert up.wait(120) == 0
+        assert "stopped" in "".join(read_until(lines, "stopped", timeout=10))
+        assert [p for p in tree if alive(p)] == []
+        assert [p for p in processes_of(api_url, tmp_path) if alive(p)] == []
+    finally:  # whatever happened above, leave nothing running
+        if up.poll() is None:
+            up.send_signal(signal.SIGINT)
+            try:
+                up.wait(120)
+            except subprocess.TimeoutExpired:
+                up.kill()
+                up.wait()
+        end_processes(processes_of(api_url, tmp_path))
+
+
+def test_coop_up_reports_a_hub_that_cannot_start(tmp_path: Path):
+    env = {**hub_environment(tmp_path, secrets.token_urlsafe(12)), "COOP_HUB_MODE": "bogus", "COLUMNS": "200"}
+    up = [COOP, "--home", str(tmp_path), "up"]
+    done = subprocess.run(up, env=env, capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 1
+    assert "JupyterHub stopped (exit code 1)" in done.stderr and "jupyterhub.log" in done.stderr
+    assert "COOP_HUB_MODE='bogus': use 'embedded' or 'production'" in done.stderr  # the log's tail
