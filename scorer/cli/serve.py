@@ -14,6 +14,7 @@ from scorer.api import CoopAPI
 from scorer.cli.common import console, errors, fail, state
 from scorer.exceptions import CoopError
 from scorer.ledger.models import ChallengeRow
+from scorer.ledger.queries import load_challenge
 from scorer.service.auth import Authenticator, HubAuthenticator, StaticTokens
 from scorer.service.dispatcher import BackgroundDispatcher
 from scorer.service.git_http import serve_repository
@@ -37,11 +38,17 @@ def choose_authenticator(tokens_file: Path | None, environ: Mapping[str, str] = 
 
 def serve_registered(api: CoopAPI) -> dict[str, str]:
     """Serve every registered challenge's repository over git (created or updated from the
-    repository it was registered from); challenge id -> problem ("" when served)."""
+    repository it was registered from); challenge id -> problem ("" when served). A challenge
+    hosted on a forge is not served: pushes go to the forge, which calls the webhook."""
     with api.sessions() as session:
         rows = session.execute(select(ChallengeRow.id, ChallengeRow.repo_url)).all()
+        forges = {i: load_challenge(session, i).forge for i, _ in rows}
     problems = {}
     for challenge_id, source in rows:
+        forge = forges[challenge_id]
+        if forge is not None:
+            problems[challenge_id] = f"hosted on {forge.kind} ({forge.repository}): not served here"
+            continue
         try:
             serve_repository(api.settings.home_path, challenge_id, source)
             problems[challenge_id] = ""

@@ -465,3 +465,12 @@ def test_secrets_may_live_in_a_file_read_on_every_delivery(scorer: Scorer, tmp_p
         assert len(new.json()["submissions"]) == 1
     finally:
         settings.webhook_secrets_file = ""
+
+
+def test_forge_challenges_are_not_served_over_git(scorer: Scorer) -> None:
+    from scorer.cli.serve import serve_registered
+
+    problems = serve_registered(scorer.api)
+    for kind, forge in scorer.forges.items():
+        assert problems[forge.challenge_id].startswith(f"hosted on {kind} ("), problems
+        assert not (scorer.api.settings.home_path / "git" / f"{forge.challenge_id}.git").exists()
