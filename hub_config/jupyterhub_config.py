@@ -12,7 +12,8 @@ Every setting below can be changed by environment, so that tests run it on free 
 ``COOP_HUB_IP`` (127.0.0.1), ``COOP_HUB_PORT`` (8000), ``COOP_HUB_API_PORT`` (8081),
 ``COOP_PROXY_API_PORT`` (8001), ``COOP_SERVICE_PORT`` (8765), ``COOP_DASHBOARDS_PORT`` (8766),
 ``COOP_IDLE_TIMEOUT`` (seconds, 3600), ``COOP_DEMO_PASSWORD`` (default: generated once into
-``<COOP_HOME>/hub/demo-password``). ``COOP_HUB_MODE=production`` applies ``production.py``
+``<COOP_HOME>/hub/demo-password``), ``COOP_DEMO_USERS`` (more participant accounts, comma-separated,
+with the demo password: the load benchmark's). ``COOP_HUB_MODE=production`` applies ``production.py``
 on top (real authentication, PostgreSQL, TLS; see README.md).
 
 Run directly with ``jupyterhub -f hub_config/jupyterhub_config.py``.
@@ -20,12 +21,16 @@ Run directly with ``jupyterhub -f hub_config/jupyterhub_config.py``.
 
 import importlib.util
 import os
+import re
 import secrets
 import sys
 from pathlib import Path
 
+from jupyterhub.services.service import Service
+
 from scorer.config import ENVIRONMENT, load_settings
 from scorer.service.auth import ORGANISE, SCOPES, SUBMIT
+from scorer.spec import SLUG
 
 c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)
 
@@ -71,11 +76,21 @@ def demo_password(hub_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def extra_participants() -> list[str]:
+    """``$COOP_DEMO_USERS``: more participant accounts (comma-separated names) that log in with the
+    demo password, e.g. the simulated people of ``bench/hub_load.py``."""
+    names = [name.strip() for name in os.environ.get("COOP_DEMO_USERS", "").split(",") if name.strip()]
+    if bad := [name for name in names if not re.fullmatch(SLUG, name)]:
+        raise SystemExit(f"COOP_DEMO_USERS: {', '.join(map(repr, bad))}: not a user name (a-z, 0-9, -, _)")
+    return names
+
+
 MODE = os.environ.get("COOP_HUB_MODE", "embedded")
 if MODE not in {"embedded", "production"}:
     raise SystemExit(f"COOP_HUB_MODE={MODE!r}: use 'embedded' or 'production'")
 
 settings = load_settings()
+EXTRA_PARTICIPANTS = extra_participants()
 HOME = Path(settings.home).resolve()
 HUB_DIR = HOME / "hub"
 HUB_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -108,7 +123,7 @@ if MODE == "embedded":
     PASSWORD = demo_password(HUB_DIR)
     c.JupyterHub.authenticator_class = "shared-password"
     c.SharedPasswordAuthenticator.user_password = PASSWORD
-    c.Authenticator.allowed_users = set(PARTICIPANTS + ORGANISERS)
+    c.Authenticator.allowed_users = set(PARTICIPANTS + ORGANISERS + EXTRA_PARTICIPANTS)
     print(
         f"Coopetition demo logins: {', '.join(PARTICIPANTS)} (participants), {', '.join(ORGANISERS)} "
         f"(organiser); password: {PASSWORD}",
@@ -118,7 +133,7 @@ if MODE == "embedded":
 # --- roles and scopes (the hub declares the custom scopes; the scorer enforces them) ---------
 c.JupyterHub.custom_scopes = {scope: {"description": text} for scope, text in SCOPES.items()}
 c.JupyterHub.load_groups = {
-    "participants": {"users": PARTICIPANTS},
+    "participants": {"users": PARTICIPANTS + EXTRA_PARTICIPANTS},
     "organisers": {"users": ORGANISERS},
 }
 c.JupyterHub.load_roles = [
@@ -154,6 +169,10 @@ c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 90
 
 # --- services --------------------------------------------------------------------------------
+#: Seconds the hub waits for a service to answer when it starts: JupyterHub 6 stops if one does
+#: not within its default 30 s, too short on a loaded machine (`coop serve` starts Dask workers,
+#: Voila a kernel manager); JupyterHub 5.5 has no such field and keeps going.
+SERVICE_WAIT = {"timeout": 180} if "timeout" in Service.class_traits(input=True) else {}
 SCORER_ENV = {variable: os.environ[variable] for variable in ENVIRONMENT.values() if variable in os.environ}
 SCORER_ENV.update(COOP_HOME=str(HOME), COOP_DB_URL=settings.db_url)
 c.JupyterHub.services = [
@@ -170,6 +189,7 @@ c.JupyterHub.services = [
         "environment": {**SCORER_ENV, "HOME": os.environ.get("HOME", str(HOME))},
         "oauth_client_allowed_scopes": [SUBMIT, ORGANISE],
         "display": False,
+        **SERVICE_WAIT,
     },
     {
         "name": "dashboards",
@@ -183,6 +203,7 @@ c.JupyterHub.services = [
             "--Voila.base_url=/services/dashboards/",
         ],
         "environment": {"COOP_SERVICE_URL": SERVICE_URL, "HOME": os.environ.get("HOME", str(HOME))},
+        **SERVICE_WAIT,
     },
     {
         "name": "idle-culler",

@@ -1,7 +1,8 @@
 """Sanitize a participant's notebook before it runs (the nbgrader pattern).
 
 Small steps, each a pure function from notebook to notebook: read and validate, check the
-parameters cell, restore the organiser's cells, clear outputs, pin the kernel.
+parameters cell, restore the organiser's cells, drop the Submit widget's cell, clear outputs,
+pin the kernel.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from scorer.exceptions import InvalidNotebook
 PARAMETERS_TAG = "parameters"
 #: Cells the organiser owns: restored from the phase's baseline before every run.
 ORGANISER_TAG = "organiser"
+#: The cell holding the Submit widget (``Submit()``): it commits and pushes from the participant's
+#: JupyterLab, and has no place in a scoring run.
+SUBMIT_TAG = "coop-submit"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 MAX_NOTEBOOK_BYTES = 20 * 1024**2
 
@@ -92,6 +96,19 @@ def restore_organiser_cells(
     return result
 
 
+def drop_submit_cells(notebook: NotebookNode) -> NotebookNode:
+    """Leave out the cells tagged ``coop-submit``; the parameters cell and the organiser's cells
+    stay whatever else they are tagged (the tag never removes a cell the run needs)."""
+    result = copy.deepcopy(notebook)
+    result.cells = [cell for cell in result.cells if not _is_submit_cell(cell)]
+    return result
+
+
+def _is_submit_cell(cell: NotebookNode) -> bool:
+    tags = set(cell.get("metadata", {}).get("tags", []))
+    return SUBMIT_TAG in tags and not tags & {PARAMETERS_TAG, ORGANISER_TAG}
+
+
 def clear_outputs(notebook: NotebookNode) -> NotebookNode:
     result = copy.deepcopy(notebook)
     for cell in result.cells:
@@ -119,4 +136,4 @@ def sanitize(data: bytes, path: str, baseline: NotebookNode | None) -> NotebookN
     require_parameters_cell(notebook, path)
     if baseline is not None:
         notebook = restore_organiser_cells(notebook, baseline, path)
-    return pin_kernel(clear_outputs(notebook))
+    return pin_kernel(clear_outputs(drop_submit_cells(notebook)))

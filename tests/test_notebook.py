@@ -15,6 +15,7 @@ from scorer.notebook import (
     KERNELSPEC,
     MAX_NOTEBOOK_BYTES,
     clear_outputs,
+    drop_submit_cells,
     pin_kernel,
     read_notebook,
     require_parameters_cell,
@@ -183,6 +184,38 @@ def test_organiser_cell_cannot_be_escaped(baseline, how):
     sources = [text(c) for c in result.cells]
     assert organiser_cell(baseline).source in sources
     assert fake not in sources
+
+
+# --- the Submit widget's cell ------------------------------------------------------------------
+
+
+def submit_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [c for c in notebook.cells if "coop-submit" in c.metadata.get("tags", [])]
+
+
+def test_the_baselines_submit_cell_is_left_out_of_the_run(baseline):
+    [cell] = submit_cells(baseline)  # the template's baseline ends with the widget
+    assert "Submit()" in cell.source
+    result = sanitize(raw(baseline), PATH, baseline)
+    assert submit_cells(result) == []
+    assert not any("coop_widgets" in text(c) for c in result.cells)
+    kept = [c.source for c in baseline.cells if c is not cell]
+    assert [text(c) for c in result.cells] == kept
+    assert len(submit_cells(baseline)) == 1  # pure
+
+
+def test_the_submit_tag_never_drops_the_parameters_or_an_organiser_cell(baseline):
+    participant = copy.deepcopy(baseline)
+    for cell in (participant.cells[1], organiser_cell(participant)):
+        cell.metadata["tags"].append("coop-submit")
+    participant.cells.append(new_code_cell("print('mine')", metadata={"tags": ["coop-submit", "organiser"]}))
+    result = sanitize(raw(participant), PATH, baseline)
+    sources = [text(c) for c in result.cells]
+    assert baseline.cells[1].source in sources and organiser_cell(baseline).source in sources
+    # the step alone keeps any cell tagged `organiser`; sanitize restores the organiser's cells first,
+    # which strips a participant's claim, so claiming the widget's cell as the organiser's keeps nothing
+    assert drop_submit_cells(participant).cells[-1].source == "print('mine')"
+    assert "print('mine')" not in sources
 
 
 # --- outputs and kernel ------------------------------------------------------------------------

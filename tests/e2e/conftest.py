@@ -1,0 +1,317 @@
+"""Browser end-to-end fixtures: Playwright driving Debian's chromium against a real hub.
+
+- ``curve_hub`` (one per module): ``hub_config/jupyterhub_config.py`` as shipped (through
+  :class:`tests.hub.conftest.RunningHub`: free loopback ports, the real proxy, ``coop serve``
+  with its dispatcher and the bubblewrap sandbox, the Voila dashboards) serving one small
+  challenge, the scaffold template (:func:`tests.conftest.make_challenge`): its open phase
+  scores a notebook in seconds and takes 20 submissions a day, with no minimum interval.
+- ``browser`` (one per module): ``/usr/bin/chromium``, headless; never a downloaded browser.
+- ``person(name)``: a :class:`Person` with a browser context of their own (their own hub
+  cookie), who logs in through the hub's login page and works in JupyterLab as a user does:
+  menus, Easy start, cell editors, a terminal, the widgets' buttons.
+
+Screenshots go to ``test-artifacts/e2e/<step>.png`` (git-ignored), and a failing test leaves
+``failed-<test>-<person>.png`` for each person it used. Waits use Playwright's auto-waiting
+locators with generous timeouts: they bound how long to wait, they never judge speed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+from scorer.phase_data import prepare_phase_data
+from scorer.spec_load import load_spec
+from tests.conftest import ChallengeFixture, make_challenge
+from tests.hub.conftest import ROOT, RunningHub, hub_environment
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+]
+ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+PHASE = "phase-1"
+RUN_LIMITS = {"wall_time": 60, "cell_time": 30, "memory": "1GiB", "disk": "200MB", "output": "1MB"}
+#: Milliseconds: a server's spawn and JupyterLab's first load; any other step of the UI; a score.
+SPAWN_TIMEOUT = 300_000
+UI_TIMEOUT = 180_000
+SCORE_TIMEOUT = 300_000
+#: What the Submit widget's headline says at each status (coop_widgets.submit), in lifecycle order.
+HEADLINES = {
+    "saving": re.compile(r"^Saving "),
+    "committing": re.compile(r"^Committing"),
+    "pushing": re.compile(r"^Pushing "),
+    "queued": re.compile(r"^Submission \d+ waits for a worker"),
+    "running": re.compile(r"^Submission \d+ is running"),
+    "scored": re.compile(r"^Submission \d+ scored\."),
+    "failed": re.compile(r"^Submission \d+ failed"),
+}
+FINISHED = re.compile(r"^Submission (\d+) (scored|failed)")
+#: Records every new text the headline of the page's last Submit widget shows, in order.
+WATCH_HEADLINE = """
+() => {
+  const button = [...document.querySelectorAll('.widget-button')].filter(
+    (b) => b.textContent.trim() === 'Submit' && b.offsetParent !== null).pop();
+  const box = button.closest('.widget-vbox');
+  const headline = box.querySelector(':scope > .widget-html .widget-html-content');
+  const seen = (window.coopHeadlines = []);
+  let last = headline.innerText.trim();
+  if (window.coopWatch) window.coopWatch.disconnect();
+  window.coopWatch = new MutationObserver(() => {
+    const text = headline.innerText.trim();
+    if (text && text !== last) seen.push((last = text));
+  });
+  window.coopWatch.observe(headline, {subtree: true, childList: true, characterData: true});
+}
+"""
+
+
+@dataclass
+class CurveHub:
+    """The running hub and the challenge it serves."""
+
+    hub: RunningHub
+    challenge: ChallengeFixture
+    practice_inputs: Path
+
+    @property
+    def challenge_id(self) -> str:
+        return self.challenge.challenge_id
+
+    @property
+    def served(self) -> Path:
+        return self.hub.served(self.challenge_id)
+
+    def git_served(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """git in the scorer's served repository (read-only uses: what was pushed)."""
+        done = subprocess.run(["git", *args], cwd=self.served, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
+        return done
+
+
+@pytest.fixture(scope="module")
+def curve_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CurveHub]:
+    root = tmp_path_factory.mktemp("e2e")
+    challenge = make_challenge(
+        root, edit={"phases.0.limits": RUN_LIMITS, "phases.0.submissions": {"per_day": 20}}
+    )
+    home = Path(challenge.settings.home)
+    running = RunningHub(home, hub_environment(home, secrets.token_urlsafe(12)), [challenge.challenge_id])
+    try:
+        running.start()
+        yield CurveHub(running, challenge, practice_inputs(challenge, root / "practice"))
+    finally:
+        running.close()
+
+
+def practice_inputs(challenge: ChallengeFixture, where: Path) -> Path:
+    """Inputs for running a notebook in JupyterLab: the organiser's generator with a seed of our
+    own, as the challenges' READMEs tell participants to make them (the platform hands out no
+    phase inputs: the scorer's are private)."""
+    spec = load_spec(challenge.folder)
+    return prepare_phase_data(spec, spec.phase(PHASE), challenge.folder, where, seed=1).inputs
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    expect.set_options(timeout=UI_TIMEOUT)  # assertions wait like locators do (default: 5 s)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class Person:
+    """Someone at their browser: one context (cookies) and one tab on the hub."""
+
+    def __init__(self, name: str, curve: CurveHub, browser: Browser) -> None:
+        self.name = name
+        self.curve = curve
+        self.context = browser.new_context(viewport={"width": 1400, "height": 900})
+        self.page: Page = self.context.new_page()
+        self.page.set_default_timeout(UI_TIMEOUT)
+        # JupyterLab asks a new user once about its news feed; answer whenever it is in the way
+        news = self.page.get_by_role("alert").filter(has_text="notified about official Jupyter news")
+        self.page.add_locator_handler(news, lambda: news.get_by_role("button", name="No", exact=True).click())
+
+    @property
+    def url(self) -> str:
+        return self.curve.hub.url
+
+    @property
+    def home(self) -> Path:
+        return self.curve.hub.user_home(self.name)
+
+    @property
+    def clone(self) -> Path:
+        return self.home / "challenges" / self.curve.challenge_id
+
+    @property
+    def notebook(self) -> Path:
+        return self.clone / "solutions" / self.name / f"{PHASE}.ipynb"
+
+    def screenshot(self, step: str) -> None:
+        self.page.screenshot(path=ARTIFACTS / f"{step}.png")
+
+    def log_in(self) -> None:
+        """Through the hub's login page with the demo password; JupyterLab opens once spawned."""
+        self.page.goto(f"{self.url}/hub/login")
+        self.page.fill("#username_input", self.name)
+        self.page.fill("#password_input", self.curve.hub.password)
+        self.page.click("#login_submit")
+        self.page.locator("#jp-main-dock-panel").wait_for(timeout=SPAWN_TIMEOUT)
+
+    def easy_start(self) -> Locator:
+        """Follow the Easy start link; the notebook it opens, once its kernel is idle."""
+        self.page.goto(f"{self.url}/hub/user-redirect/coop/start/{self.curve.challenge_id}")
+        self.idle()
+        return self.notebook_panel()
+
+    def notebook_panel(self) -> Locator:
+        return self.page.locator(".jp-NotebookPanel:visible")
+
+    def idle(self) -> None:
+        self.page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()
+
+    def menu(self, top: str, *path: str) -> Locator:
+        """Open the menu bar's ``top`` menu and hover down ``path`` (submenus); the last item."""
+        item = self.page.locator(".lm-MenuBar-item", has_text=exactly(top))
+        item.click()
+        for label in path:
+            item = self.page.locator(".lm-Menu-item:visible").filter(
+                has=self.page.locator(".lm-Menu-itemLabel", has_text=exactly(label))
+            )
+            item.hover()
+        return item
+
+    def turn_off_autosave(self) -> None:
+        """Settings › Autosave Documents (on by default): edits stay unsaved until someone saves."""
+        toggled = re.compile(r"\blm-mod-toggled\b")
+        item = self.menu("Settings", "Autosave Documents")
+        expect(item).to_have_class(toggled)
+        item.click()
+        expect(self.menu("Settings", "Autosave Documents")).not_to_have_class(toggled)
+        self.page.keyboard.press("Escape")
+
+    def run_all(self) -> None:
+        self.menu("Run", "Run All Cells").click()
+
+    def cell_editor(self, index: int) -> Locator:
+        return self.notebook_panel().locator(".jp-Cell").nth(index).locator(".cm-content")
+
+    def replace_cell(self, index: int, source: str) -> None:
+        """Select the cell's whole text and type ``source`` over it (text inserted as typed,
+        without the editor's auto-indent and bracket closing)."""
+        self.cell_editor(index).click()
+        self.page.keyboard.press("Control+a")
+        self.page.keyboard.insert_text(source)
+        self.page.keyboard.press("Escape")  # back to command mode
+
+    def append_to_cell(self, index: int, text: str) -> None:
+        self.cell_editor(index).click()
+        self.page.keyboard.press("Control+End")
+        self.page.keyboard.insert_text(text)
+        self.page.keyboard.press("Escape")
+
+    def dirty_tab(self, filename: str) -> Locator:
+        """The main area's tab of ``filename`` when it has unsaved changes."""
+        return self.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-dirty", has_text=filename)
+
+    def submit_widget(self) -> Locator:
+        """The last Submit widget on the page (the one the last run of its cell shows)."""
+        button = self.page.locator(".widget-button:visible", has_text=exactly("Submit"))
+        return self.page.locator(".widget-vbox").filter(has=button).last
+
+    def press_submit(self) -> tuple[int, list[str]]:
+        """Press Submit and wait for the score (or failure); the submission and the statuses
+        its headline showed, in order (named as in :data:`HEADLINES`)."""
+        button = self.submit_widget().locator(".widget-button", has_text=exactly("Submit"))
+        button.wait_for()
+        self.page.evaluate(WATCH_HEADLINE)
+        button.click()
+        self.page.wait_for_function(
+            f"() => window.coopHeadlines.some((t) => /{FINISHED.pattern}/.test(t))",
+            timeout=SCORE_TIMEOUT,
+        )
+        texts: list[str] = self.page.evaluate("window.coopHeadlines")
+        statuses = [next((s for s, p in HEADLINES.items() if p.search(t)), t) for t in texts]
+        finished = next(FINISHED.search(t) for t in texts if FINISHED.search(t))
+        return int(finished[1]), statuses
+
+    def open_terminal(self) -> None:
+        self.menu("File", "New", "Terminal").click()
+        self.page.locator(".jp-Terminal:visible .xterm-helper-textarea").wait_for(state="attached")
+
+    def type_in_terminal(self, command: str) -> None:
+        """Type a command line into the visible terminal and press Enter (keys typed before its
+        shell is connected are queued by JupyterLab, not lost)."""
+        self.page.locator(".jp-Terminal:visible").click()
+        self.page.keyboard.type(command)
+        self.page.keyboard.press("Enter")
+
+    def give_practice_inputs(self) -> None:
+        """The phase's practice inputs where the baseline reads them (``data`` beside it)."""
+        shutil.copytree(self.curve.practice_inputs, self.notebook.parent / "data", dirs_exist_ok=True)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def exactly(text: str) -> re.Pattern[str]:
+    return re.compile(f"^{re.escape(text)}$")
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = UI_TIMEOUT / 1000) -> None:
+    """Poll ``condition`` (on files, git, the ledger) until true; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting ({timeout:.0f} s) for {what}")
+        time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def person(curve_hub: CurveHub, browser: Browser) -> Iterator[Callable[[str], Person]]:
+    """``person(name)``: that person's browser (the same one for the whole module)."""
+    people: dict[str, Person] = {}
+
+    def get(name: str) -> Person:
+        if name not in people:
+            people[name] = Person(name, curve_hub, browser)
+        return people[name]
+
+    yield get
+    for someone in people.values():
+        someone.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """On a failure, a screenshot of every person's page the test used."""
+    report = yield
+    if report.when == "call" and report.failed:
+        for value in getattr(item, "funcargs", {}).values():
+            if isinstance(value, Person):
+                with contextlib.suppress(Exception):  # the page may be gone: the report matters more
+                    value.page.screenshot(path=ARTIFACTS / f"failed-{item.name}-{value.name}.png")
+    return report
