@@ -16,7 +16,7 @@ import httpx
 import psutil
 
 from scorer.api import CoopAPI
-from scorer.cli.up import HUB, ProcessTree
+from scorer.cli.up import HUB, ProcessTree, hub_answers
 from scorer.config import load_settings
 from scorer.publish import publish
 from scorer.scaffold import scaffold
@@ -105,14 +105,8 @@ class EmbeddedHub:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
                     raise HubError(f"the hub exited with {self.process.returncode}:\n{self.tail()}")
-                try:
-                    if (
-                        client.get(f"{self.url}/hub/health").status_code == 200
-                        and client.get(f"{self.service_url}api/health").status_code == 200
-                    ):
-                        return
-                except httpx.HTTPError:
-                    pass
+                if hub_answers(client, self.url):
+                    return
                 time.sleep(0.5)
         raise HubError(f"the hub did not answer within {START_TIMEOUT:.0f} s:\n{self.tail()}")
 

@@ -168,6 +168,17 @@ def end_processes(processes: list[psutil.Process], grace: float = 10.0) -> None:
             process.kill()
 
 
+def hub_answers(client: httpx.Client, url: str) -> bool:
+    """Whether the hub at ``url`` and the scorer service behind it both pass their health checks."""
+    try:
+        return (
+            client.get(f"{url}/hub/health").status_code == 200
+            and client.get(f"{url}/services/coop/api/health").status_code == 200
+        )
+    except httpx.HTTPError:
+        return False
+
+
 def _wait_ready(hub: subprocess.Popen[bytes], url: str, stop: threading.Event, tree: ProcessTree) -> bool:
     """Until the hub and the scorer service answer; ``False`` when stopped or the hub exited."""
     console.print(f"starting JupyterHub at {url}/ …", highlight=False)
@@ -175,12 +186,7 @@ def _wait_ready(hub: subprocess.Popen[bytes], url: str, stop: threading.Event, t
     with httpx.Client(timeout=5.0) as client:
         while not stop.is_set() and hub.poll() is None and time.monotonic() < deadline:
             tree.refresh()
-            try:
-                hub_ok = client.get(f"{url}/hub/health").status_code == 200
-                service_ok = hub_ok and client.get(f"{url}/services/coop/api/health").status_code == 200
-            except httpx.HTTPError:
-                hub_ok = service_ok = False
-            if service_ok:
+            if hub_answers(client, url):
                 return True
             stop.wait(0.5)
     if not stop.is_set() and hub.poll() is None:

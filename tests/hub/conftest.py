@@ -30,7 +30,7 @@ import pytest
 
 from scorer import demo
 from scorer.api import CoopAPI
-from scorer.cli.up import end_processes
+from scorer.cli.up import end_processes, hub_answers
 from scorer.config import load_settings
 from scorer.publish import publish
 from scorer.spec_load import load_spec
@@ -204,14 +204,8 @@ class RunningHub:
         with httpx.Client(timeout=5.0) as client:
             while time.monotonic() < deadline:
                 assert self.process.poll() is None, f"the hub exited:\n{self.log_tail()}"
-                try:
-                    if (
-                        client.get(f"{self.url}/hub/health").status_code == 200
-                        and client.get(f"{self.service_url}api/health").status_code == 200
-                    ):
-                        return
-                except httpx.HTTPError:
-                    pass
+                if hub_answers(client, self.url):
+                    return
                 time.sleep(0.3)
         raise AssertionError(f"the hub did not start in {START_TIMEOUT:.0f} s:\n{self.log_tail()}")
 
