@@ -1,6 +1,6 @@
 # The two commands: `make demo` and `make test`. Both create .venv and install everything.
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
-	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11, 4))' 2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: demo test lint bench clean
 
 $(STAMP): pyproject.toml package.json Makefile
-	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "Python >= 3.11.4 is required"; exit 1; }
 	@command -v npm >/dev/null 2>&1 || { echo "npm is required (configurable-http-proxy)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

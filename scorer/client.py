@@ -88,6 +88,10 @@ def _as_is(response: httpx.Response) -> httpx.Response:
     return response
 
 
+def _content(response: httpx.Response) -> bytes:
+    return response.content
+
+
 class Routes:
     """Routes of the service as :class:`Call` s: the one place that knows their paths and shapes."""
 
@@ -113,6 +117,10 @@ class Routes:
     ) -> Call[LeaderboardOut]:
         path = f"api/challenges/{challenge_id}/phases/{phase_id}/leaderboards/{board}"
         return Call("GET", path, _one(LeaderboardOut), {"split": split})
+
+    @staticmethod
+    def phase_inputs(challenge_id: str, phase_id: str) -> Call[bytes]:
+        return Call("GET", f"api/challenges/{challenge_id}/phases/{phase_id}/inputs", _content)
 
     @staticmethod
     def submission(submission_id: int) -> Call[SubmissionOut]:
@@ -225,6 +233,10 @@ class CoopClient:
         self, challenge_id: str, phase_id: str, board: str, *, split: str = "public"
     ) -> LeaderboardOut:
         return self.send(Routes.leaderboard(challenge_id, phase_id, board, split=split))
+
+    def phase_inputs(self, challenge_id: str, phase_id: str) -> bytes:
+        """The phase's inputs as a gzipped tar (``tarfile.open(fileobj=io.BytesIO(...))`` reads it)."""
+        return self.send(Routes.phase_inputs(challenge_id, phase_id))
 
     def submission(self, submission_id: int) -> SubmissionOut:
         return self.send(Routes.submission(submission_id))

@@ -10,6 +10,7 @@ from scorer.service import (
     errors,
     git_http,
     routes_challenges,
+    routes_data,
     routes_notebooks,
     routes_organise,
     routes_service,
@@ -23,6 +24,7 @@ from scorer.service.deps import viewer
 ROUTERS: tuple[APIRouter, ...] = (
     routes_service.router,
     routes_challenges.router,
+    routes_data.router,
     routes_submissions.router,
     routes_notebooks.router,
     routes_organise.router,
@@ -50,7 +52,7 @@ def create_app(api: CoopAPI, auth: Authenticator, *, prefix: str = "") -> FastAP
     )
     app.state.coop_api = api
     app.state.authenticator = auth
-    errors.install(app)
+    errors.install(app, prefix=root)
     # Every route authenticates (once per request: FastAPI caches the dependency), so a bad
     # token is refused even on a public route instead of being silently treated as anonymous.
     for router in ROUTERS:

@@ -1,4 +1,8 @@
-"""Every error becomes JSON ``{"error": <user message>}`` with a fitting status; never a stack."""
+"""Every error becomes JSON ``{"error": <user message>}`` with a fitting status; never a stack.
+
+Under ``/git/`` the same message goes as one line of ``text/plain``: git shows such a body to
+the user (as ``remote: <message>``) and ignores any other kind.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 
 from scorer.exceptions import CoopError, InfrastructureError, SandboxUnavailable
@@ -40,45 +44,58 @@ STATUS: list[tuple[type[CoopError], int]] = [
 
 #: Sent with every 401, so that git and browsers offer HTTP Basic.
 CHALLENGE_HEADER = {"WWW-Authenticate": 'Basic realm="coop", charset="UTF-8"'}
+#: Paths (under the service's prefix) whose errors are plain text: git's smart HTTP.
+PLAIN_TEXT_PATHS = ("/git/",)
 
 
 def status_of(exc: CoopError) -> int:
     return next((status for cls, status in STATUS if isinstance(exc, cls)), 400)
 
 
-def error_response(status: int, message: str) -> JSONResponse:
+def error_response(status: int, message: str, *, plain: bool = False) -> Response:
+    """The error as JSON, or as one line of text when ``plain``; a 401 asks for HTTP Basic."""
     headers = CHALLENGE_HEADER if status == 401 else None
+    if plain:
+        line = " ".join(message.split())
+        return PlainTextResponse(f"{line}\n", status_code=status, headers=headers)
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-async def _coop_error(_request: Request, exc: Exception) -> JSONResponse:
+def _reply(request: Request, status: int, message: str) -> Response:
+    plain = request.url.path.startswith(request.app.state.plain_text_paths)
+    return error_response(status, message, plain=plain)
+
+
+async def _coop_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CoopError)
     status = status_of(exc)
     (log.warning if status >= 500 else log.info)("%s: %s", status, exc.log_message)
-    return error_response(status, exc.user_message)
+    return _reply(request, status, exc.user_message)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    response = error_response(exc.status_code, str(exc.detail))
+    response = _reply(request, exc.status_code, str(exc.detail))
     response.headers.update(exc.headers or {})
     return response
 
 
-async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+async def _invalid_request(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = "; ".join(
         f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()
     )
-    return error_response(422, f"invalid request: {problems}")
+    return _reply(request, 422, f"invalid request: {problems}")
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error", exc_info=exc)
-    return error_response(500, "internal error of the scorer service (it has been logged)")
+    return _reply(request, 500, "internal error of the scorer service (it has been logged)")
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, *, prefix: str = "") -> None:
+    """Answer every error of ``app`` (routes under ``prefix``) in the form its client reads."""
+    app.state.plain_text_paths = tuple(f"{prefix}{path}" for path in PLAIN_TEXT_PATHS)
     app.add_exception_handler(CoopError, _coop_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)

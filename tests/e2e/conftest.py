@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
-import shutil
 import subprocess
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -30,8 +29,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-from scorer.phase_data import prepare_phase_data
-from scorer.spec_load import load_spec
+from scorer.phase_data import phase_root
 from tests.conftest import ChallengeFixture, make_challenge
 from tests.hub.conftest import ROOT, RunningHub, hub_environment
 
@@ -85,7 +83,6 @@ class CurveHub:
 
     hub: RunningHub
     challenge: ChallengeFixture
-    practice_inputs: Path
 
     @property
     def challenge_id(self) -> str:
@@ -94,6 +91,12 @@ class CurveHub:
     @property
     def served(self) -> Path:
         return self.hub.served(self.challenge_id)
+
+    @property
+    def inputs(self) -> dict[str, bytes]:
+        """The files of the phase's inputs as the scorer holds them (what runs see)."""
+        settings = self.challenge.settings
+        return files(phase_root(settings.data_root, self.challenge_id, PHASE) / "inputs")
 
     def git_served(self, *args: str) -> subprocess.CompletedProcess[str]:
         """git in the scorer's served repository (read-only uses: what was pushed)."""
@@ -112,17 +115,9 @@ def curve_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CurveHub]:
     running = RunningHub(home, hub_environment(home, secrets.token_urlsafe(12)), [challenge.challenge_id])
     try:
         running.start()
-        yield CurveHub(running, challenge, practice_inputs(challenge, root / "practice"))
+        yield CurveHub(running, challenge)
     finally:
         running.close()
-
-
-def practice_inputs(challenge: ChallengeFixture, where: Path) -> Path:
-    """Inputs for running a notebook in JupyterLab: the organiser's generator with a seed of our
-    own, as the challenges' READMEs tell participants to make them (the platform hands out no
-    phase inputs: the scorer's are private)."""
-    spec = load_spec(challenge.folder)
-    return prepare_phase_data(spec, spec.phase(PHASE), challenge.folder, where, seed=1).inputs
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +163,11 @@ class Person:
     def notebook(self) -> Path:
         return self.clone / "solutions" / self.name / f"{PHASE}.ipynb"
 
+    @property
+    def inputs(self) -> dict[str, bytes]:
+        """The files of the folder the baseline reads (``inputs_dir = "data"``, beside it)."""
+        return files(self.notebook.parent / "data")
+
     def screenshot(self, step: str) -> None:
         self.page.screenshot(path=ARTIFACTS / f"{step}.png")
 
@@ -180,7 +180,8 @@ class Person:
         self.page.locator("#jp-main-dock-panel").wait_for(timeout=SPAWN_TIMEOUT)
 
     def easy_start(self) -> Locator:
-        """Follow the Easy start link; the notebook it opens, once its kernel is idle."""
+        """Follow the Easy start link (it also puts the phase's inputs where the notebook reads
+        them); the notebook it opens, once its kernel is idle."""
         self.page.goto(f"{self.url}/hub/user-redirect/coop/start/{self.curve.challenge_id}")
         self.idle()
         return self.notebook_panel()
@@ -267,12 +268,12 @@ class Person:
         self.page.keyboard.type(command)
         self.page.keyboard.press("Enter")
 
-    def give_practice_inputs(self) -> None:
-        """The phase's practice inputs where the baseline reads them (``data`` beside it)."""
-        shutil.copytree(self.curve.practice_inputs, self.notebook.parent / "data", dirs_exist_ok=True)
-
     def close(self) -> None:
         self.context.close()
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
 def exactly(text: str) -> re.Pattern[str]:

@@ -100,7 +100,7 @@ def test_alice_logs_in_runs_the_baseline_and_sees_her_score(curve_hub: CurveHub,
     notebook = alice.easy_start()
     assert alice.page.url.endswith(f"/user/alice/lab/tree/challenges/curve/solutions/alice/{PHASE}.ipynb")
     expect(notebook).to_contain_text("Submit()")  # the baseline's last cell holds the widget
-    alice.give_practice_inputs()
+    assert alice.inputs == curve_hub.inputs and alice.inputs  # Easy start put them beside it
     alice.run_all()
     widget = alice.submit_widget()
     expect(widget).to_contain_text(f"Ready to submit {PHASE}.ipynb as alice.")
@@ -144,8 +144,8 @@ def test_bob_builds_on_alices_commit_and_is_scored(curve_hub: CurveHub, bob: Per
     wait_until(bob.notebook.is_file, "bob's copy of alice's notebook, made in his terminal")
     bob.screenshot("06-bob-terminal")
 
-    bob.give_practice_inputs()
     notebook = bob.easy_start()  # his notebook exists: Easy start opens it, never overwrites it
+    assert bob.inputs == curve_hub.inputs  # and gives him the phase's inputs beside it
     expect(notebook).to_contain_text(ALICES_EDIT.strip())
     bob.replace_cell(3, BOBS_MODEL)
     bob.run_all()

@@ -7,6 +7,7 @@ One hub for the module (see ``conftest.py``); the restart runs last.
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import time
 from dataclasses import dataclass
@@ -56,6 +57,15 @@ def wait_attached(hub: RunningHub, participant: Participant, timeout: float = 12
             return status
         time.sleep(0.5)
     raise AssertionError(f"attaching did not finish in {timeout:.0f} s")
+
+
+def parameters_cell(notebook: str) -> str:
+    [cell] = [c for c in json.loads(notebook)["cells"] if "parameters" in c["metadata"].get("tags", [])]
+    return "".join(cell["source"])
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -129,15 +139,33 @@ def test_easy_start_copies_the_baseline_once_and_opens_it(hub: RunningHub, alice
     _response, seen = session.follow("/hub/user-redirect/coop/start/trackml")
     target = f"/user/alice/lab/tree/challenges/trackml/solutions/alice/{PHASE}.ipynb"
     assert seen[-1] == target, seen
-    notebook = alice.home / "challenges" / "trackml" / "solutions" / "alice" / f"{PHASE}.ipynb"
+    clone = alice.home / "challenges" / "trackml"
+    notebook = clone / "solutions" / "alice" / f"{PHASE}.ipynb"
     baseline = git(hub.served("trackml"), "show", f"main:baselines/{PHASE}.ipynb", env=alice.env).stdout
     assert notebook.read_text() == baseline
+    # the phase's inputs, where the baseline's parameters cell reads them, relative to the notebook
+    parameters = parameters_cell(baseline)
+    assert f'inputs_dir = "data/{PHASE}"' in parameters
+    assert 'predictions_path = "predictions.csv"' in parameters
+    data = notebook.parent / "data" / PHASE
+    assert files(data) == files(hub.home / "data" / "trackml" / PHASE / "inputs")  # the scorer's inputs/
+    (notebook.parent / "predictions.csv").write_text("hit_id,track_id\n")  # what Run All writes
+    untracked = git(clone, "status", "--porcelain", "--untracked-files=all", env=alice.env).stdout
+    assert untracked.splitlines() == [f"?? solutions/alice/{PHASE}.ipynb"]  # data and predictions excluded
+    [inputs] = [i for i in wait_attached(hub, alice)["inputs"] if i["challenge"] == "trackml"]
+    assert (inputs["folder"], inputs["state"]) == (f"solutions/alice/data/{PHASE}", "unpacked")
+
     notebook.write_text(baseline.replace("baseline", "my own work"))
+    (data / "detector.json").write_text('{"edited": "by alice"}')
     _response, seen = session.follow("/hub/user-redirect/coop/start/trackml")
     assert seen[-1] == target
     assert "my own work" in notebook.read_text()  # a second visit opens, never overwrites
+    assert (data / "detector.json").read_text() == '{"edited": "by alice"}'  # nor refills the data
+    [inputs] = [i for i in wait_attached(hub, alice)["inputs"] if i["challenge"] == "trackml"]
+    assert inputs["state"] == "present"
     _response, seen = session.follow("/user/alice/coop/start/trackml?phase=toy")
     assert seen[-1].endswith("/solutions/alice/toy.ipynb")
+    assert (notebook.parent / "data" / "toy" / "detector.json").is_file()
 
 
 @pytest.mark.parametrize(

@@ -150,6 +150,31 @@ def test_push_needs_auth_at_the_http_level(served: Served) -> None:
     assert allowed.headers["content-type"] == "application/x-git-receive-pack-advertisement"
 
 
+def test_a_push_with_a_wrong_token_shows_the_services_reason(served: Served, tmp_path: Path) -> None:
+    work = clone(served, tmp_path / "alice", "alice", "alice-token")
+    commit(work, served, "alice", {"solutions/alice/typo.txt": "pushed with a mistyped token"})
+    run_git(work, "remote", "set-url", "origin", served.url("alice", "not-a-token"), home=served.home)
+    before = refs(served.repo)
+    done = run_git(work, "push", "origin", "HEAD:refs/heads/alice/typo", home=served.home, check=False)
+    assert done.returncode != 0
+    assert "remote: the API token is not valid (expired, revoked or mistyped)" in done.stderr, done.stderr
+    assert "Authentication failed" in done.stderr
+    assert refs(served.repo) == before
+
+
+def test_git_errors_are_one_line_of_text_and_the_api_keeps_json(served: Served) -> None:
+    wrong = httpx.get(f"{served.url()}/info/refs?service=git-receive-pack", auth=("alice", "not-a-token"))
+    assert wrong.status_code == 401
+    assert wrong.headers["content-type"].startswith("text/plain")
+    assert wrong.headers["www-authenticate"].startswith('Basic realm="coop"')
+    assert wrong.text == "the API token is not valid (expired, revoked or mistyped)\n"
+    missing = httpx.get(f"{served.base}/git/nope.git/info/refs?service=git-upload-pack")
+    assert (missing.status_code, missing.text) == (404, "no challenge 'nope'\n")
+    api = httpx.get(f"{served.base}/api/me", auth=("alice", "not-a-token"))
+    assert api.status_code == 401 and api.headers["www-authenticate"].startswith('Basic realm="coop"')
+    assert api.json() == {"error": "the API token is not valid (expired, revoked or mistyped)"}
+
+
 def test_unknown_challenge_is_404(served: Served) -> None:
     for name in ("nope", "..", "x%2F..%2Fy"):
         response = httpx.get(f"{served.base}/git/{name}.git/info/refs?service=git-upload-pack")

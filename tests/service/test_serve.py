@@ -20,6 +20,7 @@ ROUTES = {
     "/api/challenges",
     "/api/challenges/{challenge_id}",
     "/api/challenges/{challenge_id}/phases/{phase_id}/leaderboards/{board}",
+    "/api/challenges/{challenge_id}/phases/{phase_id}/inputs",
     "/api/submissions",
     "/api/submissions/{submission_id}",
     "/api/submissions/{submission_id}/notebook",

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import anywidget
-import nbformat
 
 SAVE_ESM = """
 export default {
@@ -127,6 +126,8 @@ def record_runs(shell: Any) -> None:
 def unsaved_cells(notebook: Path, runs: CellRuns = RUNS) -> list[str]:
     """Ids of code cells run after ``notebook`` was last written whose source there differs
     (or that it lacks): edits the file does not have yet."""
+    import nbformat  # here, not at the top: importing it (jsonschema's format checks) takes seconds
+
     written = notebook.stat().st_mtime
     saved = {
         cell.get("id"): cell.source

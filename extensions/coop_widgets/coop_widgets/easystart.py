@@ -2,7 +2,8 @@
 
 The specification and the baseline are read from the organiser's branch as fetched
 (``origin/HEAD`` names it), never from the participant's working tree. An existing solution
-notebook is never overwritten: Easy start then simply opens it.
+notebook is never overwritten: Easy start then simply opens it. The phase's inputs are put
+where that notebook reads them by :mod:`coop_widgets.inputs`.
 """
 
 from __future__ import annotations
@@ -43,16 +44,16 @@ def choose_phase(challenge: Challenge, phase_id: str | None, now: datetime) -> P
     return challenge.current_phase(now) or max(started, key=lambda p: p.start)
 
 
+def phase_to_start(clone: Path, phase_id: str | None = None, now: datetime | None = None) -> Phase:
+    """The phase Easy start opens in ``clone`` (see :func:`choose_phase`)."""
+    return choose_phase(_organiser_spec(clone), phase_id, now or datetime.now(UTC))
+
+
 def easy_start(
     clone: Path, user: str, *, phase_id: str | None = None, now: datetime | None = None
 ) -> PurePosixPath:
     """Make sure ``user``'s notebook for the phase exists in ``clone``; its path in the clone."""
-    if not (clone / ".git").is_dir():
-        raise EasyStartError(f"there is no clone of this challenge at {clone.name}", 404)
-    try:
-        challenge = parse_spec(_show(clone, "origin/HEAD", SPEC_FILE).decode("utf-8"))
-    except (SpecError, UnicodeDecodeError) as exc:
-        raise EasyStartError(f"the organiser's {SPEC_FILE} cannot be read: {exc}") from None
+    challenge = _organiser_spec(clone)
     phase = choose_phase(challenge, phase_id, now or datetime.now(UTC))
     relative = solution_path(challenge, user, phase)
     target = clone / relative
@@ -66,6 +67,15 @@ def easy_start(
     except FileExistsError:
         pass
     return relative
+
+
+def _organiser_spec(clone: Path) -> Challenge:
+    if not (clone / ".git").is_dir():
+        raise EasyStartError(f"there is no clone of this challenge at {clone.name}", 404)
+    try:
+        return parse_spec(_show(clone, "origin/HEAD", SPEC_FILE).decode("utf-8"))
+    except (SpecError, UnicodeDecodeError) as exc:
+        raise EasyStartError(f"the organiser's {SPEC_FILE} cannot be read: {exc}") from None
 
 
 def _show(clone: Path, ref: str, path: str) -> bytes:

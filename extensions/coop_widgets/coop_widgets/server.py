@@ -7,17 +7,20 @@ once; failures are logged, never raised, and retried while the scorer is unreach
 
 - ``GET <base_url>coop/start/<challenge_id>[?phase=<id>]``: Easy start (reachable from
   anywhere as ``/hub/user-redirect/coop/start/<id>``): copies the phase's baseline to the
-  user's solution notebook unless it exists, then opens it in JupyterLab.
-- ``GET <base_url>coop/attach``: what attaching did so far, as JSON.
+  user's solution notebook unless it exists, puts the phase's inputs where that notebook reads
+  them unless they are there (:mod:`coop_widgets.inputs`; a failure there is logged and the
+  notebook opens all the same), then opens it in JupyterLab.
+- ``GET <base_url>coop/attach``: what attaching (and Easy start's inputs) did so far, as JSON.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
@@ -28,7 +31,8 @@ from tornado import web
 from tornado.ioloop import IOLoop
 
 from coop_widgets.attach import CLONES, Attached, Participant, attach, attach_all
-from coop_widgets.easystart import EasyStartError, easy_start
+from coop_widgets.easystart import EasyStartError, easy_start, phase_to_start
+from coop_widgets.inputs import Inputs, provide_inputs
 from scorer.client import CoopClientError
 from scorer.spec import SLUG
 
@@ -46,6 +50,7 @@ class Attacher:
         self.state = "disabled" if participant is None else "pending"
         self.error = ""
         self.results: dict[str, Attached] = {}
+        self.inputs: dict[tuple[str, str], Inputs] = {}  # by challenge and notebook
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -96,12 +101,24 @@ class Attacher:
         else:
             self.log.error("coop: %s not attached: %s", result.challenge, result.error)
 
+    def record_inputs(self, inputs: Inputs) -> None:
+        self.inputs[inputs.challenge, inputs.notebook] = inputs
+        self.log.log(
+            logging.WARNING if inputs.state == "failed" else logging.INFO,
+            "coop: inputs of %s in %s: %s%s",
+            inputs.notebook,
+            inputs.challenge,
+            inputs.state,
+            f" ({inputs.message})" if inputs.message else "",
+        )
+
     def status(self) -> dict[str, Any]:
         return {
             "state": self.state,
             "error": self.error,
             "root": str(self.root),
             "challenges": [vars(result) for result in self.results.values()],
+            "inputs": [vars(inputs) for inputs in self.inputs.values()],
         }
 
 
@@ -138,16 +155,22 @@ class EasyStartHandler(CoopHandler):
         user = participant.name if participant else self.current_user.username
         phase = self.get_argument("phase", None)
         try:
-            clone = await IOLoop.current().run_in_executor(None, self.attacher.ensure, challenge_id)
-            relative = await IOLoop.current().run_in_executor(
-                None, lambda: easy_start(clone, user, phase_id=phase)
-            )
+            relative = await IOLoop.current().run_in_executor(None, self._start, challenge_id, user, phase)
         except EasyStartError as exc:
             attached = self.attacher.results.get(challenge_id)
             reason = f" ({attached.error})" if attached and attached.error else ""
             raise web.HTTPError(exc.status, "%s", exc.user_message + reason) from None
         path = "/".join(url_escape(part) for part in (CLONES, challenge_id, *relative.parts))
         self.redirect(url_path_join(self.base_url, "lab", "tree", path))
+
+    def _start(self, challenge_id: str, user: str, phase_id: str | None) -> PurePosixPath:
+        """The notebook (made if need be), then the phase's inputs beside it; in a worker thread."""
+        clone = self.attacher.ensure(challenge_id)
+        phase = phase_to_start(clone, phase_id)
+        notebook = easy_start(clone, user, phase_id=phase.id)
+        participant = self.attacher.participant
+        self.attacher.record_inputs(provide_inputs(clone, notebook, participant, challenge_id, phase.id))
+        return notebook
 
 
 class AttachStatusHandler(CoopHandler):
