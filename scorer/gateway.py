@@ -78,7 +78,11 @@ class GatewayExecutor:
                 self._gateway.scale_cluster(self.cluster_name, settings.n_workers)
             else:  # up to the gateway's cluster_max_workers
                 self._gateway.adapt_cluster(self.cluster_name, minimum=0)
-            self._client = Client(report.scheduler_address, security=report.security, timeout="30s")
+            # On the gateway's running loop, as dask-gateway's own clusters do: a second loop thread
+            # must start within distributed's fixed 10 s, which a loaded machine has missed.
+            self._client = Client(
+                report.scheduler_address, security=report.security, timeout="30s", loop=self._gateway.loop
+            )
         except CoopError:
             self.close()
             raise
