@@ -157,7 +157,9 @@ c.JupyterHub.spawner_class = "simple"  # no isolation between users: the embedde
 c.SimpleLocalProcessSpawner.home_dir_template = str(HUB_DIR / "users" / "{username}")
 c.Spawner.cmd = [str(BIN / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
-c.Spawner.args = ["--ServerApp.jpserver_extensions=coop_widgets.server=True"]
+# No news feed: the servers have no internet to fetch it from, and JupyterLab's "get notified
+# about Jupyter news?" prompt would sit on top of every participant's first page.
+c.Spawner.args = ["--ServerApp.jpserver_extensions=coop_widgets.server=True", "--LabApp.news_url=None"]
 if os.geteuid() == 0:  # e.g. a container: the servers run as the hub's user, and Jupyter asks first
     c.Spawner.args.append("--allow-root")
 c.Spawner.environment = {
