@@ -15,12 +15,12 @@ from pathlib import Path
 import httpx
 import psutil
 
-from scorer.api import CoopAPI
+from scorer.challenge.load import load_spec
+from scorer.challenge.publish import publish
+from scorer.challenge.scaffold import scaffold
 from scorer.cli.up import HUB, ProcessTree, hub_answers
 from scorer.config import load_settings
-from scorer.publish import publish
-from scorer.scaffold import scaffold
-from scorer.spec_load import load_spec
+from scorer.facade import CoopAPI
 
 PORTS = (
     "COOP_HUB_PORT",

@@ -22,8 +22,8 @@ from pathlib import Path
 import httpx
 
 from bench.leaderboard_query import fill
-from scorer.api import CoopAPI
 from scorer.config import ScorerSettings
+from scorer.facade import CoopAPI
 from scorer.ledger.entries import touch
 from scorer.service.app import create_app
 from scorer.service.auth import StaticTokens

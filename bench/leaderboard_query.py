@@ -17,12 +17,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.common import ROOT
-from scorer.api import CoopAPI
+from scorer.challenge.load import load_spec
 from scorer.config import ScorerSettings
+from scorer.facade import CoopAPI
 from scorer.ledger import queries as queries_module
 from scorer.ledger import store
 from scorer.ledger.bulk import ScoredRecord, import_scored
-from scorer.spec_load import load_spec
 
 
 def fill(api: CoopAPI, submissions: int, people: int) -> str:

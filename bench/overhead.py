@@ -19,8 +19,8 @@ from pathlib import Path
 import nbformat
 
 from bench.common import COOP, PAPERMILL, ChallengeFixture, make_challenge, median_time, run
-from scorer.api import CoopAPI
 from scorer.config import ScorerSettings
+from scorer.facade import CoopAPI
 
 
 def main(repeats: int = 5) -> dict[str, float]:
@@ -91,7 +91,7 @@ def warm(fixture: ChallengeFixture, repeats: int, prefix: str, **overrides: obje
     try:
         client = api.executor().client()
         client.wait_for_workers(1)
-        client.run(lambda: __import__("scorer.worker"))
+        client.run(lambda: __import__("scorer.scoring.worker"))
         ids = []
         for i in range(repeats):
             user = f"{prefix}{i}"

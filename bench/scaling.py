@@ -8,14 +8,14 @@ import time
 from pathlib import Path
 
 from bench.common import ChallengeFixture, make_challenge
-from scorer.api import CoopAPI
 from scorer.config import ScorerSettings
+from scorer.facade import CoopAPI
 
 
 def _warm(api: CoopAPI, workers: int) -> None:
     client = api.executor().client()
     client.wait_for_workers(workers)
-    client.run(lambda: __import__("scorer.worker"))  # every worker imports the pipeline once
+    client.run(lambda: __import__("scorer.scoring.worker"))  # every worker imports the pipeline once
 
 
 def timed_batch(fixture: ChallengeFixture, count: int, workers: int) -> float:

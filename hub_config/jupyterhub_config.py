@@ -28,9 +28,9 @@ from pathlib import Path
 
 from jupyterhub.services.service import Service
 
+from scorer.challenge.spec import SLUG
 from scorer.config import ENVIRONMENT, load_settings
 from scorer.service.auth import ORGANISE, SCOPES, SUBMIT
-from scorer.spec import SLUG
 
 c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)
 

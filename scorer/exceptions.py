@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from coop_client.errors import CoopError as CoopError  # the root, shared with kernels
+
 
 class FailureClass(StrEnum):
     """Why a submission did not score, in words a participant understands."""
@@ -23,15 +25,6 @@ class FailureClass(StrEnum):
     INFRASTRUCTURE = "infrastructure"
     INVALID_NOTEBOOK = "invalid_notebook"
     POLICY = "policy"
-
-
-class CoopError(Exception):
-    """Root of every error raised by the scorer."""
-
-    def __init__(self, user_message: str, log_message: str | None = None) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
-        self.log_message = log_message or user_message
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,13 @@ import nbformat
 import pytest
 import yaml
 
-from scorer.api import CoopAPI
+from scorer.challenge.publish import publish
+from scorer.challenge.scaffold import scaffold
+from scorer.challenge.spec import slugify
 from scorer.config import ScorerSettings
+from scorer.facade import CoopAPI
 from scorer.ledger.queries import SubmissionScores, SubmissionView
-from scorer.publish import publish
-from scorer.scaffold import scaffold
-from scorer.spec import slugify
-from scorer.worker import score_submission
+from scorer.scoring.worker import score_submission
 
 NOTEBOOKS = Path(__file__).with_name("notebooks")
 HAS_BWRAP = shutil.which("bwrap") is not None

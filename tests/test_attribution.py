@@ -7,7 +7,7 @@ import json
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from scorer.attribution import LOG_FORMAT, Person, co_authors, notebook_fingerprint, parse_log
+from scorer.ingest.attribution import LOG_FORMAT, Person, co_authors, notebook_fingerprint, parse_log
 from tests.conftest import git
 
 

@@ -12,8 +12,8 @@ import pytest
 from distributed import Client
 from sqlalchemy import func, select
 
-from scorer.api import CoopAPI
-from scorer.dispatch import Dispatcher
+from scorer.dispatch.dispatcher import Dispatcher
+from scorer.facade import CoopAPI
 from scorer.ledger import store
 from scorer.ledger.models import Score, SubmissionEvent
 from tests.conftest import HAS_BWRAP

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import typer
 
+from scorer.challenge.spec import json_schema
 from scorer.cli import app
 from scorer.config import ScorerSettings
 from scorer.exceptions import FailureClass
-from scorer.spec import json_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -46,5 +46,6 @@ def test_every_failure_class_is_in_the_readme():
 
 
 def test_shipped_json_schema_is_current():
-    shipped = json.loads((ROOT / "scorer" / "schema" / "challenge.schema.json").read_text())
-    assert shipped == json.loads(json.dumps(json_schema())), "run: coop challenge schema > scorer/schema/…"
+    shipped = json.loads((ROOT / "scorer" / "challenge" / "schema" / "challenge.schema.json").read_text())
+    hint = "run: coop challenge schema > scorer/challenge/schema/…"
+    assert shipped == json.loads(json.dumps(json_schema())), hint

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from scorer.exceptions import ExpressionError
-from scorer.expr import (
+from scorer.challenge.expr import (
     MAX_DEPTH,
     MAX_LENGTH,
     RESERVED_NAMES,
@@ -25,6 +24,7 @@ from scorer.expr import (
     Unary,
     parse_expression,
 )
+from scorer.exceptions import ExpressionError
 
 TRACKML = "if(accuracy < 0.5, 0, sqrt(log(1 + 600/time_per_event) * (accuracy - 0.5)^2))"
 

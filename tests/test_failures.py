@@ -24,9 +24,9 @@ import nbformat
 import psutil
 import pytest
 
-import scorer.sandbox
+import scorer.scoring.sandbox.choose
 from scorer.ledger import queries
-from scorer.sandbox import SANDBOX_UID_RANGE
+from scorer.scoring.sandbox.bwrap import SANDBOX_UID_RANGE
 from tests.conftest import HAS_BWRAP, ChallengeFixture, Scored, make_challenge
 from tests.notebooks import corpus
 
@@ -76,7 +76,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChallengeFixtu
 def runner_uids() -> Iterator[list[int]]:
     """The uid of every sandbox runner the scorer makes (each picks a random one)."""
     uids: list[int] = []
-    original = scorer.sandbox.make_runner
+    original = scorer.scoring.sandbox.choose.make_runner
 
     def recording(*args, **kwargs):
         runner = original(*args, **kwargs)
@@ -86,7 +86,7 @@ def runner_uids() -> Iterator[list[int]]:
         return runner
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(scorer.sandbox, "make_runner", recording)
+        patch.setattr(scorer.scoring.sandbox.choose, "make_runner", recording)
         yield uids
 
 
@@ -242,7 +242,7 @@ def test_answer_key_and_database_are_out_of_reach(hostile, run, monkeypatch):
         home,
         home / "runs",
         Path(__file__),  # the host's checkout (only the venv is bound)
-        Path(__file__).parents[1] / "scorer" / "sandbox.py",
+        Path(__file__).parents[1] / "scorer" / "scoring" / "sandbox" / "bwrap.py",
         Path("/work/shared"),
         Path("/etc/shadow"),
         Path("/run/postgresql"),

@@ -1,7 +1,7 @@
 """Forge webhooks, pure: signatures, delivery ids, events and the documented push payloads.
 
 Signatures are computed here with ``hmac`` from the forges' documented recipes, independently
-of :mod:`scorer.forge`; payloads are the examples in ``tests/payloads/`` (see its README).
+of :mod:`scorer.ingest.forges`; payloads are the examples in ``tests/payloads/`` (see its README).
 """
 
 from __future__ import annotations
@@ -14,18 +14,13 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from scorer.challenge.spec import Forge
 from scorer.exceptions import CoopError
-from scorer.forge import (
-    FORGES,
-    ZERO,
-    GiteaWebhooks,
-    GitHubWebhooks,
-    GitLabWebhooks,
-    MalformedDelivery,
-    SignatureMismatch,
-    hub_user,
-)
-from scorer.spec import Forge
+from scorer.ingest.forges import FORGES
+from scorer.ingest.forges.base import ZERO, MalformedDelivery, SignatureMismatch, hub_user
+from scorer.ingest.forges.gitea import GiteaWebhooks
+from scorer.ingest.forges.github import GitHubWebhooks
+from scorer.ingest.forges.gitlab import GitLabWebhooks
 
 PAYLOADS = Path(__file__).with_name("payloads")
 SECRET = "It's a Secret to Everybody"

@@ -26,10 +26,10 @@ import yaml
 from dask_gateway import Gateway
 from dask_gateway.auth import BasicAuth, JupyterHubAuth
 
-from scorer.api import CoopAPI
 from scorer.config import ScorerSettings, load_settings
+from scorer.dispatch.gateway import PASSWORD_VARIABLE, TOKEN_VARIABLE, GatewayExecutor, gateway_auth
 from scorer.exceptions import CoopError
-from scorer.gateway import PASSWORD_VARIABLE, TOKEN_VARIABLE, GatewayExecutor, gateway_auth
+from scorer.facade import CoopAPI
 from tests.conftest import HAS_BWRAP
 from tests.test_dispatch import _queue
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from scorer.git_policy import (
+from scorer.challenge.spec import Solutions
+from scorer.ingest.hooks import parse_raw_diff
+from scorer.ingest.policy import (
     MAX_FILE_SIZE,
     ZERO_SHA,
     ChangedFile,
@@ -19,8 +21,6 @@ from scorer.git_policy import (
     solution_owner,
     unknown_spec_refusals,
 )
-from scorer.githooks import parse_raw_diff
-from scorer.spec import Solutions
 
 A, B, C = "a" * 40, "b" * 40, "c" * 40
 ALICE, OLGA = Pusher("alice"), Pusher("olga", organiser=True)

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scorer.leaderboard import (
+from scorer.challenge.spec import Challenge
+from scorer.ranking.leaderboard import (
     Entry,
     RankedRow,
     build_leaderboard,
@@ -22,7 +23,6 @@ from scorer.leaderboard import (
     select_representatives,
     selection_key,
 )
-from scorer.spec import Challenge
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 TRACKML = "if(accuracy < 0.5, 0, sqrt(log(1 + 600/time) * (accuracy - 0.5)^2))"

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from scorer.challenge.spec import SubmissionLimits
+from scorer.ingest.limits import MIN_INTERVAL, PER_DAY, PER_PERSON, LimitHit, check_limits, format_time
+from scorer.ingest.push import counted_times
 from scorer.ledger import store
 from scorer.ledger.db import make_engine, session_factory, upgrade
 from scorer.ledger.locks import lock_person
-from scorer.limits import MIN_INTERVAL, PER_DAY, PER_PERSON, LimitHit, check_limits, format_time
-from scorer.push import counted_times
-from scorer.spec import SubmissionLimits
 from tests.ledger.ledger_helpers import START, challenge_spec
 from tests.pg import schema_url
 

@@ -9,7 +9,7 @@ import sys
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from scorer.repo import enable_nbdime
+from scorer.ingest.repo import enable_nbdime
 
 VENV_BIN = os.path.dirname(sys.executable)  # where git-nbmergedriver is, as in a participant's server
 

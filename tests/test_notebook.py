@@ -1,4 +1,4 @@
-"""Unit tests of the sanitize steps (scorer.notebook): pure functions, no kernel."""
+"""Unit tests of the sanitize steps (scorer.scoring.sanitize): pure functions, no kernel."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from scorer.exceptions import FailureClass, InvalidNotebook
-from scorer.notebook import (
+from scorer.scoring.sanitize import (
     KERNELSPEC,
     MAX_NOTEBOOK_BYTES,
     clear_outputs,
@@ -25,7 +25,7 @@ from scorer.notebook import (
 from tests.notebooks import corpus
 
 TEMPLATE_BASELINE = (
-    Path(__file__).parents[1] / "scorer" / "templates" / "challenge" / "baselines" / "phase-1.ipynb"
+    Path(__file__).parents[1] / "scorer/challenge/templates/challenge/baselines/phase-1.ipynb"
 )
 PATH = "solutions/alice/fit.ipynb"
 

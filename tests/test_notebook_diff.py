@@ -10,7 +10,7 @@ from nbdime.diff_utils import to_diffentry_dicts
 from nbdime.patching import patch_notebook
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from scorer.notebook_diff import cell_changes, notebook_diff, notebook_notes, render_diff
+from scorer.render.diff import cell_changes, notebook_diff, notebook_notes, render_diff
 from tests.test_notebook_html import executable_parts
 
 

@@ -17,7 +17,7 @@ import pytest
 from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
-from scorer.notebook_html import clean_html, clean_svg, inert_notebook, render_notebook
+from scorer.render.html import clean_html, clean_svg, inert_notebook, render_notebook
 
 _ELEMENTS_THAT_RUN = ("script", "iframe", "frame", "object", "embed", "applet", "base", "form", "link")
 _ACTIVE_URL = re.compile(r"javascript:|vbscript:|data:text/html", re.IGNORECASE)

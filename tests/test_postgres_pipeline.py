@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scorer.api import CoopAPI
+from scorer.facade import CoopAPI
 from tests.conftest import HAS_BWRAP
 from tests.pg import schema_url
 

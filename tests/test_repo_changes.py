@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from scorer.repo import ChallengeRepo
-from scorer.spec import Solutions
+from scorer.challenge.spec import Solutions
+from scorer.ingest.repo import ChallengeRepo
 from tests.conftest import git
 
 SOLUTIONS = Solutions()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scorer.api import CoopAPI
+from scorer.facade import CoopAPI
 from tests.conftest import HAS_BWRAP
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed")]

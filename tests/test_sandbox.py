@@ -1,4 +1,4 @@
-"""Direct tests of scorer.sandbox: how a run is isolated, seen from inside and from outside."""
+"""Direct tests of scorer.scoring.sandbox.runner: how a run is isolated, seen from inside and from outside."""
 
 from __future__ import annotations
 
@@ -14,21 +14,15 @@ import psutil
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-import scorer.sandbox
+import scorer.scoring.sandbox.choose
+from scorer.challenge.spec import RunLimits
 from scorer.exceptions import ExecutionTimeout, SandboxUnavailable
-from scorer.outcome import check_outcome
-from scorer.sandbox import (
-    MOUNT,
-    SANDBOX_UID_RANGE,
-    BwrapRunner,
-    RunFolders,
-    RunOutcome,
-    RunRequest,
-    UnsandboxedRunner,
-    _tree_memory,
-    make_runner,
-)
-from scorer.spec import RunLimits
+from scorer.scoring.outcome import check_outcome
+from scorer.scoring.sandbox import bwrap
+from scorer.scoring.sandbox.bwrap import MOUNT, SANDBOX_UID_RANGE, BwrapRunner
+from scorer.scoring.sandbox.choose import make_runner
+from scorer.scoring.sandbox.runner import ENTRY, RunFolders, RunOutcome, RunRequest, UnsandboxedRunner
+from scorer.scoring.sandbox.watchdog import _tree_memory
 from tests.conftest import HAS_BWRAP
 
 needs_bwrap = pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap (bwrap) is not installed")
@@ -65,7 +59,7 @@ def test_no_sandbox_is_refused_unless_allowed():
 
 
 def test_auto_without_bwrap_is_refused(monkeypatch):
-    monkeypatch.setattr(scorer.sandbox.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(scorer.scoring.sandbox.choose.shutil, "which", lambda _name: None)
     with pytest.raises(SandboxUnavailable, match="bubblewrap is not installed"):
         make_runner("auto", allow_unsandboxed=False)
     with pytest.raises(SandboxUnavailable, match="install the `bubblewrap` package"):
@@ -102,7 +96,8 @@ def test_argv_isolates_and_binds_only_what_the_run_needs(request_):
     assert f"--ro-bind {request_.inputs} {MOUNT}/data" in text
     assert f"--bind {request_.folders.work} {MOUNT}/work" in text
     assert f"--bind {request_.folders.output} {MOUNT}/output" in text
-    assert str(Path(__file__).parents[1] / "scorer") not in text.replace(str(scorer.sandbox.ENTRY), "")
+    entry = str(ENTRY)
+    assert str(Path(__file__).parents[1] / "scorer") not in text.replace(entry, "")
     if os.geteuid() == 0:
         assert f"--reuid={runner.uid}" in argv and "--no-new-privs" in argv and "--inh-caps=-all" in argv
 
@@ -238,7 +233,7 @@ class TestInside:
 
     def test_etc_holds_only_the_few_files_bound(self, inside):
         facts, _outcome, _uid = inside
-        assert facts["etc"] == "EACCES" or set(facts["etc"]) <= set(scorer.sandbox.ETC_FILES)
+        assert facts["etc"] == "EACCES" or set(facts["etc"]) <= set(bwrap.ETC_FILES)
         assert facts["read_shadow"] in {"ENOENT", "EACCES"}
 
     def test_the_etc_files_bound_are_readable(self, inside):
@@ -290,13 +285,11 @@ def test_errno_names_used_above_exist():
 
 def test_an_environment_under_tmp_is_bound_after_the_private_tmp(monkeypatch, tmp_path):
     """A checkout under /tmp (a fresh clone, a CI folder) keeps its venv visible in the sandbox."""
-    from scorer import sandbox
-
     venv = Path("/tmp/somewhere/.venv")
-    monkeypatch.setattr(sandbox, "_python_roots", lambda: [venv])
-    folders = sandbox.RunFolders.create(tmp_path / "run")
-    request = sandbox.RunRequest(folders, "nb.ipynb", {}, tmp_path, RunLimits(), "predictions.csv")
-    argv = sandbox.BwrapRunner().argv(request, tmp_path / "job.json", 3)
+    monkeypatch.setattr(bwrap, "_python_roots", lambda: [venv])
+    folders = RunFolders.create(tmp_path / "run")
+    request = RunRequest(folders, "nb.ipynb", {}, tmp_path, RunLimits(), "predictions.csv")
+    argv = BwrapRunner().argv(request, tmp_path / "job.json", 3)
     tmpfs = argv.index("/tmp", argv.index("--tmpfs"))
     bind = argv.index(str(venv))
     assert tmpfs < bind

@@ -12,10 +12,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from scorer.challenge.load import SPEC_FILE, load_spec, parse_spec
+from scorer.challenge.scaffold import scaffold
 from scorer.cli import app
 from scorer.exceptions import SpecError, SpecProblem
-from scorer.scaffold import scaffold
-from scorer.spec_load import SPEC_FILE, load_spec, parse_spec
 
 Edit = Callable[[dict[str, Any]], None]
 

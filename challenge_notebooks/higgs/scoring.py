@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:  # the platform passes a ScoringContext; no runtime import needed
-    from scorer.results import ScoringContext
+    from scorer.scoring.results import ScoringContext
 
 #: Default regularisation term of the AMS, used when metadata.json does not give one.
 B_REG = 10.0

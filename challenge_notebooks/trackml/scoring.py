@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:  # the platform passes a ScoringContext; no runtime import needed
-    from scorer.results import ScoringContext
+    from scorer.scoring.results import ScoringContext
 
 TEST_HITS = "test_hits.csv"
 

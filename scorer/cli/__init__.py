@@ -1,4 +1,4 @@
-"""The ``coop`` command line: thin Typer commands over :class:`scorer.api.CoopAPI`."""
+"""The ``coop`` command line: thin Typer commands over :class:`scorer.facade.CoopAPI`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from scorer.cli import attach, board, challenge, db, demo, scoring, serve, up
+from scorer.cli import attach, board, challenge, db, demo, serve, submissions, up
 from scorer.cli.common import State, fail
 from scorer.config import load_settings
 from scorer.exceptions import CoopError
@@ -20,10 +20,10 @@ app = typer.Typer(
 )
 app.add_typer(challenge.app, name="challenge")
 app.add_typer(db.app, name="db")
-app.command("score")(scoring.score)
-app.command("rescore")(scoring.rescore)
-app.command("recover")(scoring.recover)
-app.command("submission")(scoring.show_submission)
+app.command("score")(submissions.score)
+app.command("rescore")(submissions.rescore)
+app.command("recover")(submissions.recover)
+app.command("submission")(submissions.show_submission)
 app.command("leaderboard")(board.leaderboard)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)

@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
+from scorer.challenge.load import load_spec
+from scorer.challenge.publish import publish
+from scorer.challenge.scaffold import scaffold
+from scorer.challenge.spec import json_schema
 from scorer.cli.common import console, errors, fail, state
 from scorer.exceptions import CoopError, SpecError
-from scorer.publish import publish
-from scorer.scaffold import scaffold
-from scorer.spec import json_schema
-from scorer.spec_load import load_spec
 
 app = typer.Typer(help="Write, validate, publish and prepare challenges.", no_args_is_help=True)
 

@@ -9,9 +9,9 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 
-from scorer.api import CoopAPI
 from scorer.config import ScorerSettings
 from scorer.exceptions import CoopError
+from scorer.facade import CoopAPI
 
 console = Console()
 errors = Console(stderr=True)

@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from scorer import demo as demo_core
+from scorer.challenge import demo as demo_core
 from scorer.cli.common import console, fail, state
 from scorer.cli.render import leaderboard_table, submissions_table
-from scorer.cli.scoring import _run
+from scorer.cli.submissions import _run
 from scorer.exceptions import CoopError
 from scorer.ledger.queries import private_scores_visible
 

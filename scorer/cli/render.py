@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from scorer.leaderboard import column_label, column_precision, format_value
+from scorer.challenge.spec import Challenge
 from scorer.ledger.queries import LeaderboardView, SubmissionScores, SubmissionView
-from scorer.spec import Challenge
+from scorer.ranking.leaderboard import column_label, column_precision, format_value
 
 STATUS_STYLE = {"scored": "green", "failed": "red", "rejected": "yellow", "queued": "dim", "running": "cyan"}
 

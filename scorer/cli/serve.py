@@ -10,13 +10,13 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from scorer.api import CoopAPI
 from scorer.cli.common import console, errors, fail, state
+from scorer.dispatch.background import BackgroundDispatcher
 from scorer.exceptions import CoopError
+from scorer.facade import CoopAPI
 from scorer.ledger.models import ChallengeRow
 from scorer.ledger.queries import load_challenge
 from scorer.service.auth import Authenticator, HubAuthenticator, StaticTokens
-from scorer.service.dispatcher import BackgroundDispatcher
 from scorer.service.git_http import serve_repository
 
 HUB_URL = "JUPYTERHUB_API_URL"

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scorer.attribution import CommitFacts
+from scorer.ingest.attribution import CommitFacts
 from scorer.ledger.entries import dialect_insert
 from scorer.ledger.models import CommitRow, EmailAlias, Person
 from scorer.ledger.store import check_commit, person

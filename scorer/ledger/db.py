@@ -2,7 +2,7 @@
 
 SQLite (in WAL mode) is the default; PostgreSQL is chosen by URL
 (``postgresql+psycopg://user@host/db``). The schema is created and upgraded only by the
-Alembic migrations shipped in :mod:`scorer.migrations`, never by ``metadata.create_all``.
+Alembic migrations shipped in :mod:`scorer.ledger.migrations`, never by ``metadata.create_all``.
 
 SQLite note: the driver's default transaction handling is kept on purpose. A transaction
 starts at its first write, so a read that precedes a write never holds a stale snapshot and
@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # Alembic is imported where the schema is upgraded or inspect
 
 #: How long (milliseconds) a SQLite writer waits for another writer before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def default_url(home: Path) -> str:

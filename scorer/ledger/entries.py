@@ -1,7 +1,7 @@
 """Keeping ``leaderboard_entries`` current: one row per person, board and phase.
 
 A person's representative submission is chosen on PUBLIC values by
-:func:`scorer.leaderboard.select_representatives` (best or last, per the board); its private
+:func:`scorer.ranking.leaderboard.select_representatives` (best or last, per the board); its private
 values ride along, so the private board ranks the same submissions (HiggsML's shake-up).
 
 Rescores: a rescore points (``rescore_of``) at the original submission. Among the scored
@@ -21,7 +21,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from scorer.leaderboard import Entry, select_representatives
+from scorer.challenge.spec import Challenge, Leaderboard
 from scorer.ledger.models import (
     LeaderboardEntry,
     LeaderboardVersion,
@@ -31,7 +31,7 @@ from scorer.ledger.models import (
     Submission,
     SubmissionStatus,
 )
-from scorer.spec import Challenge, Leaderboard
+from scorer.ranking.leaderboard import Entry, select_representatives
 
 Values = dict[str, float | None]
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Row, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from scorer.leaderboard import Entry, RankedRow, rank, rank_changes
+from scorer.challenge.spec import Challenge, Column, Leaderboard, Phase
 from scorer.ledger.cache import ViewCache, cache_for, version_token
 from scorer.ledger.errors import (
     CodeHidden,
@@ -37,7 +37,7 @@ from scorer.ledger.models import (
     SubmissionEvent,
     SubmissionStatus,
 )
-from scorer.spec import Challenge, Column, Leaderboard, Phase
+from scorer.ranking.leaderboard import Entry, RankedRow, rank, rank_changes
 
 _SPEC_CACHE_SIZE = 64
 _specs: dict[str, Challenge] = {}

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from scorer.challenge.spec import Challenge
 from scorer.exceptions import FailureClass
 from scorer.ledger import entries
 from scorer.ledger.errors import InvalidCommit, UnknownSubmission
@@ -33,8 +34,7 @@ from scorer.ledger.models import (
     SubmissionStatus,
 )
 from scorer.ledger.queries import load_challenge, phase_of
-from scorer.results import RunResult
-from scorer.spec import Challenge
+from scorer.scoring.results import RunResult
 
 COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 #: Keys of a run's provenance copied into their own columns.

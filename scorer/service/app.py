@@ -5,29 +5,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI
 
 from scorer import __version__
-from scorer.api import CoopAPI
-from scorer.service import (
-    errors,
-    git_http,
-    routes_challenges,
-    routes_data,
-    routes_notebooks,
-    routes_organise,
-    routes_service,
-    routes_submissions,
-    routes_webhooks,
-)
+from scorer.facade import CoopAPI
+from scorer.service import errors, git_http
 from scorer.service.auth import Authenticator
 from scorer.service.deps import viewer
+from scorer.service.routes import challenges, data, notebooks, organise, service, submissions, webhooks
 
 #: Every route group of the service, in the order they are mounted.
 ROUTERS: tuple[APIRouter, ...] = (
-    routes_service.router,
-    routes_challenges.router,
-    routes_data.router,
-    routes_submissions.router,
-    routes_notebooks.router,
-    routes_organise.router,
+    service.router,
+    challenges.router,
+    data.router,
+    submissions.router,
+    notebooks.router,
+    organise.router,
 )
 
 
@@ -58,5 +49,5 @@ def create_app(api: CoopAPI, auth: Authenticator, *, prefix: str = "") -> FastAP
     for router in ROUTERS:
         app.include_router(router, prefix=root, dependencies=[Depends(viewer)])
     app.include_router(git_http.router, prefix=root, dependencies=[Depends(viewer)])  # git, not in OpenAPI
-    app.include_router(routes_webhooks.router, prefix=root)  # signed by the forge: no hub token
+    app.include_router(webhooks.router, prefix=root)  # signed by the forge: no hub token
     return app

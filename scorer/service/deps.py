@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from scorer.api import CoopAPI
+from scorer.facade import CoopAPI
 from scorer.service.auth import (
     Authenticator,
     Identity,

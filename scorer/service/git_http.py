@@ -3,7 +3,7 @@
 ``/git/<challenge>.git/…`` (under the service's prefix) is served from ``<home>/git/<id>.git``.
 Clone and fetch (``git-upload-pack``) are anonymous; push (``git-receive-pack``) needs a caller
 holding ``custom:coop:submit`` or ``custom:coop:organise`` (HTTP Basic: hub username + API
-token), and the repository's pre-receive hook (:mod:`scorer.githooks`) applies the push policy
+token), and the repository's pre-receive hook (:mod:`scorer.ingest.hooks`) applies the push policy
 with the pusher the service authenticated. :func:`serve_repository` creates a served repository
 from a published one and installs the hook.
 """
@@ -26,14 +26,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from scorer.api import CoopAPI
+from scorer.challenge.spec import SLUG
 from scorer.exceptions import CoopError, RepositoryError
+from scorer.facade import CoopAPI
+from scorer.ingest.repo import enable_nbdime
 from scorer.ledger.errors import UnknownChallenge
 from scorer.ledger.queries import code_visible
-from scorer.repo import enable_nbdime
 from scorer.service.auth import ORGANISE, SUBMIT, Identity, MissingScope, NotAuthenticated
 from scorer.service.deps import Api, Viewer
-from scorer.spec import SLUG
 
 log = logging.getLogger("coop.service.git")
 router = APIRouter(tags=["git"], include_in_schema=False)
@@ -51,7 +51,7 @@ STDERR_KEPT = 16 * 1024
 
 HOOK = """#!/bin/sh
 # Installed by Coopetition (scorer.service.git_http.serve_repository): {what}.
-exec {python} -m scorer.githooks {hook}
+exec {python} -m scorer.ingest.hooks {hook}
 """
 #: The hooks of a served repository: the push policy, then push-to-score.
 HOOKS = {"pre-receive": "the push policy", "post-receive": "push-to-score"}

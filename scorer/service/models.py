@@ -12,9 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scorer.leaderboard import column_label, column_precision
+from scorer.challenge.spec import Challenge, Phase, column_sorting
 from scorer.ledger.queries import LeaderboardView, SubmissionScores, SubmissionView
-from scorer.spec import Challenge, Phase, column_sorting
+from scorer.ranking.leaderboard import column_label, column_precision
 
 
 class ErrorOut(BaseModel):

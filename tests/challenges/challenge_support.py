@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from scorer.results import ScoringContext
+from scorer.scoring.results import ScoringContext
 
 REPO = Path(__file__).resolve().parents[2]
 CHALLENGES_DIR = REPO / "challenge_notebooks"

@@ -1,7 +1,7 @@
 """The demo challenges through the scorer's own steps: read predictions, compute metrics.
 
-The other tests build scoring contexts by hand; these use ``scorer.predictions`` and
-``scorer.scoring`` the way the pipeline does, so a mismatch between a challenge and the
+The other tests build scoring contexts by hand; these use ``scorer.scoring.predictions`` and
+``scorer.scoring.metrics`` the way the pipeline does, so a mismatch between a challenge and the
 platform (id types, NaN handling, ValueError → "predictions invalid") shows up here.
 """
 
@@ -12,10 +12,10 @@ import math
 import pytest
 from challenge_support import challenge_dir
 
+from scorer.challenge.load import load_spec
 from scorer.exceptions import PredictionsInvalid
-from scorer.predictions import read_predictions
-from scorer.scoring import compute_metrics, read_answers
-from scorer.spec_load import load_spec
+from scorer.scoring.metrics import compute_metrics, read_answers
+from scorer.scoring.predictions import read_predictions
 
 pytestmark = pytest.mark.slow
 

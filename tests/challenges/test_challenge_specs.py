@@ -13,8 +13,8 @@ import pytest
 import yaml
 from challenge_support import CHALLENGES, challenge_dir, generate, load_module, spec_data
 
-from scorer.spec import Challenge
-from scorer.spec_load import load_spec
+from scorer.challenge.load import load_spec
+from scorer.challenge.spec import Challenge
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 #: Columns the test inputs must never contain (they are the answer key).

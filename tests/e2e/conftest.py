@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-from scorer.phase_data import phase_root
+from scorer.challenge.phase_data import phase_root
 from tests.conftest import ChallengeFixture, make_challenge
 from tests.hub.conftest import ROOT, RunningHub, hub_environment
 

@@ -28,12 +28,12 @@ import httpx
 import psutil
 import pytest
 
-from scorer import demo
-from scorer.api import CoopAPI
+from scorer.challenge import demo
+from scorer.challenge.load import load_spec
+from scorer.challenge.publish import publish
 from scorer.cli.up import end_processes, hub_answers
 from scorer.config import load_settings
-from scorer.publish import publish
-from scorer.spec_load import load_spec
+from scorer.facade import CoopAPI
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "hub_config" / "jupyterhub_config.py"

@@ -18,9 +18,9 @@ from coop_widgets.attach import Participant, attach, credential_helper
 from coop_widgets.easystart import EasyStartError, easy_start
 from typer.testing import CliRunner
 
+from scorer.challenge.publish import publish
+from scorer.challenge.scaffold import scaffold
 from scorer.cli import app
-from scorer.publish import publish
-from scorer.scaffold import scaffold
 from tests.conftest import git
 
 SERVICE = "http://127.0.0.1:8000/services/coop/"

@@ -18,7 +18,7 @@ from coop_widgets.attach import Participant
 from coop_widgets.easystart import easy_start
 from coop_widgets.inputs import InputsError, provide_inputs, string_parameters, unpack
 
-from scorer.phase_data import phase_root
+from scorer.challenge.phase_data import phase_root
 from scorer.service.app import create_app
 from tests.conftest import ChallengeFixture, make_challenge
 from tests.service.conftest import PREFIX, TOKENS, running
@@ -75,7 +75,7 @@ def set_parameters(clone: Path, source: str) -> None:
 @pytest.mark.parametrize(
     ("baseline", "inputs_dir"),
     [
-        ("scorer/templates/challenge/baselines/phase-1.ipynb", "data"),
+        ("scorer/challenge/templates/challenge/baselines/phase-1.ipynb", "data"),
         ("challenge_notebooks/higgs/baselines/toy.ipynb", "data/toy"),
         ("challenge_notebooks/trackml/baselines/realistic.ipynb", "data/realistic"),
     ],

@@ -18,9 +18,9 @@ from ledger_helpers import Ledger, challenge_spec
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from scorer.challenge.spec import Challenge
 from scorer.ledger import store
 from scorer.ledger.db import make_engine, session_factory, upgrade
-from scorer.spec import Challenge
 from tests.pg import schema_url
 
 

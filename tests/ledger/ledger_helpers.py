@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from scorer.challenge.spec import Challenge
 from scorer.ledger import store
-from scorer.results import RunResult
-from scorer.spec import Challenge
+from scorer.scoring.results import RunResult
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 END = datetime(2024, 6, 1, tzinfo=UTC)

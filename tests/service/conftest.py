@@ -21,7 +21,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from scorer.api import CoopAPI
+from scorer.facade import CoopAPI
 from scorer.service.app import create_app
 from scorer.service.auth import ORGANISE, SUBMIT, Identity, StaticTokens
 from tests.conftest import HAS_BWRAP, ChallengeFixture, make_challenge

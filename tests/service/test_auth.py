@@ -8,9 +8,9 @@ import httpx
 import pytest
 from fastapi import Depends
 
-from scorer.api import CoopAPI
 from scorer.client import CoopClient, CoopClientError
 from scorer.config import ScorerSettings
+from scorer.facade import CoopAPI
 from scorer.service.app import create_app
 from scorer.service.auth import ORGANISE, SUBMIT, BadCredentials, HubAuthenticator, Identity, credentials
 from scorer.service.deps import require_scope

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from scorer.git_policy import MAX_FILE_SIZE
+from scorer.ingest.policy import MAX_FILE_SIZE
 from scorer.service.app import create_app
 from scorer.service.auth import SUBMIT, Identity, StaticTokens
 from scorer.service.git_http import serve_repository
@@ -328,7 +328,7 @@ def test_dot_dot_paths_are_404(served: Served) -> None:
 
 def test_the_scorer_mirrors_a_challenge_by_url(served: Served, tmp_path: Path) -> None:
     """`coop score --repo URL`: the scorer's mirror fetches over smart HTTP like any client."""
-    from scorer.repo import ChallengeRepo
+    from scorer.ingest.repo import ChallengeRepo
 
     mirror = ChallengeRepo.mirror(served.url(), tmp_path / "mirrors")
     main = run_git(served.repo, "rev-parse", "refs/heads/main", home=served.home).stdout.strip()

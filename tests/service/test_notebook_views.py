@@ -23,7 +23,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from scorer.client import CoopClient, CoopClientError
 from scorer.ledger import store
-from scorer.service.routes_notebooks import PAGE_POLICY
+from scorer.service.routes.notebooks import PAGE_POLICY
 from tests.conftest import git
 from tests.service.conftest import Scored
 from tests.test_notebook_html import executable_parts, png_base64

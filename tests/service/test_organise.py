@@ -17,11 +17,11 @@ import httpx
 import pytest
 import yaml
 
-from scorer import organise
-from scorer.api import CoopAPI
+from scorer.challenge.phase_data import phase_root
+from scorer.challenge.scaffold import scaffold
 from scorer.client import CoopClient, CoopClientError
-from scorer.phase_data import phase_root
-from scorer.scaffold import scaffold
+from scorer.facade import CoopAPI
+from scorer.organise import actions as organise
 from scorer.service.app import create_app
 from scorer.service.git_http import serve_repository
 from scorer.service.models import OpenPhaseIn, RewarderIn

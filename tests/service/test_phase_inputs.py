@@ -18,11 +18,11 @@ import httpx
 import pytest
 import yaml
 
+from scorer.challenge.phase_data import phase_root
+from scorer.challenge.publish import publish
 from scorer.client import AsyncCoopClient, CoopClient, CoopClientError, Routes
-from scorer.phase_data import phase_root
-from scorer.publish import publish
 from scorer.service.app import create_app
-from scorer.service.routes_data import inputs_archive
+from scorer.service.routes.data import inputs_archive
 from tests.conftest import make_challenge
 from tests.service.conftest import PREFIX, TOKENS, running
 

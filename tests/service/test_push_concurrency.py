@@ -24,10 +24,10 @@ from typing import TypeVar
 import nbformat
 import pytest
 
-from scorer.api import CoopAPI
+from scorer.facade import CoopAPI
+from scorer.ingest.limits import format_time
 from scorer.ledger import queries
 from scorer.ledger.commits import credited
-from scorer.limits import format_time
 from scorer.service.app import create_app
 from scorer.service.auth import SUBMIT, Identity, StaticTokens
 from scorer.service.git_http import serve_repository

@@ -18,14 +18,14 @@ import httpx
 import nbformat
 import pytest
 
-from scorer.api import CoopAPI
+from scorer.facade import CoopAPI
+from scorer.ingest.limits import format_time
 from scorer.ledger import queries
 from scorer.ledger.commits import credited
 from scorer.ledger.models import ChallengeRow, CommitRow, Person
-from scorer.limits import format_time
+from scorer.scoring.worker import score_submission
 from scorer.service.app import create_app
 from scorer.service.git_http import serve_repository
-from scorer.worker import score_submission
 from tests.conftest import HAS_BWRAP, make_challenge
 from tests.service.conftest import PREFIX, TOKENS, running
 from tests.service.test_git_http import Served, clone, commit, run_git
@@ -197,7 +197,7 @@ def test_a_pushed_submission_is_scored_from_the_served_repository(pushing: Pushi
 @pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed")
 def test_the_service_scores_what_is_pushed(tmp_path: Path) -> None:
     """Push → queued → the service's dispatcher → Dask → scored, with nobody running a command."""
-    from scorer.service.dispatcher import BackgroundDispatcher
+    from scorer.dispatch.background import BackgroundDispatcher
 
     for pushing in serve(tmp_path / "service", {}):
         pushing.api.settings.n_workers = 1

@@ -6,10 +6,10 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from scorer.api import CoopAPI
 from scorer.cli.serve import choose_authenticator
 from scorer.config import ScorerSettings
 from scorer.exceptions import CoopError
+from scorer.facade import CoopAPI
 from scorer.service.app import ROUTERS, create_app, normalise_prefix
 from scorer.service.auth import ORGANISE, SUBMIT, HubAuthenticator, StaticTokens
 from tests.service.conftest import PREFIX, TOKENS, running
@@ -103,8 +103,8 @@ def test_registered_challenges_are_served_over_git(challenge, tmp_path):
     try:
         api.register(str(challenge.bare))
         with api.sessions.begin() as session:  # one whose repository has gone away
+            from scorer.challenge.load import load_spec
             from scorer.ledger import store
-            from scorer.spec_load import load_spec
 
             spec = load_spec(challenge.folder).model_copy(update={"id": "gone"})
             store.upsert_challenge(session, spec, str(tmp_path / "missing.git"))

@@ -37,9 +37,9 @@ import yaml
 from fastapi import FastAPI
 from jupyter_client.manager import KernelManager
 
-from scorer.api import CoopAPI
-from scorer.repo import enable_nbdime
-from scorer.scaffold import scaffold
+from scorer.challenge.scaffold import scaffold
+from scorer.facade import CoopAPI
+from scorer.ingest.repo import enable_nbdime
 from scorer.service.app import create_app
 from scorer.service.auth import ORGANISE, SUBMIT, Identity, StaticTokens
 from scorer.service.git_http import serve_repository

@@ -8,8 +8,8 @@ import pytest
 from coop_widgets._html import HIGHLIGHT
 from coop_widgets.banner import quota
 
+from scorer.scoring.worker import score_submission
 from scorer.service.models import LimitsOut, PhaseOut, SubmissionSummary
-from scorer.worker import score_submission
 from tests.conftest import HAS_BWRAP
 from tests.widgets.conftest import Served, make_participant
 

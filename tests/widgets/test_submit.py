@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from scorer.worker import score_submission
+from scorer.scoring.worker import score_submission
 from tests.conftest import HAS_BWRAP
 from tests.widgets.conftest import Served, make_participant, show_submit, silent
 

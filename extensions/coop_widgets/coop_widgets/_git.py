@@ -11,7 +11,7 @@ from pathlib import Path
 
 #: The served repository's URL ends with ``/git/<challenge>.git`` (scorer.service.git_http).
 SERVED = re.compile(r"/git/([a-z0-9][a-z0-9_-]{0,62})\.git/?$")
-#: The ``remote:`` lines of push-to-score (scorer.push): a queued or a rejected submission.
+#: The ``remote:`` lines of push-to-score (scorer.ingest.push): a queued or a rejected submission.
 QUEUED = re.compile(r"^submission (\d+) queued: (.+) \(phase ([\w-]+)\)")
 REJECTED = re.compile(r"^submission (\d+) not scored: (.+)$")
 #: What git prints when the service cannot be reached (or a proxy in front of it is down).

@@ -1,9 +1,9 @@
 """``PhaseBanner()``: the open phase, the time it has left, and your submissions left.
 
 What is left is worked out from the phase's submission limits and your submissions in it as
-the service lists them, counted as push-to-score counts them (:func:`scorer.push.counted_times`:
+the service lists them, counted as push-to-score counts them (:func:`scorer.ingest.push.counted_times`:
 not rejected ones, not rescores); when the next one would be over a limit, the banner says when
-a slot opens (:func:`scorer.limits.check_limits`, the same rule the service applies).
+a slot opens (:func:`scorer.ingest.limits.check_limits`, the same rule the service applies).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import Any
 
 from coop_widgets import _html
 from coop_widgets._panel import Panel
+from scorer.challenge.spec import SubmissionLimits
 from scorer.client import AsyncCoopClient, Routes
+from scorer.ingest.limits import check_limits
 from scorer.ledger.models import SubmissionStatus
-from scorer.limits import check_limits
 from scorer.service.models import PhaseOut, SubmissionSummary
-from scorer.spec import SubmissionLimits
 
 
 class PhaseBanner(Panel):

@@ -12,9 +12,9 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
+from scorer.challenge.load import SPEC_FILE, parse_spec
+from scorer.challenge.spec import Challenge, Phase
 from scorer.exceptions import CoopError, SpecError
-from scorer.spec import Challenge, Phase
-from scorer.spec_load import SPEC_FILE, parse_spec
 
 
 class EasyStartError(CoopError):

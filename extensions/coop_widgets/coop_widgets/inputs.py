@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 from coop_widgets.attach import Participant
 from scorer.client import CoopClient, CoopClientError
 from scorer.exceptions import CoopError
-from scorer.notebook import PARAMETERS_TAG
+from scorer.scoring.sanitize import PARAMETERS_TAG
 
 INPUTS_PARAMETER = "inputs_dir"
 PREDICTIONS_PARAMETER = "predictions_path"

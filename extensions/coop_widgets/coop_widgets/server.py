@@ -33,8 +33,8 @@ from tornado.ioloop import IOLoop
 from coop_widgets.attach import CLONES, Attached, Participant, attach, attach_all
 from coop_widgets.easystart import EasyStartError, easy_start, phase_to_start
 from coop_widgets.inputs import Inputs, provide_inputs
+from scorer.challenge.spec import SLUG
 from scorer.client import CoopClientError
-from scorer.spec import SLUG
 
 #: Seconds to wait before each new try to list the challenges while the scorer is unreachable.
 RETRY_DELAYS = (2, 4, 8, 16, 30)

@@ -40,8 +40,8 @@ from coop_widgets._context import Backoff, Context, Tasks, WidgetError
 from coop_widgets._saving import RUNS, SaveGuard, record_runs, unsaved_cells
 from scorer.client import AsyncCoopClient, CoopClientError, Routes
 from scorer.exceptions import CoopError
+from scorer.ingest.repo import enable_nbdime
 from scorer.ledger.models import FINISHED
-from scorer.repo import enable_nbdime
 from scorer.service.models import ChallengeOut, SubmissionOut
 
 READY, SAVING, UNSAVED, COMMITTING, NOTHING = "ready", "saving", "unsaved", "committing", "nothing"

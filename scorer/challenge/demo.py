@@ -1,0 +1,97 @@
+"""The embedded demo: publish the shipped challenges, commit baselines and examples, score them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scorer.challenge.load import load_spec
+from scorer.challenge.publish import publish
+from scorer.challenge.spec import Challenge
+from scorer.facade import CoopAPI, Queued
+from scorer.ingest.repo import enable_nbdime
+
+#: Fixed so that the demo prints the same figures every time; real challenges use a secret seed.
+DEMO_SEED = 2026
+BASELINE_USER = "baseline"
+
+
+@dataclass(frozen=True)
+class DemoChallenge:
+    challenge: Challenge
+    repository: Path
+    queued: list[Queued]
+
+
+def challenge_folders(source: Path) -> list[Path]:
+    return sorted(p.parent for p in source.glob("*/challenge.yaml"))
+
+
+def build(api: CoopAPI, source: Path, workspace: Path) -> list[DemoChallenge]:
+    """Publish every challenge under ``source`` and queue its baselines and examples."""
+    built = []
+    for folder in challenge_folders(source):
+        challenge = load_spec(folder)
+        repository = workspace / "git" / f"{challenge.id}.git"
+        publish(
+            folder,
+            repository,
+            message=f"Publish {challenge.title}",
+            author="Organiser",
+            email="organiser@coopetition.local",
+        )
+        api.prepare(str(repository), seed=DEMO_SEED)
+        clone = workspace / "clones" / challenge.id
+        _git(workspace, "clone", "-q", str(repository), str(clone))
+        enable_nbdime(clone)
+        queued: list[Queued] = []
+        for phase in challenge.phases:
+            target = f"{challenge.solutions.path}/{BASELINE_USER}/{phase.id}-baseline.ipynb"
+            sha = _commit(clone, BASELINE_USER, {target: (folder / phase.baseline).read_bytes()})
+            queued += api.enqueue_commit(str(repository), sha, phase_id=phase.id)
+        now = datetime.now(UTC)
+        for example in sorted((folder / "examples").glob("*.ipynb")):
+            person, _, name = example.stem.partition("-")
+            metadata = json.loads(example.read_text(encoding="utf-8")).get("metadata", {})
+            phase_id = metadata.get("coop", {}).get("phase")
+            phase = challenge.phase(phase_id) if phase_id else challenge.current_phase(now)
+            target = f"{challenge.solutions.path}/{person}/{name or 'solution'}.ipynb"
+            sha = _commit(clone, person, {target: example.read_bytes()})
+            queued += api.enqueue_commit(str(repository), sha, phase_id=phase.id if phase else None)
+        built.append(DemoChallenge(challenge, repository, queued))
+    return built
+
+
+def reset(workspace: Path) -> None:
+    if workspace.exists():
+        shutil.rmtree(workspace)
+    workspace.mkdir(parents=True)
+
+
+def _commit(clone: Path, user: str, files: dict[str, bytes]) -> str:
+    for relative, content in files.items():
+        path = clone / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    _git(clone, "add", "--all", user=user)
+    _git(clone, "commit", "-q", "-m", f"{user}: {', '.join(files)}", user=user)
+    _git(clone, "push", "-q", "origin", f"HEAD:refs/heads/{user}/demo", user=user)
+    return _git(clone, "rev-parse", "HEAD", user=user)
+
+
+def _git(cwd: Path, *args: str, user: str = "Organiser") -> str:
+    email = f"{user.lower()}@coopetition.local"
+    env = {
+        "GIT_AUTHOR_NAME": user,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_COMMITTER_NAME": user,
+        "GIT_COMMITTER_EMAIL": email,
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(cwd),
+    }
+    result = subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True)
+    return result.stdout.strip()

@@ -1,0 +1,427 @@
+"""The challenge specification (``challenge.yaml``) as pydantic models.
+
+Pure data and validation: reading the file and turning pydantic's errors into
+:class:`~scorer.exceptions.SpecProblem` lines lives in :mod:`scorer.challenge.load`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ByteSize,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    field_validator,
+    model_validator,
+)
+
+from scorer.challenge.expr import RESERVED_NAMES, parse_expression
+from scorer.exceptions import ExpressionError
+
+SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+IDENT = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
+#: Variables every expression may use besides the metric keys.
+BUILTIN_VARIABLES = {
+    "time": "the notebook's measured run time in seconds (sum of its cells)",
+    "memory": "the run's peak memory in MiB",
+}
+
+Slug = Annotated[str, Field(pattern=SLUG)]
+Ident = Annotated[str, Field(pattern=IDENT)]
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Times without a zone are UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Direction(StrEnum):
+    MAXIMIZE = "maximize"
+    MINIMIZE = "minimize"
+
+
+class Sorting(StrEnum):
+    DESC = "desc"
+    ASC = "asc"
+
+
+class Selection(StrEnum):
+    BEST = "best"
+    LAST = "last"
+
+
+class Tags(Strict):
+    domain: list[str] = []
+    skills: list[str] = []
+
+
+class Solutions(Strict):
+    """Where participants' notebooks live in the repository, and how large a pushed file may be."""
+
+    path: str = Field("solutions", description="Folder holding participants' notebooks.")
+    pattern: str = Field("*.ipynb", description="Glob of solution notebooks under `path`.")
+    per_user: bool = Field(
+        True, description="Notebooks live in `path/<username>/`: the first folder names the owner."
+    )
+    max_file_size: ByteSize = Field(
+        ByteSize(10 * 1024**2),
+        description="Largest file a push may add or change, anywhere in the repository (e.g. 10MiB).",
+    )
+
+    @field_validator("max_file_size")
+    @classmethod
+    def _some_bytes(cls, value: ByteSize) -> ByteSize:
+        if value <= 0:
+            raise ValueError("must be more than 0 bytes (e.g. 10MiB)")
+        return value
+
+
+class Organiser(Strict):
+    """What the organiser owns in the repository; sanitize restores these before a run."""
+
+    ref: str = Field("main", description="The branch holding the organiser's trusted files.")
+    paths: list[str] = Field(
+        default_factory=lambda: ["challenge.yaml", "scoring.py", "simulator.py", "baselines/"],
+        description="Files or folders (ending in /) that only organisers may change.",
+    )
+
+
+class Data(Strict):
+    generator: str = Field(
+        "simulator.py:generate",
+        description="`file.py:function` that writes a phase's inputs and answer key.",
+    )
+    scoring_module: str = Field("scoring.py", description="The organiser's metric functions.")
+
+
+class Forge(Strict):
+    """The challenge lives on a public forge: the scorer takes the repository's signed push
+    webhooks and fetches the pushed commits. The webhook secret is a scorer setting
+    (``webhook_secrets``), never written here: ``challenge.yaml`` is public."""
+
+    kind: Literal["github", "gitlab", "gitea"] = Field(description="The forge sending push webhooks.")
+    repository: str = Field(
+        pattern=r"^(https?://|file://|/)\S+$",
+        description="Clone URL the scorer fetches pushed commits from (https; a file:// URL or an "
+        "absolute path for a local stand-in).",
+    )
+    full_name: str | None = Field(
+        None,
+        description="The repository as the forge names it (`owner/name`, GitLab's "
+        "`path_with_namespace`); when absent, webhooks are matched by clone URL.",
+    )
+
+
+class Metric(Strict):
+    key: Ident
+    label: str = ""
+    direction: Direction = Direction.MAXIMIZE
+    precision: int = Field(4, ge=0, le=12)
+    function: Ident = Field(description="Function of the scoring module computing this metric.")
+    description: str = ""
+
+
+class Predictions(Strict):
+    """The file a notebook writes, checked before scoring."""
+
+    file: str = Field("predictions.csv", pattern=r"^[A-Za-z0-9_.-]+\.(csv|parquet)$")
+    id_column: str = "id"
+    columns: list[str] = Field(min_length=1, description="Required prediction columns.")
+    allow_nan: bool = False
+
+
+class SubmissionLimits(Strict):
+    per_day: PositiveInt | None = Field(None, description="Scored submissions per person per UTC day.")
+    per_person: PositiveInt | None = Field(None, description="Scored submissions per person in the phase.")
+    min_interval: PositiveFloat | None = Field(None, description="Seconds between two submissions.")
+
+
+class RunLimits(Strict):
+    wall_time: PositiveFloat = Field(600, description="Seconds for the whole run, kernel start included.")
+    cell_time: PositiveFloat = Field(300, description="Seconds for any single cell.")
+    memory: ByteSize = Field(ByteSize(2 * 1024**3), description="Peak memory of the run (e.g. 2GiB).")
+    output: ByteSize = Field(ByteSize(10 * 1024**2), description="Cell output kept (e.g. 10MB).")
+    disk: ByteSize = Field(ByteSize(500 * 1024**2), description="Size of files the run may write.")
+    processes: PositiveInt = Field(64, description="Processes and threads the run may hold.")
+
+
+class TestSplit(Strict):
+    public_fraction: float = Field(0.3, gt=0, le=1)
+    private_visible: Literal["end", "never"] | datetime = Field(
+        "end", description="When private scores become visible to everyone: end, never or a time."
+    )
+
+    @field_validator("private_visible")
+    @classmethod
+    def _aware(cls, value: str | datetime) -> str | datetime:
+        return _as_utc(value) if isinstance(value, datetime) else value
+
+
+class Rewarder(Strict):
+    """Shape only: a later part of the platform makes rewarders act."""
+
+    type: Slug
+    amount: float = Field(gt=0)
+    threshold: float | None = None
+    params: dict[str, Any] = {}
+
+
+class Phase(Strict):
+    id: Slug
+    title: str
+    description: str = ""
+    start: datetime
+    end: datetime | None = Field(None, description="Open-ended when absent.")
+    baseline: str = Field(description="Path of the phase's baseline notebook in the repository.")
+    parameters: dict[str, Any] = Field(
+        {}, description="Values injected into the notebook's `parameters` cell by papermill."
+    )
+    data_args: dict[str, Any] = Field(
+        {}, description="Keyword arguments for the data generator of this phase."
+    )
+    limits: RunLimits = RunLimits()
+    submissions: SubmissionLimits = SubmissionLimits()
+    test_split: TestSplit = TestSplit()
+    open_code: bool | datetime = Field(
+        True, description="Solutions visible to all: true, false, or from a time (RAMP style)."
+    )
+    predictions: Predictions
+    leaderboards: list[Slug] | None = Field(None, description="Leaderboards shown (all if absent).")
+    rewarders: list[Rewarder] = []
+
+    @field_validator("start", "end")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else _as_utc(value)
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Phase:
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"end ({self.end.isoformat()}) must be after start ({self.start.isoformat()})")
+        return self
+
+    def is_open(self, now: datetime) -> bool:
+        return self.start <= now and (self.end is None or now < self.end)
+
+    def private_visible_at(self) -> datetime | None:
+        """When private scores become public, or ``None`` for never (or not yet known)."""
+        visible = self.test_split.private_visible
+        if visible == "end":
+            return self.end
+        if visible == "never":
+            return None
+        return visible
+
+
+class AverageRank(Strict):
+    average_rank: list[Ident] = Field(min_length=1, description="Columns whose ranks are averaged.")
+
+
+class WeightedSum(Strict):
+    weighted_sum: dict[Ident, float] = Field(min_length=1)
+
+
+class ExpressionComputation(Strict):
+    expression: str
+
+
+Computation = AverageRank | WeightedSum | ExpressionComputation
+
+
+class Column(Strict):
+    key: Ident
+    label: str = ""
+    metric: Ident | None = Field(None, description="The metric shown (defaults to `key`).")
+    computation: Computation | None = None
+    sorting: Sorting | None = Field(None, description="Defaults to the metric's direction.")
+    precision: int | None = Field(None, ge=0, le=12)
+    hidden: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Column:
+        if self.metric is not None and self.computation is not None:
+            raise ValueError("a column has either `metric` or `computation`, not both")
+        return self
+
+    @property
+    def is_computed(self) -> bool:
+        return self.computation is not None
+
+    @property
+    def source_metric(self) -> str:
+        return self.metric or self.key
+
+
+class Leaderboard(Strict):
+    key: Slug
+    title: str = ""
+    columns: list[Column] = Field(min_length=1)
+    primary: Ident = Field(description="The column that ranks the board.")
+    tie_break: list[Ident] = Field(
+        [], description="Columns breaking ties in order; then the earlier submission wins."
+    )
+    select: Selection = Field(Selection.BEST, description="Which submission represents a person.")
+
+    @model_validator(mode="after")
+    def _columns_known(self) -> Leaderboard:
+        keys = [c.key for c in self.columns]
+        duplicated = sorted({k for k in keys if keys.count(k) > 1})
+        if duplicated:
+            raise ValueError(f"duplicate column keys: {', '.join(duplicated)}")
+        for name in [self.primary, *self.tie_break]:
+            if name not in keys:
+                raise ValueError(f"unknown column {name!r} (columns: {', '.join(keys)})")
+        return self
+
+    def column(self, key: str) -> Column:
+        for column in self.columns:
+            if column.key == key:
+                return column
+        raise KeyError(f"unknown column {key!r}")
+
+
+class Challenge(Strict):
+    id: Slug
+    title: str
+    description: str = ""
+    tags: Tags = Tags()
+    solutions: Solutions = Solutions()
+    organiser: Organiser = Organiser()
+    data: Data = Data()
+    forge: Forge | None = Field(None, description="Host the repository on GitHub, GitLab or Gitea.")
+    noise_threshold: float = Field(0.0, ge=0, description="Smallest gain counted as an improvement.")
+    allow_unsandboxed: bool = Field(
+        False, description="Run untrusted notebooks without a sandbox when none is available."
+    )
+    metrics: list[Metric] = Field(min_length=1)
+    leaderboards: list[Leaderboard] = Field(min_length=1)
+    phases: list[Phase] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Challenge:
+        problems: list[str] = []
+        reserved = sorted({m.key for m in self.metrics} & (RESERVED_NAMES | set(BUILTIN_VARIABLES)))
+        if reserved:
+            problems.append(f"metric keys {', '.join(reserved)} are reserved words of expressions")
+        for label, items in (
+            ("metric", self.metrics),
+            ("leaderboard", self.leaderboards),
+            ("phase", self.phases),
+        ):
+            keys = [getattr(i, "key", None) or i.id for i in items]
+            dup = sorted({k for k in keys if keys.count(k) > 1})
+            if dup:
+                problems.append(f"duplicate {label} keys: {', '.join(dup)}")
+        metric_keys = {m.key for m in self.metrics}
+        board_keys = {b.key for b in self.leaderboards}
+        for board in self.leaderboards:
+            problems += _column_problems(board, metric_keys)
+        for phase in self.phases:
+            for key in phase.leaderboards or []:
+                if key not in board_keys:
+                    problems.append(f"phase {phase.id!r} shows unknown leaderboard {key!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def phase(self, phase_id: str) -> Phase:
+        for phase in self.phases:
+            if phase.id == phase_id:
+                return phase
+        known = ", ".join(p.id for p in self.phases)
+        raise KeyError(f"unknown phase {phase_id!r} (phases: {known})")
+
+    def current_phase(self, now: datetime) -> Phase | None:
+        """The open phase that started last, or ``None`` between phases."""
+        open_phases = [p for p in self.phases if p.is_open(now)]
+        return max(open_phases, key=lambda p: p.start) if open_phases else None
+
+    def metric(self, key: str) -> Metric:
+        for metric in self.metrics:
+            if metric.key == key:
+                return metric
+        raise KeyError(f"unknown metric {key!r}")
+
+    def leaderboard(self, key: str) -> Leaderboard:
+        for board in self.leaderboards:
+            if board.key == key:
+                return board
+        raise KeyError(f"unknown leaderboard {key!r}")
+
+    def phase_leaderboards(self, phase: Phase) -> list[Leaderboard]:
+        if phase.leaderboards is None:
+            return list(self.leaderboards)
+        return [self.leaderboard(k) for k in phase.leaderboards]
+
+
+def _column_problems(board: Leaderboard, metric_keys: set[str]) -> list[str]:
+    problems: list[str] = []
+    seen: set[str] = set()
+    variables = metric_keys | set(BUILTIN_VARIABLES)
+    for column in board.columns:
+        where = f"leaderboard {board.key!r} column {column.key!r}"
+        comp = column.computation
+        if comp is None:
+            if column.source_metric not in variables:
+                problems.append(f"{where}: unknown metric {column.source_metric!r}")
+        elif isinstance(comp, AverageRank):
+            unknown = [k for k in comp.average_rank if k not in seen]
+            if unknown:
+                problems.append(f"{where}: average_rank names columns not defined before it: {unknown}")
+        elif isinstance(comp, WeightedSum):
+            unknown = [k for k in comp.weighted_sum if k not in variables]
+            if unknown:
+                problems.append(f"{where}: weighted_sum names unknown metrics: {unknown}")
+        else:
+            try:
+                expression = parse_expression(comp.expression)
+            except ExpressionError as exc:
+                problems.append(f"{where}: {exc.user_message}")
+            else:
+                unknown = sorted(expression.names - variables)
+                if unknown:
+                    problems.append(
+                        f"{where}: expression names unknown metric(s) {', '.join(unknown)} "
+                        f"(known: {', '.join(sorted(variables))})"
+                    )
+        if column.key == board.primary and isinstance(comp, AverageRank) and board.select == Selection.BEST:
+            problems.append(f"{where}: a rank-based primary column needs `select: last`")
+        seen.add(column.key)
+    return problems
+
+
+def column_sorting(challenge: Challenge, column: Column) -> Sorting:
+    """A column's sort direction: explicit, else its metric's direction, else descending."""
+    if column.sorting is not None:
+        return column.sorting
+    if isinstance(column.computation, AverageRank):
+        return Sorting.ASC
+    if column.computation is None and column.source_metric in {m.key for m in challenge.metrics}:
+        direction = challenge.metric(column.source_metric).direction
+        return Sorting.DESC if direction == Direction.MAXIMIZE else Sorting.ASC
+    if column.computation is None and column.source_metric in BUILTIN_VARIABLES:
+        return Sorting.ASC
+    return Sorting.DESC
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of ``challenge.yaml`` (for editors and other tools)."""
+    schema = Challenge.model_json_schema()
+    schema["$id"] = "https://coopetition.dev/schema/challenge.json"
+    schema["title"] = "Coopetition challenge"
+    return schema
+
+
+def slugify(name: str) -> str:
+    return re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-")[:63] or "challenge"

@@ -1,0 +1,1 @@
+"""Handing queued submissions to Dask executors."""

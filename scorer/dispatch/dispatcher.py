@@ -1,0 +1,92 @@
+"""Dispatching queued submissions to Dask; the database, not Dask, holds the queue state.
+
+A submission is stored ``queued`` before it is dispatched. A restart calls
+:meth:`Dispatcher.recover`, which re-dispatches queued and orphaned running ones; the ledger
+records each result exactly once however often its task runs.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from distributed import Client, Future, as_completed
+from sqlalchemy.orm import Session, sessionmaker
+
+from scorer.config import ScorerSettings
+from scorer.exceptions import FailureClass
+from scorer.ledger import store
+
+
+def run_task(submission_id: int, plain_settings: dict[str, Any]) -> str:
+    """The task Dask runs; imports the pipeline only on workers (the client never needs it)."""
+    for name in plain_settings.get("hidden_packages", ()):
+        sys.modules.setdefault(name, None)  # type: ignore[assignment]  # import now fails fast
+    from scorer.scoring.worker import score_submission
+
+    return score_submission(submission_id, plain_settings)
+
+
+@dataclass(frozen=True)
+class Finished:
+    submission_id: int
+    outcome: str  # "scored", a failure class, or "skipped" (already finished elsewhere)
+
+
+class Dispatcher:
+    def __init__(self, settings: ScorerSettings, sessions: sessionmaker[Session], client: Client) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.client = client
+
+    def dispatch(self, submission_ids: Iterable[int]) -> dict[Future, int]:
+        plain = self.settings.to_dict()
+        futures = {}
+        for submission_id in submission_ids:
+            future = self.client.submit(
+                run_task,
+                submission_id,
+                plain,
+                key=f"score-{submission_id}-{secrets.token_hex(4)}",
+                retries=self.settings.retries,
+                pure=False,
+            )
+            futures[future] = submission_id
+        return futures
+
+    def recover(self) -> dict[Future, int]:
+        """Re-dispatch what a previous run left queued or running."""
+        with self.sessions.begin() as session:
+            orphans = store.requeue_orphans(session)
+        return self.dispatch(orphans)
+
+    def wait(
+        self, futures: dict[Future, int], on_done: Callable[[Finished], None] | None = None
+    ) -> list[Finished]:
+        """Wait for every task; a task that failed after its retries is an infrastructure failure."""
+        done = []
+        for future in as_completed(list(futures)):
+            finished = self.settle(futures[future], future)
+            done.append(finished)
+            if on_done is not None:
+                on_done(finished)
+        return done
+
+    def settle(self, submission_id: int, future: Future) -> Finished:
+        """The outcome of a finished task; a task that failed after its retries is recorded as
+        an infrastructure failure (never the participant's)."""
+        if future.status != "error":
+            return Finished(submission_id, future.result())
+        with self.sessions.begin() as session:
+            store.record_failure(
+                session,
+                submission_id,
+                FailureClass.INFRASTRUCTURE,
+                "the platform could not run this submission; it was retried "
+                f"{self.settings.retries} time(s); an organiser has been told",
+                provenance={"error": repr(future.exception())[:2000]},
+            )
+        return Finished(submission_id, FailureClass.INFRASTRUCTURE.value)

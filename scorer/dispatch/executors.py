@@ -1,0 +1,57 @@
+"""Executors: where Dask runs the scoring tasks (registry ``coop.executors``): a LocalCluster
+on this machine, an existing scheduler, or a dask-gateway cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from distributed import Client, LocalCluster
+
+from scorer.config import ScorerSettings
+from scorer.registry import Registry
+
+
+class Executor(Protocol):
+    """Something that gives a Dask client; closing it stops what it started."""
+
+    def client(self) -> Client: ...
+
+    def close(self) -> None: ...
+
+
+class LocalClusterExecutor:
+    """A Dask LocalCluster on this machine: one process per notebook, one thread each."""
+
+    def __init__(self, settings: ScorerSettings) -> None:
+        self.cluster = LocalCluster(
+            n_workers=settings.n_workers or None,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address="127.0.0.1:0",  # the scheduler serves HTTP anyway: loopback, any port
+            host="127.0.0.1",
+        )
+        self._client = Client(self.cluster)
+
+    def client(self) -> Client:
+        return self._client
+
+    def close(self) -> None:
+        self._client.close()
+        self.cluster.close()
+
+
+class SchedulerExecutor:
+    """An existing Dask scheduler (dask-gateway, dask-jobqueue, dask-kubernetes, dask scheduler)."""
+
+    def __init__(self, settings: ScorerSettings) -> None:
+        self._client = Client(settings.scheduler_address, timeout="30s")
+
+    def client(self) -> Client:
+        return self._client
+
+    def close(self) -> None:
+        self._client.close()
+
+
+EXECUTORS: Registry[Callable[[ScorerSettings], Executor]] = Registry("executor", "coop.executors")

@@ -1,0 +1,232 @@
+"""One facade over the scorer, shared by the CLI (and later the HTTP service and widgets).
+
+It owns the settings, the database and the executor; handlers stay thin.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from scorer.challenge.load import SPEC_FILE, load_spec, parse_spec
+from scorer.challenge.organiser_tree import organiser_tree
+from scorer.challenge.phase_data import PhaseData, prepare_phase_data
+from scorer.challenge.spec import Challenge
+from scorer.config import ScorerSettings
+from scorer.exceptions import CoopError
+from scorer.ingest.repo import ChallengeRepo
+from scorer.ledger import queries, store
+from scorer.ledger.db import make_engine, session_factory, upgrade
+from scorer.ledger.queries import LeaderboardView
+from scorer.scoring.sandbox.choose import runner_for
+
+if TYPE_CHECKING:  # Dask takes ~0.5 s to import: only where submissions are dispatched
+    from scorer.dispatch.dispatcher import Finished
+    from scorer.dispatch.executors import Executor
+
+
+@dataclass(frozen=True)
+class Queued:
+    submission_id: int
+    notebook: str
+    username: str
+
+
+class CoopAPI:
+    def __init__(self, settings: ScorerSettings, *, migrate: bool = True) -> None:
+        self.settings = settings
+        settings.home_path.mkdir(parents=True, exist_ok=True)
+        settings.home_path.chmod(0o700)
+        if migrate:
+            upgrade(settings.db_url)
+        self.engine = make_engine(settings.db_url)
+        self.sessions: sessionmaker[Session] = session_factory(self.engine)
+        self._executor: Executor | None = None
+
+    # --- challenges ------------------------------------------------------------------------
+
+    def register(self, repo_source: str) -> tuple[Challenge, ChallengeRepo, Path]:
+        """Read the challenge from the organiser's ref of ``repo_source`` and store it."""
+        repo = ChallengeRepo.mirror(repo_source, self.settings.mirrors)
+        default_ref = _default_branch(repo)
+        spec_text = repo.read(default_ref, SPEC_FILE)  # ref first: which challenge is this?
+        draft = parse_spec(spec_text.decode("utf-8"), f"{repo_source}:{SPEC_FILE}")
+        sha = repo.resolve(draft.organiser.ref)
+        tree = organiser_tree(self.settings, repo, draft.id, sha)
+        challenge = load_spec(tree)
+        with self.sessions.begin() as session:
+            store.upsert_challenge(session, challenge, _canonical(repo_source))
+        return challenge, repo, tree
+
+    def prepare(
+        self, repo_source: str, *, phases: Iterable[str] = (), seed: int | None = None, force: bool = False
+    ) -> list[PhaseData]:
+        challenge, _repo, tree = self.register(repo_source)
+        wanted = list(phases) or [p.id for p in challenge.phases]
+        return [
+            prepare_phase_data(
+                challenge, challenge.phase(p), tree, self.settings.data_root, seed=seed, force=force
+            )
+            for p in wanted
+        ]
+
+    def challenge(self, challenge_id: str) -> Challenge:
+        with self.sessions() as session:
+            return queries.load_challenge(session, challenge_id)
+
+    # --- submissions -----------------------------------------------------------------------
+
+    def enqueue_commit(
+        self,
+        repo_source: str,
+        commit: str,
+        *,
+        phase_id: str | None = None,
+        username: str | None = None,
+        now: datetime | None = None,
+    ) -> list[Queued]:
+        """Queue one submission per solution notebook the commit adds or changes."""
+        challenge, repo, _tree = self.register(repo_source)
+        runner_for(self.settings, challenge)  # refuse now, clearly, rather than in every task
+        sha = repo.resolve(commit)
+        phase = challenge.phase(phase_id) if phase_id else challenge.current_phase(now or datetime.now(UTC))
+        if phase is None:
+            raise CoopError("no phase of this challenge is open now: name one with --phase")
+        changed = repo.changed_notebooks(sha, challenge.solutions)
+        if not changed:
+            raise CoopError(
+                f"commit {sha[:12]} adds or changes no solution notebook "
+                f"(under {challenge.solutions.path}/, matching {challenge.solutions.pattern})"
+            )
+        queued = []
+        with self.sessions.begin() as session:
+            for notebook in changed:
+                who = username or notebook.owner or _author_login(repo, sha)
+                row = store.enqueue(
+                    session,
+                    challenge_id=challenge.id,
+                    phase_id=phase.id,
+                    commit_sha=sha,
+                    notebook_path=notebook.path,
+                    username=who,
+                    parameters=dict(phase.parameters),
+                )
+                queued.append(Queued(row.id, notebook.path, who))
+        return queued
+
+    def rescore(self, challenge_id: str, phase_id: str) -> list[int]:
+        """Queue a new run of every finished submission of a phase (after a data or metric fix)."""
+        with self.sessions.begin() as session:
+            originals = queries.submissions(session, challenge_id=challenge_id, phase_id=phase_id, limit=None)
+            latest = {}
+            for view in sorted(originals, key=lambda v: v.id):
+                if view.status in {"scored", "failed"}:
+                    latest[view.rescore_of or view.id] = view
+            ids = []
+            for view in latest.values():
+                row = store.enqueue(
+                    session,
+                    challenge_id=challenge_id,
+                    phase_id=phase_id,
+                    commit_sha=view.commit_sha,
+                    notebook_path=view.notebook_path,
+                    username=view.username,
+                    parameters=view.parameters,
+                    rescore_of=view.id,
+                )
+                ids.append(row.id)
+        return ids
+
+    def run(
+        self, submission_ids: Iterable[int], on_done: Callable[[Finished], None] | None = None
+    ) -> list[Finished]:
+        from scorer.dispatch.dispatcher import Dispatcher
+
+        dispatcher = Dispatcher(self.settings, self.sessions, self.executor().client())
+        return dispatcher.wait(dispatcher.dispatch(submission_ids), on_done)
+
+    def recover(self, on_done: Callable[[Finished], None] | None = None) -> list[Finished]:
+        from scorer.dispatch.dispatcher import Dispatcher
+
+        dispatcher = Dispatcher(self.settings, self.sessions, self.executor().client())
+        return dispatcher.wait(dispatcher.recover(), on_done)
+
+    def executor(self) -> Executor:
+        if self._executor is None:
+            from scorer.dispatch.executors import EXECUTORS
+
+            self._executor = EXECUTORS.get(self.settings.executor)(self.settings)
+        return self._executor
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def submission(
+        self, submission_id: int, *, organiser: bool = False, now: datetime | None = None
+    ) -> tuple[queries.SubmissionView, queries.SubmissionScores]:
+        """A submission and its scores; private ones only where the viewer may see them."""
+        moment = now or datetime.now(UTC)
+        with self.sessions() as session:
+            view = queries.submission(session, submission_id)
+            phase = queries.load_challenge(session, view.challenge_id).phase(view.phase_id)
+            private = queries.private_scores_visible(phase, now=moment, viewer_is_organiser=organiser)
+            scores = queries.scores(
+                session, submission_id, include_private=private, viewer_is_organiser=organiser, now=moment
+            )
+        return view, scores
+
+    def leaderboard(
+        self,
+        challenge_id: str,
+        *,
+        phase_id: str | None = None,
+        board: str | None = None,
+        private: bool = False,
+        organiser: bool = False,
+        now: datetime | None = None,
+    ) -> LeaderboardView:
+        moment = now or datetime.now(UTC)
+        with self.sessions() as session:
+            challenge = queries.load_challenge(session, challenge_id)
+            phase = challenge.phase(phase_id) if phase_id else challenge.current_phase(moment)
+            if phase is None:
+                phase = max(challenge.phases, key=lambda p: p.start)
+            boards = challenge.phase_leaderboards(phase)
+            key = board or boards[0].key
+            return queries.leaderboard(
+                session,
+                challenge,
+                phase.id,
+                key,
+                split="private" if private else "public",
+                viewer_is_organiser=organiser,
+                now=moment,
+            )
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.close()
+            self._executor = None
+        self.engine.dispose()
+
+
+def _default_branch(repo: ChallengeRepo) -> str:
+    try:
+        return repo.repo.git.symbolic_ref("HEAD")
+    except Exception:
+        return "HEAD"
+
+
+def _canonical(source: str) -> str:
+    local = Path(source).expanduser()
+    return str(local.resolve()) if local.exists() else source
+
+
+def _author_login(repo: ChallengeRepo, sha: str) -> str:
+    _name, email = repo.author(sha)
+    return email.partition("@")[0] or getpass.getuser()

@@ -1,0 +1,283 @@
+"""Forge mode: a signed push webhook from GitHub, GitLab or Gitea becomes queued submissions.
+
+:func:`receive` takes one delivery through these steps:
+
+1. the signature, checked against the secret of every registered challenge hosted on that forge
+   (``webhook_secrets``, ``webhook_secrets_file``): none matches → 401, nothing stored;
+2. the event: a ping, or any event but a push, is answered 202 "ignored" and not recorded (a
+   replay of it is ignored again, with the same answer; forges' test deliveries leave no trace);
+3. the payload (400 saying what is wrong) and the challenge whose secret signed it and whose
+   ``forge`` section names the payload's repository (none: 202 "ignored", not recorded);
+4. the delivery id: one already recorded is answered "already processed" with what it led to;
+5. the pushed commit is fetched from the challenge's ``forge.repository`` (never from a URL in
+   the payload) into ``<home>/forge/<challenge>.git``, whose refs are what the scorer has taken
+   so far. The commits the push brings beyond them are recorded and queued exactly like a git
+   push (:func:`scorer.ingest.push.queue_arrivals`), credited to the hub user of the forge login that
+   pushed, and the delivery is recorded in the same transaction; then the ref moves to the
+   pushed commit. A commit already recorded (the same push delivered under a new id, or pushed
+   to a second branch) is never queued twice.
+
+The challenge's ``repo_url`` is its forge repository: the scorer's mirror reads the commits from
+the forge to score them. A push that moves the organiser ref registers the challenge again from
+the forge (its spec may have changed), as a push to a served repository does.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from scorer.challenge.spec import Challenge
+from scorer.config import ScorerSettings
+from scorer.exceptions import CoopError, RepositoryError
+from scorer.facade import CoopAPI
+from scorer.ingest.forges.base import ZERO, ForgeError, ForgeWebhooks, MalformedDelivery, PushEvent, hub_user
+from scorer.ingest.push import HEADS, PushLine, arrived, queue_arrivals, read_arrivals
+from scorer.ingest.repo import file_lock
+from scorer.ledger import queries
+from scorer.ledger.models import ChallengeRow, WebhookDelivery
+
+#: ``git fetch`` from a forge: never prompt for credentials; give up on a stalled transfer.
+FETCH = ("-c", "http.lowSpeedLimit=1000", "-c", "http.lowSpeedTime=60", "fetch", "--quiet", "--no-tags")
+
+
+class ForgeUnreachable(ForgeError):
+    """The pushed commit cannot be fetched from the forge now (HTTP 502: the forge may retry)."""
+
+
+class WebhookSettingsError(CoopError):
+    """The scorer's own webhook settings cannot be read (HTTP 503: never the forge's fault)."""
+
+
+class WebhookReceipt(BaseModel):
+    """What a delivery led to: the webhook's answer, and the outcome recorded for it."""
+
+    status: Literal["accepted", "ignored", "already processed"]
+    forge: str
+    reason: str = ""
+    delivery: str | None = None
+    challenge: str | None = None
+    pusher: str | None = None  # the hub user credited
+    commits: list[str] = []  # what the push brought beyond what the scorer had, oldest first
+    submissions: list[int] = []  # queued, or rejected over a limit
+    messages: list[str] = []  # what a git push would have printed as remote: lines
+
+
+def receive(
+    api: CoopAPI,
+    forge: ForgeWebhooks,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    status_url: str = "",
+    now: datetime | None = None,
+) -> WebhookReceipt:
+    """Take one delivery (``body``: the raw bytes the signature covers)."""
+    hosted = hosted_challenges(api, forge.name)
+    secrets = webhook_secrets(api.settings)
+    signers = forge.signers(headers, body, {cid: secrets.get(cid, "") for cid in hosted})
+    event = forge.event(headers)
+    kind = forge.kind(event)
+    if kind != "push":
+        reason = (
+            "ping: the webhook reaches the scorer" if kind == "ping" else f"{event!r} events are not taken"
+        )
+        return WebhookReceipt(status="ignored", forge=forge.name, reason=reason)
+    push = forge.push_event(headers, body)
+    challenge = next((hosted[cid] for cid in signers if _hosts(hosted[cid], push)), None)
+    if challenge is None:
+        return WebhookReceipt(
+            status="ignored",
+            forge=forge.name,
+            delivery=push.delivery_id,
+            reason=f"{push.full_name} is not the repository of a challenge with this webhook secret",
+        )
+    lock = receiving_path(api.settings, challenge.id).with_suffix(".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with file_lock(lock):
+        return processed(api, push) or _take(api, challenge, push, now or datetime.now(UTC), status_url)
+
+
+def hosted_challenges(api: CoopAPI, forge: str) -> dict[str, Challenge]:
+    """Registered challenges hosted on ``forge``, by id."""
+    with api.sessions() as session:
+        ids = session.execute(select(ChallengeRow.id)).scalars().all()
+        challenges = [queries.load_challenge(session, cid) for cid in ids]
+    return {c.id: c for c in challenges if c.forge is not None and c.forge.kind == forge}
+
+
+def webhook_secrets(settings: ScorerSettings) -> dict[str, str]:
+    """Challenge id -> webhook secret: ``webhook_secrets``, then ``webhook_secrets_file``."""
+    secrets = dict(settings.webhook_secrets)
+    if not settings.webhook_secrets_file:
+        return secrets
+    path = Path(settings.webhook_secrets_file)
+    unreadable = "the scorer cannot check webhook signatures now (its secrets file is unreadable)"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise WebhookSettingsError(
+            unreadable, f"cannot read the webhook secrets file {path}: {exc}"
+        ) from None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise WebhookSettingsError(unreadable, f"{path}: expected a mapping of challenge id -> secret")
+    return secrets | {str(k): v for k, v in data.items()}
+
+
+def receiving_path(settings: ScorerSettings, challenge_id: str) -> Path:
+    """``<home>/forge/<challenge>.git``: its refs are what the scorer has taken from the forge."""
+    return settings.home_path / "forge" / f"{challenge_id}.git"
+
+
+def receiving_repository(settings: ScorerSettings, challenge: Challenge, source: str) -> Path:
+    """The receiving repository, created on first use with the organiser's branch as the forge
+    has it: history from before the scorer took webhooks is nobody's push (as a served
+    repository starts as a clone of the published one)."""
+    path = receiving_path(settings, challenge.id)
+    if not (path / "HEAD").is_file():
+        _git(None, "init", "--bare", "--quiet", str(path))
+    if not _git(path, "for-each-ref", "--count=1").stdout.strip():
+        branch = HEADS + challenge.organiser.ref
+        done = _git(path, *FETCH, "--", source, f"+{branch}:{branch}", check=False)
+        if done.returncode != 0:
+            raise ForgeUnreachable(
+                "the scorer cannot read the challenge's repository on the forge now: deliver it again later",
+                f"fetching {branch} from {source}: {done.stderr.strip()}",
+            )
+    return path
+
+
+def processed(api: CoopAPI, push: PushEvent) -> WebhookReceipt | None:
+    """What an already recorded delivery led to, or ``None`` for a new one."""
+    with api.sessions() as session:
+        row = session.get(WebhookDelivery, (push.forge, push.delivery_id))
+        if row is None:
+            return None
+        when = row.received_at.isoformat(timespec="seconds")
+        return WebhookReceipt.model_validate(
+            row.outcome
+            | {
+                "status": "already processed",
+                "reason": f"delivery {push.delivery_id} was processed at {when}",
+            }
+        )
+
+
+def fetch(receiving: Path, source: str, push: PushEvent) -> None:
+    """Bring the pushed commit from the forge: by its SHA (protocol v2 serves any), else by the
+    pushed ref (older servers), which still holds it unless it moved on since."""
+    problems = []
+    for wanted in (push.after, push.ref):
+        done = _git(receiving, *FETCH, "--", source, wanted, check=False)
+        if (
+            done.returncode == 0
+            and _git(receiving, "cat-file", "-e", push.after, check=False).returncode == 0
+        ):
+            return
+        problems.append(done.stderr.strip())
+    raise ForgeUnreachable(
+        f"the scorer cannot fetch commit {push.after[:12]} from the forge now: deliver it again later",
+        f"fetching {push.after} / {push.ref} from {source}: {' | '.join(problems)}",
+    )
+
+
+def _take(
+    api: CoopAPI, challenge: Challenge, push: PushEvent, now: datetime, status_url: str
+) -> WebhookReceipt:
+    assert challenge.forge is not None
+    source = challenge.forge.repository
+    if _git(None, "check-ref-format", push.ref, check=False).returncode != 0:
+        raise MalformedDelivery(f"{push.ref!r} is not a valid git ref")
+    pusher = hub_user(push.forge, push.pusher, api.settings.forge_logins)
+    challenge, lines, queueing = _current_spec(api, challenge, source, push.ref)
+    receiving = receiving_repository(api.settings, challenge, source)
+    arrivals: dict[str, list[str]] = {}
+    if not push.deleted:
+        fetch(receiving, source, push)
+        taken = _git(receiving, "rev-parse", "--verify", "--quiet", push.ref, check=False).stdout.strip()
+        arrivals = arrived(receiving, [(taken or ZERO, push.after, push.ref)])
+    found = read_arrivals(receiving, challenge, arrivals)
+    try:
+        with api.sessions.begin() as session:
+            if arrivals:
+                lines += queue_arrivals(
+                    session, challenge, found, pusher, now, queueing=queueing, status_url=status_url
+                )
+            receipt = WebhookReceipt(
+                status="accepted",
+                forge=push.forge,
+                delivery=push.delivery_id,
+                challenge=challenge.id,
+                pusher=pusher,
+                commits=[sha for shas in arrivals.values() for sha in shas],
+                submissions=[line.submission_id for line in lines if line.submission_id is not None],
+                messages=[str(line) for line in lines],
+            )
+            session.add(
+                WebhookDelivery(
+                    forge=push.forge,
+                    delivery_id=push.delivery_id,
+                    challenge_id=challenge.id,
+                    event="push",
+                    received_at=now,
+                    outcome=receipt.model_dump(mode="json"),
+                )
+            )
+    except IntegrityError:  # another scorer process took the same delivery first: its outcome
+        earlier = processed(api, push)
+        if earlier is None:
+            raise
+        return earlier
+    if push.deleted:
+        _git(receiving, "update-ref", "-d", push.ref)
+    else:
+        _git(receiving, "update-ref", push.ref, push.after)
+    return receipt
+
+
+def _current_spec(
+    api: CoopAPI, challenge: Challenge, source: str, ref: str
+) -> tuple[Challenge, list[PushLine], bool]:
+    """The challenge, registered again from the forge when the push moved the organiser ref or
+    it was registered from elsewhere; when that fails, the commits are recorded, not queued."""
+    with api.sessions() as session:
+        registered_from = session.get_one(ChallengeRow, challenge.id).repo_url
+    if ref != HEADS + challenge.organiser.ref and registered_from == source:
+        return challenge, [], True
+    try:
+        fresh, _repo, _tree = api.register(source)
+    except CoopError as exc:
+        return (
+            challenge,
+            [PushLine(f"the scorer cannot read the challenge now ({exc.user_message}): nothing queued")],
+            False,
+        )
+    return fresh, [], True
+
+
+def _hosts(challenge: Challenge, push: PushEvent) -> bool:
+    forge = challenge.forge
+    return forge is not None and push.is_for(forge.repository, forge.full_name)
+
+
+def _git(repo: Path | None, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    command = ["git", *(["--git-dir", str(repo)] if repo else []), *args]
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+    )
+    if check and done.returncode != 0:
+        raise RepositoryError(f"git {args[0]} failed", f"{' '.join(command)}: {done.stderr.strip()}")
+    return done

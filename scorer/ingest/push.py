@@ -1,0 +1,266 @@
+"""Push-to-score: after an accepted push to a served repository, record and queue.
+
+:func:`on_push` runs in the repository's post-receive hook (:mod:`scorer.ingest.hooks`), once the
+refs are updated. For every commit that first arrives it records the pusher (from the token,
+never the author line), the commit's claims and its notebooks' fingerprints; every newly
+recorded commit that adds or changes a solution notebook becomes a submission in the current
+phase, credited to the pusher. Over one of the phase's limits the submission is recorded as
+rejected with the time the next slot opens: sharing is never blocked. It returns the lines the
+git client shows as ``remote: …``. Forge webhooks (:mod:`scorer.ingest.forge_push`) record and queue
+through the same :func:`read_arrivals` and :func:`queue_arrivals`.
+
+The scorer must later read those commits from the served repository, so the challenge's
+``repo_url`` is made to point at it (``CoopAPI.register`` of the served path) when it does not
+yet, and again whenever the push moves the organiser ref (a new spec may have arrived).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scorer.challenge.spec import SLUG, Challenge, Phase
+from scorer.exceptions import CoopError
+from scorer.facade import CoopAPI
+from scorer.ingest.attribution import LOG_FORMAT, CommitFacts, notebook_fingerprint, parse_log
+from scorer.ingest.limits import check_limits
+from scorer.ingest.repo import ChallengeRepo, ChangedNotebook
+from scorer.ledger import store
+from scorer.ledger.commits import record_commits
+from scorer.ledger.errors import UnknownChallenge
+from scorer.ledger.locks import lock_person
+from scorer.ledger.models import ChallengeRow, Submission, SubmissionStatus
+
+ZERO = "0" * 40
+HEADS = "refs/heads/"
+
+
+@dataclass(frozen=True)
+class PushLine:
+    text: str
+    submission_id: int | None = None
+    status: str | None = None  # "queued" or "rejected" for a submission
+
+    def __str__(self) -> str:
+        return self.text
+
+
+Update = tuple[str, str, str]  # (old, new, ref) as git gives them to the hook
+
+
+def on_push(
+    api: CoopAPI,
+    repo_path: Path,
+    pusher: str,
+    updates: Sequence[Update],
+    now: datetime | None = None,
+    *,
+    status_url: str = "",
+) -> list[PushLine]:
+    """Record the push's new commits and queue (or reject) their solution notebooks."""
+    moment = now or datetime.now(UTC)
+    served = Path(repo_path).resolve()
+    challenge_id = served.name.removesuffix(".git")
+    if not served.name.endswith(".git") or not re.fullmatch(SLUG, challenge_id):
+        return [PushLine(f"push accepted; {served.name} is not a challenge repository: nothing was queued")]
+    try:
+        challenge = api.challenge(challenge_id)
+    except UnknownChallenge:
+        return [
+            PushLine(
+                f"push accepted; challenge {challenge_id} is not registered with the scorer: nothing queued"
+            )
+        ]
+    live = [(old, new, ref) for old, new, ref in updates if new != ZERO]  # deletions bring nothing
+    if not live:
+        return []
+    lines: list[PushLine] = []
+    queueing = True
+    organiser_moved = any(ref == HEADS + challenge.organiser.ref for _o, _n, ref in live)
+    if organiser_moved or _repo_url(api, challenge_id) != str(served):
+        try:
+            challenge, _repo, _tree = api.register(str(served))
+        except CoopError as exc:
+            queueing = False
+            lines.append(
+                PushLine(f"the scorer cannot read this challenge now ({exc.user_message}): nothing queued")
+            )
+    arrivals = arrived(served, live)
+    if not arrivals:
+        return lines
+    found = read_arrivals(served, challenge, arrivals)
+    with api.sessions.begin() as session:
+        lines += queue_arrivals(
+            session, challenge, found, pusher, moment, queueing=queueing, status_url=status_url
+        )
+    return lines
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """What a push brought, as read from the repository holding it."""
+
+    refs: dict[str, list[str]]  # ref -> the commits it brought, oldest first (see :func:`arrived`)
+    facts: dict[str, CommitFacts]  # with the fingerprints of the solution notebooks changed
+    changed: dict[str, list[ChangedNotebook]]  # sha -> the solution notebooks it adds or changes
+
+
+def read_arrivals(repo_path: Path, challenge: Challenge, arrivals: dict[str, list[str]]) -> Arrivals:
+    """The new commits' facts and the solution notebooks each adds or changes (git only)."""
+    repo = ChallengeRepo(repo_path)
+    facts = {c.sha: c for c in read_facts(repo_path, [sha for shas in arrivals.values() for sha in shas])}
+    changed = {sha: repo.changed_notebooks(sha, challenge.solutions) for sha in facts}
+    for sha, notebooks in changed.items():
+        prints = {nb.path: notebook_fingerprint(repo.read(sha, nb.path)) for nb in notebooks}
+        facts[sha] = replace(facts[sha], notebooks={p: f for p, f in prints.items() if f is not None})
+    return Arrivals(arrivals, facts, changed)
+
+
+def queue_arrivals(
+    session: Session,
+    challenge: Challenge,
+    found: Arrivals,
+    pusher: str,
+    now: datetime,
+    *,
+    queueing: bool = True,
+    status_url: str = "",
+) -> list[PushLine]:
+    """Record the commits that arrive first, with ``pusher``, and queue (or reject over a limit)
+    a submission per solution notebook each adds or changes, in the phase open at ``now``.
+
+    Shared by git pushes (:func:`on_push`) and forge webhooks (:mod:`scorer.ingest.forge_push`);
+    ``queueing=False`` records the commits only.
+    """
+    lines: list[PushLine] = []
+    phase = challenge.current_phase(now)
+    lock_person(session, pusher)  # the limits' check-then-insert, one push per person at a time
+    for ref, shas in found.refs.items():
+        recorded = record_commits(
+            session, challenge.id, pusher=pusher, ref=ref, commits=[found.facts[s] for s in shas], now=now
+        )
+        for sha in recorded:
+            if not found.changed[sha] or not queueing:
+                continue
+            if phase is None:
+                lines.append(
+                    PushLine(f"commit {sha[:12]} not queued: no phase of {challenge.id} is open now")
+                )
+                continue
+            for notebook in found.changed[sha]:
+                lines.append(_submit(session, challenge, phase, sha, notebook, pusher, now, status_url))
+    return lines
+
+
+def _submit(
+    session: Session,
+    challenge: Challenge,
+    phase: Phase,
+    sha: str,
+    notebook: ChangedNotebook,
+    pusher: str,
+    now: datetime,
+    status_url: str,
+) -> PushLine:
+    earlier = counted_times(session, challenge.id, phase.id, pusher)
+    row = store.enqueue(
+        session,
+        challenge_id=challenge.id,
+        phase_id=phase.id,
+        commit_sha=sha,
+        notebook_path=notebook.path,
+        username=pusher,
+        parameters=dict(phase.parameters),
+        now=now,
+    )
+    hit = check_limits(phase.submissions, earlier, now)
+    if hit is not None:
+        store.reject(session, row.id, hit.code, hit.text, now=now)
+        return PushLine(
+            f"submission {row.id} not scored: {hit.text}", row.id, SubmissionStatus.REJECTED.value
+        )
+    status = (
+        f"{status_url.rstrip('/')}/api/submissions/{row.id}" if status_url else f"coop submission {row.id}"
+    )
+    return PushLine(
+        f"submission {row.id} queued: {notebook.path} (phase {phase.id}) — status: {status}",
+        row.id,
+        SubmissionStatus.QUEUED.value,
+    )
+
+
+def counted_times(session: Session, challenge_id: str, phase_id: str, username: str) -> list[datetime]:
+    """When the person's earlier submissions in the phase were made, as the limits count them:
+    not rejected ones, not rescores (those are the organiser's)."""
+    person_id = store.person(session, username).id
+    return list(
+        session.execute(
+            select(Submission.created_at).where(
+                Submission.challenge_id == challenge_id,
+                Submission.phase_id == phase_id,
+                Submission.person_id == person_id,
+                Submission.status != SubmissionStatus.REJECTED,
+                Submission.rescore_of.is_(None),
+            )
+        ).scalars()
+    )
+
+
+def arrived(repo: Path, updates: Sequence[Update]) -> dict[str, list[str]]:
+    """ref -> the commits the push brought to it, oldest first, each under the first ref only.
+
+    In post-receive the refs already point at the new tips, so a commit arrived when no ref
+    outside this push and no pushed ref's old value reaches it.
+    """
+    pushed = {ref for _o, _n, ref in updates}
+    others = [
+        sha
+        for line in _git(repo, "for-each-ref", "--format=%(objectname) %(refname)").splitlines()
+        for sha, _, name in [line.partition(" ")]
+        if name not in pushed
+    ]
+    olds = [old for old, _n, _r in updates if old != ZERO]
+    excluded = sorted(set(others + olds))
+    seen: set[str] = set()
+    found: dict[str, list[str]] = {}
+    for _old, new, ref in updates:
+        revs = [new, *(f"^{sha}" for sha in excluded)]
+        out = _git(repo, "rev-list", "--reverse", "--topo-order", "--stdin", stdin="\n".join(revs))
+        shas = [s for s in out.split() if s not in seen]
+        seen.update(shas)
+        if shas:
+            found[ref] = shas
+    return found
+
+
+def read_facts(repo: Path, shas: Sequence[str]) -> list[CommitFacts]:
+    if not shas:
+        return []
+    out = _git(repo, "log", "--no-walk=unsorted", f"--format={LOG_FORMAT}", "--stdin", stdin="\n".join(shas))
+    return parse_log(out)
+
+
+def _repo_url(api: CoopAPI, challenge_id: str) -> str | None:
+    with api.sessions() as session:
+        row = session.get(ChallengeRow, challenge_id)
+        return row.repo_url if row else None
+
+
+def _git(repo: Path, *args: str, stdin: str | None = None) -> str:
+    done = subprocess.run(
+        ["git", "--git-dir", str(repo), *args],
+        input=None if stdin is None else stdin + "\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise CoopError(f"git {args[0]} failed in {repo.name}: {done.stderr.strip()}")
+    return done.stdout

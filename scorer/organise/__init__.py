@@ -1,0 +1,1 @@
+"""Organisers' changes to a running challenge: phases, rewarders, rescoring, the audit trail."""

@@ -1,0 +1,422 @@
+"""Organisers' changes to a served challenge: open a phase, edit a rewarder, rescore a phase.
+
+The spec lives in git. A change to it is a commit on the organiser ref of the served
+repository (``<home>/git/<id>.git``) that changes ``challenge.yaml`` only, written with git's
+plumbing in the bare repository: the new blob (``hash-object``), a tree built in a temporary
+index (``GIT_INDEX_FILE``: ``read-tree``, ``update-index``, ``write-tree``), ``commit-tree``
+with the organiser as author, then ``update-ref`` given the old value, so that a change made
+meanwhile (another organiser, a push to the organiser ref) is detected, never overwritten.
+Before anything is written the new spec is checked as ``coop challenge validate`` would
+(:func:`~scorer.challenge.load.parse_spec`, then the files it names): an invalid change leaves
+everything as it was. Afterwards the challenge is registered again (:meth:`CoopAPI.register`)
+so that the scorer and pushes use the new spec, and an :class:`AuditEvent` records who changed
+what, from which commit to which, with the values before and after.
+
+The YAML is edited in place: each changed value's text (found through PyYAML's node marks) is
+replaced by the new value in flow style, so that comments and layout elsewhere are kept. The
+edited text must load to exactly the intended data; when it does not (an exotic layout), the
+whole file is dumped again, which is still correct but drops its comments.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scorer.challenge.load import SPEC_FILE, file_problems, parse_spec
+from scorer.challenge.organiser_tree import organiser_tree
+from scorer.challenge.phase_data import prepare_phase_data
+from scorer.challenge.spec import Challenge
+from scorer.exceptions import CoopError, RepositoryError, SpecError
+from scorer.facade import CoopAPI
+from scorer.ingest.limits import as_utc
+from scorer.ingest.repo import ChallengeRepo
+from scorer.ledger import store
+from scorer.ledger.models import AuditEvent, Person
+from scorer.ledger.queries import phase_of
+
+HEADS = "refs/heads/"
+COMMITTER = {"GIT_COMMITTER_NAME": "Coopetition scorer", "GIT_COMMITTER_EMAIL": "scorer@coopetition.local"}
+OPEN_PHASE = "open-phase"
+EDIT_REWARDER = "edit-rewarder"
+RESCORE = "rescore"
+
+YamlPath = tuple[str | int, ...]
+
+
+class OrganiseError(CoopError):
+    """An organiser's change that cannot be made as asked (HTTP 400 unless said otherwise)."""
+
+
+class ConcurrentChange(OrganiseError):
+    """The organiser ref moved since the change was prepared: review it again (HTTP 409)."""
+
+
+class NotServed(OrganiseError):
+    """The challenge has no served repository to commit to (HTTP 404)."""
+
+
+@dataclass(frozen=True)
+class SpecEdit:
+    """What a change does to ``challenge.yaml``: values to set, and a summary for people."""
+
+    action: str
+    changes: Sequence[tuple[YamlPath, Any]]
+    before: dict[str, Any]
+    after: dict[str, Any]
+    message: str
+
+
+@dataclass(frozen=True)
+class SpecChange:
+    """A change made (or, for a dry run, only worked out) on the organiser ref."""
+
+    challenge: str
+    action: str
+    applied: bool
+    base: str  # the organiser commit the change applies to
+    commit: str | None  # the new organiser commit; ``None`` for a dry run
+    diff: str  # unified diff of challenge.yaml
+    before: dict[str, Any]
+    after: dict[str, Any]
+    audit: int | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    challenge: str
+    action: str
+    detail: dict[str, Any]
+
+
+# --- the actions -----------------------------------------------------------------------------
+
+
+def open_phase(
+    api: CoopAPI,
+    repo: Path,
+    challenge_id: str,
+    actor: str,
+    *,
+    phase_id: str | None = None,
+    close_current: bool = False,
+    base: str | None = None,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> SpecChange:
+    """Open a phase now (by default the next one to start): its ``start`` becomes now; with
+    ``close_current`` the phase open until now ends now. Its data is prepared if it is not yet."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+
+    def plan(spec: Challenge, _data: dict[str, Any]) -> SpecEdit:
+        return _open_plan(spec, phase_id, close_current, moment)
+
+    change = change_spec(api, repo, challenge_id, actor, plan, base=base, dry_run=dry_run)
+    if change.applied:
+        challenge, _repo, tree = api.register(str(repo.resolve()))
+        opened = challenge.phase(change.after["phase"])
+        prepare_phase_data(challenge, opened, tree, api.settings.data_root)
+    return change
+
+
+def edit_rewarder(
+    api: CoopAPI,
+    repo: Path,
+    challenge_id: str,
+    actor: str,
+    *,
+    phase_id: str,
+    index: int,
+    rewarder: dict[str, Any],
+    base: str | None = None,
+    dry_run: bool = False,
+) -> SpecChange:
+    """Replace rewarder ``index`` of a phase by ``rewarder`` (its fields as in challenge.yaml)."""
+
+    def plan(spec: Challenge, data: dict[str, Any]) -> SpecEdit:
+        phase = phase_of(spec, phase_id)
+        where = spec.phases.index(phase)
+        count = len(phase.rewarders)
+        if not 0 <= index < count:
+            raise OrganiseError(f"phase {phase_id!r} has {count} rewarder(s): there is no rewarder {index}")
+        before = data["phases"][where]["rewarders"][index]
+        return SpecEdit(
+            EDIT_REWARDER,
+            [(("phases", where, "rewarders", index), rewarder)],
+            {"phase": phase_id, "index": index, "rewarder": before},
+            {"phase": phase_id, "index": index, "rewarder": rewarder},
+            f"Edit rewarder {index} ({rewarder.get('type', '?')}) of phase {phase_id}",
+        )
+
+    change = change_spec(api, repo, challenge_id, actor, plan, base=base, dry_run=dry_run)
+    if change.applied:
+        api.register(str(repo.resolve()))
+    return change
+
+
+def rescore(api: CoopAPI, challenge_id: str, actor: str, phase_id: str) -> tuple[list[int], int]:
+    """Queue a new run of every finished submission of a phase; the queued ids and the audit id."""
+    phase_of(api.challenge(challenge_id), phase_id)
+    queued = api.rescore(challenge_id, phase_id)
+    with api.sessions.begin() as session:
+        audit = _audit(session, actor, challenge_id, RESCORE, {"phase": phase_id, "queued": queued})
+    return queued, audit
+
+
+def audit_trail(api: CoopAPI, challenge_id: str, *, limit: int = 100) -> list[AuditEntry]:
+    """The challenge's audit events, newest first."""
+    api.challenge(challenge_id)  # an unknown challenge is an error, not an empty trail
+    with api.sessions() as session:
+        rows = session.execute(
+            select(AuditEvent, Person.username)
+            .join(Person, Person.id == AuditEvent.actor_id)
+            .where(AuditEvent.challenge_id == challenge_id)
+            .order_by(AuditEvent.id.desc())
+            .limit(limit)
+        ).all()
+    return [
+        AuditEntry(event.id, as_utc(event.at), name, challenge_id, event.action, event.detail)
+        for event, name in rows
+    ]
+
+
+def organiser_state(api: CoopAPI, repo: Path, challenge_id: str) -> tuple[str, str, dict[str, Any]]:
+    """The organiser ref, its commit and the spec there (as loaded from challenge.yaml)."""
+    ref = HEADS + api.challenge(challenge_id).organiser.ref
+    base = _git(repo, "rev-parse", "--verify", f"{ref}^{{commit}}").strip()
+    spec = parse_spec(_git(repo, "cat-file", "blob", f"{base}:{SPEC_FILE}"), f"{ref}:{SPEC_FILE}")
+    return ref, base, spec.model_dump(mode="json")
+
+
+# --- one change to challenge.yaml, committed ---------------------------------------------------
+
+
+def change_spec(
+    api: CoopAPI,
+    repo: Path,
+    challenge_id: str,
+    actor: str,
+    plan: Callable[[Challenge, dict[str, Any]], SpecEdit],
+    *,
+    base: str | None = None,
+    dry_run: bool = False,
+) -> SpecChange:
+    """Work out ``plan``'s change to the spec on the organiser ref, check it, and (unless
+    ``dry_run``) commit it there; ``base`` is the organiser commit the caller reviewed."""
+    ref = HEADS + api.challenge(challenge_id).organiser.ref
+    current = _git(repo, "rev-parse", "--verify", f"{ref}^{{commit}}").strip()
+    if base is not None and base != current:
+        raise ConcurrentChange(
+            f"the challenge changed since you reviewed it ({ref} is now at {current[:12]}, "
+            f"not {base[:12]}): look at the change again"
+        )
+    text = _git(repo, "cat-file", "blob", f"{current}:{SPEC_FILE}")
+    edit = plan(parse_spec(text, f"{ref}:{SPEC_FILE}"), yaml.safe_load(text))
+    new_text = set_in_yaml(text, edit.changes)
+    if new_text == text:
+        raise OrganiseError(f"nothing to change: {SPEC_FILE} already says so")
+    spec = parse_spec(new_text, SPEC_FILE)
+    tree = organiser_tree(api.settings, ChallengeRepo(repo), challenge_id, current)
+    problems = file_problems(spec, tree, SPEC_FILE)  # only challenge.yaml changes: same files
+    if problems:
+        raise SpecError(problems)
+    diff = "".join(
+        difflib.unified_diff(
+            text.splitlines(keepends=True),
+            new_text.splitlines(keepends=True),
+            f"a/{SPEC_FILE}",
+            f"b/{SPEC_FILE}",
+        )
+    )
+    if dry_run:
+        return SpecChange(
+            challenge_id, edit.action, False, current, None, diff, edit.before, edit.after, None
+        )
+    commit = _commit_spec(
+        repo, current, new_text, f"{edit.message}\n\nMade by {actor} through the API.", actor
+    )
+    detail = {"ref": ref, "base": current, "commit": commit, "before": edit.before, "after": edit.after}
+    with api.sessions.begin() as session:  # the audit row commits only if the ref moved
+        audit = _audit(session, actor, challenge_id, edit.action, detail)
+        _move_ref(repo, ref, commit, current, f"coop: {edit.message} (by {actor})")
+    return SpecChange(challenge_id, edit.action, True, current, commit, diff, edit.before, edit.after, audit)
+
+
+def _open_plan(spec: Challenge, phase_id: str | None, close_current: bool, now: datetime) -> SpecEdit:
+    if phase_id is None:
+        upcoming = sorted((p for p in spec.phases if p.start > now), key=lambda p: p.start)
+        if not upcoming:
+            raise OrganiseError("every phase has started already: there is no next phase to open")
+        target = upcoming[0]
+    else:
+        target = phase_of(spec, phase_id)
+        if target.is_open(now):
+            raise OrganiseError(f"phase {target.id!r} is open already (since {_iso(target.start)})")
+        if target.end is not None and target.end <= now:
+            raise OrganiseError(
+                f"phase {target.id!r} ended at {_iso(target.end)}: give it a later end to reopen it"
+            )
+    changes: list[tuple[YamlPath, Any]] = [(("phases", spec.phases.index(target), "start"), now)]
+    before: dict[str, Any] = {"phase": target.id, "start": _iso(target.start)}
+    after: dict[str, Any] = {"phase": target.id, "start": _iso(now)}
+    message = f"Open phase {target.id} now"
+    current = spec.current_phase(now)
+    if close_current and current is not None and current.id != target.id:
+        changes.append((("phases", spec.phases.index(current), "end"), now))
+        before["closes"] = {"phase": current.id, "end": _iso(current.end)}
+        after["closes"] = {"phase": current.id, "end": _iso(now)}
+        message += f" and close phase {current.id}"
+    return SpecEdit(OPEN_PHASE, changes, before, after, message)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _audit(session: Session, actor: str, challenge_id: str, action: str, detail: dict[str, Any]) -> int:
+    event = AuditEvent(
+        actor_id=store.person(session, actor).id, challenge_id=challenge_id, action=action, detail=detail
+    )
+    session.add(event)
+    session.flush()
+    return event.id
+
+
+# --- git plumbing in the bare repository ------------------------------------------------------
+
+
+def _git(repo: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        ["git", "--git-dir", str(repo), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RepositoryError(f"git {args[0]} failed: {done.stderr.strip()}", f"{repo}: git {args}")
+    return done.stdout
+
+
+def _commit_spec(repo: Path, base: str, text: str, message: str, actor: str) -> str:
+    """A commit on top of ``base`` whose tree differs only by ``challenge.yaml`` = ``text``."""
+    mode = _git(repo, "ls-tree", base, "--", SPEC_FILE).split()[0]
+    blob = _git(repo, "hash-object", "-w", "--stdin", stdin=text).strip()
+    with tempfile.TemporaryDirectory(prefix="coop-index-") as scratch:
+        index = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        _git(repo, "read-tree", base, env=index)
+        _git(repo, "update-index", "--cacheinfo", f"{mode},{blob},{SPEC_FILE}", env=index)
+        tree = _git(repo, "write-tree", env=index).strip()
+    author = {"GIT_AUTHOR_NAME": actor, "GIT_AUTHOR_EMAIL": f"{actor}@users.coopetition.local"}
+    return _git(repo, "commit-tree", tree, "-p", base, "-m", message, env={**author, **COMMITTER}).strip()
+
+
+def _move_ref(repo: Path, ref: str, new: str, old: str, reason: str) -> None:
+    try:
+        _git(repo, "update-ref", "-m", reason, ref, new, old)
+    except RepositoryError as exc:
+        now = _git(repo, "rev-parse", "--verify", ref).strip()
+        if now != old:
+            raise ConcurrentChange(
+                f"the challenge changed while your change was being made ({ref} moved to "
+                f"{now[:12]}): nothing was changed; look at it again"
+            ) from exc
+        raise
+
+
+# --- YAML edited in place -----------------------------------------------------------------------
+
+
+class _NoSplice(Exception):
+    """The text cannot be edited in place (the caller dumps the whole file instead)."""
+
+
+def set_in_yaml(text: str, changes: Sequence[tuple[YamlPath, Any]]) -> str:
+    """``text`` with the value at each path set (a missing last key is added), keeping the
+    rest of the text as it was where possible."""
+    data = yaml.safe_load(text)
+    for path, value in changes:
+        _assign(data, path, value)
+    edited: str | None = text
+    try:
+        for path, value in changes:
+            edited = _splice(edited, path, value)
+    except _NoSplice:
+        edited = None
+    if edited is not None and yaml.safe_load(edited) == data:
+        return edited
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _assign(data: Any, path: YamlPath, value: Any) -> None:
+    for key in path[:-1]:
+        data = data[key]
+    data[path[-1]] = value
+
+
+def _splice(text: str, path: YamlPath, value: Any) -> str:
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    for key in path[:-1]:
+        node = _child(node, key)
+    last = path[-1]
+    if isinstance(node, yaml.MappingNode) and isinstance(last, str):
+        for key_node, value_node in node.value:
+            if key_node.value == last:
+                return text[: value_node.start_mark.index] + _inline(value) + text[_end(value_node) :]
+        if not node.value:
+            raise _NoSplice
+        first = node.value[0][0]
+        separator = ", " if node.flow_style else "\n" + " " * first.start_mark.column
+        at = first.start_mark.index
+        return text[:at] + f"{_inline(last)}: {_inline(value)}{separator}" + text[at:]
+    if isinstance(node, yaml.SequenceNode) and isinstance(last, int) and 0 <= last < len(node.value):
+        item = node.value[last]
+        return text[: item.start_mark.index] + _inline(value) + text[_end(item) :]
+    raise _NoSplice
+
+
+def _child(node: yaml.Node, key: str | int) -> yaml.Node:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.value == key:
+                return value_node
+    elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+        return node.value[key]
+    raise _NoSplice
+
+
+def _end(node: yaml.Node) -> int:
+    """Where a node's own text ends: a block collection's end mark lies past its trailing
+    comments and line breaks, so take its last child's end instead."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.style in {"|", ">"}:
+            raise _NoSplice  # a block scalar's span runs over the lines after it
+        return node.end_mark.index
+    if node.flow_style or not node.value:
+        return node.end_mark.index
+    last = node.value[-1]
+    return _end(last[1] if isinstance(node, yaml.MappingNode) else last)
+
+
+def _inline(value: Any) -> str:
+    """``value`` as one line of flow-style YAML; times as ``2026-01-01T00:00:00Z``."""
+    if isinstance(value, datetime):
+        return _iso(value) or ""
+    dumped = yaml.safe_dump([value], default_flow_style=True, width=1 << 30, allow_unicode=True)
+    return dumped.strip()[1:-1]

@@ -1,0 +1,1 @@
+"""Leaderboards as pure functions: selection, ranking, computed columns."""

@@ -1,0 +1,1 @@
+"""Notebooks drawn for people: inert HTML pages and nbdime diffs."""

@@ -1,0 +1,1 @@
+"""One submission scored: sanitize, run in the sandbox, collect predictions, score, record."""

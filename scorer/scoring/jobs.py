@@ -1,0 +1,35 @@
+"""Building a :class:`~scorer.scoring.pipeline.Job` from the ledger's view of a submission."""
+
+from __future__ import annotations
+
+from scorer.challenge.organiser_tree import organiser_tree
+from scorer.challenge.phase_data import load_phase_data
+from scorer.challenge.spec import Challenge
+from scorer.config import ScorerSettings
+from scorer.ingest.repo import ChallengeRepo
+from scorer.scoring.pipeline import Job
+from scorer.scoring.sandbox.choose import runner_for
+
+
+def build_job(
+    settings: ScorerSettings,
+    challenge: Challenge,
+    repo_url: str,
+    phase_id: str,
+    commit: str,
+    notebook: str,
+) -> Job:
+    repo = ChallengeRepo.mirror(repo_url, settings.mirrors, having=commit)
+    organiser_commit = repo.resolve(challenge.organiser.ref)
+    return Job(
+        challenge=challenge,
+        phase=challenge.phase(phase_id),
+        repo=repo,
+        commit=repo.resolve(commit),
+        notebook=notebook,
+        organiser_tree=organiser_tree(settings, repo, challenge.id, organiser_commit),
+        organiser_commit=organiser_commit,
+        data=load_phase_data(settings.data_root, challenge.id, phase_id),
+        runner=runner_for(settings, challenge),
+        runs_dir=settings.runs,
+    )

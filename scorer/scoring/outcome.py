@@ -1,0 +1,142 @@
+"""Turning what happened in the sandbox into a failure class a participant understands."""
+
+from __future__ import annotations
+
+import json
+import signal
+from typing import Any
+
+from pydantic import ByteSize
+
+from scorer.challenge.spec import RunLimits
+from scorer.exceptions import (
+    ExecutionTimeout,
+    InfrastructureError,
+    MemoryExceeded,
+    NotebookException,
+)
+from scorer.scoring.sandbox.runner import RunOutcome
+
+#: Cells papermill adds to the participant's notebook: not counted when naming a cell.
+PAPERMILL_CELLS = {"injected-parameters", "papermill-error-cell-tag"}
+
+
+def check_outcome(outcome: RunOutcome, limits: RunLimits, executed: bytes | None) -> None:
+    """Raise the :class:`SubmissionFailure` the run ended in; return if it ran to the end."""
+    cell = _cell_phrase(outcome.cell or failing_cell(executed))
+    memory = size_text(limits.memory)
+    details: dict[str, Any] = {"log_tail": outcome.log_tail[-4000:]}
+    if outcome.killed_for == "memory":
+        raise MemoryExceeded(f"the run used more than its {memory} of memory{cell}", details=details)
+    if outcome.killed_for == "wall_time":
+        raise ExecutionTimeout(
+            f"the run took longer than the phase's limit of {limits.wall_time:g} s{cell}", details=details
+        )
+    if outcome.killed_for == "disk":
+        raise NotebookException(
+            f"the run wrote more than the {size_text(limits.disk)} of files the phase allows{cell}",
+            details=details,
+        )
+    if not outcome.started:
+        raise InfrastructureError(
+            "the sandbox could not start; the run will be retried",
+            f"sandbox failed to start (exit {outcome.returncode}): {outcome.log_tail[-2000:]}",
+        )
+    report = outcome.report
+    if report is None:
+        how = _exit_phrase(outcome.returncode)
+        raise NotebookException(
+            f"the process running the notebook was {how}{cell}: a notebook must not kill the "
+            "processes around it or exit the interpreter",
+            details=details,
+        )
+    if report.get("status") == "ok":
+        return
+    _raise_for_error(report["error"], limits, memory, cell, outcome, details)
+
+
+def _raise_for_error(
+    error: dict[str, Any],
+    limits: RunLimits,
+    memory: str,
+    cell: str,
+    outcome: RunOutcome,
+    details: dict[str, Any],
+) -> None:
+    kind = error.get("kind")
+    if kind == "cell_error":
+        details.update({k: error.get(k) for k in ("ename", "evalue", "traceback")})
+        if error.get("ename") == "MemoryError":
+            raise MemoryExceeded(
+                f"the notebook ran out of its {memory} of memory (MemoryError){cell}", details=details
+            )
+        raise NotebookException(f"{error.get('ename')}: {error.get('evalue')}{cell}", details=details)
+    if kind == "cell_timeout":
+        raise ExecutionTimeout(
+            f"a cell ran longer than the per-cell limit of {limits.cell_time:g} s{cell}", details=details
+        )
+    if kind == "dead_kernel":
+        if outcome.peak_memory > 0.9 * limits.memory:
+            raise MemoryExceeded(f"the kernel died near its {memory} memory limit{cell}", details=details)
+        raise NotebookException(
+            f"the kernel died{cell} (a crash such as a segmentation fault, or os._exit)", details=details
+        )
+    raise InfrastructureError(
+        "the notebook runner failed; the run will be retried", f"runner error: {error!r}"
+    )
+
+
+def size_text(size: ByteSize) -> str:
+    """A limit as the organiser likely wrote it: binary units when exact, else decimal ones."""
+    binary = size % 1024 == 0 and size >= 1024
+    return size.human_readable(decimal=not binary, separator=" ").replace(".0 ", " ")
+
+
+def _exit_phrase(returncode: int | None) -> str:
+    if returncode is None:
+        return "lost"
+    code = -returncode if returncode < 0 else returncode - 128 if returncode > 128 else None
+    if code:
+        try:
+            return f"killed by {signal.Signals(code).name}"
+        except ValueError:
+            pass
+    return f"ended abruptly (exit status {returncode})"
+
+
+def failing_cell(executed: bytes | None) -> int | None:
+    """From the executed notebook: 1-based position, in the participant's notebook, of the cell
+    papermill marked running or failed (used when the run reported no cell of its own)."""
+    added = 0
+    for index, cell in enumerate(_cells(executed)):
+        metadata = cell.get("metadata", {})
+        if set(metadata.get("tags", [])) & PAPERMILL_CELLS:
+            added += 1
+        elif metadata.get("papermill", {}).get("status") in {"running", "failed"}:
+            return index + 1 - added
+    return None
+
+
+def run_time(executed: bytes | None) -> float:
+    """The notebook's own run time: the sum of its cells' durations (kernel start excluded)."""
+    total = 0.0
+    for cell in _cells(executed):
+        duration = cell.get("metadata", {}).get("papermill", {}).get("duration")
+        if isinstance(duration, int | float):
+            total += duration
+    return total
+
+
+def _cells(executed: bytes | None) -> list[dict[str, Any]]:
+    """The executed notebook's cells; nothing when it is missing or not a notebook."""
+    if not executed:
+        return []
+    try:
+        cells = json.loads(executed)["cells"]
+    except (ValueError, KeyError, TypeError):
+        return []
+    return [c for c in cells if isinstance(c, dict)] if isinstance(cells, list) else []
+
+
+def _cell_phrase(index: int | None) -> str:
+    return f" (in cell {index})" if index else ""

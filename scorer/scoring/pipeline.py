@@ -1,0 +1,159 @@
+"""Scoring one notebook at one commit: sanitize → execute → collect → score.
+
+Each step is a small function; :func:`score` only strings them together. Recording the
+result is the caller's business (the ledger), so this module does no database work.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import nbformat
+
+from scorer.challenge.phase_data import PhaseData
+from scorer.challenge.spec import Challenge, Phase
+from scorer.exceptions import InfrastructureError, SubmissionFailure
+from scorer.ingest.repo import ChallengeRepo
+from scorer.scoring.metrics import compute_metrics, read_answers
+from scorer.scoring.outcome import check_outcome, run_time
+from scorer.scoring.predictions import read_predictions
+from scorer.scoring.provenance import environment_hash, scorer_version
+from scorer.scoring.results import RunResult
+from scorer.scoring.safe_read import NotARegularFile, read_regular
+from scorer.scoring.sandbox.runner import RunFolders, Runner, RunOutcome, RunRequest
+from scorer.scoring.sanitize import MAX_NOTEBOOK_BYTES, read_notebook, sanitize
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything one run needs; the organiser's tree is trusted, the commit is not."""
+
+    challenge: Challenge
+    phase: Phase
+    repo: ChallengeRepo
+    commit: str
+    notebook: str
+    organiser_tree: Path
+    organiser_commit: str
+    data: PhaseData
+    runner: Runner
+    runs_dir: Path
+
+
+def score(job: Job) -> RunResult:
+    """Run and score one notebook; raise :class:`SubmissionFailure` when it does not score."""
+    job.runs_dir.mkdir(parents=True, exist_ok=True)
+    folders = RunFolders.create(Path(tempfile.mkdtemp(prefix="run-", dir=job.runs_dir)))
+    started = datetime.now(UTC)
+    try:
+        checkout(job, folders.work)
+        outcome = execute(job, folders)
+        executed = _read_executed(folders.output / "executed.ipynb")
+        try:
+            check_outcome(outcome, job.phase.limits, executed)
+        except SubmissionFailure as failure:
+            failure.details["executed_notebook"] = executed
+            failure.details["provenance"] = provenance(job, started, outcome, executed)
+            raise
+        seconds = run_time(executed)
+        answers = read_answers(job.data.answers, job.phase)
+        predictions = read_predictions(
+            folders.output / job.phase.predictions.file,
+            job.phase.predictions,
+            answers[job.phase.predictions.id_column],
+        )
+        peak_mib = outcome.peak_memory / 1024**2
+        metrics = compute_metrics(
+            job.challenge,
+            job.phase,
+            job.organiser_tree / job.challenge.data.scoring_module,
+            predictions,
+            answers,
+            run_time=seconds,
+            peak_memory=peak_mib,
+            inputs_dir=job.data.inputs,
+        )
+        return RunResult(
+            public=metrics["public"],
+            private=metrics["private"],
+            run_time=seconds,
+            peak_memory=peak_mib,
+            started_at=started,
+            finished_at=datetime.now(UTC),
+            executed_notebook=executed or b"",
+            provenance=provenance(job, started, outcome, executed),
+        )
+    finally:
+        shutil.rmtree(folders.root, ignore_errors=True)
+
+
+def checkout(job: Job, work: Path) -> None:
+    """The commit's tree, with the organiser's paths put back and the notebook sanitized."""
+    job.repo.export(job.commit, work)
+    for owned in job.challenge.organiser.paths:
+        target = work / owned.rstrip("/")
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
+        source = job.organiser_tree / owned.rstrip("/")
+        if source.is_dir():
+            shutil.copytree(source, target)
+        elif source.is_file():
+            shutil.copy2(source, target)
+    baseline_file = job.organiser_tree / job.phase.baseline
+    baseline = read_notebook(baseline_file.read_bytes(), job.phase.baseline)
+    notebook = sanitize(job.repo.read(job.commit, job.notebook), job.notebook, baseline)
+    target = work / PurePosixPath(job.notebook)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(nbformat.writes(notebook), encoding="utf-8")
+
+
+def execute(job: Job, folders: RunFolders) -> RunOutcome:
+    request = RunRequest(
+        folders,
+        job.notebook,
+        dict(job.phase.parameters),
+        job.data.inputs,
+        job.phase.limits,
+        job.phase.predictions.file,
+    )
+    try:
+        return job.runner.run(request)
+    except OSError as exc:
+        raise InfrastructureError("the notebook could not be started", repr(exc)) from exc
+
+
+def provenance(job: Job, started: datetime, outcome: RunOutcome, executed: bytes | None) -> dict[str, Any]:
+    return {
+        "challenge": job.challenge.id,
+        "phase": job.phase.id,
+        "commit": job.commit,
+        "notebook": job.notebook,
+        "organiser_commit": job.organiser_commit,
+        "parameters": outcome.parameters,
+        "input_hash": job.data.input_hash,
+        "answers_hash": job.data.answers_hash,
+        "scorer_version": scorer_version(),
+        "environment_hash": environment_hash(),
+        "sandboxed": outcome.sandboxed,
+        "limits": job.phase.limits.model_dump(mode="json"),
+        "started_at": started.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "wall_time": round(outcome.wall_time, 3),
+        "run_time": round(run_time(executed), 3) if executed else None,
+        "peak_memory_mib": round(outcome.peak_memory / 1024**2, 1),
+    }
+
+
+def _read_executed(path: Path) -> bytes | None:
+    """The executed notebook, unless the run replaced it with a link or something else."""
+    try:
+        return read_regular(path, MAX_NOTEBOOK_BYTES)
+    except NotARegularFile:
+        return None

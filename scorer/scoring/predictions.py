@@ -1,0 +1,68 @@
+"""Reading the predictions a notebook wrote, and checking them against the answer key's ids."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from scorer.challenge.spec import Predictions
+from scorer.exceptions import PredictionsInvalid, PredictionsMissing
+from scorer.scoring.safe_read import NotARegularFile, read_regular
+
+MAX_PREDICTIONS_BYTES = 200 * 1024**2
+
+
+def read_predictions(path: Path, spec: Predictions, answer_ids: pd.Series) -> pd.DataFrame:
+    """The predictions, one row per answer id and in the answer key's order."""
+    try:
+        data = read_regular(path, MAX_PREDICTIONS_BYTES)
+    except NotARegularFile as exc:
+        raise PredictionsInvalid(f"{exc}: write your predictions as a plain file") from exc
+    if data is None:
+        raise PredictionsMissing(
+            f"the notebook wrote no {spec.file}: write your predictions to the path in the "
+            "`predictions_path` parameter"
+        )
+    try:
+        if spec.file.endswith(".parquet"):
+            frame = pd.read_parquet(io.BytesIO(data))
+        else:
+            frame = pd.read_csv(io.BytesIO(data), dtype={spec.id_column: str})
+    except Exception as exc:  # pandas raises many kinds for a malformed file
+        raise PredictionsInvalid(f"{spec.file} cannot be read: {exc}") from exc
+    return check_predictions(frame, spec, answer_ids)
+
+
+def check_predictions(frame: pd.DataFrame, spec: Predictions, answer_ids: pd.Series) -> pd.DataFrame:
+    missing_columns = [c for c in [spec.id_column, *spec.columns] if c not in frame.columns]
+    if missing_columns:
+        raise PredictionsInvalid(
+            f"{spec.file} lacks the column(s) {', '.join(missing_columns)} "
+            f"(found: {', '.join(map(str, frame.columns)) or 'none'})"
+        )
+    ids = frame[spec.id_column].astype(str)
+    duplicated = ids[ids.duplicated()]
+    if not duplicated.empty:
+        raise PredictionsInvalid(
+            f"{spec.file} has {len(duplicated)} duplicated {spec.id_column} value(s), "
+            f"e.g. {', '.join(duplicated.head(3))}"
+        )
+    expected = answer_ids.astype(str)
+    unknown = ids[~ids.isin(expected)]
+    absent = expected[~expected.isin(ids)]
+    if not unknown.empty or not absent.empty:
+        parts = [f"{spec.file} has {len(frame)} rows for {len(expected)} expected ids"]
+        if not absent.empty:
+            parts.append(f"{len(absent)} missing, e.g. {', '.join(absent.head(3))}")
+        if not unknown.empty:
+            parts.append(f"{len(unknown)} unknown, e.g. {', '.join(unknown.head(3))}")
+        raise PredictionsInvalid("; ".join(parts))
+    if not spec.allow_nan:
+        empty = [c for c in spec.columns if frame[c].isna().any()]
+        if empty:
+            counts = ", ".join(f"{c} ({int(frame[c].isna().sum())} rows)" for c in empty)
+            raise PredictionsInvalid(f"{spec.file} has missing values (NaN) in {counts}")
+    aligned = frame.assign(**{spec.id_column: ids}).set_index(spec.id_column).loc[expected.values]
+    return aligned.reset_index()

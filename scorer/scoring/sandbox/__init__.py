@@ -1,0 +1,1 @@
+"""Running an untrusted notebook in bubblewrap, watched from outside."""

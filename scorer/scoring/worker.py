@@ -1,0 +1,90 @@
+"""The task a Dask worker runs for one submission: claim, score, record (exactly once)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from functools import cache
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from scorer.config import ScorerSettings
+from scorer.exceptions import (
+    CoopError,
+    FailureClass,
+    InfrastructureError,
+    SandboxUnavailable,
+    SubmissionFailure,
+)
+from scorer.ledger import queries, store
+from scorer.ledger.db import make_engine, session_factory
+from scorer.ledger.models import ChallengeRow
+from scorer.scoring.jobs import build_job
+from scorer.scoring.pipeline import score
+
+log = logging.getLogger(__name__)
+
+
+@cache
+def _sessions(url: str) -> sessionmaker[Session]:
+    return session_factory(make_engine(url))
+
+
+def score_submission(submission_id: int, plain_settings: dict[str, Any]) -> str:
+    """Returns "scored", the failure class, or "skipped" (recorded by another run of the task);
+    raises to make Dask retry an infrastructure failure."""
+    settings = ScorerSettings(**plain_settings)
+    sessions = _sessions(settings.db_url)
+    worker = f"{socket.gethostname()}:{_worker_name()}"
+    with sessions.begin() as session:
+        if not store.claim(session, submission_id, worker):
+            return "skipped"
+        view = queries.submission(session, submission_id)
+        challenge = queries.load_challenge(session, view.challenge_id)
+        repo_url = session.get(ChallengeRow, view.challenge_id).repo_url
+    try:
+        job = build_job(settings, challenge, repo_url, view.phase_id, view.commit_sha, view.notebook_path)
+        result = score(job)
+    except SubmissionFailure as failure:
+        if failure.retryable:
+            log.warning("submission %s: %s", submission_id, failure.log_message)
+            raise
+        with sessions.begin() as session:
+            recorded = store.record_failure(
+                session,
+                submission_id,
+                failure.failure_class,
+                failure.user_message,
+                provenance=_failure_provenance(failure),
+                executed_notebook=failure.details.get("executed_notebook"),
+            )
+        return failure.failure_class.value if recorded else "skipped"
+    except SandboxUnavailable as exc:  # retrying cannot help: record why, for the operator
+        with sessions.begin() as session:
+            recorded = store.record_failure(
+                session, submission_id, FailureClass.INFRASTRUCTURE, exc.user_message
+            )
+        return FailureClass.INFRASTRUCTURE.value if recorded else "skipped"
+    except CoopError as exc:  # e.g. phase data not prepared: ours to fix, never the participant's
+        raise InfrastructureError(exc.user_message, exc.log_message) from exc
+    with sessions.begin() as session:
+        recorded = store.record_result(session, submission_id, result)
+    return "scored" if recorded else "skipped"  # another run of the same task recorded first
+
+
+def _failure_provenance(failure: SubmissionFailure) -> dict[str, Any]:
+    provenance = dict(failure.details.get("provenance") or {})
+    for key in ("ename", "evalue", "traceback", "log_tail"):
+        if failure.details.get(key):
+            provenance[key] = failure.details[key]
+    return provenance
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return get_worker().name
+    except ValueError:
+        return "local"

@@ -1,0 +1,1 @@
+"""The HTTP routes of the scorer service, one module per resource."""
