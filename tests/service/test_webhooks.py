@@ -215,7 +215,7 @@ def test_a_signed_push_is_queued_for_the_hub_user_of_each_forge_login(scorer: Sc
             "queued",
             path,
         )
-        with scorer.facade.sessions() as session:
+        with scorer.api.sessions() as session:
             row = session.get_one(CommitRow, (forge.challenge_id, sha))
             assert session.get_one(Person, row.pusher_id).username == user
             assert row.ref.startswith(f"refs/heads/{user}/") and set(row.notebooks) == {path}
@@ -223,7 +223,7 @@ def test_a_signed_push_is_queued_for_the_hub_user_of_each_forge_login(scorer: Sc
             assert (delivery.challenge_id, delivery.event) == (forge.challenge_id, "push")
             assert delivery.outcome["submissions"] == [number]
     # the scorer reads these commits from the forge: the challenge's repo_url is the forge's URL
-    with scorer.facade.sessions() as session:
+    with scorer.api.sessions() as session:
         assert session.get_one(ChallengeRow, forge.challenge_id).repo_url == str(forge.repository)
 
 
@@ -234,7 +234,7 @@ def test_the_forge_login_that_pushed_is_credited_never_the_author_line(scorer: S
     assert response.status_code == 202, response.text
     [sha] = response.json()["commits"]
     assert [s["person"] for s in scorer.submissions(forge, sha)] == ["alice"]
-    with scorer.facade.sessions() as session:
+    with scorer.api.sessions() as session:
         assert session.get_one(CommitRow, (forge.challenge_id, sha)).author_name == "bob"
         assert credited(session, forge.challenge_id, sha) == ["alice"]
 
@@ -447,7 +447,7 @@ def test_secrets_may_live_in_a_file_read_on_every_delivery(scorer: Scorer, tmp_p
     pushed = forge.push("alice", {"solutions/alice/rotated.ipynb": notebook(scorer, "github")})
     body = forge.payload(pushed, "Alice-GH")
     secrets_file = tmp_path / "webhook-secrets.yaml"
-    settings = scorer.facade.settings
+    settings = scorer.api.settings
     settings.webhook_secrets_file = str(secrets_file)
     try:
         before = scorer.stored()
@@ -470,7 +470,7 @@ def test_secrets_may_live_in_a_file_read_on_every_delivery(scorer: Scorer, tmp_p
 def test_forge_challenges_are_not_served_over_git(scorer: Scorer) -> None:
     from scorer.cli.serve import serve_registered
 
-    problems = serve_registered(scorer.facade)
+    problems = serve_registered(scorer.api)
     for kind, forge in scorer.forges.items():
         assert problems[forge.challenge_id].startswith(f"hosted on {kind} ("), problems
-        assert not (scorer.facade.settings.home_path / "git" / f"{forge.challenge_id}.git").exists()
+        assert not (scorer.api.settings.home_path / "git" / f"{forge.challenge_id}.git").exists()
