@@ -208,6 +208,20 @@ def test_clean_html_removes_script_like_elements_with_their_content():
     assert cleaned == "<p>a<b>b</b></p>"
 
 
+def test_clean_html_keeps_only_allow_listed_style_properties():
+    cleaned = clean_html(
+        '<span style="text-align: right; color: red; position: fixed; cursor: url(https://t.example/c.png);'
+        ' background-image: url(https://t.example/b.png); behavior: url(x.htc)">1</span>'
+    )
+    assert cleaned == '<span style="text-align:right;color:red">1</span>'
+
+
+def test_clean_html_parses_as_a_browser_does():
+    # a browser ends <noscript> at the first </noscript>: the <img> after it is real, and bare
+    cleaned = clean_html('<noscript><p title="</noscript><img src=x onerror=alert(1)>">')
+    assert cleaned == '<img>"&gt;'
+
+
 def test_clean_html_keeps_only_raster_data_images_and_web_links():
     png = f"data:image/png;base64,{png_base64()}"
     cleaned = clean_html(

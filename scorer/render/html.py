@@ -14,7 +14,7 @@ three layers:
    tags, image sizes and the language used for highlighting;
 2. the exporter runs with ``sanitize_html=True`` and its ``clean_html`` filter, which the
    template applies to Markdown (after conversion), HTML outputs, raw cells and highlighted code,
-   is :func:`clean_html`: a bleach allow-list that also deletes script-like elements with their
+   is :func:`clean_html`: an nh3 allow-list that also deletes script-like elements with their
    content (tables, images as ``data:`` URIs and plain formatting remain);
 3. the page template has no script at all (:data:`TEMPLATE`).
 
@@ -30,10 +30,8 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-import bleach
 import defusedxml.ElementTree
-from bleach.css_sanitizer import CSSSanitizer
-from bs4 import BeautifulSoup
+import nh3
 from defusedxml import DefusedXmlException
 from nbconvert import HTMLExporter
 from nbformat import NotebookNode
@@ -64,7 +62,7 @@ _TAGS = frozenset(
         "thead", "tr", "u", "ul", "var",
     }
 )  # fmt: skip
-#: Elements removed together with everything inside them (bleach alone keeps their text).
+#: Elements removed together with everything inside them (other unknown tags keep their text).
 _REMOVED_WITH_CONTENT = (
     "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "template",
     "noscript", "noembed", "noframes", "svg", "math", "title", "base", "link", "meta",
@@ -82,36 +80,51 @@ _IMAGE_URL = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\
 _LINK_URL = re.compile(r"(?:https?://|mailto:|#)", re.IGNORECASE)
 
 
-def _allowed_attribute(tag: str, name: str, value: str) -> bool:
-    if name not in _ATTRIBUTES["*"] and name not in _ATTRIBUTES.get(tag, ()):
-        return False
+#: Style properties kept (bleach's CSS allow-list, less ``cursor``: its ``url()`` fetched images).
+_STYLE_PROPERTIES = frozenset(
+    {
+        "azimuth", "background-color", "border-bottom-color", "border-collapse", "border-color",
+        "border-left-color", "border-right-color", "border-top-color", "clear", "color", "direction",
+        "display", "elevation", "float", "font", "font-family", "font-size", "font-style",
+        "font-variant", "font-weight", "height", "letter-spacing", "line-height", "overflow", "pause",
+        "pause-after", "pause-before", "pitch", "pitch-range", "richness", "speak", "speak-header",
+        "speak-numeral", "speak-punctuation", "speech-rate", "stress", "text-align", "text-decoration",
+        "text-indent", "unicode-bidi", "vertical-align", "voice-family", "volume", "white-space", "width",
+        "fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-linecap",
+        "stroke-linejoin", "stroke-opacity",
+    }
+)  # fmt: skip
+
+
+def _filter_attribute(tag: str, name: str, value: str) -> str | None:
+    """The value kept for an allow-listed attribute, or ``None`` to drop it."""
     if name == "src":
-        return _IMAGE_URL.match(value) is not None
+        return value if _IMAGE_URL.match(value) else None
     if name == "href":
-        return _LINK_URL.match(value) is not None
-    return True
+        return value if _LINK_URL.match(value) else None
+    return value
+
+
+# Rust-backed and immutable, so one cleaner serves every thread.
+_CLEANER = nh3.Cleaner(
+    tags=set(_TAGS),
+    clean_content_tags=set(_REMOVED_WITH_CONTENT),
+    attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
+    attribute_filter=_filter_attribute,
+    url_schemes={"http", "https", "mailto", "data"},  # data: only where _IMAGE_URL matches
+    strip_comments=True,
+    link_rel=None,
+    filter_style_properties=set(_STYLE_PROPERTIES),
+)
 
 
 def clean_html(fragment: object) -> str:
     """An HTML fragment with only formatting, tables, links and ``data:`` images left.
 
     Script-like elements go with their content; other unknown tags are stripped (their text
-    stays, escaped); attributes are allow-listed, ``style`` through bleach's CSS sanitizer.
+    stays, escaped); attributes are allow-listed, ``style`` down to :data:`_STYLE_PROPERTIES`.
     """
-    text = fragment.decode() if isinstance(fragment, bytes) else str(fragment)
-    soup = BeautifulSoup(text, "html.parser")
-    for element in soup.find_all(_REMOVED_WITH_CONTENT):
-        element.decompose()
-    # A Cleaner keeps parser state: one per call, so that requests in threads never share one.
-    cleaner = bleach.Cleaner(
-        tags=_TAGS,
-        attributes=_allowed_attribute,
-        protocols={"http", "https", "mailto", "data"},  # data: only where _IMAGE_URL matches
-        strip=True,
-        strip_comments=True,
-        css_sanitizer=CSSSanitizer(),
-    )
-    return cleaner.clean(str(soup))
+    return _CLEANER.clean(fragment.decode() if isinstance(fragment, bytes) else str(fragment))
 
 
 # --- SVG -----------------------------------------------------------------------------------------
