@@ -7,12 +7,12 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: demo test lint bench clean
 
-$(STAMP): pyproject.toml extensions/coop_client/pyproject.toml package.json Makefile
+$(STAMP): pyproject.toml extensions/coop_client/pyproject.toml extensions/coop_widgets/pyproject.toml package.json Makefile
 	@test -n "$(PYTHON)" || { echo "Python >= 3.11.4 is required"; exit 1; }
 	@command -v npm >/dev/null 2>&1 || { echo "npm is required (configurable-http-proxy)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e extensions/coop_client -e '.[test,production]'
+	$(BIN)/python -m pip install --quiet -e extensions/coop_client -e extensions/coop_widgets -e '.[test,production]'
 	# JupyterHub 5.5 (what Zero to JupyterHub ships) beside 6.x: tests/hub/test_jupyterhub55.py runs the config on it
 	$(BIN)/python -m pip install --quiet --no-deps --target $(VENV)/jupyterhub-5.5 'jupyterhub==5.5.*'
 	npm install --no-audit --no-fund --silent

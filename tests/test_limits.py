@@ -14,7 +14,15 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from scorer.challenge.spec import SubmissionLimits
-from scorer.ingest.limits import MIN_INTERVAL, PER_DAY, PER_PERSON, LimitHit, check_limits, format_time
+from scorer.ingest.limits import (
+    MIN_INTERVAL,
+    PER_DAY,
+    PER_PERSON,
+    LimitHit,
+    check_limits,
+    format_time,
+    submissions_left,
+)
 from scorer.ingest.push import counted_times
 from scorer.ledger import store
 from scorer.ledger.db import make_engine, session_factory, upgrade
@@ -92,6 +100,14 @@ def test_per_person_is_checked_before_the_others() -> None:
     limits = SubmissionLimits(per_day=1, per_person=1, min_interval=60)
     hit = check_limits(limits, [NOW], NOW)
     assert hit is not None and hit.code == PER_PERSON
+
+
+def test_what_is_left_counts_the_utc_day_and_the_phase() -> None:
+    limits = SubmissionLimits(per_day=3, per_person=5)
+    earlier = [NOW - timedelta(hours=1), NOW - timedelta(days=1), NOW.replace(hour=0, minute=0)]
+    assert submissions_left(limits, earlier, NOW) == (1, 2)
+    assert submissions_left(limits, [NOW] * 9, NOW) == (0, 0)  # never below zero
+    assert submissions_left(SubmissionLimits(), earlier, NOW) == (None, None)
 
 
 def test_format_time() -> None:

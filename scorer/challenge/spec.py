@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
+from coop_client.models import SLUG
 from pydantic import (
     BaseModel,
     ByteSize,
@@ -25,7 +26,6 @@ from pydantic import (
 from scorer.challenge.expr import RESERVED_NAMES, parse_expression
 from scorer.exceptions import ExpressionError
 
-SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 IDENT = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
 #: Variables every expression may use besides the metric keys.
 BUILTIN_VARIABLES = {

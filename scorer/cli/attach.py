@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from coop_client.client import CoopClientError
 from coop_widgets.attach import Participant, attach_all
 from coop_widgets.credential import run
 
 from scorer.cli.common import console, errors
-from scorer.client import CoopClientError
 
 
 def attach(

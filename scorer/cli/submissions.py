@@ -13,7 +13,7 @@ from scorer.cli.render import submissions_table
 from scorer.dispatch.dispatcher import Finished
 from scorer.exceptions import CoopError
 from scorer.facade import CoopAPI
-from scorer.service.models import of_submission
+from scorer.service.convert import of_submission
 
 
 def score(

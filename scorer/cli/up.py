@@ -22,10 +22,10 @@ from typing import Annotated
 import httpx
 import psutil
 import typer
+from coop_client.client import CoopClient, CoopClientError
 
 from scorer.cli import demo as demo_command
 from scorer.cli.common import console, errors, state
-from scorer.client import CoopClient, CoopClientError
 from scorer.config import ENVIRONMENT
 
 CONFIG = Path(__file__).resolve().parents[2] / "hub_config" / "jupyterhub_config.py"

@@ -78,6 +78,20 @@ def check_limits(limits: SubmissionLimits, earlier: Iterable[datetime], now: dat
     return max(hits, key=lambda hit: hit.next_slot or now)
 
 
+def submissions_left(
+    limits: SubmissionLimits, earlier: Iterable[datetime], now: datetime
+) -> tuple[int | None, int | None]:
+    """How many more submissions ``limits`` allow on ``now``'s UTC day and in the phase (``None``:
+    no such limit), ``earlier`` counted as in :func:`check_limits`."""
+    now = as_utc(now)
+    times = [as_utc(t) for t in earlier]
+    today = sum(1 for t in times if t.date() == now.date())
+    return (
+        None if limits.per_day is None else max(0, limits.per_day - today),
+        None if limits.per_person is None else max(0, limits.per_person - len(times)),
+    )
+
+
 def _duration(seconds: float) -> str:
     for unit, size in (("h", 3600), ("min", 60)):
         if seconds >= size and seconds % size == 0:

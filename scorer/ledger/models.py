@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from coop_client.models import FINISHED as FINISHED  # the API's names of the states
+from coop_client.models import SubmissionStatus as SubmissionStatus
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -41,18 +43,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-class SubmissionStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SCORED = "scored"
-    FAILED = "failed"
-    REJECTED = "rejected"
-
-
-#: States a submission never leaves.
-FINISHED = (SubmissionStatus.SCORED, SubmissionStatus.FAILED, SubmissionStatus.REJECTED)
 
 
 class Split(StrEnum):

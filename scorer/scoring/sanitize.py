@@ -11,11 +11,11 @@ import copy
 import json
 
 import nbformat
+from coop_client.models import PARAMETERS_TAG
 from nbformat import NotebookNode
 
 from scorer.exceptions import InvalidNotebook
 
-PARAMETERS_TAG = "parameters"
 #: Cells the organiser owns: restored from the phase's baseline before every run.
 ORGANISER_TAG = "organiser"
 #: The cell holding the Submit widget (``Submit()``): it commits and pushes from the participant's

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import httpx
 import pytest
+from coop_client.client import CoopClient, CoopClientError
 from fastapi import Depends
 
-from scorer.client import CoopClient, CoopClientError
 from scorer.config import ScorerSettings
 from scorer.facade import CoopAPI
 from scorer.service.app import create_app

@@ -16,15 +16,15 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from coop_client.client import CoopClient, CoopClientError
+from coop_client.models import OpenPhaseIn, RewarderIn
 
 from scorer.challenge.phase_data import phase_root
 from scorer.challenge.scaffold import scaffold
-from scorer.client import CoopClient, CoopClientError
 from scorer.facade import CoopAPI
 from scorer.organise import actions as organise
 from scorer.service.app import create_app
 from scorer.service.git_http import serve_repository
-from scorer.service.models import OpenPhaseIn, RewarderIn
 from tests.conftest import ChallengeFixture, make_challenge
 from tests.service.conftest import PREFIX, TOKENS, running
 

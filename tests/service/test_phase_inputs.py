@@ -17,10 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from coop_client.client import AsyncCoopClient, CoopClient, CoopClientError, Routes
 
 from scorer.challenge.phase_data import phase_root
 from scorer.challenge.publish import publish
-from scorer.client import AsyncCoopClient, CoopClient, CoopClientError, Routes
 from scorer.service.app import create_app
 from scorer.service.routes.data import inputs_archive
 from tests.conftest import make_challenge

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import subprocess
 
-from scorer.client import CoopClient
-from scorer.service.models import RewarderIn
+from coop_client.client import CoopClient
+from coop_client.models import RewarderIn
+
 from tests.widgets.conftest import Served, make_participant
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from coop_widgets._html import HIGHLIGHT
-from coop_widgets.banner import quota
 
 from scorer.scoring.worker import score_submission
-from scorer.service.models import LimitsOut, PhaseOut, SubmissionSummary
 from tests.conftest import HAS_BWRAP
 from tests.widgets.conftest import Served, make_participant
 
@@ -74,51 +72,3 @@ def test_my_submissions_refresh_while_one_waits_and_the_banner_counts_the_limit(
         "the table to show it scored",
     )
     assert kernel.value("[s.status for s in mine.shown]") == ["scored"]
-
-
-def phase(limits: dict) -> PhaseOut:
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    return PhaseOut(
-        id="p",
-        title="P",
-        description="",
-        start=start,
-        end=start + timedelta(days=10),
-        open=True,
-        leaderboards=["main"],
-        private_visible_at=None,
-        submissions=LimitsOut(**limits),
-    )
-
-
-def made(at: datetime, status: str = "scored", rescore_of: int | None = None) -> SubmissionSummary:
-    return SubmissionSummary(
-        id=1,
-        challenge="c",
-        phase="p",
-        commit="0" * 40,
-        notebook="n.ipynb",
-        person="x",
-        status=status,
-        failure_class=None,
-        reason=None,
-        created_at=at,
-        finished_at=None,
-        rescore_of=rescore_of,
-    )
-
-
-def test_what_is_left_counts_as_the_service_does() -> None:
-    now = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-    limits = {"per_day": 3, "per_person": 5, "min_interval": None}
-    earlier = [
-        made(now - timedelta(hours=1)),
-        made(now - timedelta(hours=2), status="rejected"),  # rejected ones do not count
-        made(now - timedelta(hours=3), rescore_of=7),  # nor the organisers' rescores
-        made(now - timedelta(days=1)),
-    ]
-    facts = quota(phase(limits), earlier, now)
-    assert (facts["left_today"], facts["left_in_phase"], facts["blocked"]) == (2, 3, False)
-    full = quota(phase(limits), [made(now - timedelta(hours=h)) for h in (1, 2, 3)], now)
-    assert full["blocked"] and full["left_today"] == 0
-    assert full["next_slot"] == datetime(2026, 1, 6, tzinfo=UTC)

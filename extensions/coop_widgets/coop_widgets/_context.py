@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from coop_client.client import AsyncCoopClient, Routes
+from coop_client.errors import CoopError
+
 from coop_widgets import _git
-from scorer.client import AsyncCoopClient, Routes
-from scorer.exceptions import CoopError
 
 log = logging.getLogger("coop_widgets")
 

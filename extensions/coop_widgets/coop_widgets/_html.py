@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from html import escape
 
-from scorer.service.models import ChallengeOut
+from coop_client.models import ChallengeOut
 
 HIGHLIGHT = "background: var(--jp-warn-color3, #fff3cd); font-weight: 600;"
 CELL = "padding: 2px 8px; text-align: left; border-bottom: 1px solid var(--jp-border-color2, #ddd);"

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 
 import ipywidgets as widgets
+from coop_client.client import AsyncCoopClient, CoopClientError
+from coop_client.errors import CoopError
 
 from coop_widgets import _html
 from coop_widgets._context import Context, Tasks, WidgetError
-from scorer.client import AsyncCoopClient, CoopClientError
-from scorer.exceptions import CoopError
 
 
 class Panel(widgets.VBox):

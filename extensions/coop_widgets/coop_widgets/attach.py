@@ -21,9 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from scorer.challenge.spec import SLUG
-from scorer.client import CoopClient
-from scorer.exceptions import CoopError
+from coop_client.client import CoopClient
+from coop_client.errors import CoopError
+from coop_client.models import SLUG
+
 from scorer.ingest.repo import enable_nbdime
 
 #: Where clones live under the server's root folder (its home).

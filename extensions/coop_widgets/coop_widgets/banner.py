@@ -1,9 +1,7 @@
 """``PhaseBanner()``: the open phase, the time it has left, and your submissions left.
 
-What is left is worked out from the phase's submission limits and your submissions in it as
-the service lists them, counted as push-to-score counts them (:func:`scorer.ingest.push.counted_times`:
-not rejected ones, not rescores); when the next one would be over a limit, the banner says when
-a slot opens (:func:`scorer.ingest.limits.check_limits`, the same rule the service applies).
+What is left, and when the next slot opens, is the service's answer
+(:class:`coop_client.models.QuotaOut`): the banner shows it and derives nothing itself.
 """
 
 from __future__ import annotations
@@ -12,13 +10,11 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+from coop_client.client import AsyncCoopClient, Routes
+from coop_client.models import PhaseOut, QuotaOut
+
 from coop_widgets import _html
 from coop_widgets._panel import Panel
-from scorer.challenge.spec import SubmissionLimits
-from scorer.client import AsyncCoopClient, Routes
-from scorer.ingest.limits import check_limits
-from scorer.ledger.models import SubmissionStatus
-from scorer.service.models import PhaseOut, SubmissionSummary
 
 
 class PhaseBanner(Panel):
@@ -53,28 +49,19 @@ class PhaseBanner(Panel):
             )
             self.body.value = _html.line(f"No phase is open now{following}.")
             return
-        mine = await client.send(
-            Routes.submissions(challenge=challenge.id, phase=phase.id, person=self.context.user, limit=1000)
-        )
-        self.facts = quota(phase, mine, now)
+        self.facts = facts(phase, await client.send(Routes.quota(challenge.id, phase.id)))
         self.body.value = _html.line(describe(phase, self.facts, now))
 
 
-def quota(phase: PhaseOut, submissions: list[SubmissionSummary], now: datetime) -> dict[str, Any]:
+def facts(phase: PhaseOut, quota: QuotaOut) -> dict[str, Any]:
     """The phase, when it ends, the submissions left today and in the phase, the next slot."""
-    counted = [
-        s.created_at for s in submissions if s.status != SubmissionStatus.REJECTED and s.rescore_of is None
-    ]
-    limits = phase.submissions
-    hit = check_limits(SubmissionLimits(**limits.model_dump()), counted, now)
-    today = sum(1 for t in counted if t.astimezone(UTC).date() == now.date())
     return {
         "phase": phase.id,
         "ends": phase.end,
-        "left_today": None if limits.per_day is None else max(0, limits.per_day - today),
-        "left_in_phase": None if limits.per_person is None else max(0, limits.per_person - len(counted)),
-        "blocked": hit is not None,
-        "next_slot": hit.next_slot if hit else None,
+        "left_today": quota.left_today,
+        "left_in_phase": quota.left_in_phase,
+        "blocked": quota.blocked_by is not None,
+        "next_slot": quota.next_slot if quota.blocked_by else None,
     }
 
 

@@ -3,7 +3,7 @@
 The scorer injects its own ``inputs_dir`` when it runs a notebook; in JupyterLab the notebook
 uses the default of its ``parameters`` cell (``inputs_dir = "data"``), relative to its folder.
 Easy start downloads the phase's public inputs (the files scoring runs see read-only, from
-:class:`scorer.client.CoopClient`) and unpacks them there, so that Run All works before the
+:class:`coop_client.client.CoopClient`) and unpacks them there, so that Run All works before the
 first Submit. A folder that exists and is not empty is never touched (the participant may
 have changed it), nothing is written outside the clone, and the data folder and the
 predictions file go to the clone's ``.git/info/exclude``: local, never committed or pushed.
@@ -25,10 +25,11 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from coop_client.client import CoopClient, CoopClientError
+from coop_client.errors import CoopError
+from coop_client.models import PARAMETERS_TAG
+
 from coop_widgets.attach import Participant
-from scorer.client import CoopClient, CoopClientError
-from scorer.exceptions import CoopError
-from scorer.scoring.sanitize import PARAMETERS_TAG
 
 INPUTS_PARAMETER = "inputs_dir"
 PREDICTIONS_PARAMETER = "predictions_path"

@@ -6,11 +6,12 @@ Leaderboard(phase="phase-2", board="speed")     # another one
 
 from __future__ import annotations
 
+from coop_client.client import AsyncCoopClient, Routes
+from coop_client.models import ChallengeOut, LeaderboardOut
+
 from coop_widgets import _html
 from coop_widgets._context import WidgetError
 from coop_widgets._panel import Panel
-from scorer.client import AsyncCoopClient, Routes
-from scorer.service.models import ChallengeOut, LeaderboardOut
 
 
 class Leaderboard(Panel):

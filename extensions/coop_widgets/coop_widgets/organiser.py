@@ -16,13 +16,13 @@ from typing import Any
 
 import ipywidgets as widgets
 import yaml
+from coop_client.client import AsyncCoopClient, Call, CoopClientError, Routes
+from coop_client.errors import CoopError
+from coop_client.models import AuditEventOut, OpenPhaseIn, OrganiseOut, RewarderIn, SpecChangeOut
 
 from coop_widgets import _html
 from coop_widgets._context import Tasks, WidgetError
 from coop_widgets._panel import Panel
-from scorer.client import AsyncCoopClient, Call, CoopClientError, Routes
-from scorer.exceptions import CoopError
-from scorer.service.models import AuditEventOut, OpenPhaseIn, OrganiseOut, RewarderIn, SpecChangeOut
 
 #: A preview: what will change (HTML), and the change itself (giving what to say once made).
 Preview = tuple[str, Callable[[], Awaitable[str]]]

@@ -23,6 +23,8 @@ import time
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from coop_client.client import CoopClientError
+from coop_client.models import SLUG
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.serverapp import ServerApp
@@ -33,8 +35,6 @@ from tornado.ioloop import IOLoop
 from coop_widgets.attach import CLONES, Attached, Participant, attach, attach_all
 from coop_widgets.easystart import EasyStartError, easy_start, phase_to_start
 from coop_widgets.inputs import Inputs, provide_inputs
-from scorer.challenge.spec import SLUG
-from scorer.client import CoopClientError
 
 #: Seconds to wait before each new try to list the challenges while the scorer is unreachable.
 RETRY_DELAYS = (2, 4, 8, 16, 30)

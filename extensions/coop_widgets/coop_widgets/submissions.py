@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+from coop_client.client import AsyncCoopClient, Routes
+from coop_client.models import SubmissionStatus, SubmissionSummary
+
 from coop_widgets import _html
 from coop_widgets._panel import Panel
-from scorer.client import AsyncCoopClient, Routes
-from scorer.ledger.models import SubmissionStatus
-from scorer.service.models import SubmissionSummary
 
 WAITING = {SubmissionStatus.QUEUED.value, SubmissionStatus.RUNNING.value}
 TONES = {"scored": "ok", "failed": "bad", "rejected": "bad", "queued": "wait", "running": "wait"}

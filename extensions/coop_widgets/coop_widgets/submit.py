@@ -4,7 +4,7 @@
     Submit(files=["helpers.py"], message="…") # and files it uses, with a message
 
 The click starts an asyncio task on the kernel's loop: git runs as asyncio subprocesses and
-the service is polled with :class:`~scorer.client.AsyncCoopClient`, so the kernel answers other
+the service is polled with :class:`~coop_client.client.AsyncCoopClient`, so the kernel answers other
 cells meanwhile; progress is shown by setting traits (``status``, ``submission``, ``metrics``,
 ``rank``, ``failure``, synced to the front end). The steps and what each says when it cannot go
 on (``status`` in brackets):
@@ -33,16 +33,15 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
+from coop_client.client import AsyncCoopClient, CoopClientError, Routes
+from coop_client.errors import CoopError
+from coop_client.models import FINISHED, ChallengeOut, SubmissionOut
 from traitlets import Dict, Int, Unicode
 
 from coop_widgets import _git, _html
 from coop_widgets._context import Backoff, Context, Tasks, WidgetError
 from coop_widgets._saving import RUNS, SaveGuard, record_runs, unsaved_cells
-from scorer.client import AsyncCoopClient, CoopClientError, Routes
-from scorer.exceptions import CoopError
 from scorer.ingest.repo import enable_nbdime
-from scorer.ledger.models import FINISHED
-from scorer.service.models import ChallengeOut, SubmissionOut
 
 READY, SAVING, UNSAVED, COMMITTING, NOTHING = "ready", "saving", "unsaved", "committing", "nothing"
 PUSHING, PUSHED, REFUSED, CONFLICT, OFFLINE = "pushing", "pushed", "refused", "conflict", "offline"

@@ -5,22 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
+from coop_client.models import ChallengeOut, ChallengeSummary, ErrorOut, LeaderboardOut, QuotaOut
 from fastapi import APIRouter, Response
 from sqlalchemy import select
 
+from scorer.ingest.push import counted_times
 from scorer.ledger import queries
 from scorer.ledger.cache import ViewCache
 from scorer.ledger.models import ChallengeRow
-from scorer.service.deps import Api, Viewer
-from scorer.service.models import (
-    ChallengeOut,
-    ChallengeSummary,
-    ErrorOut,
-    LeaderboardOut,
-    of_challenge,
-    of_challenge_summary,
-    of_leaderboard,
-)
+from scorer.service.convert import of_challenge, of_challenge_summary, of_leaderboard, of_quota
+from scorer.service.deps import Api, Caller, Viewer
 
 router = APIRouter(tags=["challenges"], responses={404: {"model": ErrorOut}})
 
@@ -42,6 +36,20 @@ def list_challenges(api: Api) -> list[ChallengeSummary]:
 def get_challenge(api: Api, challenge_id: str) -> ChallengeOut:
     """A challenge's description, metrics, leaderboards and phases (with their dates)."""
     return of_challenge(api.challenge(challenge_id), datetime.now(UTC))
+
+
+@router.get(
+    "/api/challenges/{challenge_id}/phases/{phase_id}/quota",
+    response_model=QuotaOut,
+    responses={401: {"model": ErrorOut}},
+)
+def get_quota(api: Api, who: Caller, challenge_id: str, phase_id: str) -> QuotaOut:
+    """What the phase's submission limits leave the caller now, and when their next slot opens."""
+    phase = queries.phase_of(api.challenge(challenge_id), phase_id)
+    now = datetime.now(UTC)
+    with api.sessions() as session:
+        counted = counted_times(session, challenge_id, phase.id, who.name)
+    return of_quota(challenge_id, phase, who.name, counted, now)
 
 
 @router.get(

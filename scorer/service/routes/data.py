@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
+from coop_client.models import ErrorOut
 from fastapi import APIRouter, Response
 from starlette.exceptions import HTTPException
 
@@ -24,7 +25,6 @@ from scorer.challenge.phase_data import load_phase_data
 from scorer.exceptions import CoopError
 from scorer.ledger import queries
 from scorer.service.deps import Api, Viewer
-from scorer.service.models import ErrorOut
 
 router = APIRouter(tags=["data"], responses={403: {"model": ErrorOut}, 404: {"model": ErrorOut}})
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from coop_client.models import ErrorOut, NotebookDiffOut
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from nbformat import NotebookNode
@@ -27,7 +28,6 @@ from scorer.render.html import render_notebook
 from scorer.scoring.sanitize import read_notebook
 from scorer.service.auth import Identity
 from scorer.service.deps import Api, Viewer
-from scorer.service.models import ErrorOut, NotebookDiffOut
 from scorer.service.routes.submissions import _NoNotebook
 
 router = APIRouter(tags=["notebooks"], responses={403: {"model": ErrorOut}, 404: {"model": ErrorOut}})

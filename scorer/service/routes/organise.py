@@ -9,16 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from starlette.exceptions import HTTPException
-
-from scorer.exceptions import CoopError, SpecError
-from scorer.facade import CoopAPI
-from scorer.organise import actions as organise
-from scorer.service.auth import ORGANISE, Identity
-from scorer.service.deps import Api, require_scope
-from scorer.service.git_http import repository_path
-from scorer.service.models import (
+from coop_client.models import (
     AuditEventOut,
     ErrorOut,
     OpenPhaseIn,
@@ -28,6 +19,15 @@ from scorer.service.models import (
     RewarderIn,
     SpecChangeOut,
 )
+from fastapi import APIRouter, Depends, Query
+from starlette.exceptions import HTTPException
+
+from scorer.exceptions import CoopError, SpecError
+from scorer.facade import CoopAPI
+from scorer.organise import actions as organise
+from scorer.service.auth import ORGANISE, Identity
+from scorer.service.deps import Api, require_scope
+from scorer.service.git_http import repository_path
 
 Organiser = Annotated[Identity, Depends(require_scope(ORGANISE))]
 

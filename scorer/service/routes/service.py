@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from coop_client.models import ErrorOut, Health, WhoAmI
 from fastapi import APIRouter
 
 from scorer import __version__
 from scorer.service.deps import Caller
-from scorer.service.models import ErrorOut, Health, WhoAmI
 
 router = APIRouter(tags=["service"])
 

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from coop_client.models import ErrorOut, SubmissionOut, SubmissionSummary
 from fastapi import APIRouter, Query, Response
 
 from scorer.ledger import queries
 from scorer.ledger.errors import UnknownSubmission
 from scorer.ledger.models import SubmissionStatus
+from scorer.service.convert import of_submission, of_submission_summary
 from scorer.service.deps import Api, Viewer
-from scorer.service.models import (
-    ErrorOut,
-    SubmissionOut,
-    SubmissionSummary,
-    of_submission,
-    of_submission_summary,
-)
 
 router = APIRouter(tags=["submissions"], responses={404: {"model": ErrorOut}})
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
+from coop_client.models import ErrorOut
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +21,6 @@ from scorer.ingest.forge_push import ForgeUnreachable, WebhookReceipt, WebhookSe
 from scorer.ingest.forges import FORGES
 from scorer.ingest.forges.base import MalformedDelivery, SignatureMismatch
 from scorer.service.deps import Api
-from scorer.service.models import ErrorOut
 
 log = logging.getLogger("coop.service.webhooks")
 router = APIRouter(tags=["webhooks"])

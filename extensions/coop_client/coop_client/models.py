@@ -1,20 +1,36 @@
-"""Response models of the JSON API, shared by the service and :mod:`scorer.client`.
+"""The JSON API's contract: the service's response and request models, plain pydantic data.
 
-Only pydantic here (no FastAPI), so that the client can import them cheaply. The ``of_*``
-functions turn the ledger's views into these models.
+Shared by the scorer service (which builds them from the ledger in :mod:`scorer.service.convert`),
+the typed client (:mod:`coop_client.client`), the widgets and the dashboards. Only pydantic and
+the standard library here: a participant's kernel imports this module cheaply.
 """
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime
+from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scorer.challenge.spec import Challenge, Phase, column_sorting
-from scorer.ledger.queries import LeaderboardView, SubmissionScores, SubmissionView
-from scorer.ranking.leaderboard import column_label, column_precision
+#: What a challenge id looks like (a path segment of the API and of its git URLs).
+SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+
+#: The tag of a notebook's parameters cell: the scorer injects the phase's parameters after it,
+#: and the phase's inputs are put where that cell points.
+PARAMETERS_TAG = "parameters"
+
+
+class SubmissionStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SCORED = "scored"
+    FAILED = "failed"
+    REJECTED = "rejected"
+
+
+#: States a submission never leaves.
+FINISHED = (SubmissionStatus.SCORED, SubmissionStatus.FAILED, SubmissionStatus.REJECTED)
 
 
 class ErrorOut(BaseModel):
@@ -68,6 +84,27 @@ class PhaseOut(BaseModel):
     submissions: LimitsOut
 
 
+class QuotaOut(BaseModel):
+    """What the phase's submission limits leave the caller, as push-to-score counts them (not
+    rejected submissions, not the organisers' rescores), at the time ``at``."""
+
+    challenge: str
+    phase: str
+    person: str
+    at: datetime
+    limits: LimitsOut
+    left_today: int | None = Field(description="Submissions left this UTC day (null: no daily limit).")
+    left_in_phase: int | None = Field(description="Submissions left in the phase (null: no such limit).")
+    next_slot: datetime | None = Field(
+        description="When the next submission would be scored: `at` when one is free now; null when "
+        "none is left in this phase."
+    )
+    blocked_by: str | None = Field(
+        description="The code of the limit a submission made now would hit (null: none)."
+    )
+    reason: str | None = Field(description="That limit, as a participant reads it.")
+
+
 class BoardSummary(BaseModel):
     key: str
     title: str
@@ -117,7 +154,7 @@ class SubmissionSummary(BaseModel):
     commit: str
     notebook: str
     person: str
-    status: str
+    status: SubmissionStatus
     failure_class: str | None
     reason: str | None
     created_at: datetime
@@ -162,124 +199,6 @@ class NotebookDiffOut(BaseModel):
         "notebook is new in this commit (or the commit is a root), so the diff is from an empty notebook."
     )
     diff: list[DiffEntryOut] = Field(description="nbdime's diff from the base to the submission's notebook.")
-
-
-def _finite(values: dict[str, float | None]) -> dict[str, float | None]:
-    """JSON has no NaN or infinity: an undefined value is ``null``."""
-    return {k: v if v is None or math.isfinite(v) else None for k, v in values.items()}
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """The ledger stores UTC; SQLite gives it back without a zone."""
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
-
-
-def of_phase(challenge: Challenge, phase: Phase, now: datetime) -> PhaseOut:
-    return PhaseOut(
-        id=phase.id,
-        title=phase.title,
-        description=phase.description,
-        start=phase.start,
-        end=phase.end,
-        open=phase.is_open(now),
-        leaderboards=[b.key for b in challenge.phase_leaderboards(phase)],
-        private_visible_at=phase.private_visible_at(),
-        submissions=LimitsOut(**phase.submissions.model_dump()),
-    )
-
-
-def of_challenge_summary(challenge: Challenge, now: datetime) -> ChallengeSummary:
-    current = challenge.current_phase(now)
-    return ChallengeSummary(id=challenge.id, title=challenge.title, current_phase=current and current.id)
-
-
-def of_challenge(challenge: Challenge, now: datetime) -> ChallengeOut:
-    return ChallengeOut(
-        **of_challenge_summary(challenge, now).model_dump(),
-        description=challenge.description,
-        domain=challenge.tags.domain,
-        skills=challenge.tags.skills,
-        metrics=[
-            MetricOut(
-                key=m.key,
-                label=m.label or m.key,
-                direction=str(m.direction),
-                precision=m.precision,
-                description=m.description,
-            )
-            for m in challenge.metrics
-        ],
-        leaderboards=[
-            BoardSummary(key=b.key, title=b.title or b.key, primary=b.primary) for b in challenge.leaderboards
-        ],
-        phases=[of_phase(challenge, p, now) for p in challenge.phases],
-    )
-
-
-def of_leaderboard(challenge: Challenge, view: LeaderboardView) -> LeaderboardOut:
-    changes = view.rank_changes
-    return LeaderboardOut(
-        challenge=view.challenge_id,
-        phase=view.phase_id,
-        leaderboard=view.board.key,
-        title=view.board.title or view.board.key,
-        split=view.split,
-        primary=view.board.primary,
-        columns=[
-            ColumnOut(
-                key=c.key,
-                label=column_label(challenge, c),
-                precision=column_precision(challenge, c),
-                sorting=str(column_sorting(challenge, c)),
-            )
-            for c in view.columns
-        ],
-        rows=[
-            RowOut(
-                rank=row.rank,
-                person=row.person,
-                submission=row.submission_id,
-                submitted_at=row.submitted_at,
-                values=_finite(row.columns),
-                rank_change=changes.get(row.person, 0) if changes is not None else None,
-            )
-            for row in view.rows
-        ],
-    )
-
-
-def _summary_fields(view: SubmissionView) -> dict[str, Any]:
-    return {
-        "id": view.id,
-        "challenge": view.challenge_id,
-        "phase": view.phase_id,
-        "commit": view.commit_sha,
-        "notebook": view.notebook_path,
-        "person": view.username,
-        "status": str(view.status),
-        "failure_class": view.failure_class,
-        "reason": view.failure_reason,
-        "created_at": _utc(view.created_at),
-        "finished_at": _utc(view.finished_at),
-        "rescore_of": view.rescore_of,
-    }
-
-
-def of_submission_summary(view: SubmissionView) -> SubmissionSummary:
-    return SubmissionSummary(**_summary_fields(view))
-
-
-def of_submission(view: SubmissionView, scores: SubmissionScores) -> SubmissionOut:
-    return SubmissionOut(
-        **_summary_fields(view),
-        attempts=view.attempts,
-        started_at=_utc(view.started_at),
-        run_time=view.run_time,
-        peak_memory_mib=view.peak_memory,
-        public=_finite(scores.public),
-        private=_finite(scores.private) if scores.private is not None else None,
-        provenance=view.provenance,
-    )
 
 
 # --- organisers ----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
     async with AsyncCoopClient(url, token=token) as c:  # in a kernel: never blocks it
         board = await c.send(Routes.leaderboard("curve", "phase-1", "main"))
 
-Methods return the service's own response models (:mod:`scorer.service.models`, plain pydantic
+Methods return the service's own response models (:mod:`coop_client.models`, plain pydantic
 data), so the client and the service cannot drift apart. Every error is a
 :class:`CoopClientError` carrying the HTTP status and the service's message. A route is
 described once, in :class:`Routes`, as a :class:`Call` (method, path, query, body and how to
@@ -23,8 +23,8 @@ from typing import Any, Generic, TypeVar
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
-from scorer.exceptions import CoopError
-from scorer.service.models import (
+from coop_client.errors import CoopError
+from coop_client.models import (
     AuditEventOut,
     ChallengeOut,
     ChallengeSummary,
@@ -33,6 +33,7 @@ from scorer.service.models import (
     NotebookDiffOut,
     OpenPhaseIn,
     OrganiseOut,
+    QuotaOut,
     RescoreIn,
     RescoreOut,
     RewarderIn,
@@ -117,6 +118,10 @@ class Routes:
     ) -> Call[LeaderboardOut]:
         path = f"api/challenges/{challenge_id}/phases/{phase_id}/leaderboards/{board}"
         return Call("GET", path, _one(LeaderboardOut), {"split": split})
+
+    @staticmethod
+    def quota(challenge_id: str, phase_id: str) -> Call[QuotaOut]:
+        return Call("GET", f"api/challenges/{challenge_id}/phases/{phase_id}/quota", _one(QuotaOut))
 
     @staticmethod
     def phase_inputs(challenge_id: str, phase_id: str) -> Call[bytes]:
@@ -233,6 +238,10 @@ class CoopClient:
         self, challenge_id: str, phase_id: str, board: str, *, split: str = "public"
     ) -> LeaderboardOut:
         return self.send(Routes.leaderboard(challenge_id, phase_id, board, split=split))
+
+    def quota(self, challenge_id: str, phase_id: str) -> QuotaOut:
+        """What the phase's submission limits leave the caller, and when the next slot opens."""
+        return self.send(Routes.quota(challenge_id, phase_id))
 
     def phase_inputs(self, challenge_id: str, phase_id: str) -> bytes:
         """The phase's inputs as a gzipped tar (``tarfile.open(fileobj=io.BytesIO(...))`` reads it)."""

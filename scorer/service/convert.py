@@ -1,0 +1,168 @@
+"""The service's side of the API contract: :mod:`coop_client.models` built from the spec and the
+ledger's views (the contract itself knows neither)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from coop_client.models import (
+    BoardSummary,
+    ChallengeOut,
+    ChallengeSummary,
+    ColumnOut,
+    LeaderboardOut,
+    LimitsOut,
+    MetricOut,
+    PhaseOut,
+    QuotaOut,
+    RowOut,
+    SubmissionOut,
+    SubmissionSummary,
+)
+
+from scorer.challenge.spec import Challenge, Phase, column_sorting
+from scorer.ingest.limits import check_limits, submissions_left
+from scorer.ledger.queries import LeaderboardView, SubmissionScores, SubmissionView
+from scorer.ranking.leaderboard import column_label, column_precision
+
+
+def _finite(values: dict[str, float | None]) -> dict[str, float | None]:
+    """JSON has no NaN or infinity: an undefined value is ``null``."""
+    return {k: v if v is None or math.isfinite(v) else None for k, v in values.items()}
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """The ledger stores UTC; SQLite gives it back without a zone."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def of_phase(challenge: Challenge, phase: Phase, now: datetime) -> PhaseOut:
+    return PhaseOut(
+        id=phase.id,
+        title=phase.title,
+        description=phase.description,
+        start=phase.start,
+        end=phase.end,
+        open=phase.is_open(now),
+        leaderboards=[b.key for b in challenge.phase_leaderboards(phase)],
+        private_visible_at=phase.private_visible_at(),
+        submissions=LimitsOut(**phase.submissions.model_dump()),
+    )
+
+
+def of_challenge_summary(challenge: Challenge, now: datetime) -> ChallengeSummary:
+    current = challenge.current_phase(now)
+    return ChallengeSummary(id=challenge.id, title=challenge.title, current_phase=current and current.id)
+
+
+def of_challenge(challenge: Challenge, now: datetime) -> ChallengeOut:
+    return ChallengeOut(
+        **of_challenge_summary(challenge, now).model_dump(),
+        description=challenge.description,
+        domain=challenge.tags.domain,
+        skills=challenge.tags.skills,
+        metrics=[
+            MetricOut(
+                key=m.key,
+                label=m.label or m.key,
+                direction=str(m.direction),
+                precision=m.precision,
+                description=m.description,
+            )
+            for m in challenge.metrics
+        ],
+        leaderboards=[
+            BoardSummary(key=b.key, title=b.title or b.key, primary=b.primary) for b in challenge.leaderboards
+        ],
+        phases=[of_phase(challenge, p, now) for p in challenge.phases],
+    )
+
+
+def of_leaderboard(challenge: Challenge, view: LeaderboardView) -> LeaderboardOut:
+    changes = view.rank_changes
+    return LeaderboardOut(
+        challenge=view.challenge_id,
+        phase=view.phase_id,
+        leaderboard=view.board.key,
+        title=view.board.title or view.board.key,
+        split=view.split,
+        primary=view.board.primary,
+        columns=[
+            ColumnOut(
+                key=c.key,
+                label=column_label(challenge, c),
+                precision=column_precision(challenge, c),
+                sorting=str(column_sorting(challenge, c)),
+            )
+            for c in view.columns
+        ],
+        rows=[
+            RowOut(
+                rank=row.rank,
+                person=row.person,
+                submission=row.submission_id,
+                submitted_at=row.submitted_at,
+                values=_finite(row.columns),
+                rank_change=changes.get(row.person, 0) if changes is not None else None,
+            )
+            for row in view.rows
+        ],
+    )
+
+
+def _summary_fields(view: SubmissionView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "challenge": view.challenge_id,
+        "phase": view.phase_id,
+        "commit": view.commit_sha,
+        "notebook": view.notebook_path,
+        "person": view.username,
+        "status": str(view.status),
+        "failure_class": view.failure_class,
+        "reason": view.failure_reason,
+        "created_at": _utc(view.created_at),
+        "finished_at": _utc(view.finished_at),
+        "rescore_of": view.rescore_of,
+    }
+
+
+def of_submission_summary(view: SubmissionView) -> SubmissionSummary:
+    return SubmissionSummary(**_summary_fields(view))
+
+
+def of_submission(view: SubmissionView, scores: SubmissionScores) -> SubmissionOut:
+    return SubmissionOut(
+        **_summary_fields(view),
+        attempts=view.attempts,
+        started_at=_utc(view.started_at),
+        run_time=view.run_time,
+        peak_memory_mib=view.peak_memory,
+        public=_finite(scores.public),
+        private=_finite(scores.private) if scores.private is not None else None,
+        provenance=view.provenance,
+    )
+
+
+def of_quota(
+    challenge_id: str, phase: Phase, person: str, counted: Iterable[datetime], now: datetime
+) -> QuotaOut:
+    """What ``phase``'s limits leave ``person``, whose submissions that count were made at ``counted``."""
+    counted = list(counted)
+    hit = check_limits(phase.submissions, counted, now)
+    left_today, left_in_phase = submissions_left(phase.submissions, counted, now)
+    return QuotaOut(
+        challenge=challenge_id,
+        phase=phase.id,
+        person=person,
+        at=now,
+        limits=LimitsOut(**phase.submissions.model_dump()),
+        left_today=left_today,
+        left_in_phase=left_in_phase,
+        next_slot=now if hit is None else hit.next_slot,
+        blocked_by=hit and hit.code,
+        reason=hit and hit.text,
+    )
