@@ -1,6 +1,7 @@
 """The scorer's settings: documented traits, set in ``coop_config.py`` or by environment.
 
-Precedence: command-line options > environment (``COOP_*``) > config file > defaults.
+Precedence, as everywhere in Jupyter: command-line options > config file > environment
+(``COOP_*``, the defaults of the traits in :data:`ENVIRONMENT`) > built-in defaults.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from traitlets.config import Configurable, PyFileConfigLoader
 from traitlets.config.loader import ConfigFileNotFound
 
 from scorer.exceptions import CoopError
+from scorer.registry import PluginType
 
+#: Settings whose default is read from an environment variable (when set and not empty).
 ENVIRONMENT = {
     "home": "COOP_HOME",
     "db_url": "COOP_DB_URL",
@@ -43,26 +46,26 @@ class ScorerSettings(Configurable):
         "Default: SQLite in <home>/coop.db (WAL mode)."
     ).tag(config=True)
 
-    executor = Unicode(
-        "local",
-        help="Name of the executor in the `coop.executors` registry: `local` starts a Dask "
-        "LocalCluster, `scheduler` connects to `scheduler_address`, `gateway` starts or reuses a "
-        "cluster on the dask-gateway at `gateway_address`.",
+    executor = PluginType(
+        kind="executor",
+        entry_point_group="coop.executors",
+        help="The executor class, its import string, or its name in the `coop.executors` entry "
+        "points: `local` starts a Dask LocalCluster, `scheduler` connects to `scheduler_address`, "
+        "`gateway` starts or reuses a cluster on the dask-gateway at `gateway_address`. Default: "
+        "`scheduler` or `gateway` when that address is set, else `local`.",
     ).tag(config=True)
 
     scheduler_address = Unicode(
-        "", help="Address of an existing Dask scheduler (tcp://host:8786); implies executor=scheduler."
+        help="Address of an existing Dask scheduler (tcp://host:8786); implies executor=scheduler."
     ).tag(config=True)
 
     gateway_address = Unicode(
-        "",
         help="Address of a dask-gateway server (http://host:port, e.g. the chart's traefik service); "
         "implies executor=gateway.",
     ).tag(config=True)
 
     gateway_auth = Enum(
         ["jupyterhub", "basic"],
-        "jupyterhub",
         help="How the scorer proves who it is to the dask-gateway: `jupyterhub` sends the service's "
         "JUPYTERHUB_API_TOKEN (gateway.auth.type jupyterhub); `basic` sends the login name and the "
         "password in COOP_GATEWAY_PASSWORD (the gateway's SimpleAuthenticator: tests, single hosts).",
@@ -74,11 +77,13 @@ class ScorerSettings(Configurable):
         "dask-gateway cluster (0 = adaptive, up to the gateway's cluster_max_workers).",
     ).tag(config=True)
 
-    sandbox = Enum(
-        ["auto", "bwrap", "none"],
-        "auto",
-        help="How untrusted notebooks are isolated: `bwrap` (bubblewrap), `none`, or `auto` "
-        "(bubblewrap when installed; otherwise refuse unless unsandboxed runs are allowed).",
+    sandbox = PluginType(
+        klass="scorer.scoring.sandbox.runner.Runner",
+        kind="sandbox",
+        entry_point_group="coop.sandboxes",
+        help="How untrusted notebooks are isolated: a Runner class, its import string, or its name "
+        "in the `coop.sandboxes` entry points: `bwrap` (bubblewrap), `none`, or `auto` (bubblewrap "
+        "when installed; otherwise refuse unless unsandboxed runs are allowed).",
     ).tag(config=True)
 
     bwrap = Unicode("bwrap", help="The bubblewrap executable: a name looked up on PATH, or a path.").tag(
@@ -110,7 +115,6 @@ class ScorerSettings(Configurable):
     ).tag(config=True)
 
     webhook_secrets_file = Unicode(
-        "",
         help="A YAML or JSON file mapping challenge id -> webhook secret, read on every delivery "
         "(a rotated secret needs no restart); its entries win over `webhook_secrets`.",
     ).tag(config=True)
@@ -123,13 +127,43 @@ class ScorerSettings(Configurable):
         "when the hub logs people in with that forge's OAuth.",
     ).tag(config=True)
 
+    @staticmethod
+    def _environment(name: str, fallback: str = "") -> str:
+        return os.environ.get(ENVIRONMENT[name]) or fallback
+
     @default("home")
     def _default_home(self) -> str:
-        return str(Path(".coop").resolve())
+        return self._environment("home") or str(Path(".coop").resolve())
 
     @default("db_url")
     def _default_db_url(self) -> str:
-        return f"sqlite:///{Path(self.home) / 'coop.db'}"
+        return self._environment("db_url") or f"sqlite:///{Path(self.home) / 'coop.db'}"
+
+    @default("scheduler_address")
+    def _default_scheduler_address(self) -> str:
+        return self._environment("scheduler_address")
+
+    @default("gateway_address")
+    def _default_gateway_address(self) -> str:
+        return self._environment("gateway_address")
+
+    @default("gateway_auth")
+    def _default_gateway_auth(self) -> str:
+        return self._environment("gateway_auth", "jupyterhub")
+
+    @default("sandbox")
+    def _default_sandbox(self) -> str:
+        return self._environment("sandbox", "auto")
+
+    @default("webhook_secrets_file")
+    def _default_webhook_secrets_file(self) -> str:
+        return self._environment("webhook_secrets_file")
+
+    @default("executor")
+    def _default_executor(self) -> str:
+        if self.scheduler_address:
+            return "scheduler"
+        return "gateway" if self.gateway_address else "local"
 
     @property
     def home_path(self) -> Path:
@@ -152,29 +186,29 @@ class ScorerSettings(Configurable):
         return self.home_path / "trusted"
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain values, to ship to Dask workers: never the service's secrets (workers score
-        notebooks; they have no use for webhook secrets)."""
+        """Plain values, to ship to Dask workers (classes as import strings): never the service's
+        secrets (workers score notebooks; they have no use for webhook secrets)."""
+        values = {
+            name: getattr(self, name) for name in self.trait_names(config=True) if name not in SERVICE_ONLY
+        }
         return {
-            name: getattr(self, name)
-            for name in self.trait_names(config=True)
-            if name not in SERVICE_ONLY
+            name: f"{value.__module__}.{value.__qualname__}" if isinstance(value, type) else value
+            for name, value in values.items()
         }
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> ScorerSettings:
-    """Defaults, then the config file, then ``COOP_*`` variables, then ``overrides``."""
+    """Built-in defaults, then ``COOP_*`` variables (as defaults), then the config file
+    (``coop_config.py`` in the working folder unless given), then ``overrides`` (the command
+    line; ``None`` means not given)."""
     config = None
-    candidates = [config_file] if config_file else [Path("coop_config.py")]
-    for path in candidates:
-        try:
-            config = PyFileConfigLoader(path.name, str(path.parent.resolve())).load_config()
-        except ConfigFileNotFound:
-            if config_file:
-                raise
+    path = config_file or Path("coop_config.py")
+    try:
+        config = PyFileConfigLoader(path.name, str(path.parent.resolve())).load_config()
+    except ConfigFileNotFound:
+        if config_file:
+            raise
     settings = ScorerSettings(config=config)
-    for name, variable in ENVIRONMENT.items():
-        if os.environ.get(variable):
-            setattr(settings, name, os.environ[variable])
     for name, value in overrides.items():
         if value is not None:
             setattr(settings, name, value)
@@ -182,8 +216,4 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> ScorerSe
         raise CoopError(
             "both a Dask scheduler (COOP_SCHEDULER) and a dask-gateway (COOP_GATEWAY) are set: choose one"
         )
-    if settings.scheduler_address:
-        settings.executor = "scheduler"
-    elif settings.gateway_address:
-        settings.executor = "gateway"
     return settings

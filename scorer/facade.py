@@ -20,10 +20,12 @@ from scorer.challenge.phase_data import PhaseData, prepare_phase_data
 from scorer.challenge.spec import Challenge
 from scorer.config import ScorerSettings
 from scorer.exceptions import CoopError
+from scorer.ingest.forges import FORGES
 from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger import queries, store
 from scorer.ledger.db import make_engine, session_factory, upgrade
 from scorer.ledger.queries import LeaderboardView
+from scorer.registry import Registry
 from scorer.scoring.sandbox.choose import runner_for
 
 if TYPE_CHECKING:  # Dask takes ~0.5 s to import: only where submissions are dispatched
@@ -48,6 +50,7 @@ class CoopAPI:
         self.engine = make_engine(settings.db_url)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
         self._executor: Executor | None = None
+        self.forges = Registry("forge", FORGES)
 
     # --- challenges ------------------------------------------------------------------------
 
@@ -159,9 +162,7 @@ class CoopAPI:
 
     def executor(self) -> Executor:
         if self._executor is None:
-            from scorer.dispatch.executors import EXECUTORS
-
-            self._executor = EXECUTORS.get(self.settings.executor)(self.settings)
+            self._executor = self.settings.executor(self.settings)
         return self._executor
 
     # --- reading ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from distributed import Client
 from sqlalchemy import func, select
 
 from scorer.dispatch.dispatcher import Dispatcher
+from scorer.dispatch.executors import LocalClusterExecutor
 from scorer.facade import CoopAPI
 from scorer.ledger import store
 from scorer.ledger.models import Score, SubmissionEvent
@@ -147,7 +148,7 @@ def test_local_cluster_is_the_default(challenge):
     ids = _queue(challenge, ["frank"])
     api = CoopAPI(challenge.settings)
     try:
-        assert challenge.settings.executor == "local"
+        assert challenge.settings.executor is LocalClusterExecutor
         assert [f.outcome for f in api.run(ids)] == ["scored"]
     finally:
         api.close()

@@ -21,6 +21,7 @@ from scorer.ingest.forges.base import ZERO, MalformedDelivery, SignatureMismatch
 from scorer.ingest.forges.gitea import GiteaWebhooks
 from scorer.ingest.forges.github import GitHubWebhooks
 from scorer.ingest.forges.gitlab import GitLabWebhooks
+from scorer.registry import Registry
 
 PAYLOADS = Path(__file__).with_name("payloads")
 SECRET = "It's a Secret to Everybody"
@@ -58,10 +59,11 @@ def gitea_headers(body: bytes, secret: str = SECRET) -> dict[str, str]:
 
 
 def test_the_registry_holds_the_three_forges_and_names_the_known_ones_for_an_unknown_one():
-    assert FORGES.names() == ["gitea", "github", "gitlab"]
-    assert isinstance(FORGES.get("github"), GitHubWebhooks)
-    with pytest.raises(CoopError, match=r"unknown forge 'bitbucket' \(known: gitea, github, gitlab\)"):
-        FORGES.get("bitbucket")
+    forges = Registry("forge", FORGES)
+    assert forges.names() == ["gitea", "github", "gitlab"]
+    assert forges.get("github") is GitHubWebhooks and forges.get("GitLab") is GitLabWebhooks
+    with pytest.raises(CoopError, match=r"unknown forge 'bitbucket' \(known: gitea, github, gitlab;"):
+        forges.get("bitbucket")
 
 
 def test_a_github_signature_of_the_raw_body_picks_the_challenge_whose_secret_made_it():

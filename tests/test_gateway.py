@@ -203,7 +203,7 @@ def test_coop_gateway_chooses_the_gateway_executor(tmp_path, monkeypatch):
     monkeypatch.setenv("COOP_GATEWAY_AUTH", "basic")
     settings = load_settings()
     assert (settings.executor, settings.gateway_address, settings.gateway_auth) == (
-        "gateway",
+        GatewayExecutor,
         "http://gateway.example:8000",
         "basic",
     )

@@ -1,19 +1,19 @@
-"""Executors: where Dask runs the scoring tasks (registry ``coop.executors``): a LocalCluster
-on this machine, an existing scheduler, or a dask-gateway cluster."""
+"""Executors: where Dask runs the scoring tasks: a LocalCluster on this machine, an existing
+scheduler, or a dask-gateway cluster. The ``executor`` setting picks one by class, import string
+or name in the ``coop.executors`` entry points (``local``, ``scheduler``, ``gateway``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol
 
 from distributed import Client, LocalCluster
 
 from scorer.config import ScorerSettings
-from scorer.registry import Registry
 
 
 class Executor(Protocol):
-    """Something that gives a Dask client; closing it stops what it started."""
+    """Something that gives a Dask client; closing it stops what it started. Built from the
+    scorer's settings: ``executor_class(settings)``."""
 
     def client(self) -> Client: ...
 
@@ -52,6 +52,3 @@ class SchedulerExecutor:
 
     def close(self) -> None:
         self._client.close()
-
-
-EXECUTORS: Registry[Callable[[ScorerSettings], Executor]] = Registry("executor", "coop.executors")

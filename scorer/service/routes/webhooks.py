@@ -18,7 +18,6 @@ from starlette.concurrency import run_in_threadpool
 
 from scorer.exceptions import CoopError
 from scorer.ingest.forge_push import ForgeUnreachable, WebhookReceipt, WebhookSettingsError, receive
-from scorer.ingest.forges import FORGES
 from scorer.ingest.forges.base import MalformedDelivery, SignatureMismatch
 from scorer.service.deps import Api
 
@@ -64,7 +63,7 @@ async def webhook(
     forge login that pushed, and each changed solution notebook is queued (202). Pings and other
     events are ignored (202); a delivery id seen before creates nothing (200)."""
     try:
-        hooks = FORGES.get(forge)
+        hooks = api.forges.get(forge)()
     except CoopError as exc:
         return JSONResponse({"error": exc.user_message}, status_code=404)
     body = await request.body()
