@@ -192,10 +192,9 @@ def test_easy_start_never_overwrites_and_says_what_is_wrong(clone: Path):
         easy_start(clone.parent / "missing", "alice")
 
 
-def test_the_server_extension_retries_an_unreachable_scorer_then_says_so(tmp_path, monkeypatch, caplog):
-    monkeypatch.setattr(server, "RETRY_DELAYS", (0.01, 0.01))
+def test_the_server_extension_retries_an_unreachable_scorer_then_says_so(tmp_path, caplog):
     nowhere = Participant("alice", "http://127.0.0.1:9/services/coop/", "secret-token")
-    attacher = server.Attacher(tmp_path, nowhere, logging.getLogger("coop-test"))
+    attacher = server.Attacher(tmp_path, nowhere, logging.getLogger("coop-test"), retry_delays=(0.01, 0.01))
     with caplog.at_level(logging.WARNING, "coop-test"):
         attacher.run()  # in the server: a background thread; it never raises
     status = attacher.status()

@@ -1,9 +1,13 @@
 """The jupyter_server extension of a participant's server: attach at start, and Easy start.
 
-Enable it with ``--ServerApp.jpserver_extensions=coop_widgets.server=True`` (what the hub's
-spawner passes) or a ``jupyter_server_config.d`` file. At start it clones or fetches every
-active challenge into ``<root_dir>/challenges/`` in a background thread (the server starts at
-once; failures are logged, never raised, and retried while the scorer is unreachable). Routes:
+:class:`CoopServerApp` is an ``ExtensionApp``; enable it with
+``--ServerApp.jpserver_extensions=coop_widgets.server=True`` (what the hub's spawner passes) or
+the ``jupyter_server_config.d`` file this package installs. Its settings are traits of
+``CoopServerApp`` (``--CoopServerApp.service_url=…`` or ``c.CoopServerApp.service_url`` in a
+server config file), whose defaults come from the environment the hub gives a server
+(``COOP_SERVICE_URL``, ``JUPYTERHUB_USER``, ``JUPYTERHUB_API_TOKEN``). Once the server runs it
+clones or fetches every active challenge into ``<root_dir>/challenges/`` in a background
+thread (failures are logged, never raised, and retried while the scorer is unreachable). Routes:
 
 - ``GET <base_url>coop/start/<challenge_id>[?phase=<id>]``: Easy start (reachable from
   anywhere as ``/hub/user-redirect/coop/start/<id>``): copies the phase's baseline to the
@@ -17,9 +21,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -27,10 +33,12 @@ from coop_client.client import CoopClientError
 from coop_client.models import SLUG
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_escape, url_path_join
 from tornado import web
 from tornado.ioloop import IOLoop
+from traitlets import Float, List, TraitError, Unicode, default, validate
 
 from coop_widgets.attach import CLONES, Attached, Participant, attach, attach_all
 from coop_widgets.easystart import EasyStartError, easy_start, phase_to_start
@@ -43,10 +51,17 @@ RETRY_DELAYS = (2, 4, 8, 16, 30)
 class Attacher:
     """Attaches the server's clones; one git operation on the clones at a time."""
 
-    def __init__(self, root: Path, participant: Participant | None, log: Any) -> None:
+    def __init__(
+        self,
+        root: Path,
+        participant: Participant | None,
+        log: Any,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
+    ) -> None:
         self.root = root
         self.participant = participant
         self.log = log
+        self.retry_delays = tuple(retry_delays)
         self.state = "disabled" if participant is None else "pending"
         self.error = ""
         self.results: dict[str, Attached] = {}
@@ -57,13 +72,13 @@ class Attacher:
         if self.participant is not None:
             threading.Thread(target=self.run, name="coop-attach", daemon=True).start()
         else:
-            self.log.info("coop: not attaching challenges (no JUPYTERHUB_USER or COOP_SERVICE_URL)")
+            self.log.info("coop: not attaching challenges (no user or no scorer URL)")
 
     def run(self) -> None:
         """Attach every active challenge, retrying while the scorer cannot list them."""
         assert self.participant is not None
         self.state = "running"
-        for delay in (*RETRY_DELAYS, None):
+        for delay in (*self.retry_delays, None):
             try:
                 with self._lock:
                     for result in attach_all(self.root, self.participant):
@@ -125,8 +140,9 @@ class Attacher:
 class CoopHandler(JupyterHandler):
     auth_resource = "contents"
 
-    def initialize(self, attacher: Attacher) -> None:
+    def initialize(self, attacher: Attacher, folder: str) -> None:
         self.attacher = attacher
+        self.folder = PurePosixPath(folder)  # the clones' folder, relative to the server's root
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Jupyter's page for the status, with our reason on it (its 404 page has none)."""
@@ -160,7 +176,8 @@ class EasyStartHandler(CoopHandler):
             attached = self.attacher.results.get(challenge_id)
             reason = f" ({attached.error})" if attached and attached.error else ""
             raise web.HTTPError(exc.status, "%s", exc.user_message + reason) from None
-        path = "/".join(url_escape(part) for part in (CLONES, challenge_id, *relative.parts))
+        parts = (*self.folder.parts, challenge_id, *relative.parts)
+        path = "/".join(url_escape(part) for part in parts)
         self.redirect(url_path_join(self.base_url, "lab", "tree", path))
 
     def _start(self, challenge_id: str, user: str, phase_id: str | None) -> PurePosixPath:
@@ -181,19 +198,89 @@ class AttachStatusHandler(CoopHandler):
         self.finish(json.dumps(self.attacher.status()))
 
 
-def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "coop_widgets.server"}]
+class CoopServerApp(ExtensionApp):
+    """Attach at start, Easy start and the attach status, as one configurable server extension."""
+
+    name = "coop_widgets"
+    attacher: Attacher  # made once the server's settings are known
+    description = "Coopetition in a participant's server: attach the challenges, Easy start."
+
+    service_url = Unicode(
+        help="""The scorer's base URL (``…/services/coop/``), which challenges are cloned from.
+        Empty: nothing is attached (a server outside a hub). Default: ``$COOP_SERVICE_URL``.""",
+    ).tag(config=True)
+
+    user = Unicode(
+        help="""Whose server this is: the hub user challenges are attached for (git identity,
+        ``<user>/work`` upstream). Empty: nothing is attached. Default: ``$JUPYTERHUB_USER``.""",
+    ).tag(config=True)
+
+    api_token = Unicode(
+        help="""The token the scorer accepts from this server (for listing challenges and for git,
+        through the credential helper). Default: ``$JUPYTERHUB_API_TOKEN``, the server's own.""",
+    ).tag(config=True)
+
+    challenges_dir = Unicode(
+        CLONES,
+        help="""The folder, relative to the server's ``root_dir``, that holds one clone per
+        challenge (Easy start opens notebooks there).""",
+    ).tag(config=True)
+
+    retry_delays = List(
+        Float(),
+        default_value=list(RETRY_DELAYS),
+        help="""Seconds to wait before each new try to list the challenges while the scorer is
+        unreachable at start; after the last one, attaching is reported as failed.""",
+    ).tag(config=True)
+
+    @default("service_url")
+    def _service_url_from_environment(self) -> str:
+        return os.environ.get("COOP_SERVICE_URL", "")
+
+    @default("user")
+    def _user_from_environment(self) -> str:
+        return os.environ.get("JUPYTERHUB_USER", "")
+
+    @default("api_token")
+    def _api_token_from_environment(self) -> str:
+        return os.environ.get("JUPYTERHUB_API_TOKEN", "")
+
+    @validate("challenges_dir")
+    def _relative_folder(self, proposal: dict[str, Any]) -> str:
+        folder = PurePosixPath(proposal["value"])
+        if folder.is_absolute() or ".." in folder.parts or not folder.parts:
+            raise TraitError(f"challenges_dir must be a folder under root_dir, not {proposal['value']!r}")
+        return str(folder)
+
+    @validate("retry_delays")
+    def _non_negative(self, proposal: dict[str, Any]) -> list[float]:
+        if any(delay < 0 for delay in proposal["value"]):
+            raise TraitError(f"retry_delays must be seconds >= 0, not {proposal['value']!r}")
+        return list(proposal["value"])
+
+    def participant(self) -> Participant | None:
+        """Whom attaching works for; ``None`` without a user or a scorer to attach to."""
+        if not self.user or not self.service_url:
+            return None
+        return Participant(self.user, self.service_url.rstrip("/") + "/", self.api_token)
+
+    def initialize_settings(self) -> None:
+        assert self.serverapp is not None
+        root = Path(self.serverapp.root_dir).expanduser() / self.challenges_dir
+        self.attacher = Attacher(root, self.participant(), self.log, self.retry_delays)
+
+    def initialize_handlers(self) -> None:
+        arguments = {"attacher": self.attacher, "folder": self.challenges_dir}
+        self.handlers.extend(
+            [
+                (r"coop/start/([^/]+)", EasyStartHandler, arguments),
+                ("coop/attach", AttachStatusHandler, arguments),
+            ]
+        )
+
+    async def _start_jupyter_server_extension(self, serverapp: ServerApp) -> None:
+        self.attacher.start()
 
 
-def _load_jupyter_server_extension(serverapp: ServerApp) -> None:
-    root = Path(serverapp.root_dir).expanduser() / CLONES
-    attacher = Attacher(root, Participant.from_environment(), serverapp.log)
-    base = serverapp.web_app.settings["base_url"]
-    serverapp.web_app.add_handlers(
-        ".*$",
-        [
-            (url_path_join(base, r"coop/start/([^/]+)"), EasyStartHandler, {"attacher": attacher}),
-            (url_path_join(base, "coop/attach"), AttachStatusHandler, {"attacher": attacher}),
-        ],
-    )
-    attacher.start()
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    return [{"module": "coop_widgets.server", "app": CoopServerApp}]
