@@ -12,10 +12,7 @@ everything as it was. Afterwards the challenge is registered again (:meth:`CoopA
 so that the scorer and pushes use the new spec, and an :class:`AuditEvent` records who changed
 what, from which commit to which, with the values before and after.
 
-The YAML is edited in place: each changed value's text (found through PyYAML's node marks) is
-replaced by the new value in flow style, so that comments and layout elsewhere are kept. The
-edited text must load to exactly the intended data; when it does not (an exotic layout), the
-whole file is dumped again, which is still correct but drops its comments.
+The YAML is edited by :mod:`scorer.organise.spec_edit`, which keeps comments and layout.
 """
 
 from __future__ import annotations
@@ -24,7 +21,7 @@ import difflib
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,14 +42,13 @@ from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger import store
 from scorer.ledger.models import AuditEvent, Person
 from scorer.ledger.queries import phase_of
+from scorer.organise.spec_edit import SpecEdit, YamlPath, set_in_yaml
 
 HEADS = "refs/heads/"
 COMMITTER = {"GIT_COMMITTER_NAME": "Coopetition scorer", "GIT_COMMITTER_EMAIL": "scorer@coopetition.local"}
 OPEN_PHASE = "open-phase"
 EDIT_REWARDER = "edit-rewarder"
 RESCORE = "rescore"
-
-YamlPath = tuple[str | int, ...]
 
 
 class OrganiseError(CoopError):
@@ -65,17 +61,6 @@ class ConcurrentChange(OrganiseError):
 
 class NotServed(OrganiseError):
     """The challenge has no served repository to commit to (HTTP 404)."""
-
-
-@dataclass(frozen=True)
-class SpecEdit:
-    """What a change does to ``challenge.yaml``: values to set, and a summary for people."""
-
-    action: str
-    changes: Sequence[tuple[YamlPath, Any]]
-    before: dict[str, Any]
-    after: dict[str, Any]
-    message: str
 
 
 @dataclass(frozen=True)
@@ -338,85 +323,3 @@ def _move_ref(repo: Path, ref: str, new: str, old: str, reason: str) -> None:
                 f"{now[:12]}): nothing was changed; look at it again"
             ) from exc
         raise
-
-
-# --- YAML edited in place -----------------------------------------------------------------------
-
-
-class _NoSplice(Exception):
-    """The text cannot be edited in place (the caller dumps the whole file instead)."""
-
-
-def set_in_yaml(text: str, changes: Sequence[tuple[YamlPath, Any]]) -> str:
-    """``text`` with the value at each path set (a missing last key is added), keeping the
-    rest of the text as it was where possible."""
-    data = yaml.safe_load(text)
-    for path, value in changes:
-        _assign(data, path, value)
-    edited: str | None = text
-    try:
-        for path, value in changes:
-            edited = _splice(edited, path, value)
-    except _NoSplice:
-        edited = None
-    if edited is not None and yaml.safe_load(edited) == data:
-        return edited
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-
-
-def _assign(data: Any, path: YamlPath, value: Any) -> None:
-    for key in path[:-1]:
-        data = data[key]
-    data[path[-1]] = value
-
-
-def _splice(text: str, path: YamlPath, value: Any) -> str:
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    for key in path[:-1]:
-        node = _child(node, key)
-    last = path[-1]
-    if isinstance(node, yaml.MappingNode) and isinstance(last, str):
-        for key_node, value_node in node.value:
-            if key_node.value == last:
-                return text[: value_node.start_mark.index] + _inline(value) + text[_end(value_node) :]
-        if not node.value:
-            raise _NoSplice
-        first = node.value[0][0]
-        separator = ", " if node.flow_style else "\n" + " " * first.start_mark.column
-        at = first.start_mark.index
-        return text[:at] + f"{_inline(last)}: {_inline(value)}{separator}" + text[at:]
-    if isinstance(node, yaml.SequenceNode) and isinstance(last, int) and 0 <= last < len(node.value):
-        item = node.value[last]
-        return text[: item.start_mark.index] + _inline(value) + text[_end(item) :]
-    raise _NoSplice
-
-
-def _child(node: yaml.Node, key: str | int) -> yaml.Node:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if key_node.value == key:
-                return value_node
-    elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
-        return node.value[key]
-    raise _NoSplice
-
-
-def _end(node: yaml.Node) -> int:
-    """Where a node's own text ends: a block collection's end mark lies past its trailing
-    comments and line breaks, so take its last child's end instead."""
-    if isinstance(node, yaml.ScalarNode):
-        if node.style in {"|", ">"}:
-            raise _NoSplice  # a block scalar's span runs over the lines after it
-        return node.end_mark.index
-    if node.flow_style or not node.value:
-        return node.end_mark.index
-    last = node.value[-1]
-    return _end(last[1] if isinstance(node, yaml.MappingNode) else last)
-
-
-def _inline(value: Any) -> str:
-    """``value`` as one line of flow-style YAML; times as ``2026-01-01T00:00:00Z``."""
-    if isinstance(value, datetime):
-        return _iso(value) or ""
-    dumped = yaml.safe_dump([value], default_flow_style=True, width=1 << 30, allow_unicode=True)
-    return dumped.strip()[1:-1]

@@ -7,6 +7,7 @@ detected when the ref moved meanwhile, and recorded in the audit trail with befo
 
 from __future__ import annotations
 
+import difflib
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from scorer.challenge.phase_data import phase_root
 from scorer.challenge.scaffold import scaffold
 from scorer.facade import CoopAPI
 from scorer.organise import actions as organise
+from scorer.organise.spec_edit import set_in_yaml
 from scorer.service.app import create_app
 from scorer.service.git_http import serve_repository
 from tests.conftest import ChallengeFixture, make_challenge
@@ -257,22 +259,37 @@ def test_what_cannot_be_opened_is_explained(organising: Organising) -> None:
 SPEC = """\
 # the organisers' notes stay
 id: curve
+description: |
+  Two lines
+  of prose.
 phases:
   - id: phase-1   # the toy
+    title: 'Quoted, as written'
     start: 2026-01-01T00:00:00Z
     rewarders:
       - type: first-above
         amount: 10   # points
+        threshold: 0.20
         params: {metric: rmse}
+
+      # the streak comes second
       - {type: streak, amount: 5}
   - id: phase-2
     start: 2027-01-01T00:00:00Z
 """
 
 
+def changed_lines(before: str, after: str) -> list[str]:
+    return [
+        line
+        for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+        if line[:1] in "+-" and line[:3] not in ("+++", "---")
+    ]
+
+
 def test_values_are_replaced_in_place_keeping_comments() -> None:
     moment = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-    edited = organise.set_in_yaml(
+    edited = set_in_yaml(
         SPEC,
         [
             (("phases", 1, "start"), moment),
@@ -282,6 +299,7 @@ def test_values_are_replaced_in_place_keeping_comments() -> None:
         ],
     )
     assert "# the organisers' notes stay" in edited and "# the toy" in edited
+    assert "# the streak comes second" in edited and "description: |\n  Two lines\n" in edited
     data = yaml.safe_load(edited)
     assert data["phases"][1]["start"] == moment and data["phases"][0]["end"] == moment
     assert data["phases"][0]["rewarders"] == [
@@ -291,7 +309,43 @@ def test_values_are_replaced_in_place_keeping_comments() -> None:
     assert "start: 2027" not in edited and "start: 2026-06-01T12:00:00Z" in edited
 
 
-def test_a_layout_that_cannot_be_edited_in_place_is_dumped_again() -> None:
-    text = "description: |\n  two\n  lines\nid: curve\n"
-    edited = organise.set_in_yaml(text, [(("description",), "one line")])
-    assert yaml.safe_load(edited) == {"description": "one line", "id": "curve"}
+def test_a_rewarder_edit_rewrites_only_the_lines_whose_values_change() -> None:
+    rewarder = {"type": "first-above", "amount": 25, "threshold": 0.2, "params": {"metric": "mae"}}
+    edited = set_in_yaml(SPEC, [(("phases", 0, "rewarders", 0), rewarder)])
+    assert changed_lines(SPEC, edited) == [
+        "-        amount: 10   # points",
+        "+        amount: 25   # points",
+        "-        params: {metric: rmse}",
+        "+        params: {metric: mae}",
+    ]
+    flow = set_in_yaml(SPEC, [(("phases", 0, "rewarders", 1), {"type": "streak", "amount": 7, "days": 3})])
+    assert changed_lines(SPEC, flow) == [
+        "-      - {type: streak, amount: 5}",
+        "+      - {type: streak, amount: 7, days: 3}",
+    ]
+
+
+def test_a_new_key_goes_at_the_end_of_its_mapping_and_the_layout_is_kept() -> None:
+    text = "id: curve\nphases:\n- id: phase-1\n  start: 2026-01-01T00:00:00Z\n  tags: [a]  # kept\n"
+    moment = datetime(2026, 6, 1, tzinfo=UTC)
+    edited = set_in_yaml(text, [(("phases", 0, "end"), moment)])
+    assert edited == text + "  end: 2026-06-01T00:00:00Z\n"
+
+
+def test_a_string_pyyaml_would_read_as_another_type_is_quoted() -> None:
+    edited = set_in_yaml(
+        SPEC, [(("phases", 0, "rewarders", 1), {"type": "streak", "note": "yes", "at": "1:30"})]
+    )
+    assert "{type: streak, note: 'yes', at: '1:30'}" in edited
+    assert yaml.safe_load(edited)["phases"][0]["rewarders"][1] == {
+        "type": "streak",
+        "note": "yes",
+        "at": "1:30",
+    }
+
+
+def test_a_value_the_round_trip_cannot_write_for_pyyaml_has_the_file_dumped_again() -> None:
+    # ruamel.yaml writes 1e-07, which PyYAML (YAML 1.1) reads as a string
+    edited = set_in_yaml(SPEC, [(("phases", 0, "rewarders", 1, "amount"), 1e-7)])
+    assert yaml.safe_load(edited)["phases"][0]["rewarders"][1] == {"type": "streak", "amount": 1e-7}
+    assert "#" not in edited
