@@ -27,7 +27,7 @@ def choose_authenticator(tokens_file: Path | None, environ: Mapping[str, str] = 
     if tokens_file is not None:
         return StaticTokens.from_file(tokens_file)
     if environ.get(HUB_URL):
-        return HubAuthenticator(environ[HUB_URL])
+        return HubAuthenticator(api_url=environ[HUB_URL])
     raise CoopError(
         f"no way to check tokens: run as a JupyterHub service (which sets {HUB_URL} and "
         "JUPYTERHUB_API_TOKEN), set JUPYTERHUB_API_URL (e.g. http://127.0.0.1:8081/hub/api), "

@@ -2,24 +2,23 @@
 
 Credentials are a token in ``Authorization: token <t>`` or ``Bearer <t>``, or HTTP Basic with
 the token as password (what git sends). JupyterHub is the identity provider
-(:class:`HubAuthenticator`); :class:`StaticTokens` holds tokens from a file for tests and
-scripting. The hub does not enforce custom scopes: the service does, with :data:`SUBMIT` and
-:data:`ORGANISE`. Reading public data needs no scope and no token.
+(:class:`HubAuthenticator`, JupyterHub's own ``HubAuth``); :class:`StaticTokens` holds tokens
+from a file for tests and scripting. The hub does not enforce custom scopes: the service does,
+with :data:`SUBMIT` and :data:`ORGANISE`. Reading public data needs no scope and no token.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import httpx
 import yaml
+from jupyterhub.services.auth import HubAuth, check_scopes
+from tornado.web import HTTPError
+from traitlets import Bunch, default, validate
 
 from scorer.exceptions import CoopError
 
@@ -71,8 +70,9 @@ class Identity:
 
     def has(self, scope: str) -> bool:
         """Whether the caller holds ``scope`` for themselves: unfiltered, or filtered to their own
-        name (JupyterHub expands a role's ``scope!user`` to ``scope!user=<name>``)."""
-        return scope in self.scopes or f"{scope}!user={self.name}" in self.scopes
+        name (JupyterHub expands a role's ``scope!user`` to ``scope!user=<name>``). Group filters
+        are not resolved (JupyterHub's :func:`check_scopes` cannot, without the hub's database)."""
+        return bool(check_scopes(f"{scope}!{self.kind}={self.name}", self.scopes))
 
 
 @dataclass(frozen=True)
@@ -157,71 +157,35 @@ class StaticTokens:
         return cls.from_mapping(data, str(path))
 
 
-class HubAuthenticator:
-    """Asks JupyterHub who owns a token (``GET {api_url}/user``) and caches the answer briefly.
+class HubAuthenticator(HubAuth):
+    """JupyterHub's own :class:`~jupyterhub.services.auth.HubAuth`, answering with an :class:`Identity`.
 
-    The hub answers with the token owner's model: ``name``, ``kind``, ``groups`` and the
-    token's ``scopes``. A 401 or 403 from the hub means the token is not valid. Answers (valid
-    or not) are kept ``cache_seconds`` in a cache of at most ``cache_size`` tokens, keyed by the
-    token's SHA-256 so that no raw token stays in memory longer than its request.
+    HubAuth asks the hub who owns a token (``GET {api_url}/user``; a 403 means the token is not
+    valid) and caches the answers, valid or not, ``cache_max_age`` seconds, keyed by the token's
+    SHA-256. Its traits are configurable as ``c.HubAuthenticator.<trait>`` in ``coop_config.py``.
     """
 
-    def __init__(
-        self,
-        api_url: str,
-        *,
-        cache_seconds: float = 60.0,
-        cache_size: int = 1024,
-        timeout: float = 5.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.api_url = api_url.rstrip("/")
-        self.cache_seconds = cache_seconds
-        self.cache_size = cache_size
-        self.timeout = timeout
-        self._transport = transport
-        self._cache: OrderedDict[str, tuple[float, Identity | None]] = OrderedDict()
+    @default("cache_max_age")
+    def _default_cache_max_age(self) -> int:
+        return 60  # a revoked token stops working within a minute
 
-    @property
-    def cached_tokens(self) -> int:
-        """How many tokens' answers the cache holds now (expired ones included)."""
-        return len(self._cache)
+    @validate("api_url")
+    def _without_trailing_slash(self, proposal: Bunch) -> str:
+        return str(proposal["value"]).rstrip("/")
 
     async def identify(self, token: str) -> Identity | None:
-        key = hashlib.sha256(token.encode()).hexdigest()
-        now = time.monotonic()
-        hit = self._cache.get(key)
-        if hit is not None and hit[0] > now:
-            self._cache.move_to_end(key)
-            return hit[1]
-        identity = await self._ask_hub(token)
-        self._cache[key] = (now + self.cache_seconds, identity)
-        self._cache.move_to_end(key)
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
-        return identity
-
-    async def _ask_hub(self, token: str) -> Identity | None:
-        url = f"{self.api_url}/user"
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, transport=self._transport) as client:
-                response = await client.get(url, headers={"Authorization": f"token {token}"})
-        except httpx.HTTPError as exc:
+            model = await self.user_for_token(token, sync=False)
+        except HTTPError as exc:  # HubAuth's way of saying the hub could not answer
             raise HubUnavailable(
                 "JupyterHub cannot be reached to check your token: try again shortly",
-                f"GET {url} failed: {exc!r}",
+                f"asking {self.api_url}/user failed: {exc.log_message or exc}",
             ) from None
-        if response.status_code in {401, 403, 404}:
+        if model is None:
             return None
-        if response.status_code != 200:
-            raise HubUnavailable(
-                "JupyterHub could not check your token: try again shortly",
-                f"GET {url} answered {response.status_code}: {response.text[:200]}",
-            )
-        model = response.json()
         name = model.get("name") if isinstance(model, dict) else None
         if not isinstance(name, str) or not name:
-            raise HubUnavailable("JupyterHub gave an unexpected answer", f"GET {url} answered {model!r}")
+            raise HubUnavailable("JupyterHub gave an unexpected answer", f"{self.api_url}/user: {model!r}")
         return Identity(
             name=name,
             scopes=frozenset(model.get("scopes") or ()),

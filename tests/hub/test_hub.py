@@ -210,7 +210,7 @@ def test_a_kernel_token_submits_as_its_user_and_does_nothing_more(hub: RunningHu
         "read:users:name!user=alice",
         "users:activity!user=alice",
     }
-    who = asyncio.run(HubAuthenticator(hub.api_url).identify(token))  # how the scorer reads it
+    who = asyncio.run(HubAuthenticator(api_url=hub.api_url).identify(token))  # how the scorer reads it
     assert who is not None and who.name == "alice" and who.has(SUBMIT) and not who.has(ORGANISE)
     scorer_me = httpx.get(f"{hub.service_url}api/me", headers={"Authorization": f"token {token}"}).json()
     assert scorer_me["name"] == "alice" and scorer_me["organiser"] is False

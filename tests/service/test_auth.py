@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import httpx
 import pytest
 from coop_client.client import CoopClient, CoopClientError
 from fastapi import Depends
+from traitlets.config import Config
 
 from scorer.config import ScorerSettings
 from scorer.facade import CoopAPI
@@ -84,7 +86,7 @@ def test_a_missing_scope_is_403_naming_the_scope(empty_api):
 def test_hub_tokens_are_checked_with_the_hub_and_cached(empty_api, fake_hub):
     fake_hub.users["hub-alice"] = hub_user("alice", [SUBMIT, "read:users:name!user=alice"], ["physics"])
     fake_hub.users["hub-olga"] = hub_user("olga", [SUBMIT, ORGANISE], ["organisers"])
-    auth = HubAuthenticator(fake_hub.url, cache_seconds=60)
+    auth = HubAuthenticator(api_url=fake_hub.url)
     with running(create_app(empty_api, auth, prefix=PREFIX)) as url:
         with CoopClient(url + PREFIX, token="hub-alice") as alice:
             for _ in range(3):
@@ -104,18 +106,23 @@ def test_hub_tokens_are_checked_with_the_hub_and_cached(empty_api, fake_hub):
         assert basic.json()["name"] == "alice" and fake_hub.hits == 3
 
 
-def test_hub_cache_expires_and_stays_bounded(empty_api, fake_hub):
+def test_hub_answers_expire_after_the_configured_age(empty_api, fake_hub):
     fake_hub.users["t1"] = hub_user("alice", [SUBMIT])
-    fake_hub.users["t2"] = hub_user("bob", [SUBMIT])
-    auth = HubAuthenticator(fake_hub.url, cache_seconds=0, cache_size=1)
+    config = Config()
+    config.HubAuthenticator.cache_max_age = 1  # as in coop_config.py
+    auth = HubAuthenticator(api_url=fake_hub.url, config=config)
+    assert HubAuthenticator(api_url=fake_hub.url).cache_max_age == 60
     with running(create_app(empty_api, auth)) as url:
-        for token in ("t1", "t1", "t2"):
-            assert httpx.get(url + "/api/me", headers={"Authorization": f"token {token}"}).status_code == 200
-    assert fake_hub.hits == 3 and auth.cached_tokens == 1
+        me = lambda: httpx.get(url + "/api/me", headers={"Authorization": "token t1"})  # noqa: E731
+        assert me().status_code == 200 and me().status_code == 200
+        assert fake_hub.hits == 1
+        time.sleep(1.1)  # past the age: the next request asks the hub again
+        assert me().json()["name"] == "alice"
+    assert fake_hub.hits == 2 and len(auth.cache) == 1
 
 
 def test_an_unreachable_hub_is_503_not_401(empty_api, fake_hub):
-    auth = HubAuthenticator("http://127.0.0.1:9/hub/api", timeout=1)  # nothing listens on port 9
+    auth = HubAuthenticator(api_url="http://127.0.0.1:9/hub/api")  # nothing listens on port 9
     with running(create_app(empty_api, auth)) as url:
         answer = httpx.get(url + "/api/me", headers={"Authorization": "token t"})
     assert answer.status_code == 503
