@@ -3,7 +3,8 @@
 A challenge may live on GitHub, GitLab or Gitea (its ``forge:`` section) instead of being served
 by the scorer. Each forge signs its deliveries and shapes its push payload in its own way; a
 :class:`ForgeWebhooks` knows one of them and turns a delivery into one :class:`PushEvent`. They
-live in the registry :data:`FORGES` (built-ins, then the ``coop.forges`` entry points).
+are the entry points of the group ``coop.forges`` (the built-ins ``github``, ``gitlab``, ``gitea``
+and any plugin's), looked up through the ``forges`` registry of the API facade.
 
 ======  ===========================================  ==========================  ==================
 forge   signature                                    delivery id                 push event
