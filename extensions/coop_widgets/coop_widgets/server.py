@@ -45,7 +45,7 @@ from coop_widgets.easystart import EasyStartError, easy_start, phase_to_start
 from coop_widgets.inputs import Inputs, provide_inputs
 
 #: Seconds to wait before each new try to list the challenges while the scorer is unreachable.
-RETRY_DELAYS = (2, 4, 8, 16, 30)
+RETRY_DELAYS: tuple[float, ...] = (2, 4, 8, 16, 30)
 
 
 class Attacher:
