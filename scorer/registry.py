@@ -26,9 +26,10 @@ class UnknownPlugin(CoopError):
 
     http_status = 404
 
-    def __init__(self, kind: str, name: str, group: str) -> None:
+    def __init__(self, kind: str, name: str, group: str, *, importable: bool = False) -> None:
         known = ", ".join(sorted(installed(group))) or "none"
-        super().__init__(f"unknown {kind} {name!r} (known: {known}; or a class's import string)")
+        also = "; or a class's import string" if importable else ""
+        super().__init__(f"unknown {kind} {name!r} (known: {known}{also})")
 
 
 class PluginType(EntryPointType):
@@ -42,7 +43,7 @@ class PluginType(EntryPointType):
 
     def validate(self, obj: Any, value: Any) -> Any:
         if isinstance(value, str) and "." not in value and value.lower() not in self.load_entry_points():
-            raise UnknownPlugin(self.kind, value, self.entry_point_group)
+            raise UnknownPlugin(self.kind, value, self.entry_point_group, importable=True)
         return super().validate(obj, value)
 
 

@@ -62,7 +62,7 @@ def test_the_registry_holds_the_three_forges_and_names_the_known_ones_for_an_unk
     forges = Registry("forge", FORGES)
     assert forges.names() == ["gitea", "github", "gitlab"]
     assert forges.get("github") is GitHubWebhooks and forges.get("GitLab") is GitLabWebhooks
-    with pytest.raises(CoopError, match=r"unknown forge 'bitbucket' \(known: gitea, github, gitlab;"):
+    with pytest.raises(CoopError, match=r"unknown forge 'bitbucket' \(known: gitea, github, gitlab\)"):
         forges.get("bitbucket")
 
 
