@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-fast lint bench clean
 
 $(STAMP): pyproject.toml extensions/coop_client/pyproject.toml extensions/coop_widgets/pyproject.toml package.json Makefile
 	@test -n "$(PYTHON)" || { echo "Python >= 3.11.4 is required"; exit 1; }
@@ -23,7 +23,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=25
+
+# The edit loop: the pure core, without the tests that start processes (marked slow by
+# tests/conftest.py from the fixtures they use); `make test` stays the whole suite.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -1,12 +1,12 @@
-"""The hub ``bench.hub_load`` loads: ``coop up``'s JupyterHub on free loopback ports, in a fresh
-``COOP_HOME``, with one small challenge published (``coop challenge new``'s template) and extra
-participant accounts (``COOP_DEMO_USERS``, see ``hub_config/jupyterhub_config.py``).
+"""The hub ``bench.hub_load`` loads: ``coop up``'s JupyterHub on loopback ports held for it
+(``scorer.ports``), in a fresh ``COOP_HOME``, with one small challenge published (``coop
+challenge new``'s template) and extra participant accounts (``COOP_DEMO_USERS``, see
+``hub_config/jupyterhub_config.py``).
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -18,29 +18,17 @@ import psutil
 from scorer.challenge.load import load_spec
 from scorer.challenge.publish import publish
 from scorer.challenge.scaffold import scaffold
-from scorer.cli.up import HUB, ProcessTree, hub_answers
+from scorer.cli.up import HUB, PORT_VARIABLES, ProcessTree, hub_answers
 from scorer.config import load_settings
 from scorer.facade import CoopAPI
+from scorer.ports import Ports, hold
 
-PORTS = (
-    "COOP_HUB_PORT",
-    "COOP_HUB_API_PORT",
-    "COOP_PROXY_API_PORT",
-    "COOP_SERVICE_PORT",
-    "COOP_DASHBOARDS_PORT",
-)
 START_TIMEOUT = 300.0
 SEED = 2026
 
 
 class HubError(RuntimeError):
     """The hub did not start; the message ends with the tail of its log."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def publish_challenge(home: Path) -> str:
@@ -66,14 +54,16 @@ class EmbeddedHub:
     users: list[str]
     password: str
     env: dict[str, str] = field(init=False)
+    ports: Ports = field(init=False)  # held until stop()
     process: subprocess.Popen[bytes] | None = None
     tree: ProcessTree | None = None
 
     def __post_init__(self) -> None:
         scrubbed = {k: v for k, v in os.environ.items() if not k.startswith(("COOP_", "JUPYTERHUB_"))}
+        self.ports = hold(len(PORT_VARIABLES))
         self.env = {
             **scrubbed,
-            **{name: str(free_port()) for name in PORTS},
+            **{name: str(port) for name, port in zip(PORT_VARIABLES, self.ports.numbers, strict=True)},
             "COOP_HOME": str(self.home),
             "COOP_DEMO_PASSWORD": self.password,
             "COOP_DEMO_USERS": ",".join(self.users),
@@ -134,6 +124,7 @@ class EmbeddedHub:
         whatever of its tree still runs."""
         if self.process is not None and self.tree is not None:
             self.tree.stop(self.process)
+        self.ports.release()
 
     def tail(self, count: int = 30) -> str:
         lines = self.log.read_text(errors="replace").splitlines() if self.log.exists() else []

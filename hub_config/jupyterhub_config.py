@@ -7,7 +7,8 @@ password for the accounts alice, bob, carol (participants) and olga (organiser),
 hub-managed services: ``coop`` (the scorer, ``coop serve``) at ``/services/coop/``,
 ``dashboards`` (Voila, public) at ``/services/dashboards/`` and the idle culler.
 
-Every setting below can be changed by environment, so that tests run it on free ports:
+Every setting below can be changed by environment, so that tests run it on ports of their own
+(``scorer.ports``):
 ``COOP_HOME`` / ``COOP_DB_URL`` (the scorer's state, as for every ``coop`` command),
 ``COOP_HUB_IP`` (127.0.0.1), ``COOP_HUB_PORT`` (8000), ``COOP_HUB_API_PORT`` (8081),
 ``COOP_PROXY_API_PORT`` (8001), ``COOP_SERVICE_PORT`` (8765), ``COOP_DASHBOARDS_PORT`` (8766),
@@ -27,9 +28,11 @@ import sys
 from pathlib import Path
 
 from jupyterhub.services.service import Service
+from jupyterhub.spawner import LocalProcessSpawner, Spawner
 
 from scorer.challenge.spec import SLUG
 from scorer.config import ENVIRONMENT, load_settings
+from scorer.ports import Ports, hold
 from scorer.service.auth import ORGANISE, SCOPES, SUBMIT
 
 c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)
@@ -157,15 +160,38 @@ c.JupyterHub.spawner_class = "simple"  # no isolation between users: the embedde
 c.SimpleLocalProcessSpawner.home_dir_template = str(HUB_DIR / "users" / "{username}")
 c.Spawner.cmd = [str(BIN / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
-# No news feed: the servers have no internet to fetch it from, and JupyterLab's "get notified
-# about Jupyter news?" prompt would sit on top of every participant's first page.
+# No news: the servers fetch no feed (they may have no internet), and JupyterLab's
+# announcements plugin, which asks every new user "get notified about official Jupyter news?"
+# over their first page, is disabled in the page config of hub_config/jupyter/labconfig/ (read
+# from $JUPYTER_CONFIG_PATH, so it needs no install step; the z2jh values mount the same file).
 c.Spawner.args = ["--ServerApp.jpserver_extensions=coop_widgets.server=True", "--LabApp.news_url=None"]
 if os.geteuid() == 0:  # e.g. a container: the servers run as the hub's user, and Jupyter asks first
     c.Spawner.args.append("--allow-root")
 c.Spawner.environment = {
     "COOP_SERVICE_URL": SERVICE_URL,
+    "JUPYTER_CONFIG_PATH": str(HERE / "jupyter"),
     "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "/usr/bin:/bin")]),
 }
+#: Ports held for local servers, from their spawn until they stop.
+SERVER_PORTS: dict[Spawner, Ports] = {}
+
+
+def hold_server_port(spawner: Spawner) -> None:
+    """A local server's port from scorer.ports, not JupyterHub's own choice (a port 0 bound and
+    released, which a Dask worker or a kernel may take before the server binds it)."""
+    release_server_port(spawner)
+    if isinstance(spawner, LocalProcessSpawner):
+        SERVER_PORTS[spawner] = held = hold()
+        spawner.port = held.numbers[0]
+
+
+def release_server_port(spawner: Spawner) -> None:
+    if held := SERVER_PORTS.pop(spawner, None):
+        held.release()
+
+
+c.Spawner.pre_spawn_hook = hold_server_port
+c.Spawner.post_stop_hook = release_server_port
 c.Spawner.server_token_scopes = SERVER_TOKEN_SCOPES
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 90

@@ -4,19 +4,32 @@
 bare repository, prepares its data into a private scorer home and returns a
 :class:`ChallengeFixture` whose ``commit`` adds participant notebooks as real git commits.
 Hostile and broken notebooks live in ``tests/notebooks/`` (see its README), one per failure mode.
+
+Real parts some tests need (bubblewrap, Chromium, PostgreSQL, JupyterHub 5.5 beside 6.x,
+dask-gateway-server, ...) are asked for with ``@pytest.mark.needs(part, ...)`` (see
+:data:`PARTS`) or, inside a fixture, :func:`require` / :func:`unavailable`: such a test
+skips, with the reason, on a machine without the part, and fails in CI (``CI=true``), where
+nothing may be left out silently. Slow tests are marked by what they use
+(:func:`pytest_collection_modifyitems`): ``make test-fast`` runs the rest.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import NoReturn
 
 import nbformat
 import pytest
 import yaml
+from hypothesis import settings as hypothesis_settings
 
 from scorer.challenge.publish import publish
 from scorer.challenge.scaffold import scaffold
@@ -28,6 +41,96 @@ from scorer.scoring.worker import score_submission
 
 NOTEBOOKS = Path(__file__).with_name("notebooks")
 HAS_BWRAP = shutil.which("bwrap") is not None
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright drives it, never a downloaded browser
+JUPYTERHUB_55 = Path(sys.prefix) / "jupyterhub-5.5"  # `make` installs it beside 6.x
+CI = os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}
+
+
+def _module(name: str) -> Callable[[], bool]:
+    return lambda: importlib.util.find_spec(name) is not None
+
+
+#: What ``@pytest.mark.needs(part)`` may name: how to tell the part is here, and what is missing.
+PARTS: dict[str, tuple[Callable[[], bool], str]] = {
+    "bwrap": (lambda: HAS_BWRAP, "bubblewrap (bwrap) is not installed: no sandbox to score in"),
+    "chromium": (CHROMIUM.exists, f"Debian's chromium is not installed at {CHROMIUM}"),
+    "jupyterhub-5.5": (JUPYTERHUB_55.is_dir, f"JupyterHub 5.5 is not installed at {JUPYTERHUB_55} (`make`)"),
+    "dask-gateway-server": (_module("dask_gateway_server"), "dask-gateway-server is not installed"),
+    "kubespawner": (_module("kubespawner"), "jupyterhub-kubespawner is not installed"),
+    "kubernetes_asyncio": (_module("kubernetes_asyncio"), "kubernetes_asyncio is not installed"),
+    "openssl": (lambda: shutil.which("openssl") is not None, "openssl is not installed"),
+    "curl": (lambda: shutil.which("curl") is not None, "curl is not installed"),
+}
+
+#: Fixtures that start processes (a hub and its servers, a served challenge, Dask, a gateway,
+#: a browser, a kernel) or score notebooks in the sandbox, wherever they are defined: a test
+#: that uses one, directly or through another fixture, is marked ``slow``.
+PROCESS_FIXTURES = frozenset(
+    {
+        "hub",
+        "hub55",
+        "curve_hub",
+        "browser",
+        "person",
+        "scored",
+        "scheduler",
+        "password_gateway",
+        "hub_gateway",
+        "inside",
+        "run",
+        "run_notebook",
+        "served",
+        "served_phases",
+        "kernel_for",
+    }
+)
+#: Real parts that exist to run something: a test that needs one starts processes.
+PROCESS_PARTS = frozenset({"bwrap", "chromium", "jupyterhub-5.5"})
+#: Modules whose tests start processes in their own bodies (``coop up``).
+PROCESS_MODULES = frozenset({"test_up.py"})
+
+# In CI the machine is shared and slow at times: Hypothesis judges correctness, never speed.
+hypothesis_settings.register_profile("ci", deadline=None, print_blob=True)
+if CI:
+    hypothesis_settings.load_profile("ci")
+
+
+def unavailable(reason: str) -> NoReturn:
+    """A real part the test needs is missing: skip it here, fail it in CI."""
+    if CI:
+        pytest.fail(f"{reason} (CI=true: every real part must be present)", pytrace=False)
+    pytest.skip(reason)
+
+
+@cache
+def _present(part: str) -> bool:
+    return PARTS[part][0]()
+
+
+def require(part: str) -> None:
+    """Inside a fixture: go on only where ``part`` (a key of :data:`PARTS`) is here."""
+    if not _present(part):
+        unavailable(PARTS[part][1])
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m chooses by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        parts = {part for mark in item.iter_markers("needs") for part in mark.args}
+        if (
+            PROCESS_FIXTURES.intersection(fixtures)
+            or PROCESS_PARTS & parts
+            or item.path.name in PROCESS_MODULES
+        ):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.hookimpl(tryfirst=True)  # before the test's fixtures start anything
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for mark in item.iter_markers("needs"):
+        for part in mark.args:
+            require(part)
 
 
 def git(cwd: Path, *args: str, user: str = "organiser") -> str:

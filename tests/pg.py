@@ -1,7 +1,7 @@
 """The machine's PostgreSQL (127.0.0.1:5432, trust auth, database ``test``) for tests.
 
 Each test gets a schema of its own, dropped afterwards; tests skip, with the reason, when the
-server is unreachable.
+server is unreachable (and fail in CI: :func:`tests.conftest.unavailable`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from functools import cache
 
 import psycopg
-import pytest
+
+from tests.conftest import unavailable
 
 PG_HOST, PG_PORT, PG_DATABASE = "127.0.0.1", 5432, "test"
 
@@ -42,10 +43,10 @@ def admin(user: str) -> psycopg.Connection:
 
 @contextmanager
 def schema_url(prefix: str) -> Iterator[str]:
-    """A SQLAlchemy URL whose connections live in a fresh schema; skips without a server."""
+    """A SQLAlchemy URL whose connections live in a fresh schema; skips (CI: fails) without a server."""
     user, reason = postgres_user()
     if user is None:
-        pytest.skip(reason)
+        unavailable(reason)
     schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with admin(user) as connection:
         connection.execute(f"CREATE SCHEMA {schema}")

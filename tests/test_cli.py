@@ -12,7 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from scorer.cli import app
-from tests.conftest import HAS_BWRAP, git
+from tests.conftest import git
 
 runner = CliRunner()
 COOP = str(Path(sys.executable).with_name("coop"))
@@ -53,8 +53,7 @@ def test_db_upgrade_reports_the_revision(tmp_path):
     assert "revision" in result.output
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed")
+@pytest.mark.needs("bwrap")
 def test_organiser_journey_from_scaffold_to_private_leaderboard(tmp_path):
     folder = tmp_path / "curve"
     home = tmp_path / "home"
@@ -117,8 +116,7 @@ def test_organiser_journey_from_scaffold_to_private_leaderboard(tmp_path):
     assert "does not exist" in missing.stderr
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed")
+@pytest.mark.needs("bwrap")
 def test_demo_runs_on_a_folder_of_challenges(tmp_path):
     source = tmp_path / "challenges"
     assert runner.invoke(app, ["challenge", "new", "Tiny", "--dir", str(source / "tiny")]).exit_code == 0

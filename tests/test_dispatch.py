@@ -17,9 +17,8 @@ from scorer.dispatch.executors import LocalClusterExecutor
 from scorer.facade import CoopAPI
 from scorer.ledger import store
 from scorer.ledger.models import Score, SubmissionEvent
-from tests.conftest import HAS_BWRAP
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed")]
+pytestmark = pytest.mark.needs("bwrap")
 DASK = str(Path(sys.executable).with_name("dask"))
 
 

@@ -27,13 +27,10 @@ import pytest
 import scorer.scoring.sandbox.choose
 from scorer.ledger import queries
 from scorer.scoring.sandbox.bwrap import SANDBOX_UID_RANGE
-from tests.conftest import HAS_BWRAP, ChallengeFixture, Scored, make_challenge
+from tests.conftest import ChallengeFixture, Scored, make_challenge
 from tests.notebooks import corpus
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap (bwrap) is not installed: no sandbox to attack"),
-]
+pytestmark = pytest.mark.needs("bwrap")
 
 #: Small limits keep the hostile runs short: a cell may run 20 s (room for a loaded machine:
 #: a memory bomb must reach the memory limit before the cell limit), the run may write 50 MB.
@@ -322,15 +319,17 @@ def test_executed_notebook_linked_to_a_host_file_leaks_nothing(hostile, run, tmp
     host_file = tmp_path / "secret.json"
     host_file.write_text('{"cells": [], "secret": "%s"}' % secret)  # noqa: UP031
     result = run("link_executed", corpus.symlink_executed_notebook(hostile.baseline, str(host_file)))
-    stored = executed(hostile, result) if result.outcome == "scored" else b""
-    assert secret.encode() not in stored
+    assert_outcome(result, "scored")  # its predictions are fine; the link is never followed
+    stored = executed(hostile, result)
+    assert stored == b"" and secret.encode() not in stored
 
 
 def test_executed_notebook_that_is_not_json_is_recorded_not_crashed(hostile, run, tmp_path):
     host_file = tmp_path / "notes.txt"  # under the host's /tmp, so writable inside as well
     host_file.write_text("not a notebook\n")
     result = run("link_not_json", corpus.symlink_executed_notebook(hostile.baseline, str(host_file)))
-    assert result.view.status in {"scored", "failed"}
+    assert_outcome(result, "scored")
+    assert result.view.status == "scored" and executed(hostile, result) == b""
 
 
 # --- keep last: the host is still fine -------------------------------------------------------

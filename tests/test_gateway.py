@@ -13,7 +13,6 @@ import getpass
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -30,10 +29,10 @@ from scorer.config import ScorerSettings, load_settings
 from scorer.dispatch.gateway import PASSWORD_VARIABLE, TOKEN_VARIABLE, GatewayExecutor, gateway_auth
 from scorer.exceptions import CoopError
 from scorer.facade import CoopAPI
-from tests.conftest import HAS_BWRAP
+from scorer.ports import hold
 from tests.test_dispatch import _queue
 
-pytest.importorskip("dask_gateway_server", reason="the test dependency dask-gateway-server is not installed")
+pytestmark = pytest.mark.needs("dask-gateway-server")
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -51,12 +50,6 @@ c.ClusterConfig.worker_cmd = [{dask!r}, "worker"]
 c.ClusterConfig.worker_threads = 1
 c.LocalBackend.clusters_directory = {clusters!r}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
@@ -77,7 +70,8 @@ def wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
 
 def run_gateway(folder: Path, auth_config: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """A real dask-gateway-server with local-process clusters; yields its address."""
-    port = free_port()
+    held = hold()
+    [port] = held.numbers
     config = folder / "dask_gateway_config.py"
     backend = LOCAL_BACKEND.format(port=port, dask=str(DASK), clusters=str(folder / "clusters"))
     config.write_text(backend + auth_config)
@@ -97,6 +91,7 @@ def run_gateway(folder: Path, auth_config: str, env: dict[str, str] | None = Non
     finally:
         process.terminate()
         process.wait(timeout=60)
+        held.release()
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +116,7 @@ def active_clusters(address: str) -> list[str]:
     ]
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed")
+@pytest.mark.needs("bwrap")
 def test_submissions_are_scored_on_gateway_workers(challenge, password_gateway, monkeypatch):
     monkeypatch.setenv(PASSWORD_VARIABLE, PASSWORD)
     ids = _queue(challenge, ["alice"])
@@ -147,7 +141,6 @@ def test_submissions_are_scored_on_gateway_workers(challenge, password_gateway, 
     assert active_clusters(password_gateway) == []  # the executor started it, so it stopped it
 
 
-@pytest.mark.slow
 def test_a_running_cluster_is_reused_and_left_running(password_gateway, monkeypatch):
     monkeypatch.setenv(PASSWORD_VARIABLE, PASSWORD)
     first = GatewayExecutor(basic_settings(password_gateway, n_workers=1))
@@ -178,11 +171,12 @@ def test_a_wrong_password_is_a_clear_error(password_gateway, monkeypatch):
 
 def test_an_unreachable_gateway_is_a_clear_error(monkeypatch):
     monkeypatch.setenv(PASSWORD_VARIABLE, PASSWORD)
-    address = f"http://127.0.0.1:{free_port()}"
-    with pytest.raises(
-        CoopError, match=f"cannot use the dask-gateway at {address}: the gateway cannot be reached"
-    ):
-        GatewayExecutor(basic_settings(address))
+    with hold() as held:  # nothing listens there while it is held
+        address = f"http://127.0.0.1:{held.numbers[0]}"
+        with pytest.raises(
+            CoopError, match=f"cannot use the dask-gateway at {address}: the gateway cannot be reached"
+        ):
+            GatewayExecutor(basic_settings(address))
 
 
 def test_jupyterhub_auth_uses_the_service_token_and_needs_it():
@@ -227,7 +221,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     values = _values("values.yaml")["hub"]
     tokens = {name: secrets.token_hex(16) for name in ("coop", "dask-gateway", "alice")}
     roles = [{"name": name, **role} for name, role in values["loadRoles"].items()]
-    hub_port, proxy_port, api_port = free_port(), free_port(), free_port()
+    held = hold(3)
+    hub_port, proxy_port, api_port = held.numbers
     config = {
         "JupyterHub": {
             "authenticator_class": "null",  # tokens only: nobody logs in
@@ -269,6 +264,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     finally:
         process.terminate()
         process.wait(timeout=60)
+        held.release()
 
 
 @pytest.fixture(scope="module")
@@ -284,7 +280,6 @@ def hub_gateway(hub, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield from run_gateway(tmp_path_factory.mktemp("hub-gateway"), auth + snippets, env)
 
 
-@pytest.mark.slow
 def test_the_coop_service_token_may_use_the_gateway_and_a_participant_may_not(hub, hub_gateway, monkeypatch):
     settings = ScorerSettings(gateway_address=hub_gateway, executor="gateway", n_workers=1)
     monkeypatch.setenv(TOKEN_VARIABLE, hub["alice"])

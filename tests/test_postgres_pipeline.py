@@ -5,14 +5,9 @@ from __future__ import annotations
 import pytest
 
 from scorer.facade import CoopAPI
-from tests.conftest import HAS_BWRAP
 from tests.pg import schema_url
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.postgres,
-    pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed"),
-]
+pytestmark = [pytest.mark.postgres, pytest.mark.needs("bwrap")]
 
 
 def test_submissions_score_on_postgresql(challenge):

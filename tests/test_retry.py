@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from scorer.facade import CoopAPI
-from tests.conftest import HAS_BWRAP
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed")]
+pytestmark = pytest.mark.needs("bwrap")
 
 
 def _script(folder: Path, body: str) -> str:

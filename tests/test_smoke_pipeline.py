@@ -2,9 +2,8 @@ import pytest
 
 from scorer.exceptions import SandboxUnavailable
 from scorer.ledger.queries import executed_notebook
-from tests.conftest import HAS_BWRAP
 
-pytestmark = pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed")
+pytestmark = pytest.mark.needs("bwrap")
 
 
 def test_baseline_scores(challenge):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import os
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -28,6 +29,7 @@ from traitlets.config import Config, PyFileConfigLoader
 from scorer.config import ScorerSettings
 from scorer.service.auth import SCOPES
 from scorer.service.git_http import git_root
+from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[1]
 Z2JH = ROOT / "hub_config" / "z2jh"
@@ -149,7 +151,8 @@ def test_the_hub_keys_we_rely_on(values):
 
 
 def test_every_hub_config_setting_is_a_real_trait(values):
-    kubespawner = pytest.importorskip("kubespawner")
+    require("kubespawner")
+    import kubespawner
     from nativeauthenticator import NativeAuthenticator
     from oauthenticator.github import GitHubOAuthenticator
 
@@ -207,8 +210,8 @@ def test_native_overlay_replaces_github_and_finds_its_templates(values):
 
 
 def test_gateway_snippets_admit_only_holders_of_the_gateway_scope(values):
-    pytest.importorskip("dask_gateway_server")
-    pytest.importorskip("kubernetes_asyncio")
+    require("dask-gateway-server")
+    require("kubernetes_asyncio")
     from dask_gateway_server.auth import JupyterHubAuthenticator
     from dask_gateway_server.backends.kubernetes import KubeClusterConfig
 
@@ -364,7 +367,7 @@ def kubespawner_config(values: dict) -> Config:
 
 
 def test_kubespawner_clones_onto_the_users_own_volume_as_the_user(values, tmp_path, monkeypatch):
-    pytest.importorskip("kubespawner")
+    require("kubespawner")
     from kubernetes_asyncio.client import ApiClient
     from kubespawner import KubeSpawner
     from kubespawner.spawner import MockObject
@@ -415,3 +418,23 @@ def test_kubespawner_clones_onto_the_users_own_volume_as_the_user(values, tmp_pa
     assert attach_env["HOME"] == mount["mountPath"] == values["singleuser"]["storage"]["homeMountPath"]
     assert env(notebook)["COOP_SERVICE_URL"] == attach_env["COOP_SERVICE_URL"]
     assert spawner.server_token_scopes == values["hub"]["config"]["KubeSpawner"]["server_token_scopes"]
+
+
+def test_no_participant_is_asked_about_jupyter_news(values, embedded, monkeypatch):
+    """Both hubs disable JupyterLab's announcements plugin (its "get notified about official
+    Jupyter news?" prompt) with the same page config, where JupyterLab reads it, and fetch no news."""
+    from jupyter_core.paths import SYSTEM_CONFIG_PATH
+    from jupyterlab_server.config import get_static_page_config
+
+    folder = embedded.Spawner.environment["JUPYTER_CONFIG_PATH"]
+    page_config = json.loads((Path(folder) / "labconfig" / "page_config.json").read_text())
+    assert page_config == {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", folder)
+    assert get_static_page_config(level="all")["disabledExtensions"] == page_config["disabledExtensions"]
+
+    mounted = values["singleuser"]["extraFiles"]["jupyterlab-no-news"]
+    assert mounted["data"] == page_config
+    system_labconfig = mounted["mountPath"].removesuffix("/page_config.d/coopetition.json")
+    assert system_labconfig == "/etc/jupyter/labconfig" and "/etc/jupyter" in SYSTEM_CONFIG_PATH
+    assert "--LabApp.news_url=None" in embedded.Spawner.args
+    assert "--LabApp.news_url=None" in values["hub"]["config"]["KubeSpawner"]["args"]

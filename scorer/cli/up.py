@@ -36,6 +36,16 @@ HUB = [
     str(CONFIG),
     "--JupyterHub.cleanup_servers=True",
 ]
+#: The hub config's ports (the public one is ``--port``). Each has a fixed default below the
+#: kernel's ephemeral range (8000, 8081, 8001, 8765, 8766), so no program that binds port 0 is
+#: ever given one. Tests and benchmarks run several hubs: they set all five from scorer.ports.
+PORT_VARIABLES = (
+    "COOP_HUB_PORT",
+    "COOP_HUB_API_PORT",
+    "COOP_PROXY_API_PORT",
+    "COOP_SERVICE_PORT",
+    "COOP_DASHBOARDS_PORT",
+)
 #: The line the hub config prints with the demo logins (read back from the hub's log).
 LOGINS = "Coopetition demo logins:"
 READY_TIMEOUT = 300.0

@@ -17,8 +17,6 @@ from scorer.exceptions import PredictionsInvalid
 from scorer.scoring.metrics import compute_metrics, read_answers
 from scorer.scoring.predictions import read_predictions
 
-pytestmark = pytest.mark.slow
-
 
 def platform_metrics(challenge, phase_id, run, data):
     spec = load_spec(challenge_dir(challenge))

@@ -1,7 +1,7 @@
 """Browser end-to-end fixtures: Playwright driving Debian's chromium against a real hub.
 
 - ``curve_hub`` (one per module): ``hub_config/jupyterhub_config.py`` as shipped (through
-  :class:`tests.hub.conftest.RunningHub`: free loopback ports, the real proxy, ``coop serve``
+  :class:`tests.hub.conftest.RunningHub`: loopback ports held for it, the real proxy, ``coop serve``
   with its dispatcher and the bubblewrap sandbox, the Voila dashboards) serving one small
   challenge, the scaffold template (:func:`tests.conftest.make_challenge`): its open phase
   scores a notebook in seconds and takes 20 submissions a day, with no minimum interval.
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import secrets
 import subprocess
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -31,7 +30,7 @@ from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from scorer.challenge.phase_data import phase_root
 from tests.conftest import ChallengeFixture, make_challenge
-from tests.hub.conftest import ROOT, RunningHub, hub_environment
+from tests.hub.conftest import ROOT, RunningHub
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -57,6 +56,11 @@ HEADLINES = {
     "scored": re.compile(r"^Submission \d+ scored\."),
     "failed": re.compile(r"^Submission \d+ failed"),
 }
+#: JupyterLab's plugin that asks each new user "get notified about official Jupyter news?";
+#: the embedded hub disables it (hub_config/jupyter/labconfig/page_config.json).
+ANNOUNCEMENTS = "@jupyterlab/apputils-extension:announcements"
+NEWS_PROMPT = "notified about official Jupyter news"
+PAGE_CONFIG = "() => JSON.parse(document.getElementById('jupyter-config-data').textContent)"
 FINISHED = re.compile(r"^Submission (\d+) (scored|failed)")
 #: Records every new text the headline of the page's last Submit widget shows, in order.
 WATCH_HEADLINE = """
@@ -112,7 +116,7 @@ def curve_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CurveHub]:
         root, edit={"phases.0.limits": RUN_LIMITS, "phases.0.submissions": {"per_day": 20}}
     )
     home = Path(challenge.settings.home)
-    running = RunningHub(home, hub_environment(home, secrets.token_urlsafe(12)), [challenge.challenge_id])
+    running = RunningHub.on_held_ports(home, [challenge.challenge_id])
     try:
         running.start()
         yield CurveHub(running, challenge)
@@ -143,9 +147,6 @@ class Person:
         self.context = browser.new_context(viewport={"width": 1400, "height": 900})
         self.page: Page = self.context.new_page()
         self.page.set_default_timeout(UI_TIMEOUT)
-        # JupyterLab asks a new user once about its news feed; answer whenever it is in the way
-        news = self.page.get_by_role("alert").filter(has_text="notified about official Jupyter news")
-        self.page.add_locator_handler(news, lambda: news.get_by_role("button", name="No", exact=True).click())
 
     @property
     def url(self) -> str:
@@ -178,6 +179,12 @@ class Person:
         self.page.fill("#password_input", self.curve.hub.password)
         self.page.click("#login_submit")
         self.page.locator("#jp-main-dock-panel").wait_for(timeout=SPAWN_TIMEOUT)
+        disabled = self.page.evaluate(PAGE_CONFIG)["disabledExtensions"]
+        assert ANNOUNCEMENTS in disabled, f"JupyterLab would ask about its news: {disabled}"
+
+    def assert_no_news_prompt(self) -> None:
+        """No participant is asked about Jupyter news: the prompt, once shown, stays until answered."""
+        expect(self.page.get_by_text(NEWS_PROMPT)).to_have_count(0)
 
     def easy_start(self) -> Locator:
         """Follow the Easy start link (it also puts the phase's inputs where the notebook reads
@@ -204,13 +211,20 @@ class Person:
         return item
 
     def turn_off_autosave(self) -> None:
-        """Settings › Autosave Documents (on by default): edits stay unsaved until someone saves."""
-        toggled = re.compile(r"\blm-mod-toggled\b")
+        """Settings › Autosave Documents (on by default): edits stay unsaved until someone saves.
+
+        The command changes the state only once JupyterLab has saved the setting, and an open
+        menu shows the state of when it opened: the menu is opened again until it shows off."""
         item = self.menu("Settings", "Autosave Documents")
-        expect(item).to_have_class(toggled)
+        expect(item).to_have_attribute("aria-checked", "true")
         item.click()
-        expect(self.menu("Settings", "Autosave Documents")).not_to_have_class(toggled)
+        wait_until(lambda: self.menu_check("Settings", "Autosave Documents") == "false", "autosave off")
+
+    def menu_check(self, top: str, *path: str) -> str | None:
+        """Whether a checkable menu item shows checked now (``aria-checked``); the menu is closed again."""
+        checked = self.menu(top, *path).get_attribute("aria-checked")
         self.page.keyboard.press("Escape")
+        return checked
 
     def run_all(self) -> None:
         self.menu("Run", "Run All Cells").click()
@@ -300,8 +314,12 @@ def person(curve_hub: CurveHub, browser: Browser) -> Iterator[Callable[[str], Pe
         return people[name]
 
     yield get
-    for someone in people.values():
-        someone.close()
+    try:
+        for someone in people.values():
+            someone.assert_no_news_prompt()
+    finally:
+        for someone in people.values():
+            someone.close()
 
 
 @pytest.hookimpl(wrapper=True)

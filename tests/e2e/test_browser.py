@@ -17,14 +17,9 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from scorer.ledger import queries
-from tests.conftest import HAS_BWRAP
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM, PHASE, CurveHub, Person, wait_until
+from tests.e2e.conftest import ARTIFACTS, PHASE, CurveHub, Person, wait_until
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Debian's chromium is not installed at {CHROMIUM}"),
-    pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed: the scorer would run no notebook"),
-]
+pytestmark = pytest.mark.needs("chromium", "bwrap")
 
 LIFECYCLE = ["saving", "committing", "pushing", "queued", "running", "scored"]
 ALICES_EDIT = "\n# alice: degree 3 is enough, 5 overfits"

@@ -1,6 +1,6 @@
-"""A real JupyterHub for tests: ``hub_config/jupyterhub_config.py`` as shipped, on free loopback
-ports, with the real configurable-http-proxy, the scorer and the dashboards as its services,
-and real JupyterLab servers.
+"""A real JupyterHub for tests: ``hub_config/jupyterhub_config.py`` as shipped, on loopback
+ports held for it (``scorer.ports``), with the real configurable-http-proxy, the scorer and
+the dashboards as its services, and real JupyterLab servers.
 
 ``hub`` (one per module: a hub takes ~15 s to start) serves the shipped demo challenges
 (``challenge_notebooks/``, published and prepared, nothing scored) from a temporary
@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,9 +30,10 @@ import pytest
 from scorer.challenge import demo
 from scorer.challenge.load import load_spec
 from scorer.challenge.publish import publish
-from scorer.cli.up import end_processes, hub_answers
+from scorer.cli.up import PORT_VARIABLES, end_processes, hub_answers
 from scorer.config import load_settings
 from scorer.facade import CoopAPI
+from scorer.ports import Ports, hold
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "hub_config" / "jupyterhub_config.py"
@@ -44,26 +44,16 @@ START_TIMEOUT = 180.0
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def hold_hub_ports() -> Ports:
+    """Ports for one hub (see :data:`scorer.cli.up.PORT_VARIABLES`), held until released."""
+    return hold(len(PORT_VARIABLES))
 
 
-def hub_environment(home: Path, password: str) -> dict[str, str]:
-    """What the hub config reads: the scorer's home, free ports, the demo password."""
-    ports = {
-        name: str(free_port())
-        for name in (
-            "COOP_HUB_PORT",
-            "COOP_HUB_API_PORT",
-            "COOP_PROXY_API_PORT",
-            "COOP_SERVICE_PORT",
-            "COOP_DASHBOARDS_PORT",
-        )
-    }
+def hub_environment(home: Path, password: str, ports: Ports) -> dict[str, str]:
+    """What the hub config reads: the scorer's home, the held ``ports``, the demo password."""
+    numbers = {name: str(port) for name, port in zip(PORT_VARIABLES, ports.numbers, strict=True)}
     scrubbed = {k: v for k, v in os.environ.items() if not k.startswith(("COOP_", "JUPYTERHUB_"))}
-    return {**scrubbed, **ports, "COOP_HOME": str(home), "COOP_DEMO_PASSWORD": password}
+    return {**scrubbed, **numbers, "COOP_HOME": str(home), "COOP_DEMO_PASSWORD": password}
 
 
 def publish_demo(home: Path) -> list[str]:
@@ -158,6 +148,7 @@ class HubSession:
 @dataclass
 class RunningHub:
     home: Path  # COOP_HOME: the ledger, served repositories, and hub/ (database, users' homes)
+    ports: Ports  # held until close()
     env: dict[str, str]
     challenges: list[str]
     process: subprocess.Popen | None = None
@@ -252,13 +243,20 @@ class RunningHub:
         if self.process is not None and self.process.poll() is None:
             self.stop_hub()
         end_processes([p for p in processes_of(self.api_url, self.home) if p.pid != os.getpid()])
+        self.ports.release()
+
+    @classmethod
+    def on_held_ports(cls, home: Path, challenges: list[str]) -> RunningHub:
+        """A hub (not started) on ports held for it, with a fresh demo password."""
+        ports = hold_hub_ports()
+        return cls(home, ports, hub_environment(home, secrets.token_urlsafe(12), ports), challenges)
 
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
     """The embedded hub with the demo challenges, for this module's tests."""
     home = tmp_path_factory.mktemp("hub")
-    running = RunningHub(home, hub_environment(home, secrets.token_urlsafe(12)), publish_demo(home))
+    running = RunningHub.on_held_ports(home, publish_demo(home))
     try:
         running.start()
         yield running

@@ -20,8 +20,6 @@ from coop_widgets.attach import credential_helper
 from scorer.service.auth import ORGANISE, SUBMIT, HubAuthenticator
 from tests.hub.conftest import HubSession, RunningHub
 
-pytestmark = pytest.mark.slow
-
 PHASE = "realistic"  # open since 2026-06-01 and open-ended: the current phase of both challenges
 
 

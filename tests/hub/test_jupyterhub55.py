@@ -8,31 +8,23 @@ server a token that the scorer reads as submit-but-not-organise.
 
 from __future__ import annotations
 
-import secrets
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from scorer.service.auth import ORGANISE, SUBMIT
-from tests.hub.conftest import RunningHub, hub_environment, publish_demo
+from tests.conftest import JUPYTERHUB_55
+from tests.hub.conftest import RunningHub, publish_demo
 
-JUPYTERHUB_55 = Path(sys.prefix) / "jupyterhub-5.5"
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not JUPYTERHUB_55.is_dir(), reason="`make test` installs JupyterHub 5.5 aside"),
-]
+pytestmark = pytest.mark.needs("jupyterhub-5.5")
 
 
 @pytest.fixture(scope="module")
 def hub55(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
     home = tmp_path_factory.mktemp("hub55")
-    env = hub_environment(home, secrets.token_urlsafe(12))
-    env["PYTHONPATH"] = str(JUPYTERHUB_55)
-    running = RunningHub(home, env, publish_demo(home))
+    running = RunningHub.on_held_ports(home, publish_demo(home))
+    running.env["PYTHONPATH"] = str(JUPYTERHUB_55)
     try:
         running.start()
         yield running

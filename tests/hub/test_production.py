@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from traitlets.config import Config, PyFileConfigLoader
 
 from scorer.service.auth import ORGANISE, SUBMIT
+from tests.conftest import require
 from tests.hub.conftest import CONFIG
 from tests.pg import schema_url
 
@@ -59,8 +59,7 @@ def initialise(tmp_path: Path, env: dict[str, str]) -> dict:
 
 @pytest.fixture
 def certificate(tmp_path: Path) -> tuple[Path, Path]:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
+    require("openssl")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     self_signed = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=x"]
     subprocess.run([*self_signed, "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)

@@ -9,15 +9,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 
 from scorer.cli.up import end_processes
-from tests.hub.conftest import HubSession, hub_environment, processes_of
-
-pytestmark = pytest.mark.slow
+from scorer.ports import Ports
+from tests.hub.conftest import HubSession, hold_hub_ports, hub_environment, processes_of
 
 COOP = str(Path(sys.executable).parent / "coop")
 
@@ -43,9 +43,15 @@ def read_until(lines: queue.Queue[str], marker: str, timeout: float) -> list[str
     raise AssertionError(f"{marker!r} never printed; got:\n{''.join(seen)}")
 
 
-def test_coop_up_starts_the_hub_and_ctrl_c_stops_every_process(tmp_path: Path):
+@pytest.fixture
+def ports() -> Iterator[Ports]:
+    with hold_hub_ports() as held:
+        yield held
+
+
+def test_coop_up_starts_the_hub_and_ctrl_c_stops_every_process(tmp_path: Path, ports: Ports):
     password = secrets.token_urlsafe(12)
-    env = hub_environment(tmp_path, password)
+    env = hub_environment(tmp_path, password, ports)
     port = env.pop("COOP_HUB_PORT")
     up = subprocess.Popen(
         [COOP, "--home", str(tmp_path), "up", "--port", port],
@@ -92,8 +98,12 @@ def test_coop_up_starts_the_hub_and_ctrl_c_stops_every_process(tmp_path: Path):
         end_processes(processes_of(api_url, tmp_path))
 
 
-def test_coop_up_reports_a_hub_that_cannot_start(tmp_path: Path):
-    env = {**hub_environment(tmp_path, secrets.token_urlsafe(12)), "COOP_HUB_MODE": "bogus", "COLUMNS": "200"}
+def test_coop_up_reports_a_hub_that_cannot_start(tmp_path: Path, ports: Ports):
+    env = {
+        **hub_environment(tmp_path, secrets.token_urlsafe(12), ports),
+        "COOP_HUB_MODE": "bogus",
+        "COLUMNS": "200",
+    }
     up = [COOP, "--home", str(tmp_path), "up"]
     done = subprocess.run(up, env=env, capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 1

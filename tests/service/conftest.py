@@ -24,7 +24,7 @@ from fastapi import FastAPI
 from scorer.facade import CoopAPI
 from scorer.service.app import create_app
 from scorer.service.auth import ORGANISE, SUBMIT, Identity, StaticTokens
-from tests.conftest import HAS_BWRAP, ChallengeFixture, make_challenge
+from tests.conftest import ChallengeFixture, make_challenge, require
 
 PREFIX = "/services/coop/"
 TOKENS = StaticTokens(
@@ -69,8 +69,7 @@ class Scored:
 
 @pytest.fixture(scope="module")
 def scored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scored]:
-    if not HAS_BWRAP:
-        pytest.skip("bubblewrap is not installed")
+    require("bwrap")
     limits = {"wall_time": 60, "cell_time": 30, "memory": "1GiB", "disk": "200MB", "output": "1MB"}
     fixture = make_challenge(
         tmp_path_factory.mktemp("service"), edit={"phases.0.limits": limits, "phases.0.open_code": False}

@@ -7,7 +7,6 @@ is checked for its ``remote:`` message and for leaving the served repository's r
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -315,7 +314,7 @@ def test_merging_the_organisers_update_is_not_a_change_of_organiser_paths(
     )
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl (httpx normalises '..')")
+@pytest.mark.needs("curl")  # httpx normalises '..'
 def test_dot_dot_paths_are_404(served: Served) -> None:
     url = f"{served.url()}/objects/../info/refs?service=git-upload-pack"
     done = subprocess.run(

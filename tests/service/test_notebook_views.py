@@ -24,11 +24,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from scorer.ledger import store
 from scorer.service.routes.notebooks import PAGE_POLICY
-from tests.conftest import git
+from tests.conftest import git, require
 from tests.service.conftest import Scored
 from tests.test_notebook_html import executable_parts, png_base64
-
-pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
 FIT = "solutions/alice/fit.ipynb"
@@ -188,7 +186,7 @@ def test_unknown_submissions_are_404_json(service, view):
     answer = httpx.get(f"{service}/api/submissions/999999/{view}", headers=ORGANISER)
     assert answer.status_code == 404
     assert answer.headers["content-type"] == "application/json"
-    assert answer.json() == {"error": "no submission 999999"}
+    assert answer.json() == {"error": "no submission 999999", "code": "unknown-submission"}
 
 
 def test_a_queued_submission_has_a_diff_but_no_notebook_page_yet(service, views):
@@ -323,8 +321,7 @@ def test_the_client_reads_pages_and_diffs(service, views):
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: the browser check needs it")
+    require("chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -26,7 +26,7 @@ from scorer.ledger.models import ChallengeRow, CommitRow, Person
 from scorer.scoring.worker import score_submission
 from scorer.service.app import create_app
 from scorer.service.git_http import serve_repository
-from tests.conftest import HAS_BWRAP, make_challenge
+from tests.conftest import make_challenge
 from tests.service.conftest import PREFIX, TOKENS, running
 from tests.service.test_git_http import Served, clone, commit, run_git
 
@@ -181,7 +181,7 @@ def test_over_the_minimum_interval_the_push_is_accepted_and_the_submission_rejec
     assert f"{shas[-1]}\trefs/heads/alice/tries" in shared  # the code is shared all the same
 
 
-@pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed")
+@pytest.mark.needs("bwrap")
 def test_a_pushed_submission_is_scored_from_the_served_repository(pushing: Pushing, tmp_path: Path) -> None:
     served = pushing.served
     work = clone(served, tmp_path / "alice", "alice", "alice-token")
@@ -193,8 +193,7 @@ def test_a_pushed_submission_is_scored_from_the_served_repository(pushing: Pushi
     assert scores.public
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed")
+@pytest.mark.needs("bwrap")
 def test_the_service_scores_what_is_pushed(tmp_path: Path) -> None:
     """Push → queued → the service's dispatcher → Dask → scored, with nobody running a command."""
     from scorer.dispatch.background import BackgroundDispatcher

@@ -15,8 +15,6 @@ from scorer.service.app import create_app
 from tests.conftest import make_challenge
 from tests.service.conftest import PREFIX, TOKENS, running
 
-pytestmark = pytest.mark.slow
-
 
 def test_anonymous_reads_challenges_and_the_public_leaderboard(service, scored):
     with CoopClient(service) as client:

@@ -39,6 +39,7 @@ from jupyter_client.manager import KernelManager
 
 from scorer.challenge.scaffold import scaffold
 from scorer.facade import CoopAPI
+from scorer.ports import hold
 from scorer.ingest.repo import enable_nbdime
 from scorer.service.app import create_app
 from scorer.service.auth import ORGANISE, SUBMIT, Identity, StaticTokens
@@ -63,14 +64,13 @@ CREDENTIAL_HELPER = (
 
 
 class Service:
-    """uvicorn serving ``app`` on one loopback port, which can be stopped and started again."""
+    """uvicorn serving ``app`` on one loopback port, which can be stopped and started again
+    (the port is held for it meanwhile: see scorer.ports)."""
 
     def __init__(self, app: FastAPI) -> None:
         self.app = app
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
+        self.held = hold()
+        [self.port] = self.held.numbers
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -137,6 +137,7 @@ def serve(root: Path, *, second_phase: bool = False) -> Iterator[Served]:
     finally:
         if service._server is not None:
             service.stop()
+        service.held.release()
         api.close()
 
 

@@ -6,10 +6,7 @@ from __future__ import annotations
 import pytest
 
 from scorer.scoring.worker import score_submission
-from tests.conftest import HAS_BWRAP
 from tests.widgets.conftest import Served, make_participant, show_submit, silent
-
-needs_bwrap = pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed")
 
 
 def score(served: Served, submission: int) -> str:
@@ -17,7 +14,7 @@ def score(served: Served, submission: int) -> str:
     return score_submission(submission, served.fixture.settings.to_dict())
 
 
-@needs_bwrap
+@pytest.mark.needs("bwrap")
 def test_a_click_commits_pushes_and_shows_the_score_while_the_kernel_stays_free(
     served: Served, kernel_for
 ) -> None:
@@ -104,7 +101,7 @@ def test_a_push_to_someone_elses_namespace_shows_the_policys_refusal(served: Ser
     assert dave.git("ls-remote", "origin", "refs/heads/erin/work") == ""
 
 
-@needs_bwrap
+@pytest.mark.needs("bwrap")
 def test_the_service_stopped_while_the_widget_waits_then_back(served: Served, kernel_for) -> None:
     erin = make_participant(served, "erin")
     kernel = kernel_for(erin)
@@ -142,7 +139,7 @@ def test_the_service_stopped_while_the_widget_waits_then_back(served: Served, ke
     ]
 
 
-@needs_bwrap
+@pytest.mark.needs("bwrap")
 def test_a_failed_run_shows_its_failure_class_and_reason(served: Served, kernel_for) -> None:
     hugo = make_participant(served, "hugo")
     hugo.edit(3, "raise ValueError('bad degree')")
