@@ -186,7 +186,7 @@ def test_unknown_submissions_are_404_json(service, view):
     answer = httpx.get(f"{service}/api/submissions/999999/{view}", headers=ORGANISER)
     assert answer.status_code == 404
     assert answer.headers["content-type"] == "application/json"
-    assert answer.json() == {"error": "no submission 999999", "code": "unknown-submission"}
+    assert answer.json() == {"error": "no submission 999999"}
 
 
 def test_a_queued_submission_has_a_diff_but_no_notebook_page_yet(service, views):
