@@ -57,7 +57,7 @@ class CoopAPI:
     def register(self, repo_source: str) -> tuple[Challenge, ChallengeRepo, Path]:
         """Read the challenge from the organiser's ref of ``repo_source`` and store it."""
         repo = ChallengeRepo.mirror(repo_source, self.settings.mirrors)
-        default_ref = _default_branch(repo)
+        default_ref = repo.default_branch()
         spec_text = repo.read(default_ref, SPEC_FILE)  # ref first: which challenge is this?
         draft = parse_spec(spec_text.decode("utf-8"), f"{repo_source}:{SPEC_FILE}")
         sha = repo.resolve(draft.organiser.ref)
@@ -214,13 +214,6 @@ class CoopAPI:
             self._executor.close()
             self._executor = None
         self.engine.dispose()
-
-
-def _default_branch(repo: ChallengeRepo) -> str:
-    try:
-        return repo.repo.git.symbolic_ref("HEAD")
-    except Exception:
-        return "HEAD"
 
 
 def _canonical(source: str) -> str:

@@ -12,12 +12,13 @@ import json
 from pathlib import Path
 
 import pytest
+from coop_client.git import ZERO_SHA
 from pydantic import ValidationError
 
 from scorer.challenge.spec import Forge
 from scorer.exceptions import CoopError
 from scorer.ingest.forges import FORGES
-from scorer.ingest.forges.base import ZERO, MalformedDelivery, SignatureMismatch, hub_user
+from scorer.ingest.forges.base import MalformedDelivery, SignatureMismatch, hub_user
 from scorer.ingest.forges.gitea import GiteaWebhooks
 from scorer.ingest.forges.github import GitHubWebhooks
 from scorer.ingest.forges.gitlab import GitLabWebhooks
@@ -172,7 +173,7 @@ def test_events_are_pushes_pings_or_other():
 
 def test_a_deleted_branch_is_a_push_to_zero():
     data = json.loads(body_of("github-push.json"))
-    data.update(after=ZERO, deleted=True, commits=[], head_commit=None)
+    data.update(after=ZERO_SHA, deleted=True, commits=[], head_commit=None)
     body = json.dumps(data).encode()
     assert GitHubWebhooks().push_event(github_headers(body), body).deleted
 
@@ -219,7 +220,7 @@ def test_a_malformed_payload_is_refused_with_what_is_wrong(body, message):
 
 
 def test_every_problem_of_a_payload_is_named_at_once():
-    body = json.dumps({"object_kind": "push", "ref": "refs/heads/main", "before": ZERO}).encode()
+    body = json.dumps({"object_kind": "push", "ref": "refs/heads/main", "before": ZERO_SHA}).encode()
     with pytest.raises(MalformedDelivery) as refused:
         GitLabWebhooks().push_event(gitlab_headers(), body)
     for field in ("after", "commits", "user_username", "project"):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from coop_client.git import ZERO_SHA
 
 from scorer.challenge.spec import Solutions
 from scorer.ingest.hooks import parse_raw_diff
 from scorer.ingest.policy import (
     MAX_FILE_SIZE,
-    ZERO_SHA,
     ChangedFile,
     NewCommit,
     Push,

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
-import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from coop_client.git import HEADS, enable_nbdime, run
 
 from scorer.challenge.load import load_spec
 from scorer.challenge.publish import publish
 from scorer.challenge.spec import Challenge
 from scorer.facade import CoopAPI, Queued
-from scorer.ingest.repo import enable_nbdime
 
 #: Fixed so that the demo prints the same figures every time; real challenges use a secret seed.
 DEMO_SEED = 2026
@@ -46,7 +47,7 @@ def build(api: CoopAPI, source: Path, workspace: Path) -> list[DemoChallenge]:
         )
         api.prepare(str(repository), seed=DEMO_SEED)
         clone = workspace / "clones" / challenge.id
-        _git(workspace, "clone", "-q", str(repository), str(clone))
+        run(workspace, "clone", "-q", str(repository), str(clone), env=_identity("Organiser"))
         enable_nbdime(clone)
         queued: list[Queued] = []
         for phase in challenge.phases:
@@ -77,21 +78,15 @@ def _commit(clone: Path, user: str, files: dict[str, bytes]) -> str:
         path = clone / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
-    _git(clone, "add", "--all", user=user)
-    _git(clone, "commit", "-q", "-m", f"{user}: {', '.join(files)}", user=user)
-    _git(clone, "push", "-q", "origin", f"HEAD:refs/heads/{user}/demo", user=user)
-    return _git(clone, "rev-parse", "HEAD", user=user)
+    env = _identity(user)
+    run(clone, "add", "--all", env=env)
+    run(clone, "commit", "-q", "-m", f"{user}: {', '.join(files)}", env=env)
+    run(clone, "push", "-q", "origin", f"HEAD:{HEADS}{user}/demo", env=env)
+    return run(clone, "rev-parse", "HEAD", env=env).strip()
 
 
-def _git(cwd: Path, *args: str, user: str = "Organiser") -> str:
+def _identity(user: str) -> dict[str, str]:
+    """git as ``user``, without the global git settings of whoever runs the demo."""
     email = f"{user.lower()}@coopetition.local"
-    env = {
-        "GIT_AUTHOR_NAME": user,
-        "GIT_AUTHOR_EMAIL": email,
-        "GIT_COMMITTER_NAME": user,
-        "GIT_COMMITTER_EMAIL": email,
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(cwd),
-    }
-    result = subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True)
-    return result.stdout.strip()
+    names = {"GIT_AUTHOR_NAME": user, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": user}
+    return {**names, "GIT_COMMITTER_EMAIL": email, "GIT_CONFIG_GLOBAL": os.devnull}

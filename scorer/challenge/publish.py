@@ -6,10 +6,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import git
+from coop_client.git import HEADS, NOTEBOOK_ATTRIBUTES, call, run
 
 from scorer.challenge.load import load_spec
-from scorer.ingest.repo import NOTEBOOK_ATTRIBUTES
 
 IGNORED = shutil.ignore_patterns(".git", "__pycache__", ".ipynb_checkpoints", "*.pyc")
 
@@ -21,15 +20,15 @@ def publish(folder: Path, repository: Path, *, message: str, author: str, email:
     branch = challenge.organiser.ref
     if not (repository / "HEAD").exists():
         repository.parent.mkdir(parents=True, exist_ok=True)
-        git.Repo.init(repository, bare=True, initial_branch=branch)
+        run(None, "init", "--quiet", "--bare", f"--initial-branch={branch}", str(repository))
     with tempfile.TemporaryDirectory(prefix="coop-publish-") as scratch:
-        work = git.Repo.clone_from(str(repository), scratch)
-        remote_has_branch = f"origin/{branch}" in [r.name for r in work.remotes.origin.refs]
-        if remote_has_branch:
-            work.git.checkout(branch)
+        work = Path(scratch)
+        run(None, "clone", "--quiet", "--", str(repository), scratch)
+        if call(work, "rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{branch}").ok:
+            run(work, "checkout", "--quiet", branch)
         else:
-            work.git.checkout("--orphan", branch)
-        for entry in Path(scratch).iterdir():
+            run(work, "checkout", "--quiet", "--orphan", branch)
+        for entry in work.iterdir():
             if entry.name == ".git":
                 continue
             if entry.is_dir():
@@ -40,14 +39,13 @@ def publish(folder: Path, repository: Path, *, message: str, author: str, email:
         attributes = Path(scratch) / ".gitattributes"
         if not attributes.exists():
             attributes.write_text(NOTEBOOK_ATTRIBUTES)
-        work.git.add("--all")
+        run(work, "add", "--all")
         env = {
             "GIT_AUTHOR_NAME": author,
             "GIT_AUTHOR_EMAIL": email,
             "GIT_COMMITTER_NAME": author,
             "GIT_COMMITTER_EMAIL": email,
         }
-        with work.git.custom_environment(**env):
-            work.git.commit("--allow-empty", "-m", message)
-        work.git.push("origin", f"HEAD:refs/heads/{branch}")
-        return work.head.commit.hexsha
+        run(work, "commit", "--quiet", "--allow-empty", "-m", message, env=env)
+        run(work, "push", "--quiet", "origin", f"HEAD:{HEADS}{branch}")
+        return run(work, "rev-parse", "HEAD").strip()

@@ -24,24 +24,23 @@ the forge (its spec may have changed), as a push to a served repository does.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 import yaml
+from coop_client.git import HEADS, ZERO_SHA, call, run
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from scorer.challenge.spec import Challenge
 from scorer.config import ScorerSettings
-from scorer.exceptions import CoopError, RepositoryError
+from scorer.exceptions import CoopError
 from scorer.facade import CoopAPI
-from scorer.ingest.forges.base import ZERO, ForgeError, ForgeWebhooks, MalformedDelivery, PushEvent, hub_user
-from scorer.ingest.push import HEADS, PushLine, arrived, queue_arrivals, read_arrivals
+from scorer.ingest.forges.base import ForgeError, ForgeWebhooks, MalformedDelivery, PushEvent, hub_user
+from scorer.ingest.push import PushLine, arrived, queue_arrivals, read_arrivals
 from scorer.ingest.repo import file_lock
 from scorer.ledger import queries
 from scorer.ledger.models import ChallengeRow, WebhookDelivery
@@ -144,11 +143,11 @@ def receiving_repository(settings: ScorerSettings, challenge: Challenge, source:
     repository starts as a clone of the published one)."""
     path = receiving_path(settings, challenge.id)
     if not (path / "HEAD").is_file():
-        _git(None, "init", "--bare", "--quiet", str(path))
-    if not _git(path, "for-each-ref", "--count=1").stdout.strip():
+        run(None, "init", "--bare", "--quiet", str(path))
+    if not run(path, "for-each-ref", "--count=1", bare=True).strip():
         branch = HEADS + challenge.organiser.ref
-        done = _git(path, *FETCH, "--", source, f"+{branch}:{branch}", check=False)
-        if done.returncode != 0:
+        done = call(path, *FETCH, "--", source, f"+{branch}:{branch}", bare=True)
+        if not done.ok:
             raise ForgeUnreachable(
                 "the scorer cannot read the challenge's repository on the forge now: deliver it again later",
                 f"fetching {branch} from {source}: {done.stderr.strip()}",
@@ -177,11 +176,8 @@ def fetch(receiving: Path, source: str, push: PushEvent) -> None:
     pushed ref (older servers), which still holds it unless it moved on since."""
     problems = []
     for wanted in (push.after, push.ref):
-        done = _git(receiving, *FETCH, "--", source, wanted, check=False)
-        if (
-            done.returncode == 0
-            and _git(receiving, "cat-file", "-e", push.after, check=False).returncode == 0
-        ):
+        done = call(receiving, *FETCH, "--", source, wanted, bare=True)
+        if done.ok and call(receiving, "cat-file", "-e", push.after, bare=True).ok:
             return
         problems.append(done.stderr.strip())
     raise ForgeUnreachable(
@@ -195,7 +191,7 @@ def _take(
 ) -> WebhookReceipt:
     assert challenge.forge is not None
     source = challenge.forge.repository
-    if _git(None, "check-ref-format", push.ref, check=False).returncode != 0:
+    if not call(None, "check-ref-format", push.ref).ok:
         raise MalformedDelivery(f"{push.ref!r} is not a valid git ref")
     pusher = hub_user(push.forge, push.pusher, api.settings.forge_logins)
     challenge, lines, queueing = _current_spec(api, challenge, source, push.ref)
@@ -203,8 +199,8 @@ def _take(
     arrivals: dict[str, list[str]] = {}
     if not push.deleted:
         fetch(receiving, source, push)
-        taken = _git(receiving, "rev-parse", "--verify", "--quiet", push.ref, check=False).stdout.strip()
-        arrivals = arrived(receiving, [(taken or ZERO, push.after, push.ref)])
+        taken = call(receiving, "rev-parse", "--verify", "--quiet", push.ref, bare=True).out.strip()
+        arrivals = arrived(receiving, [(taken or ZERO_SHA, push.after, push.ref)])
     found = read_arrivals(receiving, challenge, arrivals)
     try:
         with api.sessions.begin() as session:
@@ -238,9 +234,9 @@ def _take(
             raise
         return earlier
     if push.deleted:
-        _git(receiving, "update-ref", "-d", push.ref)
+        run(receiving, "update-ref", "-d", push.ref, bare=True)
     else:
-        _git(receiving, "update-ref", push.ref, push.after)
+        run(receiving, "update-ref", push.ref, push.after, bare=True)
     return receipt
 
 
@@ -267,17 +263,3 @@ def _current_spec(
 def _hosts(challenge: Challenge, push: PushEvent) -> bool:
     forge = challenge.forge
     return forge is not None and push.is_for(forge.repository, forge.full_name)
-
-
-def _git(repo: Path | None, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    command = ["git", *(["--git-dir", str(repo)] if repo else []), *args]
-    done = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-    )
-    if check and done.returncode != 0:
-        raise RepositoryError(f"git {args[0]} failed", f"{' '.join(command)}: {done.stderr.strip()}")
-    return done

@@ -14,16 +14,17 @@ service's ``COOP_HOME`` (and ``COOP_DB_URL``) and prints the queued submissions 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from coop_client.errors import GitError
+from coop_client.git import HEADS, call, is_zero, run
+
 from scorer.challenge.load import SPEC_FILE, parse_spec
 from scorer.exceptions import SpecError
 from scorer.ingest.policy import (
-    HEADS,
     ChangedFile,
     NewCommit,
     Push,
@@ -32,26 +33,14 @@ from scorer.ingest.policy import (
     Refusal,
     Rules,
     check_push,
-    is_zero,
     unknown_spec_refusals,
 )
 
 GITLINK = "160000"
 
 
-class GitFailed(Exception):
-    pass
-
-
-def run_git(*args: str, stdin: str | None = None) -> str:
-    done = subprocess.run(["git", *args], input=stdin, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise GitFailed(f"git {' '.join(args)}: {done.stderr.strip()}")
-    return done.stdout
-
-
 def git_ok(*args: str) -> bool:
-    return subprocess.run(["git", *args], capture_output=True, check=False).returncode == 0
+    return call(None, *args).ok
 
 
 def read_updates(stream: TextIO) -> list[RefUpdate]:
@@ -74,13 +63,13 @@ def load_rules() -> tuple[Rules | None, str]:
     if not git_ok("rev-parse", "--verify", "--quiet", "HEAD^{commit}"):
         return None, "the challenge is not published yet (the organiser ref does not exist)"
     try:
-        spec = parse_spec(run_git("show", f"HEAD:{SPEC_FILE}"), f"HEAD:{SPEC_FILE}")
+        spec = parse_spec(run(None, "show", f"HEAD:{SPEC_FILE}"), f"HEAD:{SPEC_FILE}")
         ref = HEADS + spec.organiser.ref
-        if git_ok("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}") and run_git(
-            "rev-parse", f"{ref}^{{commit}}"
-        ) != run_git("rev-parse", "HEAD^{commit}"):
-            spec = parse_spec(run_git("show", f"{ref}:{SPEC_FILE}"), f"{ref}:{SPEC_FILE}")
-    except GitFailed:
+        if git_ok("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}") and run(
+            None, "rev-parse", f"{ref}^{{commit}}"
+        ) != run(None, "rev-parse", "HEAD^{commit}"):
+            spec = parse_spec(run(None, "show", f"{ref}:{SPEC_FILE}"), f"{ref}:{SPEC_FILE}")
+    except GitError:
         return None, f"the organiser ref has no readable {SPEC_FILE}"
     except SpecError:
         return None, f"the {SPEC_FILE} on the organiser ref is not valid"
@@ -101,7 +90,7 @@ def new_commits(updates: Sequence[RefUpdate]) -> list[str]:
     tips = [u.new for u in updates if not is_zero(u.new)]
     if not tips:
         return []
-    out = run_git("rev-list", *tips, "--not", "--all")
+    out = run(None, "rev-list", *tips, "--not", "--all")
     return out.split()
 
 
@@ -127,15 +116,14 @@ def parse_raw_diff(out: str) -> list[tuple[str, str, str]]:
 def commit_changes(sha: str) -> list[tuple[str, str, str]]:
     """What the commit itself changes: against its parent, against all parents for a merge
     (``-c``: a change brought in from one side is not the merge's own), everything for a root."""
-    return parse_raw_diff(run_git("diff-tree", "-r", "--root", "-c", "--no-commit-id", "-z", sha))
+    return parse_raw_diff(run(None, "diff-tree", "-r", "--root", "-c", "--no-commit-id", "-z", sha))
 
 
 def blob_sizes(blobs: set[str]) -> dict[str, int]:
     if not blobs:
         return {}
-    out = run_git(
-        "cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)", stdin="\n".join(blobs) + "\n"
-    )
+    check = "--batch-check=%(objectname) %(objecttype) %(objectsize)"
+    out = run(None, "cat-file", check, input="".join(f"{blob}\n" for blob in blobs))
     sizes = {}
     for line in out.splitlines():
         parts = line.split()
@@ -177,7 +165,7 @@ def pre_receive(stdin: TextIO, env: dict[str, str]) -> list[Refusal]:
     return check_push(Push(pusher, updates, scan(new_commits(updates))), rules)
 
 
-#: Variables git sets for a hook that would point GitPython's own git commands elsewhere.
+#: Variables git sets for a hook that would point the scorer's own git commands elsewhere.
 GIT_LOCATION = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX")
 GIT_LOCATION += ("GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_QUARANTINE_PATH", "GIT_COMMON_DIR")
 
@@ -221,8 +209,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         refusals = pre_receive(sys.stdin, dict(os.environ))
-    except GitFailed as exc:
-        print(f"refusing the push: the server could not check it ({exc}); try again", file=sys.stderr)
+    except GitError as exc:
+        print(
+            f"refusing the push: the server could not check it ({exc.user_message}); try again",
+            file=sys.stderr,
+        )
         return 1
     for refusal in refusals:
         print(refusal.message, file=sys.stderr)

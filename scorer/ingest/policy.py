@@ -22,11 +22,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-ZERO_SHA = "0" * 40
+from coop_client.git import HEADS, is_zero
+
 #: Files larger than this (bytes) are refused unless the challenge gives another cap
 #: (``solutions.max_file_size``, whose default is the same).
 MAX_FILE_SIZE = 10 * 1024**2
-HEADS = "refs/heads/"
 
 
 @dataclass(frozen=True)
@@ -86,10 +86,6 @@ class Push:
     pusher: Pusher
     updates: Sequence[RefUpdate]
     commits: Sequence[NewCommit] = field(default_factory=list)
-
-
-def is_zero(sha: str) -> bool:
-    return not sha.strip("0")
 
 
 def short(sha: str) -> str:

@@ -17,12 +17,12 @@ yet, and again whenever the push moves the organiser ref (a new spec may have ar
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from coop_client.git import HEADS, ZERO_SHA, run
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,9 +37,6 @@ from scorer.ledger.commits import record_commits
 from scorer.ledger.errors import UnknownChallenge
 from scorer.ledger.locks import lock_person
 from scorer.ledger.models import ChallengeRow, Submission, SubmissionStatus
-
-ZERO = "0" * 40
-HEADS = "refs/heads/"
 
 
 @dataclass(frozen=True)
@@ -78,7 +75,7 @@ def on_push(
                 f"push accepted; challenge {challenge_id} is not registered with the scorer: nothing queued"
             )
         ]
-    live = [(old, new, ref) for old, new, ref in updates if new != ZERO]  # deletions bring nothing
+    live = [(old, new, ref) for old, new, ref in updates if new != ZERO_SHA]  # deletions bring nothing
     if not live:
         return []
     lines: list[PushLine] = []
@@ -222,17 +219,17 @@ def arrived(repo: Path, updates: Sequence[Update]) -> dict[str, list[str]]:
     pushed = {ref for _o, _n, ref in updates}
     others = [
         sha
-        for line in _git(repo, "for-each-ref", "--format=%(objectname) %(refname)").splitlines()
+        for line in run(repo, "for-each-ref", "--format=%(objectname) %(refname)", bare=True).splitlines()
         for sha, _, name in [line.partition(" ")]
         if name not in pushed
     ]
-    olds = [old for old, _n, _r in updates if old != ZERO]
+    olds = [old for old, _n, _r in updates if old != ZERO_SHA]
     excluded = sorted(set(others + olds))
     seen: set[str] = set()
     found: dict[str, list[str]] = {}
     for _old, new, ref in updates:
         revs = [new, *(f"^{sha}" for sha in excluded)]
-        out = _git(repo, "rev-list", "--reverse", "--topo-order", "--stdin", stdin="\n".join(revs))
+        out = run(repo, "rev-list", "--reverse", "--topo-order", "--stdin", bare=True, input=_lines(revs))
         shas = [s for s in out.split() if s not in seen]
         seen.update(shas)
         if shas:
@@ -243,7 +240,8 @@ def arrived(repo: Path, updates: Sequence[Update]) -> dict[str, list[str]]:
 def read_facts(repo: Path, shas: Sequence[str]) -> list[CommitFacts]:
     if not shas:
         return []
-    out = _git(repo, "log", "--no-walk=unsorted", f"--format={LOG_FORMAT}", "--stdin", stdin="\n".join(shas))
+    log = ("log", "--no-walk=unsorted", f"--format={LOG_FORMAT}", "--stdin")
+    out = run(repo, *log, bare=True, input=_lines(shas))
     return parse_log(out)
 
 
@@ -253,14 +251,5 @@ def _repo_url(api: CoopAPI, challenge_id: str) -> str | None:
         return row.repo_url if row else None
 
 
-def _git(repo: Path, *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run(
-        ["git", "--git-dir", str(repo), *args],
-        input=None if stdin is None else stdin + "\n",
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise CoopError(f"git {args[0]} failed in {repo.name}: {done.stderr.strip()}")
-    return done.stdout
+def _lines(values: Sequence[str]) -> str:
+    return "".join(f"{value}\n" for value in values)

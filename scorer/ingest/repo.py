@@ -1,4 +1,4 @@
-"""The challenge repository, through the git CLI (GitPython's ``repo.git``).
+"""The challenge repository, through the git CLI (:mod:`coop_client.git`).
 
 Repositories given by URL or path are mirrored into a cache folder (one bare mirror each,
 fetched under a file lock) so that workers never touch the original.
@@ -10,21 +10,17 @@ import fcntl
 import fnmatch
 import hashlib
 import io
-import subprocess
-import sys
 import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import git
+from coop_client.errors import GitError
+from coop_client.git import call, run
 
 from scorer.challenge.spec import Solutions
 from scorer.exceptions import RepositoryError
-
-#: Notebooks diff and merge with nbdime (``git-nbdiffdriver``, ``git-nbmergedriver``).
-NOTEBOOK_ATTRIBUTES = "*.ipynb diff=jupyternotebook merge=jupyternotebook\n"
 
 
 @dataclass(frozen=True)
@@ -38,7 +34,6 @@ class ChallengeRepo:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.repo = git.Repo(path)
 
     @classmethod
     def mirror(cls, source: str, cache: Path, *, having: str | None = None) -> ChallengeRepo:
@@ -54,75 +49,61 @@ class ChallengeRepo:
         with file_lock(target.with_suffix(".lock")):
             try:
                 if not (target / "HEAD").exists():
-                    git.Repo.clone_from(url, target, mirror=True)
+                    run(None, "clone", "--mirror", "--quiet", "--", url, str(target))
                 else:
-                    git.Repo(target).git.fetch("--prune", "origin", "+refs/*:refs/*")
-            except git.GitCommandError as exc:
+                    run(target, "fetch", "--prune", "origin", "+refs/*:refs/*")
+            except GitError as exc:
                 raise RepositoryError(
-                    f"cannot read the repository {source}: {_git_message(exc)}", str(exc)
+                    f"cannot read the repository {source}: {exc.stderr or 'git failed'}", exc.log_message
                 ) from exc
         return cls(target)
 
     def resolve(self, commit: str) -> str:
         """The full SHA of ``commit`` (a SHA, branch or tag); a clear error when it does not exist."""
         try:
-            return self.repo.git.rev_parse("--verify", "--quiet", f"{commit}^{{commit}}")
-        except git.GitCommandError as exc:
+            return run(self.path, "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}").strip()
+        except GitError as exc:
             raise RepositoryError(f"commit {commit!r} does not exist in the repository") from exc
 
     def changed_notebooks(self, sha: str, solutions: Solutions) -> list[ChangedNotebook]:
         """Solution notebooks the commit adds or changes: against its parent; for a merge, those
         that differ from every parent (``-c``: the merge's own resolution, not what a side brought)."""
-        out = self.repo.git.diff_tree(
-            "--no-commit-id", "-r", "--root", "-c", "-M", "--name-only", "--diff-filter=AMR", "-z", sha
-        )
+        flags = ("--no-commit-id", "-r", "--root", "-c", "-M", "--name-only", "--diff-filter=AMR", "-z")
+        out = run(self.path, "diff-tree", *flags, sha)
         paths = [p for p in out.split("\0") if p]
         return [ChangedNotebook(p, notebook_owner(p, solutions)) for p in paths if is_solution(p, solutions)]
 
     def export(self, sha: str, destination: Path, paths: list[str] | None = None) -> None:
         """Write the tree of ``sha`` (or only ``paths`` of it) into ``destination``."""
-        args = ["--format=tar", sha]
+        args = ["archive", "--format=tar", sha]
         if paths:
             present = [p.rstrip("/") for p in paths if self.exists(sha, p.rstrip("/"))]
             if not present:
                 return
             args += ["--", *present]
-        data = self.repo.git.archive(*args, stdout_as_string=False)
+        data = call(self.path, *args).check().stdout
         destination.mkdir(parents=True, exist_ok=True)
         with tarfile.open(fileobj=io.BytesIO(data)) as archive:
             archive.extractall(destination, filter="data")
 
     def exists(self, sha: str, path: str) -> bool:
         """Whether ``path`` exists at ``sha`` (``""``: whether the commit exists at all)."""
-        try:
-            self.repo.git.cat_file("-e", f"{sha}:{path}" if path else f"{sha}^{{commit}}")
-        except git.GitCommandError:
-            return False
-        return True
+        return call(self.path, "cat-file", "-e", f"{sha}:{path}" if path else f"{sha}^{{commit}}").ok
 
     def read(self, sha: str, path: str) -> bytes:
         try:
-            return self.repo.git.show(f"{sha}:{path}", stdout_as_string=False)
-        except git.GitCommandError as exc:
+            return call(self.path, "show", f"{sha}:{path}").check().stdout
+        except GitError as exc:
             raise RepositoryError(f"{path} does not exist at commit {sha[:12]}") from exc
 
     def author(self, sha: str) -> tuple[str, str]:
-        name, email = self.repo.git.log("-1", "--format=%an%x00%ae", sha).split("\0")
+        name, email = run(self.path, "log", "-1", "--format=%an%x00%ae", sha).strip().split("\0")
         return name, email
 
-
-def enable_nbdime(repository: Path) -> None:
-    """Notebook-aware diff and merge in ``repository`` (bare or not), with nbdime's own
-    ``config-git``; the attributes go in ``info/attributes`` so they hold whatever is committed."""
-    subprocess.run(
-        [sys.executable, "-m", "nbdime", "config-git", "--enable"],
-        cwd=repository,
-        check=True,
-        capture_output=True,
-    )
-    git_dir = repository if (repository / "HEAD").is_file() else repository / ".git"
-    (git_dir / "info").mkdir(exist_ok=True)
-    (git_dir / "info" / "attributes").write_text(NOTEBOOK_ATTRIBUTES)
+    def default_branch(self) -> str:
+        """The ref ``HEAD`` names (``refs/heads/main``); ``HEAD`` when it names none."""
+        found = call(self.path, "symbolic-ref", "HEAD")
+        return found.out.strip() if found.ok else "HEAD"
 
 
 def is_solution(path: str, solutions: Solutions) -> bool:
@@ -149,8 +130,3 @@ def file_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _git_message(exc: git.GitCommandError) -> str:
-    text = exc.stderr.strip() if isinstance(exc.stderr, str) else str(exc)
-    return text.removeprefix("stderr: ").strip("' \n") or "git failed"

@@ -18,8 +18,6 @@ The YAML is edited by :mod:`scorer.organise.spec_edit`, which keeps comments and
 from __future__ import annotations
 
 import difflib
-import os
-import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from coop_client.errors import GitError
+from coop_client.git import HEADS, run
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,7 +35,7 @@ from scorer.challenge.load import SPEC_FILE, file_problems, parse_spec
 from scorer.challenge.organiser_tree import organiser_tree
 from scorer.challenge.phase_data import prepare_phase_data
 from scorer.challenge.spec import Challenge
-from scorer.exceptions import CoopError, RepositoryError, SpecError
+from scorer.exceptions import CoopError, SpecError
 from scorer.facade import CoopAPI
 from scorer.ingest.limits import as_utc
 from scorer.ingest.repo import ChallengeRepo
@@ -44,7 +44,6 @@ from scorer.ledger.models import AuditEvent, Person
 from scorer.ledger.queries import phase_of
 from scorer.organise.spec_edit import SpecEdit, YamlPath, set_in_yaml
 
-HEADS = "refs/heads/"
 COMMITTER = {"GIT_COMMITTER_NAME": "Coopetition scorer", "GIT_COMMITTER_EMAIL": "scorer@coopetition.local"}
 OPEN_PHASE = "open-phase"
 EDIT_REWARDER = "edit-rewarder"
@@ -182,8 +181,9 @@ def audit_trail(api: CoopAPI, challenge_id: str, *, limit: int = 100) -> list[Au
 def organiser_state(api: CoopAPI, repo: Path, challenge_id: str) -> tuple[str, str, dict[str, Any]]:
     """The organiser ref, its commit and the spec there (as loaded from challenge.yaml)."""
     ref = HEADS + api.challenge(challenge_id).organiser.ref
-    base = _git(repo, "rev-parse", "--verify", f"{ref}^{{commit}}").strip()
-    spec = parse_spec(_git(repo, "cat-file", "blob", f"{base}:{SPEC_FILE}"), f"{ref}:{SPEC_FILE}")
+    base = run(repo, "rev-parse", "--verify", f"{ref}^{{commit}}", bare=True).strip()
+    text = run(repo, "cat-file", "blob", f"{base}:{SPEC_FILE}", bare=True)
+    spec = parse_spec(text, f"{ref}:{SPEC_FILE}")
     return ref, base, spec.model_dump(mode="json")
 
 
@@ -203,13 +203,13 @@ def change_spec(
     """Work out ``plan``'s change to the spec on the organiser ref, check it, and (unless
     ``dry_run``) commit it there; ``base`` is the organiser commit the caller reviewed."""
     ref = HEADS + api.challenge(challenge_id).organiser.ref
-    current = _git(repo, "rev-parse", "--verify", f"{ref}^{{commit}}").strip()
+    current = run(repo, "rev-parse", "--verify", f"{ref}^{{commit}}", bare=True).strip()
     if base is not None and base != current:
         raise ConcurrentChange(
             f"the challenge changed since you reviewed it ({ref} is now at {current[:12]}, "
             f"not {base[:12]}): look at the change again"
         )
-    text = _git(repo, "cat-file", "blob", f"{current}:{SPEC_FILE}")
+    text = run(repo, "cat-file", "blob", f"{current}:{SPEC_FILE}", bare=True)
     edit = plan(parse_spec(text, f"{ref}:{SPEC_FILE}"), yaml.safe_load(text))
     new_text = set_in_yaml(text, edit.changes)
     if new_text == text:
@@ -284,39 +284,25 @@ def _audit(session: Session, actor: str, challenge_id: str, action: str, detail:
 # --- git plumbing in the bare repository ------------------------------------------------------
 
 
-def _git(repo: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(
-        ["git", "--git-dir", str(repo), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RepositoryError(f"git {args[0]} failed: {done.stderr.strip()}", f"{repo}: git {args}")
-    return done.stdout
-
-
 def _commit_spec(repo: Path, base: str, text: str, message: str, actor: str) -> str:
     """A commit on top of ``base`` whose tree differs only by ``challenge.yaml`` = ``text``."""
-    mode = _git(repo, "ls-tree", base, "--", SPEC_FILE).split()[0]
-    blob = _git(repo, "hash-object", "-w", "--stdin", stdin=text).strip()
+    mode = run(repo, "ls-tree", base, "--", SPEC_FILE, bare=True).split()[0]
+    blob = run(repo, "hash-object", "-w", "--stdin", input=text, bare=True).strip()
     with tempfile.TemporaryDirectory(prefix="coop-index-") as scratch:
         index = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
-        _git(repo, "read-tree", base, env=index)
-        _git(repo, "update-index", "--cacheinfo", f"{mode},{blob},{SPEC_FILE}", env=index)
-        tree = _git(repo, "write-tree", env=index).strip()
+        run(repo, "read-tree", base, env=index, bare=True)
+        run(repo, "update-index", "--cacheinfo", f"{mode},{blob},{SPEC_FILE}", env=index, bare=True)
+        tree = run(repo, "write-tree", env=index, bare=True).strip()
     author = {"GIT_AUTHOR_NAME": actor, "GIT_AUTHOR_EMAIL": f"{actor}@users.coopetition.local"}
-    return _git(repo, "commit-tree", tree, "-p", base, "-m", message, env={**author, **COMMITTER}).strip()
+    commit = ("commit-tree", tree, "-p", base, "-m", message)
+    return run(repo, *commit, env={**author, **COMMITTER}, bare=True).strip()
 
 
 def _move_ref(repo: Path, ref: str, new: str, old: str, reason: str) -> None:
     try:
-        _git(repo, "update-ref", "-m", reason, ref, new, old)
-    except RepositoryError as exc:
-        now = _git(repo, "rev-parse", "--verify", ref).strip()
+        run(repo, "update-ref", "-m", reason, ref, new, old, bare=True)
+    except GitError as exc:
+        now = run(repo, "rev-parse", "--verify", ref, bare=True).strip()
         if now != old:
             raise ConcurrentChange(
                 f"the challenge changed while your change was being made ({ref} moved to "

@@ -16,12 +16,12 @@ import logging
 import os
 import re
 import shlex
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from coop_client.git import enable_nbdime, run
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
@@ -29,7 +29,6 @@ from starlette.types import Receive, Scope, Send
 from scorer.challenge.spec import SLUG
 from scorer.exceptions import CoopError, RepositoryError
 from scorer.facade import CoopAPI
-from scorer.ingest.repo import enable_nbdime
 from scorer.ledger.errors import UnknownChallenge
 from scorer.ledger.queries import code_visible
 from scorer.service.auth import ORGANISE, SUBMIT, Identity, MissingScope, NotAuthenticated
@@ -69,12 +68,6 @@ def repository_path(home: Path, challenge_id: str) -> Path | None:
     return path if (path / "HEAD").is_file() else None
 
 
-def _git(*args: str, cwd: Path | None = None) -> None:
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RepositoryError(f"git {args[0]} failed: {done.stderr.strip()}", " ".join(args))
-
-
 def serve_repository(home: Path, challenge_id: str, source: str | Path) -> Path:
     """Create (a bare clone of ``source``) or update ``<home>/git/<id>.git`` and install the hook.
 
@@ -86,17 +79,10 @@ def serve_repository(home: Path, challenge_id: str, source: str | Path) -> Path:
     target = git_root(home) / f"{challenge_id}.git"
     if not (target / "HEAD").is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
-        _git("clone", "--bare", "--quiet", "--", str(source), str(target))
+        run(None, "clone", "--bare", "--quiet", "--", str(source), str(target))
     else:
-        _git(
-            "fetch",
-            "--quiet",
-            "--",
-            str(source),
-            "refs/heads/*:refs/heads/*",
-            "refs/tags/*:refs/tags/*",
-            cwd=target,
-        )
+        refspecs = ("refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*")
+        run(target, "fetch", "--quiet", "--", str(source), *refspecs, bare=True)
     settings = {
         "http.receivepack": "true",
         "receive.denyNonFastForwards": "false",  # the policy decides (organisers may force)
@@ -105,7 +91,7 @@ def serve_repository(home: Path, challenge_id: str, source: str | Path) -> Path:
         "core.hooksPath": str((target / "hooks").resolve()),  # a global core.hooksPath never wins
     }
     for key, value in settings.items():
-        _git("config", key, value, cwd=target)
+        run(target, "config", key, value, bare=True)
     enable_nbdime(target)
     (target / "hooks").mkdir(exist_ok=True)
     for name, what in HOOKS.items():

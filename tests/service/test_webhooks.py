@@ -23,11 +23,11 @@ import httpx
 import nbformat
 import pytest
 import yaml
+from coop_client.git import ZERO_SHA
 from sqlalchemy import func, select
 
 from scorer.config import ScorerSettings
 from scorer.facade import CoopAPI
-from scorer.ingest.forges.base import ZERO
 from scorer.ledger.commits import credited
 from scorer.ledger.models import ChallengeRow, CommitRow, Person, Submission, WebhookDelivery
 from scorer.service.app import create_app
@@ -76,7 +76,7 @@ class Forge:
         git(clone, "add", "--all")
         git(clone, "commit", "-q", "-m", f"{user}: {', '.join(files)}", user=author or user)
         git(clone, "push", "-q", "origin", f"HEAD:{ref}", user=user)
-        return Pushed(ref, ZERO, git(clone, "rev-parse", "HEAD"))
+        return Pushed(ref, ZERO_SHA, git(clone, "rev-parse", "HEAD"))
 
     def payload(self, pushed: Pushed, login: str) -> bytes:
         """This forge's documented push payload, describing ``pushed`` by ``login``."""
@@ -389,7 +389,9 @@ def test_the_same_commits_under_a_new_delivery_id_are_not_queued_twice(scorer: S
     assert scorer.stored() == (deliveries + 1, commits, submissions)
     # the same commit pushed to a second branch (by someone else) brings nothing new either
     git(forge.fixture.clone, "push", "-q", "origin", f"{pushed.after}:refs/heads/alice/copy-{kind}")
-    copy = forge.payload(Pushed(f"refs/heads/alice/copy-{kind}", ZERO, pushed.after), LOGINS[kind]["alice"])
+    copy = forge.payload(
+        Pushed(f"refs/heads/alice/copy-{kind}", ZERO_SHA, pushed.after), LOGINS[kind]["alice"]
+    )
     response = scorer.deliver(kind, copy, signed(kind, copy, secret=secret))
     assert response.status_code == 202 and response.json()["submissions"] == [], response.text
     assert [s["person"] for s in scorer.submissions(forge, pushed.after)] == ["bob"]
@@ -421,7 +423,7 @@ def test_a_deleted_branch_is_accepted_and_queues_nothing(scorer: Scorer) -> None
     body = forge.payload(pushed, "Bob")
     assert scorer.deliver("github", body, signed("github", body, secret=secret)).status_code == 202
     git(forge.fixture.clone, "push", "-q", "origin", f":{pushed.ref}")
-    data = json.loads(forge.payload(Pushed(pushed.ref, pushed.after, ZERO), "Bob"))
+    data = json.loads(forge.payload(Pushed(pushed.ref, pushed.after, ZERO_SHA), "Bob"))
     data.update(deleted=True, commits=[], head_commit=None)
     body = json.dumps(data).encode()
     before = scorer.stored()

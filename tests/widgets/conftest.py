@@ -34,13 +34,13 @@ import nbformat
 import pytest
 import uvicorn
 import yaml
+from coop_client.git import enable_nbdime
 from fastapi import FastAPI
 from jupyter_client.manager import KernelManager
 
 from scorer.challenge.scaffold import scaffold
 from scorer.facade import CoopAPI
 from scorer.ports import hold
-from scorer.ingest.repo import enable_nbdime
 from scorer.service.app import create_app
 from scorer.service.auth import ORGANISE, SUBMIT, Identity, StaticTokens
 from scorer.service.git_http import serve_repository

@@ -1,13 +1,13 @@
-"""The participant's clone through the git CLI, run as asyncio subprocesses (never blocking the
-kernel), and what a push's output says."""
+"""The participant's clone, read with :func:`coop_client.git.acall` (asyncio subprocesses: the
+kernel never blocks), and what a push's output says."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from coop_client.git import GitResult, acall
 
 #: The served repository's URL ends with ``/git/<challenge>.git`` (scorer.service.git_http).
 SERVED = re.compile(r"/git/([a-z0-9][a-z0-9_-]{0,62})\.git/?$")
@@ -30,82 +30,42 @@ UNREACHABLE = (
 REFUSED_LOGIN = ("Authentication failed", "returned error: 401", "returned error: 403")
 
 
-@dataclass(frozen=True)
-class GitResult:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def ok(self) -> bool:
-        return self.code == 0
-
-    @property
-    def remote(self) -> list[str]:
-        """The lines the server printed (git shows them as ``remote: …``)."""
-        return [
-            line.removeprefix("remote:").strip()
-            for line in self.err.splitlines()
-            if line.startswith("remote:") and line.removeprefix("remote:").strip()
-        ]
-
-    @property
-    def text(self) -> str:
-        return (self.err.strip() or self.out.strip())[-2000:]
-
-
-async def git(cwd: Path, *args: str) -> GitResult:
-    """Run ``git args`` in ``cwd``; never prompts (a missing credential is an error)."""
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C.UTF-8"}  # English messages: parsed
-    process = await asyncio.create_subprocess_exec(
-        "git",
-        *args,
-        cwd=cwd,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return GitResult(process.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
-
-
 async def toplevel(folder: Path) -> Path | None:
     if not folder.is_dir():
         return None
-    found = await git(folder, "rev-parse", "--show-toplevel")
+    found = await acall(folder, "rev-parse", "--show-toplevel")
     return Path(found.out.strip()) if found.ok else None
 
 
 async def challenge_of(repo: Path) -> str | None:
     """The challenge a clone belongs to, from its ``origin`` URL."""
-    url = await git(repo, "remote", "get-url", "origin")
+    url = await acall(repo, "remote", "get-url", "origin")
     match = SERVED.search(url.out.strip()) if url.ok else None
     return match.group(1) if match else None
 
 
 async def head(repo: Path, short: bool = False) -> str:
-    found = await git(repo, "rev-parse", *(["--short"] if short else []), "HEAD")
+    found = await acall(repo, "rev-parse", *(["--short"] if short else []), "HEAD")
     return found.out.strip()
 
 
 def unreachable(result: GitResult) -> bool:
-    return any(sign in result.err for sign in UNREACHABLE)
+    return any(sign in result.stderr for sign in UNREACHABLE)
 
 
 def refused_login(result: GitResult) -> bool:
-    return any(sign in result.err for sign in REFUSED_LOGIN)
+    return any(sign in result.stderr for sign in REFUSED_LOGIN)
 
 
 def diverged(result: GitResult) -> bool:
     """The push was refused by git itself because the remote branch has commits we lack."""
-    return "[rejected]" in result.err and ("non-fast-forward" in result.err or "fetch first" in result.err)
+    said = result.stderr
+    return "[rejected]" in said and ("non-fast-forward" in said or "fetch first" in said)
 
 
 def declined(result: GitResult) -> bool:
     """The server's policy refused the push (its reasons are in the ``remote:`` lines)."""
-    return "pre-receive hook declined" in result.err or "[remote rejected]" in result.err
+    return "pre-receive hook declined" in result.stderr or "[remote rejected]" in result.stderr
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coop_client.client import CoopClient
-from coop_client.errors import CoopError
+from coop_client.errors import CoopError, GitError
+from coop_client.git import call, enable_nbdime, run
 from coop_client.models import SLUG
-
-from scorer.ingest.repo import enable_nbdime
 
 #: Where clones live under the server's root folder (its home).
 CLONES = "challenges"
@@ -119,6 +118,8 @@ def attach(root: Path, participant: Participant, challenge_id: str) -> Attached:
         return Attached(challenge_id, "cloned")
     except AttachError as exc:
         return Attached(challenge_id, "failed", exc.user_message)
+    except GitError as exc:  # the participant's own server: git's words help them
+        return Attached(challenge_id, "failed", f"{exc.user_message}: {exc.stderr}")
 
 
 def _clone(root: Path, participant: Participant, challenge_id: str) -> None:
@@ -139,7 +140,7 @@ def _clone(root: Path, participant: Participant, challenge_id: str) -> None:
         _git(root, participant, "clone", "--quiet", "--", url, partial.name, env=helper)
         _configure(partial, participant, challenge_id)
         own = f"refs/remotes/origin/{participant.name}/{BRANCH}"
-        pushed_before = _git(partial, participant, "rev-parse", "--verify", "--quiet", own, check=False)
+        pushed_before = _optional(partial, participant, "rev-parse", "--verify", "--quiet", own)
         start = own if pushed_before else "origin/HEAD"
         _git(partial, participant, "checkout", "--quiet", "--no-track", "-B", BRANCH, start)
         _git(partial, participant, "config", f"branch.{BRANCH}.remote", "origin")
@@ -153,12 +154,12 @@ def _configure(clone: Path, participant: Participant, challenge_id: str) -> None
     """The settings attach owns: credential helper, remote URL; identity, push mode and nbdime
     only where the participant has not set them."""
     expected = participant.clone_url(challenge_id)
-    origin = _git(clone, participant, "config", "--get", "remote.origin.url", check=False)
+    origin = _optional(clone, participant, "config", "--get", "remote.origin.url")
     if origin != expected:
         if not origin.endswith(f"/git/{challenge_id}.git"):
             raise AttachError(f"{clone} is a clone of {origin or 'nothing'}, not of {expected}: left as is")
         _git(clone, participant, "remote", "set-url", "origin", expected)  # the scorer moved
-    _git(clone, participant, "config", "--local", "--unset-all", "credential.helper", check=False)
+    _optional(clone, participant, "config", "--local", "--unset-all", "credential.helper")
     _git(clone, participant, "config", "--local", "--add", "credential.helper", "")  # drop global helpers
     _git(clone, participant, "config", "--local", "--add", "credential.helper", credential_helper())
     defaults = {
@@ -176,25 +177,16 @@ def _configure(clone: Path, participant: Participant, challenge_id: str) -> None
             raise AttachError(f"nbdime's git integration could not be enabled in {clone}: {exc}") from None
 
 
-def _git(
-    cwd: Path, participant: Participant, *args: str, check: bool = True, env: Mapping[str, str] | None = None
-) -> str:
-    try:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            env={**participant.environment(), **(env or {})},
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise AttachError(f"git {args[0]} did not finish: {exc}") from None
-    if check and done.returncode != 0:
-        raise AttachError(f"git {args[0]} failed: {done.stderr.strip() or done.stdout.strip()}")
-    return done.stdout.strip()
+def _git(cwd: Path, participant: Participant, *args: str, env: Mapping[str, str] | None = None) -> str:
+    """git as the participant (their token for the credential helper); :class:`GitError` when it fails."""
+    return run(cwd, *args, env={**participant.environment(), **(env or {})}, timeout=GIT_TIMEOUT).strip()
+
+
+def _optional(cwd: Path, participant: Participant, *args: str) -> str:
+    """git whose failure is an answer: what it prints, ``""`` when it fails (a setting or ref
+    that is not there, nothing to unset)."""
+    return call(cwd, *args, env=participant.environment(), timeout=GIT_TIMEOUT).out.strip()
 
 
 def _local_setting(clone: Path, participant: Participant, key: str) -> str:
-    return _git(clone, participant, "config", "--local", "--get", key, check=False)
+    return _optional(clone, participant, "config", "--local", "--get", key)

@@ -8,9 +8,10 @@ where that notebook reads them by :mod:`coop_widgets.inputs`.
 
 from __future__ import annotations
 
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+
+from coop_client.git import call
 
 from scorer.challenge.load import SPEC_FILE, parse_spec
 from scorer.challenge.spec import Challenge, Phase
@@ -79,8 +80,8 @@ def _organiser_spec(clone: Path) -> Challenge:
 
 
 def _show(clone: Path, ref: str, path: str) -> bytes:
-    done = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=clone, capture_output=True, check=False)
-    if done.returncode != 0:
-        problem = done.stderr.decode("utf-8", "replace").strip()
+    done = call(clone, "show", f"{ref}:{path}")
+    if not done.ok:
+        problem = done.stderr.strip()
         raise EasyStartError(f"{path} is not on the organiser's branch ({ref}): {problem}")
     return done.stdout

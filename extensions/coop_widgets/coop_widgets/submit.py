@@ -35,13 +35,13 @@ from typing import Any
 import ipywidgets as widgets
 from coop_client.client import AsyncCoopClient, CoopClientError, Routes
 from coop_client.errors import CoopError
+from coop_client.git import GitResult, acall, enable_nbdime
 from coop_client.models import FINISHED, ChallengeOut, SubmissionOut
 from traitlets import Dict, Int, Unicode
 
 from coop_widgets import _git, _html
 from coop_widgets._context import Backoff, Context, Tasks, WidgetError
 from coop_widgets._saving import RUNS, SaveGuard, record_runs, unsaved_cells
-from scorer.ingest.repo import enable_nbdime
 
 READY, SAVING, UNSAVED, COMMITTING, NOTHING = "ready", "saving", "unsaved", "committing", "nothing"
 PUSHING, PUSHED, REFUSED, CONFLICT, OFFLINE = "pushing", "pushed", "refused", "conflict", "offline"
@@ -185,10 +185,10 @@ class Submit(widgets.VBox):
         if repo is None:
             return
         self._show(MERGING, f"Merging {_html.text(self.ref)} into your work with nbdime…", "wait")
-        configured = await _git.git(repo, "config", "--get", "merge.jupyternotebook.driver")
+        configured = await acall(repo, "config", "--get", "merge.jupyternotebook.driver")
         if not configured.ok:
             await asyncio.to_thread(enable_nbdime, repo)
-        done = await _git.git(
+        done = await acall(
             repo, *await self._identity(repo), "pull", "--no-rebase", "--no-edit", "origin", self.ref
         )
         if done.ok:
@@ -202,9 +202,9 @@ class Submit(widgets.VBox):
                 "ok",
                 "",
             )
-        elif "CONFLICT" in done.out + done.err:
+        elif "CONFLICT" in done.out + done.stderr:
             self.merge_button.layout.display = "none"
-            conflicts = [line for line in (done.out + done.err).splitlines() if "CONFLICT" in line]
+            conflicts = [line for line in (done.out + done.stderr).splitlines() if "CONFLICT" in line]
             self._show(
                 CONFLICT,
                 "The merge needs you: both sides changed the same lines. They are marked in the files "
@@ -272,16 +272,16 @@ class Submit(widgets.VBox):
 
     async def _committed(self, repo: Path, paths: list[str]) -> bool:
         """Commit ``paths``; ``False`` when there is nothing to submit (or git failed)."""
-        added = await _git.git(repo, "add", "--", *paths)
+        added = await acall(repo, "add", "--", *paths)
         if not added.ok:
             self._show(ERROR, "git add failed: nothing was committed.", "bad", _html.pre([added.text]))
             return False
-        changed = await _git.git(repo, "diff", "--cached", "--quiet", "--", *paths)
+        changed = await acall(repo, "diff", "--cached", "--quiet", "--", *paths)
         if changed.ok:  # the files are as committed already
             tracking = "refs/remotes/origin/" + self.ref.removeprefix("refs/heads/")
-            pushed = await _git.git(repo, "merge-base", "--is-ancestor", "HEAD", tracking)
+            pushed = await acall(repo, "merge-base", "--is-ancestor", "HEAD", tracking)
             if pushed.ok:
-                last = (await _git.git(repo, "log", "-1", "--format=%h", "--", paths[0])).out.strip()
+                last = (await acall(repo, "log", "-1", "--format=%h", "--", paths[0])).out.strip()
                 self._show(
                     NOTHING,
                     f"Nothing changed since your last submission {_html.text(last)}: edit and save "
@@ -290,9 +290,7 @@ class Submit(widgets.VBox):
                 return False
         else:
             message = self.message.value.strip() or f"Submit {Path(paths[0]).name}"
-            done = await _git.git(
-                repo, *await self._identity(repo), "commit", "-q", "-m", message, "--", *paths
-            )
+            done = await acall(repo, *await self._identity(repo), "commit", "-q", "-m", message, "--", *paths)
             if not done.ok:
                 self._show(ERROR, "git commit failed.", "bad", _html.pre([done.text]))
                 return False
@@ -301,18 +299,18 @@ class Submit(widgets.VBox):
 
     async def _identity(self, repo: Path) -> list[str]:
         """``-c`` options naming the hub user, for a clone without a git identity."""
-        if (await _git.git(repo, "config", "user.email")).out.strip():
+        if (await acall(repo, "config", "user.email")).out.strip():
             return []
         assert self.context is not None
         user = self.context.user
         return ["-c", f"user.name={user}", "-c", f"user.email={user}@users.coopetition.local"]
 
-    async def _push(self, repo: Path) -> _git.GitResult | None:
+    async def _push(self, repo: Path) -> GitResult | None:
         """Push ``HEAD``; ``None`` when the push was refused (and the reason is shown)."""
         backoff, since = Backoff(cap=self.max_retry_wait), None
         while True:
             self._show(PUSHING, f"Pushing {self.commit[:10]} to {_html.text(self.ref)}…", "wait")
-            done = await _git.git(repo, "push", "origin", f"HEAD:{self.ref}")
+            done = await acall(repo, "push", "origin", f"HEAD:{self.ref}")
             if done.ok:
                 return done
             if _git.unreachable(done):
@@ -328,7 +326,7 @@ class Submit(widgets.VBox):
                     "refused and nothing was overwritten. Merge them into your work with nbdime (a merge "
                     "commit: nothing of yours is discarded), check the notebook, and Submit again.",
                     "bad",
-                    _html.pre([line for line in done.err.splitlines() if "[rejected]" in line]),
+                    _html.pre([line for line in done.stderr.splitlines() if "[rejected]" in line]),
                 )
                 return None
             elif _git.declined(done):

@@ -31,11 +31,11 @@ import json
 from collections.abc import Mapping
 from typing import Annotated, ClassVar, Literal
 
+from coop_client.git import ZERO_SHA
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from scorer.exceptions import CoopError
 
-ZERO = "0" * 40
 Sha = Annotated[str, Field(pattern=r"^[0-9a-f]{40}$")]
 #: Branches and tags only; ``git check-ref-format`` has the last word before a ref is used.
 PushedRef = Annotated[str, Field(pattern=r"^refs/(heads|tags)/[^\x00-\x20\x7f~^:?*\[\\]+$", max_length=255)]
@@ -72,7 +72,7 @@ class PushEvent(BaseModel):
 
     @property
     def deleted(self) -> bool:
-        return self.after == ZERO
+        return self.after == ZERO_SHA
 
     def is_for(self, repository: str, full_name: str | None = None) -> bool:
         """Whether the push is to ``repository`` (by ``full_name`` when given, else by URL)."""
