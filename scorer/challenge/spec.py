@@ -7,11 +7,12 @@ Pure data and validation: reading the file and turning pydantic's errors into
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from coop_client.models import SLUG
+from coop_client.utc import as_utc
 from pydantic import (
     BaseModel,
     ByteSize,
@@ -35,11 +36,6 @@ BUILTIN_VARIABLES = {
 
 Slug = Annotated[str, Field(pattern=SLUG)]
 Ident = Annotated[str, Field(pattern=IDENT)]
-
-
-def _as_utc(value: datetime) -> datetime:
-    """Times without a zone are UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 class Strict(BaseModel):
@@ -165,7 +161,7 @@ class TestSplit(Strict):
     @field_validator("private_visible")
     @classmethod
     def _aware(cls, value: str | datetime) -> str | datetime:
-        return _as_utc(value) if isinstance(value, datetime) else value
+        return as_utc(value) if isinstance(value, datetime) else value
 
 
 class Rewarder(Strict):
@@ -203,7 +199,7 @@ class Phase(Strict):
     @field_validator("start", "end")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else _as_utc(value)
+        return None if value is None else as_utc(value)
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Phase:

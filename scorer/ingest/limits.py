@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from coop_client.utc import as_utc
+
 from scorer.challenge.spec import SubmissionLimits
 
 PER_PERSON = "per-person"
@@ -34,11 +36,6 @@ class LimitHit:
 def format_time(moment: datetime) -> str:
     """``2026-11-29T00:00:00Z``: UTC, whole seconds."""
     return as_utc(moment).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Aware UTC; a naive time is taken to be UTC already (what some databases give back)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def check_limits(limits: SubmissionLimits, earlier: Iterable[datetime], now: datetime) -> LimitHit | None:

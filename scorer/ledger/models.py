@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from coop_client.models import FINISHED as FINISHED  # the API's names of the states
 from coop_client.models import SubmissionStatus as SubmissionStatus
+from coop_client.utc import as_utc
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -59,13 +60,13 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        value = as_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return as_utc(value)
 
 
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")

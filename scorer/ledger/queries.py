@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from coop_client.utc import as_utc
 from sqlalchemy import JSON, Row, func, select, type_coerce
 from sqlalchemy.orm import Session
 
@@ -115,7 +116,7 @@ def private_scores_visible(phase: Phase, *, now: datetime, viewer_is_organiser: 
     if viewer_is_organiser:
         return True
     visible_at = phase.private_visible_at()
-    return visible_at is not None and _aware(now) >= _aware(visible_at)
+    return visible_at is not None and as_utc(now) >= as_utc(visible_at)
 
 
 def require_private_visible(phase: Phase, *, now: datetime, viewer_is_organiser: bool) -> None:
@@ -128,7 +129,7 @@ def require_private_visible(phase: Phase, *, now: datetime, viewer_is_organiser:
 def code_visible(phase: Phase, *, now: datetime, viewer_is_author: bool, viewer_is_organiser: bool) -> bool:
     if viewer_is_author or viewer_is_organiser or phase.open_code is True:
         return True
-    return isinstance(phase.open_code, datetime) and _aware(now) >= _aware(phase.open_code)
+    return isinstance(phase.open_code, datetime) and as_utc(now) >= as_utc(phase.open_code)
 
 
 # --- challenges --------------------------------------------------------------------------------
@@ -263,8 +264,7 @@ def _board_rows(
 
 
 def _timestamp(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return as_utc(datetime.fromisoformat(text))
 
 
 # --- submissions -------------------------------------------------------------------------------
@@ -415,7 +415,3 @@ def events(session: Session, submission_id: int) -> list[EventView]:
         .order_by(SubmissionEvent.id)
     ).scalars()
     return [EventView(e.id, e.submission_id, e.at, e.status_from, e.status_to, e.detail) for e in rows]
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

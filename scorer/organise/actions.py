@@ -37,7 +37,6 @@ from scorer.challenge.phase_data import prepare_phase_data
 from scorer.challenge.spec import Challenge
 from scorer.exceptions import CoopError, SpecError
 from scorer.facade import CoopAPI
-from scorer.ingest.limits import as_utc
 from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger import store
 from scorer.ledger.models import AuditEvent, Person
@@ -173,8 +172,7 @@ def audit_trail(api: CoopAPI, challenge_id: str, *, limit: int = 100) -> list[Au
             .limit(limit)
         ).all()
     return [
-        AuditEntry(event.id, as_utc(event.at), name, challenge_id, event.action, event.detail)
-        for event, name in rows
+        AuditEntry(event.id, event.at, name, challenge_id, event.action, event.detail) for event, name in rows
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from coop_client.models import (
@@ -32,11 +32,6 @@ from scorer.ranking.leaderboard import column_label, column_precision
 def _finite(values: dict[str, float | None]) -> dict[str, float | None]:
     """JSON has no NaN or infinity: an undefined value is ``null``."""
     return {k: v if v is None or math.isfinite(v) else None for k, v in values.items()}
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """The ledger stores UTC; SQLite gives it back without a zone."""
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def of_phase(challenge: Challenge, phase: Phase, now: datetime) -> PhaseOut:
@@ -124,8 +119,8 @@ def _summary_fields(view: SubmissionView) -> dict[str, Any]:
         "status": str(view.status),
         "failure_class": view.failure_class,
         "reason": view.failure_reason,
-        "created_at": _utc(view.created_at),
-        "finished_at": _utc(view.finished_at),
+        "created_at": view.created_at,
+        "finished_at": view.finished_at,
         "rescore_of": view.rescore_of,
     }
 
@@ -138,7 +133,7 @@ def of_submission(view: SubmissionView, scores: SubmissionScores) -> SubmissionO
     return SubmissionOut(
         **_summary_fields(view),
         attempts=view.attempts,
-        started_at=_utc(view.started_at),
+        started_at=view.started_at,
         run_time=view.run_time,
         peak_memory_mib=view.peak_memory,
         public=_finite(scores.public),
