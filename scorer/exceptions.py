@@ -1,13 +1,17 @@
 """Every error the scorer raises, under one root.
 
 Each error carries two messages: ``user_message`` is what a participant or organiser
-sees (no paths of ours, no stack), ``log_message`` is what the log keeps.
+sees (no paths of ours, no stack), ``log_message`` is what the log keeps; ``code`` is a short
+reason code and ``http_status`` the status the service answers with (one handler,
+:mod:`scorer.service.errors`, turns any of them into a response). Every class names its own
+status, so that a new error is never a 500 by accident.
 Failures of a submission carry a ``failure_class`` from :class:`FailureClass`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from coop_client.errors import CoopError as CoopError  # the root, shared with kernels
@@ -43,6 +47,8 @@ class SpecProblem:
 class SpecError(CoopError):
     """A challenge specification is invalid; ``problems`` lists every problem found."""
 
+    http_status = 422
+
     def __init__(self, problems: list[SpecProblem]) -> None:
         self.problems = problems
         text = "\n".join(str(p) for p in problems)
@@ -51,6 +57,8 @@ class SpecError(CoopError):
 
 class ExpressionError(CoopError):
     """A leaderboard expression does not parse or names something unknown."""
+
+    http_status = 400
 
     def __init__(self, message: str, expression: str, position: int | None = None) -> None:
         self.expression = expression
@@ -62,14 +70,19 @@ class ExpressionError(CoopError):
 class RepositoryError(CoopError):
     """A repository, commit or path cannot be read."""
 
+    http_status = 400
+
 
 class SandboxUnavailable(CoopError):
     """No sandbox is available and unsandboxed runs were not explicitly allowed."""
+
+    http_status = 503
 
 
 class SubmissionFailure(CoopError):
     """A submission ended without a score; ``failure_class`` says why."""
 
+    http_status = 400
     failure_class: FailureClass = FailureClass.EXCEPTION
     #: Infrastructure failures are retried and never blamed on the participant.
     retryable: bool = False
@@ -86,34 +99,42 @@ class SubmissionFailure(CoopError):
 
 
 class InvalidNotebook(SubmissionFailure):
+    http_status = 400
     failure_class = FailureClass.INVALID_NOTEBOOK
 
 
 class ExecutionTimeout(SubmissionFailure):
+    http_status = 400
     failure_class = FailureClass.TIMEOUT
 
 
 class NotebookException(SubmissionFailure):
+    http_status = 400
     failure_class = FailureClass.EXCEPTION
 
 
 class MemoryExceeded(SubmissionFailure):
+    http_status = 400
     failure_class = FailureClass.MEMORY_EXCEEDED
 
 
 class PredictionsMissing(SubmissionFailure):
+    http_status = 400
     failure_class = FailureClass.PREDICTIONS_MISSING
 
 
 class PredictionsInvalid(SubmissionFailure):
+    http_status = 400
     failure_class = FailureClass.PREDICTIONS_INVALID
 
 
 class ScoringError(SubmissionFailure):
+    http_status = 400
     failure_class = FailureClass.SCORING_ERROR
 
 
 class InfrastructureError(SubmissionFailure):
+    http_status = 503
     failure_class = FailureClass.INFRASTRUCTURE
     retryable = True
 
@@ -121,6 +142,7 @@ class InfrastructureError(SubmissionFailure):
 class PolicyRefusal(SubmissionFailure):
     """A submission refused by the phase's rules; ``code`` is a short reason code."""
 
+    http_status = 403
     failure_class = FailureClass.POLICY
 
     def __init__(self, code: str, user_message: str, **kwargs: object) -> None:
@@ -142,3 +164,215 @@ FAILURE_TYPES: dict[FailureClass, type[SubmissionFailure]] = {
         PolicyRefusal,
     )
 }
+
+
+# --- challenges and their data ---------------------------------------------------------------
+
+
+class PhaseDataMissing(CoopError):
+    """A phase's data has not been prepared (``coop challenge prepare``)."""
+
+    http_status = 404
+
+
+class PhaseNotStarted(CoopError):
+    """Something of a phase is published when it starts, and it has not started."""
+
+    http_status = 403
+
+
+# --- the ledger -------------------------------------------------------------------------------
+
+
+class LedgerError(CoopError):
+    """Root of the ledger's errors."""
+
+    http_status = 500
+
+
+class UnknownChallenge(LedgerError):
+    http_status = 404
+
+    def __init__(self, challenge_id: str) -> None:
+        self.challenge_id = challenge_id
+        super().__init__(f"no challenge {challenge_id!r}")
+
+
+class UnknownPhase(LedgerError):
+    http_status = 404
+
+    def __init__(self, challenge_id: str, phase_id: str) -> None:
+        self.challenge_id = challenge_id
+        self.phase_id = phase_id
+        super().__init__(f"challenge {challenge_id!r} has no phase {phase_id!r}")
+
+
+class UnknownLeaderboard(LedgerError):
+    http_status = 404
+
+    def __init__(self, phase_id: str, board_key: str) -> None:
+        self.phase_id = phase_id
+        self.board_key = board_key
+        super().__init__(f"phase {phase_id!r} shows no leaderboard {board_key!r}")
+
+
+class UnknownSubmission(LedgerError):
+    http_status = 404
+
+    def __init__(self, submission_id: int) -> None:
+        self.submission_id = submission_id
+        super().__init__(f"no submission {submission_id}")
+
+
+class NotebookNotRun(LedgerError):
+    """A submission has no executed notebook (yet)."""
+
+    http_status = 404
+
+    def __init__(self, submission_id: int) -> None:
+        self.submission_id = submission_id
+        super().__init__(f"submission {submission_id} has no executed notebook (not run yet)")
+
+
+class InvalidCommit(LedgerError):
+    http_status = 400
+
+    def __init__(self, commit_sha: str) -> None:
+        self.commit_sha = commit_sha
+        super().__init__(f"{commit_sha!r} is not a full commit SHA (40 hexadecimal digits)")
+
+
+class AppendOnlyViolation(LedgerError):
+    """Something tried to change or remove a row of an append-only (audit) table: a bug of ours."""
+
+    http_status = 500
+
+    def __init__(self, table: str, operation: str) -> None:
+        self.table = table
+        self.operation = operation
+        super().__init__(
+            "the audit log cannot be changed",
+            f"refused {operation} on append-only table {table!r}",
+        )
+
+
+class PrivateScoresHidden(LedgerError):
+    """Private scores were asked for before the phase lets anyone but organisers see them."""
+
+    http_status = 403
+
+    def __init__(self, phase_id: str, visible_at: datetime | None, never: bool) -> None:
+        self.phase_id = phase_id
+        self.visible_at = visible_at
+        if never:
+            when = "are only shown to the organisers"
+        elif visible_at is None:
+            when = "become visible when the phase ends (no end date is set yet)"
+        else:
+            when = f"become visible on {visible_at.isoformat(timespec='minutes')}"
+        super().__init__(f"private scores of phase {phase_id!r} {when}")
+
+
+class CodeHidden(LedgerError):
+    """A solution's notebook was asked for while the phase keeps code closed."""
+
+    http_status = 403
+
+    def __init__(self, phase_id: str, open_at: datetime | None) -> None:
+        self.phase_id = phase_id
+        self.open_at = open_at
+        when = (
+            f"until {open_at.isoformat(timespec='minutes')}" if open_at is not None else "during this phase"
+        )
+        super().__init__(f"solutions of phase {phase_id!r} are visible only to their authors {when}")
+
+
+# --- who is calling (the service's authentication) -------------------------------------------
+
+
+class AuthError(CoopError):
+    """Root of the service's authentication and authorisation errors."""
+
+    http_status = 401
+
+
+class BadCredentials(AuthError):
+    """The request carried credentials that identify nobody."""
+
+    http_status = 401
+
+
+class NotAuthenticated(AuthError):
+    """The route needs a caller and the request carried no credentials."""
+
+    http_status = 401
+
+
+class MissingScope(AuthError):
+    """The caller lacks a scope the route needs."""
+
+    http_status = 403
+
+    def __init__(self, scope: str, name: str) -> None:
+        self.scope = scope
+        super().__init__(f"{name} lacks the scope {scope!r} needed here")
+
+
+class HubUnavailable(AuthError):
+    """JupyterHub could not be asked about a token (never blamed on the caller)."""
+
+    http_status = 503
+
+
+# --- forge webhooks ---------------------------------------------------------------------------
+
+
+class ForgeError(CoopError):
+    """Root of the errors of a webhook delivery."""
+
+    http_status = 400
+
+
+class SignatureMismatch(ForgeError):
+    """The delivery is unsigned, or signed with no secret the scorer holds."""
+
+    http_status = 401
+
+
+class MalformedDelivery(ForgeError):
+    """A header is missing or the payload is not the forge's push payload."""
+
+    http_status = 400
+
+
+class ForgeUnreachable(ForgeError):
+    """The pushed commit cannot be fetched from the forge now (the forge may retry)."""
+
+    http_status = 502
+
+
+class WebhookSettingsError(CoopError):
+    """The scorer's own webhook settings cannot be read (never the forge's fault)."""
+
+    http_status = 503
+
+
+# --- organisers' changes ----------------------------------------------------------------------
+
+
+class OrganiseError(CoopError):
+    """An organiser's change that cannot be made as asked."""
+
+    http_status = 400
+
+
+class ConcurrentChange(OrganiseError):
+    """The organiser ref moved since the change was prepared: review it again."""
+
+    http_status = 409
+
+
+class NotServed(OrganiseError):
+    """The challenge has no served repository to commit to."""
+
+    http_status = 404

@@ -16,9 +16,9 @@ from coop_client.git import ZERO_SHA
 from pydantic import ValidationError
 
 from scorer.challenge.spec import Forge
-from scorer.exceptions import CoopError
+from scorer.exceptions import CoopError, MalformedDelivery, SignatureMismatch
 from scorer.ingest.forges import FORGES
-from scorer.ingest.forges.base import MalformedDelivery, SignatureMismatch, hub_user
+from scorer.ingest.forges.base import hub_user
 from scorer.ingest.forges.gitea import GiteaWebhooks
 from scorer.ingest.forges.github import GitHubWebhooks
 from scorer.ingest.forges.gitlab import GitLabWebhooks

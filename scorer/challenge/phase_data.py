@@ -19,7 +19,7 @@ from typing import Any
 
 from scorer.challenge.organiser_code import load_function
 from scorer.challenge.spec import Challenge, Phase
-from scorer.exceptions import CoopError
+from scorer.exceptions import CoopError, PhaseDataMissing
 
 ANSWERS_FILE = "answers.csv"
 USAGE_COLUMN = "usage"
@@ -55,7 +55,7 @@ def load_phase_data(data_root: Path, challenge_id: str, phase_id: str) -> PhaseD
     root = phase_root(data_root, challenge_id, phase_id)
     meta_file = root / "meta.json"
     if not meta_file.is_file():
-        raise CoopError(
+        raise PhaseDataMissing(
             f"the data of phase {phase_id!r} of {challenge_id!r} is not prepared yet: "
             f"run `coop challenge prepare` first"
         )

@@ -37,9 +37,14 @@ from sqlalchemy.exc import IntegrityError
 
 from scorer.challenge.spec import Challenge
 from scorer.config import ScorerSettings
-from scorer.exceptions import CoopError
+from scorer.exceptions import (
+    CoopError,
+    ForgeUnreachable,
+    MalformedDelivery,
+    WebhookSettingsError,
+)
 from scorer.facade import CoopAPI
-from scorer.ingest.forges.base import ForgeError, ForgeWebhooks, MalformedDelivery, PushEvent, hub_user
+from scorer.ingest.forges.base import ForgeWebhooks, PushEvent, hub_user
 from scorer.ingest.push import PushLine, arrived, queue_arrivals, read_arrivals
 from scorer.ingest.repo import file_lock
 from scorer.ledger import queries
@@ -47,14 +52,6 @@ from scorer.ledger.models import ChallengeRow, WebhookDelivery
 
 #: ``git fetch`` from a forge: never prompt for credentials; give up on a stalled transfer.
 FETCH = ("-c", "http.lowSpeedLimit=1000", "-c", "http.lowSpeedTime=60", "fetch", "--quiet", "--no-tags")
-
-
-class ForgeUnreachable(ForgeError):
-    """The pushed commit cannot be fetched from the forge now (HTTP 502: the forge may retry)."""
-
-
-class WebhookSettingsError(CoopError):
-    """The scorer's own webhook settings cannot be read (HTTP 503: never the forge's fault)."""
 
 
 class WebhookReceipt(BaseModel):

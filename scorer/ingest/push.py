@@ -27,14 +27,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scorer.challenge.spec import SLUG, Challenge, Phase
-from scorer.exceptions import CoopError
+from scorer.exceptions import CoopError, UnknownChallenge
 from scorer.facade import CoopAPI
 from scorer.ingest.attribution import LOG_FORMAT, CommitFacts, notebook_fingerprint, parse_log
 from scorer.ingest.limits import check_limits
 from scorer.ingest.repo import ChallengeRepo, ChangedNotebook
 from scorer.ledger import store
 from scorer.ledger.commits import record_commits
-from scorer.ledger.errors import UnknownChallenge
 from scorer.ledger.locks import lock_person
 from scorer.ledger.models import ChallengeRow, Submission, SubmissionStatus
 

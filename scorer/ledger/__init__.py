@@ -9,5 +9,4 @@
 - :mod:`scorer.ledger.queries` — the read side, and the one place that decides who may see
   private scores and closed code.
 - :mod:`scorer.ledger.cache` — ranked leaderboards kept until their phase's entries change.
-- :mod:`scorer.ledger.errors` — the ledger's errors.
 """

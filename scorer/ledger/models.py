@@ -34,8 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column
 
-from scorer.exceptions import FailureClass
-from scorer.ledger.errors import AppendOnlyViolation
+from scorer.exceptions import AppendOnlyViolation, FailureClass
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

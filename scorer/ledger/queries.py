@@ -18,8 +18,7 @@ from sqlalchemy import JSON, Row, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from scorer.challenge.spec import Challenge, Column, Leaderboard, Phase
-from scorer.ledger.cache import ViewCache, cache_for, version_token
-from scorer.ledger.errors import (
+from scorer.exceptions import (
     CodeHidden,
     LedgerError,
     PrivateScoresHidden,
@@ -28,6 +27,7 @@ from scorer.ledger.errors import (
     UnknownPhase,
     UnknownSubmission,
 )
+from scorer.ledger.cache import ViewCache, cache_for, version_token
 from scorer.ledger.models import (
     ChallengeRow,
     LeaderboardEntry,

@@ -21,9 +21,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from scorer.challenge.spec import Challenge
-from scorer.exceptions import FailureClass
+from scorer.exceptions import FailureClass, InvalidCommit, UnknownSubmission
 from scorer.ledger import entries
-from scorer.ledger.errors import InvalidCommit, UnknownSubmission
 from scorer.ledger.models import (
     ChallengeRow,
     Person,

@@ -35,7 +35,7 @@ from scorer.challenge.load import SPEC_FILE, file_problems, parse_spec
 from scorer.challenge.organiser_tree import organiser_tree
 from scorer.challenge.phase_data import prepare_phase_data
 from scorer.challenge.spec import Challenge
-from scorer.exceptions import CoopError, SpecError
+from scorer.exceptions import ConcurrentChange, OrganiseError, SpecError
 from scorer.facade import CoopAPI
 from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger import store
@@ -47,18 +47,6 @@ COMMITTER = {"GIT_COMMITTER_NAME": "Coopetition scorer", "GIT_COMMITTER_EMAIL": 
 OPEN_PHASE = "open-phase"
 EDIT_REWARDER = "edit-rewarder"
 RESCORE = "rescore"
-
-
-class OrganiseError(CoopError):
-    """An organiser's change that cannot be made as asked (HTTP 400 unless said otherwise)."""
-
-
-class ConcurrentChange(OrganiseError):
-    """The organiser ref moved since the change was prepared: review it again (HTTP 409)."""
-
-
-class NotServed(OrganiseError):
-    """The challenge has no served repository to commit to (HTTP 404)."""
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from jupyterhub.services.auth import HubAuth, check_scopes
 from tornado.web import HTTPError
 from traitlets import Bunch, default, validate
 
-from scorer.exceptions import CoopError
+from scorer.exceptions import BadCredentials, CoopError, HubUnavailable
 
 SUBMIT = "custom:coop:submit"
 ORGANISE = "custom:coop:organise"
@@ -29,30 +29,6 @@ SCOPES = {
     SUBMIT: "Push and submit solutions to Coopetition challenges as yourself.",
     ORGANISE: "Administer Coopetition challenges: private scores, hidden columns, phases, rescoring.",
 }
-
-
-class AuthError(CoopError):
-    """Root of the service's authentication and authorisation errors."""
-
-
-class BadCredentials(AuthError):
-    """The request carried credentials that identify nobody (HTTP 401)."""
-
-
-class NotAuthenticated(AuthError):
-    """The route needs a caller and the request carried no credentials (HTTP 401)."""
-
-
-class MissingScope(AuthError):
-    """The caller lacks a scope the route needs (HTTP 403)."""
-
-    def __init__(self, scope: str, name: str) -> None:
-        self.scope = scope
-        super().__init__(f"{name} lacks the scope {scope!r} needed here")
-
-
-class HubUnavailable(AuthError):
-    """JupyterHub could not be asked about a token (HTTP 503; never blamed on the caller)."""
 
 
 @dataclass(frozen=True)

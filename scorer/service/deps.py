@@ -7,15 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from scorer.exceptions import MissingScope, NotAuthenticated
 from scorer.facade import CoopAPI
-from scorer.service.auth import (
-    Authenticator,
-    Identity,
-    MissingScope,
-    NotAuthenticated,
-    authenticate,
-    credentials,
-)
+from scorer.service.auth import Authenticator, Identity, authenticate, credentials
 
 
 def coop_api(request: Request) -> CoopAPI:

@@ -27,11 +27,10 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from scorer.challenge.spec import SLUG
-from scorer.exceptions import CoopError, RepositoryError
+from scorer.exceptions import CoopError, MissingScope, NotAuthenticated, RepositoryError, UnknownChallenge
 from scorer.facade import CoopAPI
-from scorer.ledger.errors import UnknownChallenge
 from scorer.ledger.queries import code_visible
-from scorer.service.auth import ORGANISE, SUBMIT, Identity, MissingScope, NotAuthenticated
+from scorer.service.auth import ORGANISE, SUBMIT, Identity
 from scorer.service.deps import Api, Viewer
 
 log = logging.getLogger("coop.service.git")

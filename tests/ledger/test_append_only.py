@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DBAPIError
 
-from scorer.ledger.errors import AppendOnlyViolation
+from scorer.exceptions import AppendOnlyViolation
 from scorer.ledger.models import SubmissionEvent
 
 

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError
 
+from scorer.exceptions import AppendOnlyViolation
 from scorer.ingest.attribution import CommitFacts, Person
 from scorer.ledger.commits import add_alias, credited, record_commits
-from scorer.ledger.errors import AppendOnlyViolation
 from scorer.ledger.models import CommitRow
 
 

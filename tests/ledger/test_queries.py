@@ -7,16 +7,16 @@ from datetime import timedelta
 import pytest
 from ledger_helpers import END, START, challenge_spec
 
-from scorer.exceptions import CoopError
-from scorer.ledger import queries, store
-from scorer.ledger.errors import (
+from scorer.exceptions import (
     CodeHidden,
+    CoopError,
     LedgerError,
     PrivateScoresHidden,
     UnknownLeaderboard,
     UnknownPhase,
     UnknownSubmission,
 )
+from scorer.ledger import queries, store
 
 BEFORE_END = END - timedelta(days=1)
 AFTER_END = END + timedelta(seconds=1)

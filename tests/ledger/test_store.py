@@ -10,9 +10,15 @@ import pytest
 from ledger_helpers import START, run_result, sha
 from sqlalchemy import func, select
 
-from scorer.exceptions import CoopError, FailureClass
+from scorer.exceptions import (
+    AppendOnlyViolation,
+    CoopError,
+    FailureClass,
+    InvalidCommit,
+    UnknownChallenge,
+    UnknownPhase,
+)
 from scorer.ledger import queries, store
-from scorer.ledger.errors import AppendOnlyViolation, InvalidCommit, UnknownChallenge, UnknownPhase
 from scorer.ledger.models import Score, Submission, SubmissionEvent, SubmissionStatus
 
 

@@ -12,9 +12,10 @@ from fastapi import Depends
 from traitlets.config import Config
 
 from scorer.config import ScorerSettings
+from scorer.exceptions import BadCredentials
 from scorer.facade import CoopAPI
 from scorer.service.app import create_app
-from scorer.service.auth import ORGANISE, SUBMIT, BadCredentials, HubAuthenticator, Identity, credentials
+from scorer.service.auth import ORGANISE, SUBMIT, HubAuthenticator, Identity, credentials
 from scorer.service.deps import require_scope
 from tests.service.conftest import PREFIX, TOKENS, hub_user, running
 
@@ -42,7 +43,10 @@ def test_bad_token_is_401_with_a_clear_json_error(empty_api):
         base = url + PREFIX
         answer = httpx.get(base + "api/challenges", headers={"Authorization": "token wrong"})
         assert answer.status_code == 401
-        assert answer.json() == {"error": "the API token is not valid (expired, revoked or mistyped)"}
+        assert answer.json() == {
+            "error": "the API token is not valid (expired, revoked or mistyped)",
+            "code": "bad-credentials",
+        }
         assert answer.headers["www-authenticate"].startswith("Basic")
         garbled = httpx.get(base + "api/challenges", headers={"Authorization": "Negotiate x"})
         assert garbled.status_code == 401 and "Authorization: token" in garbled.json()["error"]
@@ -64,7 +68,10 @@ def test_http_basic_with_the_token_as_password(empty_api):
         }
         someone_else = httpx.get(url + PREFIX + "api/me", auth=("alice", "org-token"))
         assert someone_else.status_code == 401
-        assert someone_else.json() == {"error": "the API token does not belong to 'alice'"}
+        assert someone_else.json() == {
+            "error": "the API token does not belong to 'alice'",
+            "code": "bad-credentials",
+        }
 
 
 def test_a_missing_scope_is_403_naming_the_scope(empty_api):
@@ -77,7 +84,10 @@ def test_a_missing_scope_is_403_naming_the_scope(empty_api):
     with running(app) as url:
         refused = httpx.get(url + PREFIX + "api/probe", headers={"Authorization": "token alice-token"})
         assert refused.status_code == 403
-        assert refused.json() == {"error": "alice lacks the scope 'custom:coop:organise' needed here"}
+        assert refused.json() == {
+            "error": "alice lacks the scope 'custom:coop:organise' needed here",
+            "code": "missing-scope",
+        }
         allowed = httpx.get(url + PREFIX + "api/probe", headers={"Authorization": "token org-token"})
         assert allowed.json() == {"name": "olga"}
         assert httpx.get(url + PREFIX + "api/probe").status_code == 401
@@ -126,4 +136,7 @@ def test_an_unreachable_hub_is_503_not_401(empty_api, fake_hub):
     with running(create_app(empty_api, auth)) as url:
         answer = httpx.get(url + "/api/me", headers={"Authorization": "token t"})
     assert answer.status_code == 503
-    assert answer.json() == {"error": "JupyterHub cannot be reached to check your token: try again shortly"}
+    assert answer.json() == {
+        "error": "JupyterHub cannot be reached to check your token: try again shortly",
+        "code": "hub-unavailable",
+    }

@@ -171,7 +171,10 @@ def test_git_errors_are_one_line_of_text_and_the_api_keeps_json(served: Served) 
     assert (missing.status_code, missing.text) == (404, "no challenge 'nope'\n")
     api = httpx.get(f"{served.base}/api/me", auth=("alice", "not-a-token"))
     assert api.status_code == 401 and api.headers["www-authenticate"].startswith('Basic realm="coop"')
-    assert api.json() == {"error": "the API token is not valid (expired, revoked or mistyped)"}
+    assert api.json() == {
+        "error": "the API token is not valid (expired, revoked or mistyped)",
+        "code": "bad-credentials",
+    }
 
 
 def test_unknown_challenge_is_404(served: Served) -> None:

@@ -175,10 +175,10 @@ def test_closed_code_pages_and_diffs_are_for_the_author_and_organisers_only(serv
         assert httpx.get(url, headers=ALICE).status_code == 200
         assert httpx.get(url, headers=ORGANISER).status_code == 200
         refused = httpx.get(url, headers=BOB)
-        assert (refused.status_code, refused.json()) == (403, {"error": hidden})
+        assert (refused.status_code, refused.json()) == (403, {"error": hidden, "code": "code-hidden"})
         anonymous = httpx.get(url)  # as the .ipynb route answers an anonymous viewer
         assert anonymous.status_code == httpx.get(views.url(service, views.hostile, "notebook")).status_code
-        assert (anonymous.status_code, anonymous.json()) == (403, {"error": hidden})
+        assert (anonymous.status_code, anonymous.json()) == (403, {"error": hidden, "code": "code-hidden"})
 
 
 @pytest.mark.parametrize("view", ["notebook.html", "diff", "diff.html"])
@@ -186,14 +186,17 @@ def test_unknown_submissions_are_404_json(service, view):
     answer = httpx.get(f"{service}/api/submissions/999999/{view}", headers=ORGANISER)
     assert answer.status_code == 404
     assert answer.headers["content-type"] == "application/json"
-    assert answer.json() == {"error": "no submission 999999"}
+    assert answer.json() == {"error": "no submission 999999", "code": "unknown-submission"}
 
 
 def test_a_queued_submission_has_a_diff_but_no_notebook_page_yet(service, views):
     page = httpx.get(views.url(service, views.edit, "notebook.html"), headers=ALICE)
     assert (page.status_code, page.json()) == (
         404,
-        {"error": f"submission {views.edit} has no executed notebook (not run yet)"},
+        {
+            "error": f"submission {views.edit} has no executed notebook (not run yet)",
+            "code": "notebook-not-run",
+        },
     )
     assert httpx.get(views.url(service, views.edit, "diff"), headers=ALICE).status_code == 200
 

@@ -22,6 +22,7 @@ from coop_client.models import OpenPhaseIn, RewarderIn
 
 from scorer.challenge.phase_data import phase_root
 from scorer.challenge.scaffold import scaffold
+from scorer.exceptions import ConcurrentChange
 from scorer.facade import CoopAPI
 from scorer.organise import actions as organise
 from scorer.organise.spec_edit import set_in_yaml
@@ -203,7 +204,7 @@ def test_a_ref_moved_while_the_change_is_made_is_detected(organising: Organising
         subprocess.run(["git", "push", "-q", "origin", "HEAD:refs/heads/main"], cwd=work, check=True)
         return organise._open_plan(spec, None, False, datetime.now(UTC).replace(microsecond=0))
 
-    with pytest.raises(organise.ConcurrentChange):
+    with pytest.raises(ConcurrentChange):
         organise.change_spec(organising.api, organising.repo, organising.cid, "olga", plan)
     assert organising.git("log", "-1", "--format=%s", "refs/heads/main") == "meanwhile"
     assert audit_count(organising) == 0

@@ -92,27 +92,29 @@ def test_the_notebook_route_gives_the_author_valid_nbformat_and_hides_closed_cod
 
 
 @pytest.mark.parametrize(
-    ("path", "message"),
+    ("path", "message", "code"),
     [
-        ("/api/submissions/999999", "no submission 999999"),
-        ("/api/submissions/999999/notebook", "no submission 999999"),
-        ("/api/challenges/nope", "no challenge 'nope'"),
+        ("/api/submissions/999999", "no submission 999999", "unknown-submission"),
+        ("/api/submissions/999999/notebook", "no submission 999999", "unknown-submission"),
+        ("/api/challenges/nope", "no challenge 'nope'", "unknown-challenge"),
         (
             "/api/challenges/curve/phases/phase-9/leaderboards/main",
             "challenge 'curve' has no phase 'phase-9'",
+            "unknown-phase",
         ),
         (
             "/api/challenges/curve/phases/phase-1/leaderboards/speed",
             "phase 'phase-1' shows no leaderboard 'speed'",
+            "unknown-leaderboard",
         ),
-        ("/api/nowhere", "Not Found"),
+        ("/api/nowhere", "Not Found", "not-found"),
     ],
 )
-def test_unknown_things_are_404_json_without_a_trace(service, path, message):
+def test_unknown_things_are_404_json_without_a_trace(service, path, message, code):
     answer = httpx.get(service + path)
     assert answer.status_code == 404
     assert answer.headers["content-type"] == "application/json"
-    assert answer.json() == {"error": message}
+    assert answer.json() == {"error": message, "code": code}
 
 
 def test_a_bad_split_is_a_json_422(service):

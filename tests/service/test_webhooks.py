@@ -347,7 +347,7 @@ def test_a_malformed_delivery_is_refused_with_what_is_wrong(
     before = scorer.stored()
     response = scorer.deliver("github", body, headers)
     assert response.status_code == status, response.text
-    assert response.json().keys() == {"error"}
+    assert response.json().keys() == {"error", "code"}
     assert re.search(message, response.json()["error"]), response.text
     assert scorer.stored() == before
 
@@ -440,7 +440,10 @@ def test_the_webhook_route_is_documented_and_unknown_forges_are_404(scorer: Scor
     assert route["requestBody"]["content"]["application/json"]["schema"] == {"type": "object"}
     response = httpx.post(f"{scorer.base}/webhooks/bitbucket", content=b"{}")
     assert response.status_code == 404
-    assert response.json() == {"error": "unknown forge 'bitbucket' (known: gitea, github, gitlab)"}
+    assert response.json() == {
+        "error": "unknown forge 'bitbucket' (known: gitea, github, gitlab)",
+        "code": "unknown-plugin",
+    }
     assert httpx.get(f"{scorer.base}/webhooks/github").status_code == 405
 
 
@@ -456,7 +459,8 @@ def test_secrets_may_live_in_a_file_read_on_every_delivery(scorer: Scorer, tmp_p
         missing = scorer.deliver("github", body, signed("github", body, secret="rotated"))
         assert missing.status_code == 503, missing.text
         assert missing.json() == {
-            "error": "the scorer cannot check webhook signatures now (its secrets file is unreadable)"
+            "error": "the scorer cannot check webhook signatures now (its secrets file is unreadable)",
+            "code": "webhook-settings-error",
         }
         secrets_file.write_text("curve-github: rotated\n")  # wins over the configured secret
         old = scorer.deliver("github", body, signed("github", body, secret=SECRETS[forge.challenge_id]))

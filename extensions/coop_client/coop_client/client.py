@@ -50,6 +50,8 @@ T = TypeVar("T")
 class CoopClientError(CoopError):
     """The service refused or failed a request; ``status`` is the HTTP status (0: unreachable)."""
 
+    http_status = 502  # raised while serving a request: the service asked could not answer
+
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message, f"HTTP {status}: {message}")
         self.status = status

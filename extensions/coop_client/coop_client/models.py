@@ -34,7 +34,8 @@ FINISHED = (SubmissionStatus.SCORED, SubmissionStatus.FAILED, SubmissionStatus.R
 
 
 class ErrorOut(BaseModel):
-    error: str
+    error: str  # what to show a person
+    code: str  # a short reason code for programs, e.g. ``unknown-challenge``
 
 
 class Health(BaseModel):

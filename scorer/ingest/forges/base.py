@@ -34,25 +34,13 @@ from typing import Annotated, ClassVar, Literal
 from coop_client.git import ZERO_SHA
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from scorer.exceptions import CoopError
+from scorer.exceptions import MalformedDelivery, SignatureMismatch
 
 Sha = Annotated[str, Field(pattern=r"^[0-9a-f]{40}$")]
 #: Branches and tags only; ``git check-ref-format`` has the last word before a ref is used.
 PushedRef = Annotated[str, Field(pattern=r"^refs/(heads|tags)/[^\x00-\x20\x7f~^:?*\[\\]+$", max_length=255)]
 Login = Annotated[str, Field(pattern=r"^[^\s/:]+$", max_length=255)]
 EventKind = Literal["push", "ping", "other"]
-
-
-class ForgeError(CoopError):
-    """Root of the errors of a webhook delivery."""
-
-
-class SignatureMismatch(ForgeError):
-    """The delivery is unsigned, or signed with no secret the scorer holds (HTTP 401)."""
-
-
-class MalformedDelivery(ForgeError):
-    """A header is missing or the payload is not the forge's push payload (HTTP 400)."""
 
 
 class PushEvent(BaseModel):

@@ -19,10 +19,9 @@ from pathlib import Path
 
 from coop_client.models import ErrorOut
 from fastapi import APIRouter, Response
-from starlette.exceptions import HTTPException
 
 from scorer.challenge.phase_data import load_phase_data
-from scorer.exceptions import CoopError
+from scorer.exceptions import PhaseNotStarted
 from scorer.ledger import queries
 from scorer.service.deps import Api, Viewer
 
@@ -43,13 +42,10 @@ def get_phase_inputs(api: Api, who: Viewer, challenge_id: str, phase_id: str) ->
     gzipped tar, members in path order, relative paths, regular files and folders only."""
     phase = queries.phase_of(api.challenge(challenge_id), phase_id)
     if datetime.now(UTC) < phase.start and not (who is not None and who.organiser):
-        raise HTTPException(
-            403, f"the inputs of phase {phase_id!r} are published when it starts ({phase.start.isoformat()})"
+        raise PhaseNotStarted(
+            f"the inputs of phase {phase_id!r} are published when it starts ({phase.start.isoformat()})"
         )
-    try:
-        data = load_phase_data(api.settings.data_root, challenge_id, phase_id)
-    except CoopError as exc:
-        raise HTTPException(404, exc.user_message) from exc
+    data = load_phase_data(api.settings.data_root, challenge_id, phase_id)
     return Response(
         inputs_archive(data.inputs, data.input_hash),
         media_type=ARCHIVE_TYPE,

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from nbformat import NotebookNode
 from nbformat.v4 import new_notebook
 
+from scorer.exceptions import NotebookNotRun
 from scorer.facade import CoopAPI
 from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger import queries
@@ -28,7 +29,6 @@ from scorer.render.html import render_notebook
 from scorer.scoring.sanitize import read_notebook
 from scorer.service.auth import Identity
 from scorer.service.deps import Api, Viewer
-from scorer.service.routes.submissions import _NoNotebook
 
 router = APIRouter(tags=["notebooks"], responses={403: {"model": ErrorOut}, 404: {"model": ErrorOut}})
 
@@ -63,7 +63,7 @@ def notebook_page(api: Api, who: Viewer, submission_id: int) -> HTMLResponse:
         content = queries.executed_notebook(session, submission_id, **_viewer(who))
         view = queries.submission(session, submission_id)
     if content is None:
-        raise _NoNotebook(submission_id)
+        raise NotebookNotRun(submission_id)
     page = render_notebook(read_notebook(content, view.notebook_path), title=_title(view))
     return HTMLResponse(page, headers=PAGE_HEADERS)
 

@@ -3,8 +3,6 @@ and the audit trail those changes leave. The work is :mod:`scorer.organise.actio
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -20,9 +18,8 @@ from coop_client.models import (
     SpecChangeOut,
 )
 from fastapi import APIRouter, Depends, Query
-from starlette.exceptions import HTTPException
 
-from scorer.exceptions import CoopError, SpecError
+from scorer.exceptions import NotServed
 from scorer.facade import CoopAPI
 from scorer.organise import actions as organise
 from scorer.service.auth import ORGANISE, Identity
@@ -37,30 +34,12 @@ router = APIRouter(
 )
 CHANGE_ERRORS = {400: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 
-#: Refusals of these routes with their own status (any other error keeps the service's mapping).
-STATUS: list[tuple[type[CoopError], int]] = [
-    (organise.ConcurrentChange, 409),
-    (organise.NotServed, 404),
-    (SpecError, 422),
-]
-
-
-@contextmanager
-def _refusals() -> Iterator[None]:
-    try:
-        yield
-    except CoopError as exc:
-        status = next((s for cls, s in STATUS if isinstance(exc, cls)), None)
-        if status is None:
-            raise
-        raise HTTPException(status, exc.user_message) from exc
-
 
 def _served(api: CoopAPI, challenge_id: str) -> Path:
     api.challenge(challenge_id)  # 404 for an unknown challenge first
     repo = repository_path(Path(api.settings.home), challenge_id)
     if repo is None:
-        raise organise.NotServed(
+        raise NotServed(
             f"challenge {challenge_id!r} has no repository served here: `coop serve` serves each "
             "registered challenge's repository"
         )
@@ -74,8 +53,7 @@ def _change(change: organise.SpecChange) -> SpecChangeOut:
 @router.get("/api/challenges/{challenge_id}/organise", response_model=OrganiseOut)
 def get_organise(api: Api, _who: Organiser, challenge_id: str) -> OrganiseOut:
     """The spec on the organiser ref and that commit: the ``base`` to send with a change."""
-    with _refusals():
-        ref, base, spec = organise.organiser_state(api, _served(api, challenge_id), challenge_id)
+    ref, base, spec = organise.organiser_state(api, _served(api, challenge_id), challenge_id)
     return OrganiseOut(challenge=challenge_id, ref=ref, base=base, spec=spec)
 
 
@@ -87,17 +65,16 @@ def get_organise(api: Api, _who: Organiser, challenge_id: str) -> OrganiseOut:
 def post_open_phase(api: Api, who: Organiser, challenge_id: str, change: OpenPhaseIn) -> SpecChangeOut:
     """Open a phase now (by default the next to start), optionally ending the current one.
     ``dry_run`` shows the change to challenge.yaml without making it."""
-    with _refusals():
-        made = organise.open_phase(
-            api,
-            _served(api, challenge_id),
-            challenge_id,
-            who.name,
-            phase_id=change.phase,
-            close_current=change.close_current,
-            base=change.base,
-            dry_run=change.dry_run,
-        )
+    made = organise.open_phase(
+        api,
+        _served(api, challenge_id),
+        challenge_id,
+        who.name,
+        phase_id=change.phase,
+        close_current=change.close_current,
+        base=change.base,
+        dry_run=change.dry_run,
+    )
     return _change(made)
 
 
@@ -106,18 +83,17 @@ def post_open_phase(api: Api, who: Organiser, challenge_id: str, change: OpenPha
 )
 def post_rewarder(api: Api, who: Organiser, challenge_id: str, change: RewarderIn) -> SpecChangeOut:
     """Replace one rewarder of a phase (validated with the whole spec before it is committed)."""
-    with _refusals():
-        made = organise.edit_rewarder(
-            api,
-            _served(api, challenge_id),
-            challenge_id,
-            who.name,
-            phase_id=change.phase,
-            index=change.index,
-            rewarder=change.rewarder,
-            base=change.base,
-            dry_run=change.dry_run,
-        )
+    made = organise.edit_rewarder(
+        api,
+        _served(api, challenge_id),
+        challenge_id,
+        who.name,
+        phase_id=change.phase,
+        index=change.index,
+        rewarder=change.rewarder,
+        base=change.base,
+        dry_run=change.dry_run,
+    )
     return _change(made)
 
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from coop_client.models import ErrorOut, SubmissionOut, SubmissionSummary
 from fastapi import APIRouter, Query, Response
 
+from scorer.exceptions import NotebookNotRun
 from scorer.ledger import queries
-from scorer.ledger.errors import UnknownSubmission
 from scorer.ledger.models import SubmissionStatus
 from scorer.service.convert import of_submission, of_submission_summary
 from scorer.service.deps import Api, Viewer
@@ -67,16 +67,9 @@ def get_notebook(api: Api, who: Viewer, submission_id: int) -> Response:
             viewer_is_organiser=who is not None and who.organiser,
         )
     if content is None:
-        raise _NoNotebook(submission_id)
+        raise NotebookNotRun(submission_id)
     return Response(
         content,
         media_type=NOTEBOOK_TYPE,
         headers={"Content-Disposition": f'attachment; filename="submission-{submission_id}.ipynb"'},
     )
-
-
-class _NoNotebook(UnknownSubmission):
-    def __init__(self, submission_id: int) -> None:
-        super().__init__(submission_id)
-        self.user_message = f"submission {submission_id} has no executed notebook (not run yet)"
-        self.args = (self.user_message,)

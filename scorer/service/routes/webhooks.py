@@ -3,34 +3,22 @@
 A forge has no hub token: the delivery's signature over the raw body is its credential. This
 router is therefore mounted without the app-wide ``viewer`` dependency, so an ``Authorization``
 header a forge may be set to send is never taken for a hub token. The steps are
-:func:`scorer.ingest.forge_push.receive`'s; this handler only maps their errors to statuses.
+:func:`scorer.ingest.forge_push.receive`'s; their errors carry their statuses (401 unsigned, 400
+malformed, 502 forge unreachable, 503 our settings).
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 from coop_client.models import ErrorOut
 from fastapi import APIRouter, Path, Request, Response
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from scorer.exceptions import CoopError
-from scorer.ingest.forge_push import ForgeUnreachable, WebhookReceipt, WebhookSettingsError, receive
-from scorer.ingest.forges.base import MalformedDelivery, SignatureMismatch
+from scorer.ingest.forge_push import WebhookReceipt, receive
 from scorer.service.deps import Api
 
-log = logging.getLogger("coop.service.webhooks")
 router = APIRouter(tags=["webhooks"])
-
-#: The status of each error of a delivery (other errors go to the app's handlers).
-STATUS: dict[type[CoopError], int] = {
-    SignatureMismatch: 401,
-    MalformedDelivery: 400,
-    ForgeUnreachable: 502,
-    WebhookSettingsError: 503,
-}
 
 
 @router.post(
@@ -58,22 +46,14 @@ async def webhook(
     response: Response,
     api: Api,
     forge: Annotated[str, Path(description="`github`, `gitlab` or `gitea` (or a forge plugin's name).")],
-) -> WebhookReceipt | JSONResponse:
+) -> WebhookReceipt:
     """A forge's push webhook: the pushed commits are fetched, recorded with the hub user of the
     forge login that pushed, and each changed solution notebook is queued (202). Pings and other
     events are ignored (202); a delivery id seen before creates nothing (200)."""
-    try:
-        hooks = api.forges.get(forge)()
-    except CoopError as exc:
-        return JSONResponse({"error": exc.user_message}, status_code=404)
+    hooks = api.forges.get(forge)()
     body = await request.body()
     status_url = str(request.url.replace(query="")).removesuffix(f"/webhooks/{forge}")
-    try:
-        receipt = await run_in_threadpool(receive, api, hooks, request.headers, body, status_url=status_url)
-    except tuple(STATUS) as exc:
-        status = next(code for cls, code in STATUS.items() if isinstance(exc, cls))
-        (log.warning if status >= 500 else log.info)("%s webhook → %s: %s", forge, status, exc.log_message)
-        return JSONResponse({"error": exc.user_message}, status_code=status)
+    receipt = await run_in_threadpool(receive, api, hooks, request.headers, body, status_url=status_url)
     if receipt.status == "already processed":
         response.status_code = 200
     return receipt
