@@ -19,6 +19,7 @@ ROUTES = {
     "/api/me",
     "/api/challenges",
     "/api/challenges/{challenge_id}",
+    "/api/challenges/{challenge_id}/phases/{phase_id}/quota",
     "/api/challenges/{challenge_id}/phases/{phase_id}/leaderboards/{board}",
     "/api/challenges/{challenge_id}/phases/{phase_id}/inputs",
     "/api/submissions",
