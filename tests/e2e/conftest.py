@@ -218,11 +218,11 @@ class Person:
         item = self.menu("Settings", "Autosave Documents")
         expect(item).to_have_attribute("aria-checked", "true")
         item.click()
-        wait_until(lambda: self.menu_check("Settings", "Autosave Documents") == "false", "autosave off")
+        wait_until(lambda: not self.menu_checked("Settings", "Autosave Documents"), "autosave off")
 
-    def menu_check(self, top: str, *path: str) -> str | None:
-        """Whether a checkable menu item shows checked now (``aria-checked``); the menu is closed again."""
-        checked = self.menu(top, *path).get_attribute("aria-checked")
+    def menu_checked(self, top: str, *path: str) -> bool:
+        """Whether a menu item shows checked (``aria-checked``, absent when not); closes the menu."""
+        checked = self.menu(top, *path).get_attribute("aria-checked") == "true"
         self.page.keyboard.press("Escape")
         return checked
 
