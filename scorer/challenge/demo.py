@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from coop_client.git import HEADS, enable_nbdime, run
+from coop_client.layout import solution_path
 
 from scorer.challenge.load import load_spec
 from scorer.challenge.publish import publish
@@ -51,7 +52,7 @@ def build(api: CoopAPI, source: Path, workspace: Path) -> list[DemoChallenge]:
         enable_nbdime(clone)
         queued: list[Queued] = []
         for phase in challenge.phases:
-            target = f"{challenge.solutions.path}/{BASELINE_USER}/{phase.id}-baseline.ipynb"
+            target = str(solution_path(challenge.solutions, BASELINE_USER, f"{phase.id}-baseline"))
             sha = _commit(clone, BASELINE_USER, {target: (folder / phase.baseline).read_bytes()})
             queued += api.enqueue_commit(str(repository), sha, phase_id=phase.id)
         now = datetime.now(UTC)
@@ -60,7 +61,7 @@ def build(api: CoopAPI, source: Path, workspace: Path) -> list[DemoChallenge]:
             metadata = json.loads(example.read_text(encoding="utf-8")).get("metadata", {})
             phase_id = metadata.get("coop", {}).get("phase")
             phase = challenge.phase(phase_id) if phase_id else challenge.current_phase(now)
-            target = f"{challenge.solutions.path}/{person}/{name or 'solution'}.ipynb"
+            target = str(solution_path(challenge.solutions, person, name or "solution"))
             sha = _commit(clone, person, {target: example.read_bytes()})
             queued += api.enqueue_commit(str(repository), sha, phase_id=phase.id if phase else None)
         built.append(DemoChallenge(challenge, repository, queued))

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from coop_client.layout import SPEC_FILE
 from pydantic import ValidationError
 
 from scorer.challenge.spec import Challenge
 from scorer.exceptions import SpecError, SpecProblem
-
-SPEC_FILE = "challenge.yaml"
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

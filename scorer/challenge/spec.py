@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
+from coop_client import layout
 from coop_client.models import SLUG
 from coop_client.utc import as_utc
 from pydantic import (
@@ -65,7 +66,7 @@ class Tags(Strict):
 class Solutions(Strict):
     """Where participants' notebooks live in the repository, and how large a pushed file may be."""
 
-    path: str = Field("solutions", description="Folder holding participants' notebooks.")
+    path: str = Field(layout.SOLUTIONS_PATH, description="Folder holding participants' notebooks.")
     pattern: str = Field("*.ipynb", description="Glob of solution notebooks under `path`.")
     per_user: bool = Field(
         True, description="Notebooks live in `path/<username>/`: the first folder names the owner."
@@ -86,9 +87,9 @@ class Solutions(Strict):
 class Organiser(Strict):
     """What the organiser owns in the repository; sanitize restores these before a run."""
 
-    ref: str = Field("main", description="The branch holding the organiser's trusted files.")
+    ref: str = Field(layout.ORGANISER_REF, description="The branch holding the organiser's trusted files.")
     paths: list[str] = Field(
-        default_factory=lambda: ["challenge.yaml", "scoring.py", "simulator.py", "baselines/"],
+        default_factory=lambda: [layout.SPEC_FILE, "scoring.py", "simulator.py", "baselines/"],
         description="Files or folders (ending in /) that only organisers may change.",
     )
 
@@ -208,7 +209,7 @@ class Phase(Strict):
         return self
 
     def is_open(self, now: datetime) -> bool:
-        return self.start <= now and (self.end is None or now < self.end)
+        return layout.is_open(self, now)
 
     def private_visible_at(self) -> datetime | None:
         """When private scores become public, or ``None`` for never (or not yet known)."""
@@ -332,16 +333,11 @@ class Challenge(Strict):
         return self
 
     def phase(self, phase_id: str) -> Phase:
-        for phase in self.phases:
-            if phase.id == phase_id:
-                return phase
-        known = ", ".join(p.id for p in self.phases)
-        raise KeyError(f"unknown phase {phase_id!r} (phases: {known})")
+        return layout.find_phase(self.phases, phase_id)
 
     def current_phase(self, now: datetime) -> Phase | None:
         """The open phase that started last, or ``None`` between phases."""
-        open_phases = [p for p in self.phases if p.is_open(now)]
-        return max(open_phases, key=lambda p: p.start) if open_phases else None
+        return layout.current_phase(self.phases, now)
 
     def metric(self, key: str) -> Metric:
         for metric in self.metrics:

@@ -187,7 +187,7 @@ def test_easy_start_never_overwrites_and_says_what_is_wrong(clone: Path):
     assert notebook.read_text() == "my work"
     with pytest.raises(EasyStartError, match="unknown phase 'nope'") as unknown:
         easy_start(clone, "alice", phase_id="nope")
-    assert unknown.value.status == 404
+    assert unknown.value.http_status == 404
     with pytest.raises(EasyStartError, match="no clone"):
         easy_start(clone.parent / "missing", "alice")
 

@@ -11,41 +11,36 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
+import yaml
+from coop_client.errors import CoopError
 from coop_client.git import call
-
-from scorer.challenge.load import SPEC_FILE, parse_spec
-from scorer.challenge.spec import Challenge, Phase
-from scorer.exceptions import CoopError, SpecError
+from coop_client.layout import SPEC_FILE, Layout, PhaseView, latest_phase, solution_path
+from pydantic import ValidationError
 
 
 class EasyStartError(CoopError):
-    """Easy start cannot proceed; ``status`` is the HTTP status to answer with."""
+    """Easy start cannot proceed: something of ours or of the organiser's branch is wrong."""
 
-    def __init__(self, message: str, status: int = 500) -> None:
-        super().__init__(message)
-        self.status = status
+    http_status = 500
 
 
-def solution_path(challenge: Challenge, user: str, phase: Phase) -> PurePosixPath:
-    """Where ``user``'s notebook for ``phase`` lives, following the challenge's ``solutions``."""
-    base = PurePosixPath(challenge.solutions.path)
-    if challenge.solutions.per_user:
-        return base / user / f"{phase.id}.ipynb"
-    return base / f"{user}-{phase.id}.ipynb"
+class EasyStartNotFound(EasyStartError):
+    """The clone or the phase Easy start was asked for does not exist."""
+
+    http_status = 404
 
 
-def choose_phase(challenge: Challenge, phase_id: str | None, now: datetime) -> Phase:
+def choose_phase(layout: Layout, phase_id: str | None, now: datetime) -> PhaseView:
     """The phase asked for, else the open one, else the one that started last."""
     if phase_id:
         try:
-            return challenge.phase(phase_id)
+            return layout.phase(phase_id)
         except KeyError as exc:
-            raise EasyStartError(str(exc.args[0]), 404) from None
-    started = [p for p in challenge.phases if p.start <= now] or challenge.phases
-    return challenge.current_phase(now) or max(started, key=lambda p: p.start)
+            raise EasyStartNotFound(str(exc.args[0])) from None
+    return latest_phase(layout.phases, now)
 
 
-def phase_to_start(clone: Path, phase_id: str | None = None, now: datetime | None = None) -> Phase:
+def phase_to_start(clone: Path, phase_id: str | None = None, now: datetime | None = None) -> PhaseView:
     """The phase Easy start opens in ``clone`` (see :func:`choose_phase`)."""
     return choose_phase(_organiser_spec(clone), phase_id, now or datetime.now(UTC))
 
@@ -54,13 +49,13 @@ def easy_start(
     clone: Path, user: str, *, phase_id: str | None = None, now: datetime | None = None
 ) -> PurePosixPath:
     """Make sure ``user``'s notebook for the phase exists in ``clone``; its path in the clone."""
-    challenge = _organiser_spec(clone)
-    phase = choose_phase(challenge, phase_id, now or datetime.now(UTC))
-    relative = solution_path(challenge, user, phase)
+    layout = _organiser_spec(clone)
+    phase = choose_phase(layout, phase_id, now or datetime.now(UTC))
+    relative = solution_path(layout.solutions, user, phase.id)
     target = clone / relative
     if target.exists():
         return relative
-    baseline = _show(clone, f"origin/{challenge.organiser.ref}", phase.baseline)
+    baseline = _show(clone, f"origin/{layout.organiser.ref}", phase.baseline)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(target, "xb") as handle:  # "x": a notebook made meanwhile is kept, not replaced
@@ -70,12 +65,12 @@ def easy_start(
     return relative
 
 
-def _organiser_spec(clone: Path) -> Challenge:
+def _organiser_spec(clone: Path) -> Layout:
     if not (clone / ".git").is_dir():
-        raise EasyStartError(f"there is no clone of this challenge at {clone.name}", 404)
+        raise EasyStartNotFound(f"there is no clone of this challenge at {clone.name}")
     try:
-        return parse_spec(_show(clone, "origin/HEAD", SPEC_FILE).decode("utf-8"))
-    except (SpecError, UnicodeDecodeError) as exc:
+        return Layout.model_validate(yaml.safe_load(_show(clone, "origin/HEAD", SPEC_FILE)))
+    except (yaml.YAMLError, ValidationError) as exc:
         raise EasyStartError(f"the organiser's {SPEC_FILE} cannot be read: {exc}") from None
 
 

@@ -175,7 +175,7 @@ class EasyStartHandler(CoopHandler):
         except EasyStartError as exc:
             attached = self.attacher.results.get(challenge_id)
             reason = f" ({attached.error})" if attached and attached.error else ""
-            raise web.HTTPError(exc.status, "%s", exc.user_message + reason) from None
+            raise web.HTTPError(exc.http_status, "%s", exc.user_message + reason) from None
         parts = (*self.folder.parts, challenge_id, *relative.parts)
         path = "/".join(url_escape(part) for part in parts)
         self.redirect(url_path_join(self.base_url, "lab", "tree", path))
