@@ -256,6 +256,17 @@ class AppendOnlyViolation(LedgerError):
         )
 
 
+class DuplicateDelivery(LedgerError):
+    """Another scorer process recorded the same forge webhook delivery first."""
+
+    http_status = 409
+
+    def __init__(self, forge: str, delivery_id: str) -> None:
+        self.forge = forge
+        self.delivery_id = delivery_id
+        super().__init__(f"delivery {delivery_id} from {forge} is being processed already")
+
+
 class PrivateScoresHidden(LedgerError):
     """Private scores were asked for before the phase lets anyone but organisers see them."""
 

@@ -12,8 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from scorer.challenge.load import SPEC_FILE, load_spec, parse_spec
 from scorer.challenge.organiser_tree import organiser_tree
 from scorer.challenge.phase_data import PhaseData, prepare_phase_data
@@ -23,7 +21,7 @@ from scorer.exceptions import CoopError
 from scorer.ingest.forges import FORGES
 from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger import queries, store
-from scorer.ledger.db import make_engine, session_factory, upgrade
+from scorer.ledger.db import Sessions, make_engine, session_factory, upgrade
 from scorer.ledger.queries import LeaderboardView
 from scorer.registry import Registry
 from scorer.scoring.sandbox.choose import runner_for
@@ -48,7 +46,7 @@ class CoopAPI:
         if migrate:
             upgrade(settings.db_url)
         self.engine = make_engine(settings.db_url)
-        self.sessions: sessionmaker[Session] = session_factory(self.engine)
+        self.sessions: Sessions = session_factory(self.engine)
         self._executor: Executor | None = None
         self.forges = Registry("forge", FORGES)
 

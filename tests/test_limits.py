@@ -23,10 +23,10 @@ from scorer.ingest.limits import (
     format_time,
     submissions_left,
 )
-from scorer.ingest.push import counted_times
 from scorer.ledger import store
 from scorer.ledger.db import make_engine, session_factory, upgrade
 from scorer.ledger.locks import lock_person
+from scorer.ledger.queries import counted_times
 from tests.ledger.ledger_helpers import START, challenge_spec
 from tests.pg import schema_url
 

@@ -8,14 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from scorer.cli.common import console, errors, fail, state
 from scorer.dispatch.background import BackgroundDispatcher
 from scorer.exceptions import CoopError
 from scorer.facade import CoopAPI
-from scorer.ledger.models import ChallengeRow
-from scorer.ledger.queries import load_challenge
+from scorer.ledger.queries import challenge_ids, load_challenge, repo_url
 from scorer.service.auth import Authenticator, HubAuthenticator, StaticTokens
 from scorer.service.git_http import serve_repository
 
@@ -41,10 +39,10 @@ def serve_registered(api: CoopAPI) -> dict[str, str]:
     repository it was registered from); challenge id -> problem ("" when served). A challenge
     hosted on a forge is not served: pushes go to the forge, which calls the webhook."""
     with api.sessions() as session:
-        rows = session.execute(select(ChallengeRow.id, ChallengeRow.repo_url)).all()
-        forges = {i: load_challenge(session, i).forge for i, _ in rows}
+        sources = {i: repo_url(session, i) for i in challenge_ids(session)}
+        forges = {i: load_challenge(session, i).forge for i in sources}
     problems = {}
-    for challenge_id, source in rows:
+    for challenge_id, source in sources.items():
         forge = forges[challenge_id]
         if forge is not None:
             problems[challenge_id] = f"hosted on {forge.kind} ({forge.repository}): not served here"

@@ -12,12 +12,10 @@ import threading
 from functools import partial
 
 from distributed import Future
-from sqlalchemy import select
 
 from scorer.dispatch.dispatcher import Dispatcher
 from scorer.facade import CoopAPI
-from scorer.ledger import store
-from scorer.ledger.models import Submission, SubmissionStatus
+from scorer.ledger import queries, store
 
 log = logging.getLogger("coop.service.dispatcher")
 
@@ -53,11 +51,7 @@ class BackgroundDispatcher:
 
     def _dispatch(self, dispatcher: Dispatcher) -> None:
         with self.api.sessions() as session:
-            queued = session.execute(
-                select(Submission.id)
-                .where(Submission.status == SubmissionStatus.QUEUED)
-                .order_by(Submission.id)
-            ).scalars()
+            queued = queries.queued_ids(session)
             with self._lock:
                 fresh = [i for i in queued if i not in self.in_flight]
                 self.in_flight.update(fresh)

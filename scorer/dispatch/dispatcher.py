@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from distributed import Client, Future, as_completed
-from sqlalchemy.orm import Session, sessionmaker
 
 from scorer.config import ScorerSettings
 from scorer.exceptions import FailureClass
 from scorer.ledger import store
+from scorer.ledger.db import Sessions
 
 
 def run_task(submission_id: int, plain_settings: dict[str, Any]) -> str:
@@ -37,7 +37,7 @@ class Finished:
 
 
 class Dispatcher:
-    def __init__(self, settings: ScorerSettings, sessions: sessionmaker[Session], client: Client) -> None:
+    def __init__(self, settings: ScorerSettings, sessions: Sessions, client: Client) -> None:
         self.settings = settings
         self.sessions = sessions
         self.client = client

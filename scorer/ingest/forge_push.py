@@ -32,13 +32,12 @@ from typing import Literal
 import yaml
 from coop_client.git import HEADS, ZERO_SHA, call, run
 from pydantic import BaseModel
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from scorer.challenge.spec import Challenge
 from scorer.config import ScorerSettings
 from scorer.exceptions import (
     CoopError,
+    DuplicateDelivery,
     ForgeUnreachable,
     MalformedDelivery,
     WebhookSettingsError,
@@ -48,7 +47,7 @@ from scorer.ingest.forges.base import ForgeWebhooks, PushEvent, hub_user
 from scorer.ingest.push import PushLine, arrived, queue_arrivals, read_arrivals
 from scorer.ingest.repo import file_lock
 from scorer.ledger import queries
-from scorer.ledger.models import ChallengeRow, WebhookDelivery
+from scorer.ledger.deliveries import record_delivery, recorded_delivery
 
 #: ``git fetch`` from a forge: never prompt for credentials; give up on a stalled transfer.
 FETCH = ("-c", "http.lowSpeedLimit=1000", "-c", "http.lowSpeedTime=60", "fetch", "--quiet", "--no-tags")
@@ -106,8 +105,7 @@ def receive(
 def hosted_challenges(api: CoopAPI, forge: str) -> dict[str, Challenge]:
     """Registered challenges hosted on ``forge``, by id."""
     with api.sessions() as session:
-        ids = session.execute(select(ChallengeRow.id)).scalars().all()
-        challenges = [queries.load_challenge(session, cid) for cid in ids]
+        challenges = [queries.load_challenge(session, cid) for cid in queries.challenge_ids(session)]
     return {c.id: c for c in challenges if c.forge is not None and c.forge.kind == forge}
 
 
@@ -155,7 +153,7 @@ def receiving_repository(settings: ScorerSettings, challenge: Challenge, source:
 def processed(api: CoopAPI, push: PushEvent) -> WebhookReceipt | None:
     """What an already recorded delivery led to, or ``None`` for a new one."""
     with api.sessions() as session:
-        row = session.get(WebhookDelivery, (push.forge, push.delivery_id))
+        row = recorded_delivery(session, push.forge, push.delivery_id)
         if row is None:
             return None
         when = row.received_at.isoformat(timespec="seconds")
@@ -215,17 +213,16 @@ def _take(
                 submissions=[line.submission_id for line in lines if line.submission_id is not None],
                 messages=[str(line) for line in lines],
             )
-            session.add(
-                WebhookDelivery(
-                    forge=push.forge,
-                    delivery_id=push.delivery_id,
-                    challenge_id=challenge.id,
-                    event="push",
-                    received_at=now,
-                    outcome=receipt.model_dump(mode="json"),
-                )
+            record_delivery(
+                session,
+                forge=push.forge,
+                delivery_id=push.delivery_id,
+                challenge_id=challenge.id,
+                event="push",
+                received_at=now,
+                outcome=receipt.model_dump(mode="json"),
             )
-    except IntegrityError:  # another scorer process took the same delivery first: its outcome
+    except DuplicateDelivery:  # another scorer process took the same delivery first: its outcome
         earlier = processed(api, push)
         if earlier is None:
             raise
@@ -243,7 +240,7 @@ def _current_spec(
     """The challenge, registered again from the forge when the push moved the organiser ref or
     it was registered from elsewhere; when that fails, the commits are recorded, not queued."""
     with api.sessions() as session:
-        registered_from = session.get_one(ChallengeRow, challenge.id).repo_url
+        registered_from = queries.repo_url(session, challenge.id)
     if ref != HEADS + challenge.organiser.ref and registered_from == source:
         return challenge, [], True
     try:

@@ -23,8 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from coop_client.git import HEADS, ZERO_SHA, run
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from coop_client.models import SubmissionStatus
 
 from scorer.challenge.spec import SLUG, Challenge, Phase
 from scorer.exceptions import CoopError, UnknownChallenge
@@ -32,10 +31,10 @@ from scorer.facade import CoopAPI
 from scorer.ingest.attribution import LOG_FORMAT, CommitFacts, notebook_fingerprint, parse_log
 from scorer.ingest.limits import check_limits
 from scorer.ingest.repo import ChallengeRepo, ChangedNotebook
-from scorer.ledger import store
+from scorer.ledger import queries, store
 from scorer.ledger.commits import record_commits
+from scorer.ledger.db import Session
 from scorer.ledger.locks import lock_person
-from scorer.ledger.models import ChallengeRow, Submission, SubmissionStatus
 
 
 @dataclass(frozen=True)
@@ -165,7 +164,7 @@ def _submit(
     now: datetime,
     status_url: str,
 ) -> PushLine:
-    earlier = counted_times(session, challenge.id, phase.id, pusher)
+    earlier = queries.counted_times(session, challenge.id, phase.id, pusher)
     row = store.enqueue(
         session,
         challenge_id=challenge.id,
@@ -189,23 +188,6 @@ def _submit(
         f"submission {row.id} queued: {notebook.path} (phase {phase.id}) — status: {status}",
         row.id,
         SubmissionStatus.QUEUED.value,
-    )
-
-
-def counted_times(session: Session, challenge_id: str, phase_id: str, username: str) -> list[datetime]:
-    """When the person's earlier submissions in the phase were made, as the limits count them:
-    not rejected ones, not rescores (those are the organiser's)."""
-    person_id = store.person(session, username).id
-    return list(
-        session.execute(
-            select(Submission.created_at).where(
-                Submission.challenge_id == challenge_id,
-                Submission.phase_id == phase_id,
-                Submission.person_id == person_id,
-                Submission.status != SubmissionStatus.REJECTED,
-                Submission.rescore_of.is_(None),
-            )
-        ).scalars()
     )
 
 
@@ -244,10 +226,9 @@ def read_facts(repo: Path, shas: Sequence[str]) -> list[CommitFacts]:
     return parse_log(out)
 
 
-def _repo_url(api: CoopAPI, challenge_id: str) -> str | None:
+def _repo_url(api: CoopAPI, challenge_id: str) -> str:
     with api.sessions() as session:
-        row = session.get(ChallengeRow, challenge_id)
-        return row.repo_url if row else None
+        return queries.repo_url(session, challenge_id)
 
 
 def _lines(values: Sequence[str]) -> str:

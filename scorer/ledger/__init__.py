@@ -9,4 +9,9 @@
 - :mod:`scorer.ledger.queries` — the read side, and the one place that decides who may see
   private scores and closed code.
 - :mod:`scorer.ledger.cache` — ranked leaderboards kept until their phase's entries change.
+- :mod:`scorer.ledger.audit` — the organisers' audit trail.
+- :mod:`scorer.ledger.deliveries` — forge webhook deliveries, each recorded once.
+
+Only this package speaks SQL: the rest of the scorer calls these functions and types its
+sessions with :data:`scorer.ledger.db.Sessions`.
 """

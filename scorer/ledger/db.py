@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session as Session  # re-exported: the type of a ledger session
+from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 
 if TYPE_CHECKING:  # Alembic is imported where the schema is upgraded or inspected only
@@ -28,6 +29,10 @@ if TYPE_CHECKING:  # Alembic is imported where the schema is upgraded or inspect
 #: How long (milliseconds) a SQLite writer waits for another writer before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+#: A factory of ledger sessions (``with sessions.begin() as session: ...``): what code outside
+#: the ledger holds, so that it names the ledger's types rather than SQLAlchemy's.
+Sessions: TypeAlias = sessionmaker[Session]
 
 
 def default_url(home: Path) -> str:
@@ -85,7 +90,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
+def session_factory(engine: Engine) -> Sessions:
     """Sessions bound to ``engine``; objects stay readable after commit."""
     return sessionmaker(bind=engine, expire_on_commit=False)
 

@@ -154,6 +154,21 @@ def load_challenge(session: Session, challenge_id: str) -> Challenge:
     return cached
 
 
+def challenge_ids(session: Session) -> list[str]:
+    """The id of every registered challenge, in order."""
+    return list(session.execute(select(ChallengeRow.id).order_by(ChallengeRow.id)).scalars())
+
+
+def repo_url(session: Session, challenge_id: str) -> str:
+    """Where the challenge was registered from (the repository the scorer reads commits from)."""
+    found = session.execute(
+        select(ChallengeRow.repo_url).where(ChallengeRow.id == challenge_id)
+    ).scalar_one_or_none()
+    if found is None:
+        raise UnknownChallenge(challenge_id)
+    return found
+
+
 def phase_of(challenge: Challenge, phase_id: str) -> Phase:
     try:
         return challenge.phase(phase_id)
@@ -338,6 +353,34 @@ def submissions(
         query = query.where(Submission.status.in_([SubmissionStatus(s) for s in wanted]))
     query = query.order_by(Submission.id.desc()).limit(limit)
     return [_view(row) for row in session.execute(query)]
+
+
+def queued_ids(session: Session) -> list[int]:
+    """The ids of the submissions waiting to be scored, oldest first."""
+    return list(
+        session.execute(
+            select(Submission.id).where(Submission.status == SubmissionStatus.QUEUED).order_by(Submission.id)
+        ).scalars()
+    )
+
+
+def counted_times(session: Session, challenge_id: str, phase_id: str, username: str) -> list[datetime]:
+    """When the person's earlier submissions in the phase were made, as the submission limits
+    count them: not rejected ones, not rescores (those are the organiser's). Under
+    :func:`scorer.ledger.locks.lock_person` the count stays true until the transaction ends."""
+    return list(
+        session.execute(
+            select(Submission.created_at)
+            .join(Person, Person.id == Submission.person_id)
+            .where(
+                Submission.challenge_id == challenge_id,
+                Submission.phase_id == phase_id,
+                Person.username == username,
+                Submission.status != SubmissionStatus.REJECTED,
+                Submission.rescore_of.is_(None),
+            )
+        ).scalars()
+    )
 
 
 def scores(

@@ -32,7 +32,7 @@ from scorer.ledger.models import (
     SubmissionEvent,
     SubmissionStatus,
 )
-from scorer.ledger.queries import load_challenge, phase_of
+from scorer.ledger.queries import load_challenge, phase_of, queued_ids
 from scorer.scoring.results import RunResult
 
 COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -291,11 +291,7 @@ def requeue_orphans(session: Session, *, now: datetime | None = None) -> list[in
             {"reason": "requeued after a restart"},
         )
     session.flush()
-    return list(
-        session.execute(
-            select(Submission.id).where(Submission.status == SubmissionStatus.QUEUED).order_by(Submission.id)
-        ).scalars()
-    )
+    return queued_ids(session)
 
 
 def rebuild_leaderboard_entries(session: Session, challenge_id: str, phase_id: str) -> int:

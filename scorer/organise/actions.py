@@ -9,8 +9,8 @@ meanwhile (another organiser, a push to the organiser ref) is detected, never ov
 Before anything is written the new spec is checked as ``coop challenge validate`` would
 (:func:`~scorer.challenge.load.parse_spec`, then the files it names): an invalid change leaves
 everything as it was. Afterwards the challenge is registered again (:meth:`CoopAPI.register`)
-so that the scorer and pushes use the new spec, and an :class:`AuditEvent` records who changed
-what, from which commit to which, with the values before and after.
+so that the scorer and pushes use the new spec, and an audit event (:mod:`scorer.ledger.audit`)
+records who changed what, from which commit to which, with the values before and after.
 
 The YAML is edited by :mod:`scorer.organise.spec_edit`, which keeps comments and layout.
 """
@@ -28,8 +28,6 @@ from typing import Any
 import yaml
 from coop_client.errors import GitError
 from coop_client.git import HEADS, run
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from scorer.challenge.load import SPEC_FILE, file_problems, parse_spec
 from scorer.challenge.organiser_tree import organiser_tree
@@ -38,8 +36,7 @@ from scorer.challenge.spec import Challenge
 from scorer.exceptions import ConcurrentChange, OrganiseError, SpecError
 from scorer.facade import CoopAPI
 from scorer.ingest.repo import ChallengeRepo
-from scorer.ledger import store
-from scorer.ledger.models import AuditEvent, Person
+from scorer.ledger.audit import AuditEntry, audit_events, record_audit_event
 from scorer.ledger.queries import phase_of
 from scorer.organise.spec_edit import SpecEdit, YamlPath, set_in_yaml
 
@@ -62,16 +59,6 @@ class SpecChange:
     before: dict[str, Any]
     after: dict[str, Any]
     audit: int | None
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    id: int
-    at: datetime
-    actor: str
-    challenge: str
-    action: str
-    detail: dict[str, Any]
 
 
 # --- the actions -----------------------------------------------------------------------------
@@ -144,7 +131,9 @@ def rescore(api: CoopAPI, challenge_id: str, actor: str, phase_id: str) -> tuple
     phase_of(api.challenge(challenge_id), phase_id)
     queued = api.rescore(challenge_id, phase_id)
     with api.sessions.begin() as session:
-        audit = _audit(session, actor, challenge_id, RESCORE, {"phase": phase_id, "queued": queued})
+        audit = record_audit_event(
+            session, actor, challenge_id, RESCORE, {"phase": phase_id, "queued": queued}
+        )
     return queued, audit
 
 
@@ -152,16 +141,7 @@ def audit_trail(api: CoopAPI, challenge_id: str, *, limit: int = 100) -> list[Au
     """The challenge's audit events, newest first."""
     api.challenge(challenge_id)  # an unknown challenge is an error, not an empty trail
     with api.sessions() as session:
-        rows = session.execute(
-            select(AuditEvent, Person.username)
-            .join(Person, Person.id == AuditEvent.actor_id)
-            .where(AuditEvent.challenge_id == challenge_id)
-            .order_by(AuditEvent.id.desc())
-            .limit(limit)
-        ).all()
-    return [
-        AuditEntry(event.id, event.at, name, challenge_id, event.action, event.detail) for event, name in rows
-    ]
+        return audit_events(session, challenge_id, limit=limit)
 
 
 def organiser_state(api: CoopAPI, repo: Path, challenge_id: str) -> tuple[str, str, dict[str, Any]]:
@@ -222,7 +202,7 @@ def change_spec(
     )
     detail = {"ref": ref, "base": current, "commit": commit, "before": edit.before, "after": edit.after}
     with api.sessions.begin() as session:  # the audit row commits only if the ref moved
-        audit = _audit(session, actor, challenge_id, edit.action, detail)
+        audit = record_audit_event(session, actor, challenge_id, edit.action, detail)
         _move_ref(repo, ref, commit, current, f"coop: {edit.message} (by {actor})")
     return SpecChange(challenge_id, edit.action, True, current, commit, diff, edit.before, edit.after, audit)
 
@@ -256,15 +236,6 @@ def _open_plan(spec: Challenge, phase_id: str | None, close_current: bool, now: 
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _audit(session: Session, actor: str, challenge_id: str, action: str, detail: dict[str, Any]) -> int:
-    event = AuditEvent(
-        actor_id=store.person(session, actor).id, challenge_id=challenge_id, action=action, detail=detail
-    )
-    session.add(event)
-    session.flush()
-    return event.id
 
 
 # --- git plumbing in the bare repository ------------------------------------------------------

@@ -7,8 +7,6 @@ import socket
 from functools import cache
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from scorer.config import ScorerSettings
 from scorer.exceptions import (
     CoopError,
@@ -18,8 +16,7 @@ from scorer.exceptions import (
     SubmissionFailure,
 )
 from scorer.ledger import queries, store
-from scorer.ledger.db import make_engine, session_factory
-from scorer.ledger.models import ChallengeRow
+from scorer.ledger.db import Sessions, make_engine, session_factory
 from scorer.scoring.jobs import build_job
 from scorer.scoring.pipeline import score
 
@@ -27,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 @cache
-def _sessions(url: str) -> sessionmaker[Session]:
+def _sessions(url: str) -> Sessions:
     return session_factory(make_engine(url))
 
 
@@ -42,7 +39,7 @@ def score_submission(submission_id: int, plain_settings: dict[str, Any]) -> str:
             return "skipped"
         view = queries.submission(session, submission_id)
         challenge = queries.load_challenge(session, view.challenge_id)
-        repo_url = session.get(ChallengeRow, view.challenge_id).repo_url
+        repo_url = queries.repo_url(session, view.challenge_id)
     try:
         job = build_job(settings, challenge, repo_url, view.phase_id, view.commit_sha, view.notebook_path)
         result = score(job)

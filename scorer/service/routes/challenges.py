@@ -7,12 +7,9 @@ from typing import Literal
 
 from coop_client.models import ChallengeOut, ChallengeSummary, ErrorOut, LeaderboardOut, QuotaOut
 from fastapi import APIRouter, Response
-from sqlalchemy import select
 
-from scorer.ingest.push import counted_times
 from scorer.ledger import queries
 from scorer.ledger.cache import ViewCache
-from scorer.ledger.models import ChallengeRow
 from scorer.service.convert import of_challenge, of_challenge_summary, of_leaderboard, of_quota
 from scorer.service.deps import Api, Caller, Viewer
 
@@ -28,7 +25,7 @@ def list_challenges(api: Api) -> list[ChallengeSummary]:
     """Every published challenge, with its open phase."""
     now = datetime.now(UTC)
     with api.sessions() as session:
-        ids = session.execute(select(ChallengeRow.id).order_by(ChallengeRow.id)).scalars().all()
+        ids = queries.challenge_ids(session)
         return [of_challenge_summary(queries.load_challenge(session, i), now) for i in ids]
 
 
@@ -48,7 +45,7 @@ def get_quota(api: Api, who: Caller, challenge_id: str, phase_id: str) -> QuotaO
     phase = queries.phase_of(api.challenge(challenge_id), phase_id)
     now = datetime.now(UTC)
     with api.sessions() as session:
-        counted = counted_times(session, challenge_id, phase.id, who.name)
+        counted = queries.counted_times(session, challenge_id, phase.id, who.name)
     return of_quota(challenge_id, phase, who.name, counted, now)
 
 

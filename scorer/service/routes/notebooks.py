@@ -22,7 +22,6 @@ from scorer.exceptions import NotebookNotRun
 from scorer.facade import CoopAPI
 from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger import queries
-from scorer.ledger.models import ChallengeRow
 from scorer.ledger.queries import SubmissionView
 from scorer.render.diff import notebook_diff, render_diff
 from scorer.render.html import render_notebook
@@ -116,7 +115,7 @@ class _Versions:
 def _versions(api: CoopAPI, who: Identity | None, submission_id: int) -> _Versions:
     with api.sessions() as session:
         view = queries.code_submission(session, submission_id, **_viewer(who))
-        repo_url = session.get_one(ChallengeRow, view.challenge_id).repo_url
+        repo_url = queries.repo_url(session, view.challenge_id)
     repo = ChallengeRepo.mirror(repo_url, api.settings.mirrors, having=view.commit_sha)
     path = view.notebook_path
     notebook = read_notebook(repo.read(view.commit_sha, path), path)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from coop_client.models import ErrorOut, SubmissionOut, SubmissionSummary
+from coop_client.models import ErrorOut, SubmissionOut, SubmissionStatus, SubmissionSummary
 from fastapi import APIRouter, Query, Response
 
 from scorer.exceptions import NotebookNotRun
 from scorer.ledger import queries
-from scorer.ledger.models import SubmissionStatus
 from scorer.service.convert import of_submission, of_submission_summary
 from scorer.service.deps import Api, Viewer
 
