@@ -62,9 +62,10 @@ PARTS: dict[str, tuple[Callable[[], bool], str]] = {
     "curl": (lambda: shutil.which("curl") is not None, "curl is not installed"),
 }
 
-#: Fixtures that start processes (a hub and its servers, a served challenge, Dask, a gateway,
-#: a browser, a kernel) or score notebooks in the sandbox, wherever they are defined: a test
-#: that uses one, directly or through another fixture, is marked ``slow``.
+#: Fixtures that start processes (a hub and its servers, Dask, a gateway, a browser, a kernel, a
+#: served challenge: git's http-backend and hooks behind the service) or score notebooks in the
+#: sandbox, wherever they are defined: a test that uses one, directly or through another
+#: fixture, is marked ``slow``.
 PROCESS_FIXTURES = frozenset(
     {
         "hub",
@@ -82,6 +83,11 @@ PROCESS_FIXTURES = frozenset(
         "served",
         "served_phases",
         "kernel_for",
+        "organising",
+        "pushing",
+        "capped",
+        "closed",
+        "scorer",
     }
 )
 #: Real parts that exist to run something: a test that needs one starts processes.
