@@ -88,6 +88,7 @@ PROCESS_FIXTURES = frozenset(
         "capped",
         "closed",
         "scorer",
+        "quota_service",
     }
 )
 #: Real parts that exist to run something: a test that needs one starts processes.

@@ -9,17 +9,14 @@ import pytest
 from coop_client.client import CoopClient, CoopClientError
 
 from scorer.service.app import create_app
-from tests.conftest import HAS_BWRAP, make_challenge
+from tests.conftest import make_challenge, require
 from tests.service.conftest import PREFIX, TOKENS, running
-
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def quota_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """At most 5 submissions a day and 2 in the phase; alice has made two."""
-    if not HAS_BWRAP:
-        pytest.skip("bubblewrap is not installed")
+    require("bwrap")
     fixture = make_challenge(
         tmp_path_factory.mktemp("quota"),
         edit={"phases.0.submissions": {"per_day": 5, "per_person": 2, "min_interval": None}},
@@ -33,8 +30,8 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     api.close()
 
 
-def test_a_person_at_the_phase_limit_has_no_next_slot(limited) -> None:
-    url = limited
+def test_a_person_at_the_phase_limit_has_no_next_slot(quota_service) -> None:
+    url = quota_service
     with CoopClient(url, token="alice-token") as alice:
         quota = alice.quota("curve", "phase-1")
         made = [s.created_at for s in alice.submissions(challenge="curve", person="alice")]
@@ -44,16 +41,16 @@ def test_a_person_at_the_phase_limit_has_no_next_slot(limited) -> None:
     assert quota.reason == "limit of 2 submissions per person in this phase reached"
 
 
-def test_a_person_with_slots_left_may_submit_now(limited) -> None:
-    url = limited
+def test_a_person_with_slots_left_may_submit_now(quota_service) -> None:
+    url = quota_service
     with CoopClient(url, token="bob-token") as bob:
         quota = bob.quota("curve", "phase-1")
     assert (quota.person, quota.left_today, quota.left_in_phase) == ("bob", 5, 2)
     assert quota.blocked_by is None and quota.reason is None and quota.next_slot == quota.at
 
 
-def test_the_quota_needs_a_caller_and_a_known_phase(limited) -> None:
-    url = limited
+def test_the_quota_needs_a_caller_and_a_known_phase(quota_service) -> None:
+    url = quota_service
     with CoopClient(url) as anonymous, pytest.raises(CoopClientError) as refused:
         anonymous.quota("curve", "phase-1")
     assert refused.value.status == 401
