@@ -24,7 +24,7 @@ from scorer.ledger.db import Sessions
 def run_task(submission_id: int, plain_settings: dict[str, Any]) -> str:
     """The task Dask runs; imports the pipeline only on workers (the client never needs it)."""
     for name in plain_settings.get("hidden_packages", ()):
-        sys.modules.setdefault(name, None)  # type: ignore[assignment]  # import now fails fast
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # import now fails fast
     from scorer.scoring.worker import score_submission
 
     return score_submission(submission_id, plain_settings)

@@ -28,7 +28,9 @@ def lock_person(session: Session, username: str) -> Person:
     on first sight). Call it before reading what the lock protects."""
     if session.get_bind().dialect.name == "sqlite":
         connection = session.connection()
-        if not connection.connection.dbapi_connection.in_transaction:
+        driver = connection.connection.dbapi_connection
+        assert driver is not None  # checked out by session.connection()
+        if not driver.in_transaction:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         return person(session, username)
     found = person(session, username)

@@ -102,6 +102,8 @@ class Base(DeclarativeBase):
 class AppendOnly:
     """Marks an audit table: rows are inserted, never updated or deleted."""
 
+    __tablename__: str
+
 
 class ChallengeRow(Base):
     """A published challenge and its validated spec (``Challenge.model_dump(mode="json")``)."""
@@ -260,7 +262,6 @@ class EmailAlias(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-
 class WebhookDelivery(AppendOnly, Base):
     """A forge webhook delivery, stored once per ``(forge, delivery_id)``: a replay finds it and
     creates nothing. ``outcome`` says what it led to (queued submissions, ignored event…)."""
@@ -292,7 +293,9 @@ class AuditEvent(AppendOnly, Base):
 
 def append_only_tables() -> set[str]:
     return {
-        mapper.local_table.name for mapper in Base.registry.mappers if issubclass(mapper.class_, AppendOnly)
+        mapper.class_.__tablename__
+        for mapper in Base.registry.mappers
+        if issubclass(mapper.class_, AppendOnly)
     }
 
 
@@ -300,10 +303,10 @@ def append_only_tables() -> set[str]:
 def _refuse_audit_changes(session: Session, _context: Any, _instances: Any) -> None:
     for obj in session.deleted:
         if isinstance(obj, AppendOnly):
-            raise AppendOnlyViolation(type(obj).__tablename__, "DELETE")  # type: ignore[attr-defined]
+            raise AppendOnlyViolation(type(obj).__tablename__, "DELETE")
     for obj in session.dirty:
         if isinstance(obj, AppendOnly) and session.is_modified(obj, include_collections=False):
-            raise AppendOnlyViolation(type(obj).__tablename__, "UPDATE")  # type: ignore[attr-defined]
+            raise AppendOnlyViolation(type(obj).__tablename__, "UPDATE")
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from coop_client.utc import as_utc
-from sqlalchemy import JSON, Row, func, select, type_coerce
+from sqlalchemy import JSON, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from scorer.challenge.spec import Challenge, Column, Leaderboard, Phase
@@ -272,7 +272,7 @@ def _board_rows(
         .join(Person.__table__, people.id == e.person_id)
         .where(e.challenge_id == challenge_id, e.phase_id == phase_id, e.board == board_key)
     )
-    found: list[list[Any]] = session.connection().execute(query).scalar() or []
+    found = cast("list[list[Any]]", session.connection().execute(query).scalar() or [])
     for row in found:  # in place: fewer objects for the garbage collector to walk
         row[2] = _timestamp(row[2])
     return found
@@ -285,8 +285,7 @@ def _timestamp(text: str) -> datetime:
 # --- submissions -------------------------------------------------------------------------------
 
 
-def _view(row: Row[tuple[Submission, str]]) -> SubmissionView:
-    sub, username = row
+def _view(sub: Submission, username: str) -> SubmissionView:
     return SubmissionView(
         id=sub.id,
         challenge_id=sub.challenge_id,
@@ -321,7 +320,7 @@ def submission(session: Session, submission_id: int) -> SubmissionView:
     ).first()
     if row is None:
         raise UnknownSubmission(submission_id)
-    return _view(row)
+    return _view(*row)
 
 
 def submissions(
@@ -352,7 +351,7 @@ def submissions(
         wanted = [status] if isinstance(status, str) else list(status)
         query = query.where(Submission.status.in_([SubmissionStatus(s) for s in wanted]))
     query = query.order_by(Submission.id.desc()).limit(limit)
-    return [_view(row) for row in session.execute(query)]
+    return [_view(sub, username) for sub, username in session.execute(query)]
 
 
 def queued_ids(session: Session) -> list[int]:

@@ -15,9 +15,9 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from scorer.challenge.spec import Challenge
@@ -319,12 +319,13 @@ def _transition(
     values["status"] = target
     try:
         for source in sources:
-            changed = session.execute(
+            done = session.execute(
                 update(Submission)
                 .where(Submission.id == submission_id, Submission.status == source)
                 .values(**values)
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            )
+            changed = cast("CursorResult[Any]", done).rowcount  # an UPDATE's result is a cursor's
             if changed == 1:
                 return source
         return None
