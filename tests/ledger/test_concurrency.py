@@ -7,8 +7,9 @@ import threading
 from ledger_helpers import START, run_result
 from sqlalchemy import func, select
 
-from scorer.ledger import queries, store
-from scorer.ledger.models import Score, SubmissionEvent, SubmissionStatus
+from scorer.exceptions import DuplicateDelivery
+from scorer.ledger import deliveries, queries, store
+from scorer.ledger.models import Person, Score, SubmissionEvent, SubmissionStatus
 
 RACERS = 4
 
@@ -104,3 +105,36 @@ def test_concurrent_new_people_are_created_once(sessions, challenge):
             return store.person(session, "newcomer").id
 
     assert len(set(race(create))) == 1
+
+
+def test_concurrent_takes_of_one_delivery_record_it_once(sessions, challenge):
+    """Scorer processes taking one webhook delivery at once: each finds it new, one records it,
+    every other gets :class:`DuplicateDelivery` and its transaction (a person it added) rolls back."""
+    ready = threading.Barrier(RACERS)
+
+    def take(i):
+        try:
+            with sessions.begin() as session:
+                assert deliveries.recorded_delivery(session, "github", "d-1") is None
+                ready.wait(60)
+                store.person(session, f"pusher-{i}")
+                deliveries.record_delivery(
+                    session,
+                    forge="github",
+                    delivery_id="d-1",
+                    challenge_id=challenge.id,
+                    event="push",
+                    received_at=START,
+                    outcome={"taken_by": i},
+                )
+            return i
+        except DuplicateDelivery:
+            return None
+
+    outcomes = race(take)
+    [winner] = [i for i in outcomes if i is not None]
+    with sessions() as session:
+        kept = deliveries.recorded_delivery(session, "github", "d-1")
+        people = session.scalars(select(Person.username).where(Person.username.startswith("pusher-"))).all()
+    assert kept is not None and kept.outcome == {"taken_by": winner}
+    assert people == [f"pusher-{winner}"]
