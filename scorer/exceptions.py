@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from coop_client.errors import CoopError as CoopError  # the root, shared with kernels
 
@@ -92,7 +93,7 @@ class SubmissionFailure(CoopError):
         user_message: str,
         log_message: str | None = None,
         *,
-        details: dict[str, object] | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(user_message, log_message)
         self.details = details or {}
@@ -145,8 +146,15 @@ class PolicyRefusal(SubmissionFailure):
     http_status = 403
     failure_class = FailureClass.POLICY
 
-    def __init__(self, code: str, user_message: str, **kwargs: object) -> None:
-        super().__init__(user_message, **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        code: str,
+        user_message: str,
+        log_message: str | None = None,
+        *,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(user_message, log_message, details=details)
         self.code = code
 
 

@@ -60,10 +60,10 @@ def build(api: CoopAPI, source: Path, workspace: Path) -> list[DemoChallenge]:
             person, _, name = example.stem.partition("-")
             metadata = json.loads(example.read_text(encoding="utf-8")).get("metadata", {})
             phase_id = metadata.get("coop", {}).get("phase")
-            phase = challenge.phase(phase_id) if phase_id else challenge.current_phase(now)
+            chosen = challenge.phase(phase_id) if phase_id else challenge.current_phase(now)
             target = str(solution_path(challenge.solutions, person, name or "solution"))
             sha = _commit(clone, person, {target: example.read_bytes()})
-            queued += api.enqueue_commit(str(repository), sha, phase_id=phase.id if phase else None)
+            queued += api.enqueue_commit(str(repository), sha, phase_id=chosen.id if chosen else None)
         built.append(DemoChallenge(challenge, repository, queued))
     return built
 

@@ -311,12 +311,11 @@ class Challenge(Strict):
         reserved = sorted({m.key for m in self.metrics} & (RESERVED_NAMES | set(BUILTIN_VARIABLES)))
         if reserved:
             problems.append(f"metric keys {', '.join(reserved)} are reserved words of expressions")
-        for label, items in (
-            ("metric", self.metrics),
-            ("leaderboard", self.leaderboards),
-            ("phase", self.phases),
+        for label, keys in (
+            ("metric", [m.key for m in self.metrics]),
+            ("leaderboard", [b.key for b in self.leaderboards]),
+            ("phase", [p.id for p in self.phases]),
         ):
-            keys = [getattr(i, "key", None) or i.id for i in items]
             dup = sorted({k for k in keys if keys.count(k) > 1})
             if dup:
                 problems.append(f"duplicate {label} keys: {', '.join(dup)}")

@@ -166,8 +166,16 @@ def pre_receive(stdin: TextIO, env: dict[str, str]) -> list[Refusal]:
 
 
 #: Variables git sets for a hook that would point the scorer's own git commands elsewhere.
-GIT_LOCATION = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX")
-GIT_LOCATION += ("GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_QUARANTINE_PATH", "GIT_COMMON_DIR")
+GIT_LOCATION = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_PREFIX",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_QUARANTINE_PATH",
+    "GIT_COMMON_DIR",
+)
 
 
 def post_receive(stdin: TextIO, env: dict[str, str]) -> list[str]:

@@ -64,5 +64,5 @@ def check_predictions(frame: pd.DataFrame, spec: Predictions, answer_ids: pd.Ser
         if empty:
             counts = ", ".join(f"{c} ({int(frame[c].isna().sum())} rows)" for c in empty)
             raise PredictionsInvalid(f"{spec.file} has missing values (NaN) in {counts}")
-    aligned = frame.assign(**{spec.id_column: ids}).set_index(spec.id_column).loc[expected.values]
+    aligned = frame.assign(**{spec.id_column: ids}).set_index(spec.id_column).loc[pd.Index(expected)]
     return aligned.reset_index()

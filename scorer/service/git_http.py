@@ -213,7 +213,8 @@ async def _drain(stderr: asyncio.StreamReader) -> bytes:
 
 
 async def _read_headers(stdout: asyncio.StreamReader) -> tuple[int, list[tuple[str, str]]]:
-    status, headers = 200, []
+    status = 200
+    headers: list[tuple[str, str]] = []
     while True:
         line = (await stdout.readline()).decode("latin-1").rstrip("\r\n")
         if not line:
@@ -254,10 +255,11 @@ async def git_http_backend(request: Request, api: Api, who: Viewer, challenge_id
         cwd=root,
     )
     assert process.stdin and process.stdout and process.stderr
+    stdout = process.stdout
     feeding = asyncio.create_task(_feed(request, process.stdin))
     errors = asyncio.create_task(_drain(process.stderr))
     try:
-        status, headers = await _read_headers(process.stdout)
+        status, headers = await _read_headers(stdout)
     except BaseException:
         process.kill()
         feeding.cancel()
@@ -266,7 +268,7 @@ async def git_http_backend(request: Request, api: Api, who: Viewer, challenge_id
     async def body() -> AsyncIterator[bytes]:
         finished = False
         try:
-            while chunk := await process.stdout.read(CHUNK):
+            while chunk := await stdout.read(CHUNK):
                 yield chunk
             await feeding
             await process.wait()

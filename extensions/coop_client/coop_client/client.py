@@ -16,7 +16,7 @@ read the answer): :class:`CoopClient` sends calls with httpx's blocking client,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -63,6 +63,10 @@ class CoopClientError(CoopError):
         return self.status == 0 or self.status >= 502
 
 
+#: A value of a query parameter (``None``: the parameter is left out).
+QueryValue = str | int | float | bool | None
+
+
 @dataclass(frozen=True)
 class Call(Generic[T]):
     """One request to the service and how to read its answer (shared by both clients)."""
@@ -70,7 +74,7 @@ class Call(Generic[T]):
     method: str
     path: str
     read: Callable[[httpx.Response], T]
-    query: dict[str, object] = field(default_factory=dict)
+    query: Mapping[str, QueryValue] = field(default_factory=dict)
     body: Any = None
 
     def request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
@@ -83,7 +87,7 @@ def _one(model: type[M]) -> Callable[[httpx.Response], M]:
 
 
 def _many(model: type[M]) -> Callable[[httpx.Response], list[M]]:
-    adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
+    adapter = TypeAdapter(list[model])  # type: ignore[valid-type]  # mypy reads a runtime alias as a type
     return lambda response: adapter.validate_python(response.json())
 
 
@@ -304,10 +308,10 @@ class CoopClient:
 
     # --- plumbing ------------------------------------------------------------------------------
 
-    def _get(self, path: str, **params: object) -> Any:
+    def _get(self, path: str, **params: QueryValue) -> Any:
         return self._response(path, **params).json()
 
-    def _response(self, path: str, **params: object) -> httpx.Response:
+    def _response(self, path: str, **params: QueryValue) -> httpx.Response:
         return self.send(Call("GET", path, _as_is, dict(params)))
 
 

@@ -16,6 +16,8 @@ from coop_widgets._context import Context, Tasks, WidgetError
 class Panel(widgets.VBox):
     """Subclasses fill :meth:`load`; :meth:`refresh` (the button, and once when shown) calls it."""
 
+    children: tuple[widgets.Widget, ...]  # VBox's trait, typed for subclasses that add to it
+
     def __init__(self, **kwargs: object) -> None:
         self.title = widgets.HTML()
         self.refresh_button = widgets.Button(

@@ -87,7 +87,8 @@ class SaveGuard(anywidget.AnyWidget):
     def _answered(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if not isinstance(content, dict):
             return
-        waiting = self._waiting.get(content.get("request"))  # type: ignore[arg-type]
+        request = content.get("request")
+        waiting = self._waiting.get(request) if isinstance(request, int) else None
         if waiting is not None and not waiting.done():
             kind = str(content.get("kind"))
             waiting.set_result(

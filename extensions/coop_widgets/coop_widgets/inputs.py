@@ -102,8 +102,10 @@ def string_parameters(notebook: bytes) -> dict[str, str]:
         body = ast.parse(_parameters_source(notebook)).body
     except SyntaxError as exc:
         raise InputsError(f"the parameters cell is not plain Python (line {exc.lineno})") from None
-    found = {}
+    found: dict[str, str] = {}
     for node in body:
+        targets: list[ast.expr]
+        value: ast.expr | None
         if isinstance(node, ast.Assign):
             targets, value = node.targets, node.value
         elif isinstance(node, ast.AnnAssign):

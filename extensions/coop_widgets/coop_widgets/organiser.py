@@ -18,7 +18,14 @@ import ipywidgets as widgets
 import yaml
 from coop_client.client import AsyncCoopClient, Call, CoopClientError, Routes
 from coop_client.errors import CoopError
-from coop_client.models import AuditEventOut, OpenPhaseIn, OrganiseOut, RewarderIn, SpecChangeOut
+from coop_client.models import (
+    AuditEventOut,
+    OpenPhaseIn,
+    OrganiseOut,
+    RewarderIn,
+    SpecChangeOut,
+    SubmissionStatus,
+)
 
 from coop_widgets import _html
 from coop_widgets._context import Tasks, WidgetError
@@ -207,9 +214,10 @@ class OrganiserPanel(Panel):
         async with self.context.client() as client:
             found = await client.send(Routes.submissions(challenge=self._id(), phase=phase, limit=1000))
         counts = Counter(s.status for s in found)
+        scored, failed = counts[SubmissionStatus.SCORED], counts[SubmissionStatus.FAILED]
         shown = _html.line(
             f"Every finished submission of phase {_html.text(phase)} will be run again with its current "
-            f"data and metrics (now {counts['scored']} scored and {counts['failed']} failed runs; each "
+            f"data and metrics (now {scored} scored and {failed} failed runs; each "
             "submission is queued once). Earlier scores stay in the ledger."
         )
 

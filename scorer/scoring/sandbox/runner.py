@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from scorer.challenge.spec import RunLimits
 from scorer.scoring.sandbox.watchdog import Watchdog, kill_group
@@ -197,13 +197,13 @@ def _collect(process: subprocess.Popen[bytes], read_fd: int) -> tuple[list[dict[
     """Read the report pipe and keep the last 16 KiB of the run's own log."""
     tail = bytearray()
 
-    def drain() -> None:
-        assert process.stdout is not None
-        for chunk in iter(lambda: process.stdout.read(65536), b""):
+    def drain(log: IO[bytes]) -> None:
+        for chunk in iter(lambda: log.read(65536), b""):
             tail.extend(chunk)
             del tail[:-16384]
 
-    reader = threading.Thread(target=drain, daemon=True)
+    assert process.stdout is not None
+    reader = threading.Thread(target=drain, args=(process.stdout,), daemon=True)
     reader.start()
     reports = []
     with os.fdopen(read_fd, "rb") as pipe:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from coop_client.models import (
     AuditEventOut,
@@ -32,7 +32,11 @@ router = APIRouter(
     tags=["organise"],
     responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}},
 )
-CHANGE_ERRORS = {400: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut},
+    409: {"model": ErrorOut},
+    422: {"model": ErrorOut},
+}
 
 
 def _served(api: CoopAPI, challenge_id: str) -> Path:
