@@ -21,8 +21,7 @@ $(STAMP): pyproject.toml extensions/coop_client/pyproject.toml extensions/coop_w
 demo: $(STAMP)
 	$(BIN)/coop up --demo
 
-test: $(STAMP)
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/python -m pytest --durations=25
 
 # The edit loop: the pure core, without the tests that start processes (marked slow by
@@ -30,8 +29,11 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
+# Drift checks, part of `make test`: lint, formatting, and types (paths and settings in pyproject.toml).
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all

@@ -24,9 +24,7 @@ from scorer.scoring.sanitize import (
 )
 from tests.notebooks import corpus
 
-TEMPLATE_BASELINE = (
-    Path(__file__).parents[1] / "scorer/challenge/templates/challenge/baselines/phase-1.ipynb"
-)
+TEMPLATE_BASELINE = Path(__file__).parents[1] / "scorer/challenge/templates/challenge/baselines/phase-1.ipynb"
 PATH = "solutions/alice/fit.ipynb"
 
 
