@@ -1,4 +1,5 @@
-"""One facade over the scorer, shared by the CLI (and later the HTTP service and widgets).
+"""One facade over the scorer, shared by the CLI and the HTTP service (widgets and dashboards
+reach it through the service, with :mod:`coop_client`).
 
 It owns the settings, the database and the executor; handlers stay thin.
 """

@@ -50,8 +50,8 @@ def serve_registered(api: CoopAPI) -> dict[str, str]:
         try:
             serve_repository(api.settings.home_path, challenge_id, source)
             problems[challenge_id] = ""
-        except CoopError as exc:
-            problems[challenge_id] = exc.user_message
+        except CoopError as exc:  # told to the operator who runs `coop serve`: git's own words too
+            problems[challenge_id] = exc.log_message
     return problems
 
 

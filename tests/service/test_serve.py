@@ -113,7 +113,7 @@ def test_registered_challenges_are_served_over_git(challenge, tmp_path):
     finally:
         api.close()
     assert served[challenge.challenge_id] == ""
-    assert "git clone failed" in served["gone"]
+    assert served["gone"].startswith("git clone") and "missing.git' does not exist" in served["gone"]
     target = challenge.settings.home_path / "git" / f"{challenge.challenge_id}.git"
     assert git(target, "config", "http.receivepack") == "true"
     assert (target / "hooks" / "pre-receive").is_file()
