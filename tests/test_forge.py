@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 
 import pytest
-from coop_client.git import ZERO_SHA
 from pydantic import ValidationError
 
+from coop_client.git import ZERO_SHA
 from scorer.challenge.spec import Forge
 from scorer.exceptions import CoopError, MalformedDelivery, SignatureMismatch
 from scorer.ingest.forges import FORGES

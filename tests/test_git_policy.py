@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from coop_client.git import ZERO_SHA
 
+from coop_client.git import ZERO_SHA
 from scorer.challenge.spec import Solutions
 from scorer.ingest.hooks import parse_raw_diff
 from scorer.ingest.policy import (

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from coop_client.errors import CoopError, GitError
 from coop_client.git import ZERO_SHA, acall, arun, call, is_zero, run, subcommand
 

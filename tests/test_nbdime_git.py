@@ -7,8 +7,9 @@ import subprocess
 import sys
 
 import nbformat
-from coop_client.git import enable_nbdime
 from nbformat.v4 import new_code_cell, new_notebook
+
+from coop_client.git import enable_nbdime
 
 VENV_BIN = os.path.dirname(sys.executable)  # where git-nbmergedriver is, as in a participant's server
 

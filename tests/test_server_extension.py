@@ -10,11 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from coop_widgets.server import AttachStatusHandler, CoopServerApp, EasyStartHandler
 from jupyter_server.serverapp import ServerApp
 from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 from traitlets import TraitError
 from traitlets.config import Config
+
+from coop_widgets.server import AttachStatusHandler, CoopServerApp, EasyStartHandler
 
 HUB_ENV = {
     "COOP_SERVICE_URL": "http://127.0.0.1:8081/services/coop",

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from coop_client.git import HEADS, enable_nbdime, run
 from coop_client.layout import solution_path
-
 from scorer.challenge.load import load_spec
 from scorer.challenge.publish import publish
 from scorer.challenge.spec import Challenge

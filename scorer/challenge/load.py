@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from coop_client.layout import SPEC_FILE
 from pydantic import ValidationError
 
+from coop_client.layout import SPEC_FILE
 from scorer.challenge.spec import Challenge
 from scorer.exceptions import SpecError, SpecProblem
 

@@ -7,7 +7,6 @@ import tempfile
 from pathlib import Path
 
 from coop_client.git import HEADS, NOTEBOOK_ATTRIBUTES, call, run
-
 from scorer.challenge.load import load_spec
 
 IGNORED = shutil.ignore_patterns(".git", "__pycache__", ".ipynb_checkpoints", "*.pyc")

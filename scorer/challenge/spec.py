@@ -11,9 +11,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from coop_client import layout
-from coop_client.models import SLUG
-from coop_client.utc import as_utc
 from pydantic import (
     BaseModel,
     ByteSize,
@@ -25,6 +22,9 @@ from pydantic import (
     model_validator,
 )
 
+from coop_client import layout
+from coop_client.models import SLUG
+from coop_client.utc import as_utc
 from scorer.challenge.expr import RESERVED_NAMES, parse_expression
 from scorer.exceptions import ExpressionError
 

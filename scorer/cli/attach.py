@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
 from coop_client.client import CoopClientError
 from coop_widgets.attach import Participant, attach_all
 from coop_widgets.credential import run
-
 from scorer.cli.common import console, errors
 
 

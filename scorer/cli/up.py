@@ -22,8 +22,8 @@ from typing import Annotated
 import httpx
 import psutil
 import typer
-from coop_client.client import CoopClient, CoopClientError
 
+from coop_client.client import CoopClient, CoopClientError
 from scorer.cli import demo as demo_command
 from scorer.cli.common import console, errors, state
 from scorer.config import ENVIRONMENT

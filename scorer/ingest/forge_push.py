@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from coop_client.git import HEADS, ZERO_SHA, call, run
 from pydantic import BaseModel
 
+from coop_client.git import HEADS, ZERO_SHA, call, run
 from scorer.challenge.spec import Challenge
 from scorer.config import ScorerSettings
 from scorer.exceptions import (

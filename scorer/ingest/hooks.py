@@ -21,7 +21,6 @@ from typing import TextIO
 
 from coop_client.errors import GitError
 from coop_client.git import HEADS, call, is_zero, run
-
 from scorer.challenge.load import SPEC_FILE, parse_spec
 from scorer.exceptions import SpecError
 from scorer.ingest.policy import (

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from coop_client.utc import as_utc
-
 from scorer.challenge.spec import SubmissionLimits
 
 PER_PERSON = "per-person"

@@ -24,7 +24,6 @@ from pathlib import Path
 
 from coop_client.git import HEADS, ZERO_SHA, run
 from coop_client.models import SubmissionStatus
-
 from scorer.challenge.spec import SLUG, Challenge, Phase
 from scorer.exceptions import CoopError, UnknownChallenge
 from scorer.facade import CoopAPI

@@ -18,7 +18,6 @@ from pathlib import Path, PurePosixPath
 
 from coop_client.errors import GitError
 from coop_client.git import call, run
-
 from scorer.challenge.spec import Solutions
 from scorer.exceptions import RepositoryError
 

@@ -11,9 +11,6 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from coop_client.models import FINISHED as FINISHED  # the API's names of the states
-from coop_client.models import SubmissionStatus as SubmissionStatus
-from coop_client.utc import as_utc
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -34,6 +31,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column
 
+from coop_client.models import FINISHED as FINISHED  # the API's names of the states
+from coop_client.models import SubmissionStatus as SubmissionStatus
+from coop_client.utc import as_utc
 from scorer.exceptions import AppendOnlyViolation, FailureClass
 
 NAMING_CONVENTION = {

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from coop_client.utc import as_utc
 from sqlalchemy import JSON, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from coop_client.utc import as_utc
 from scorer.challenge.spec import Challenge, Column, Leaderboard, Phase
 from scorer.exceptions import (
     CodeHidden,

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from coop_client.errors import GitError
 from coop_client.git import HEADS, run
-
 from scorer.challenge.load import SPEC_FILE, file_problems, parse_spec
 from scorer.challenge.organiser_tree import organiser_tree
 from scorer.challenge.phase_data import prepare_phase_data

@@ -11,9 +11,9 @@ import copy
 import json
 
 import nbformat
-from coop_client.models import PARAMETERS_TAG
 from nbformat import NotebookNode
 
+from coop_client.models import PARAMETERS_TAG
 from scorer.exceptions import InvalidNotebook
 
 #: Cells the organiser owns: restored from the phase's baseline before every run.

@@ -22,7 +22,6 @@ from coop_client.models import (
     SubmissionOut,
     SubmissionSummary,
 )
-
 from scorer.challenge.spec import Challenge, Phase, column_sorting
 from scorer.ingest.limits import check_limits, submissions_left
 from scorer.ledger.queries import LeaderboardView, SubmissionScores, SubmissionView

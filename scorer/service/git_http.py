@@ -21,11 +21,11 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from coop_client.git import enable_nbdime, run
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from coop_client.git import enable_nbdime, run
 from scorer.challenge.spec import SLUG
 from scorer.exceptions import CoopError, MissingScope, NotAuthenticated, RepositoryError, UnknownChallenge
 from scorer.facade import CoopAPI

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from typer.testing import CliRunner
+
 from coop_widgets import credential, server
 from coop_widgets.attach import Participant, attach, credential_helper
 from coop_widgets.easystart import EasyStartError, easy_start
-from typer.testing import CliRunner
-
 from scorer.challenge.publish import publish
 from scorer.challenge.scaffold import scaffold
 from scorer.cli import app

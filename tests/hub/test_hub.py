@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from coop_widgets.attach import credential_helper
 
+from coop_widgets.attach import credential_helper
 from scorer.service.auth import ORGANISE, SUBMIT, HubAuthenticator
 from tests.hub.conftest import HubSession, RunningHub
 

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 import pytest
+
 from coop_widgets.attach import Participant
 from coop_widgets.easystart import easy_start
 from coop_widgets.inputs import InputsError, provide_inputs, string_parameters, unpack
-
 from scorer.challenge.phase_data import phase_root
 from scorer.service.app import create_app
 from tests.conftest import ChallengeFixture, make_challenge

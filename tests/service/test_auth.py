@@ -7,10 +7,10 @@ from typing import Annotated
 
 import httpx
 import pytest
-from coop_client.client import CoopClient, CoopClientError
 from fastapi import Depends
 from traitlets.config import Config
 
+from coop_client.client import CoopClient, CoopClientError
 from scorer.config import ScorerSettings
 from scorer.exceptions import BadCredentials
 from scorer.facade import CoopAPI

@@ -13,11 +13,11 @@ import pkgutil
 from collections.abc import Iterator
 from http import HTTPStatus
 
-import coop_client
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+import coop_client
 import scorer
 from scorer.exceptions import CoopError, NotAuthenticated, PolicyRefusal, UnknownChallenge
 from scorer.service import errors

@@ -19,9 +19,9 @@ import nbdime
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
-from coop_client.client import CoopClient, CoopClientError
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from coop_client.client import CoopClient, CoopClientError
 from scorer.ledger import store
 from scorer.service.routes.notebooks import PAGE_POLICY
 from tests.conftest import git, require

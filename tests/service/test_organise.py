@@ -17,9 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+
 from coop_client.client import CoopClient, CoopClientError
 from coop_client.models import OpenPhaseIn, RewarderIn
-
 from scorer.challenge.phase_data import phase_root
 from scorer.challenge.scaffold import scaffold
 from scorer.exceptions import ConcurrentChange

@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from coop_client.client import AsyncCoopClient, CoopClient, CoopClientError, Routes
 
+from coop_client.client import AsyncCoopClient, CoopClient, CoopClientError, Routes
 from scorer.challenge.phase_data import phase_root
 from scorer.challenge.publish import publish
 from scorer.service.app import create_app

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from datetime import UTC
 
 import pytest
-from coop_client.client import CoopClient, CoopClientError
 
+from coop_client.client import CoopClient, CoopClientError
 from scorer.service.app import create_app
 from tests.conftest import make_challenge, require
 from tests.service.conftest import PREFIX, TOKENS, running

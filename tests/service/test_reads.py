@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import httpx
 import nbformat
 import pytest
-from coop_client.client import CoopClient, CoopClientError
 
+from coop_client.client import CoopClient, CoopClientError
 from scorer.ledger.bulk import ScoredRecord, import_scored
 from scorer.service.app import create_app
 from tests.conftest import make_challenge

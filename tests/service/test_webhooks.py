@@ -23,9 +23,9 @@ import httpx
 import nbformat
 import pytest
 import yaml
-from coop_client.git import ZERO_SHA
 from sqlalchemy import func, select
 
+from coop_client.git import ZERO_SHA
 from scorer.config import ScorerSettings
 from scorer.facade import CoopAPI
 from scorer.ledger.commits import credited

@@ -34,10 +34,10 @@ import nbformat
 import pytest
 import uvicorn
 import yaml
-from coop_client.git import enable_nbdime
 from fastapi import FastAPI
 from jupyter_client.manager import KernelManager
 
+from coop_client.git import enable_nbdime
 from scorer.challenge.scaffold import scaffold
 from scorer.facade import CoopAPI
 from scorer.ports import hold

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+
 from coop_widgets import EXPORTS
 
 #: What a kernel must not load for the widgets: the scorer itself and what only its service needs.

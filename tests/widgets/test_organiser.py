@@ -6,7 +6,6 @@ import subprocess
 
 from coop_client.client import CoopClient
 from coop_client.models import RewarderIn
-
 from tests.widgets.conftest import Served, make_participant
 
 

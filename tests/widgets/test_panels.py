@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 
 import pytest
-from coop_widgets._html import HIGHLIGHT
 
+from coop_widgets._html import HIGHLIGHT
 from scorer.scoring.worker import score_submission
 from tests.widgets.conftest import Served, make_participant
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from coop_client.client import AsyncCoopClient, Routes
 from coop_client.errors import CoopError
-
 from coop_widgets import _git
 
 log = logging.getLogger("coop_widgets")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 
 import ipywidgets as widgets
+
 from coop_client.client import AsyncCoopClient, CoopClientError
 from coop_client.errors import CoopError
-
 from coop_widgets import _html
 from coop_widgets._context import Context, Tasks, WidgetError
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from coop_client.client import AsyncCoopClient, Routes
 from coop_client.models import PhaseOut, QuotaOut
-
 from coop_widgets import _html
 from coop_widgets._panel import Panel
 

@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 import yaml
+from pydantic import ValidationError
+
 from coop_client.errors import CoopError
 from coop_client.git import call
 from coop_client.layout import SPEC_FILE, Layout, PhaseView, latest_phase, solution_path
-from pydantic import ValidationError
 
 
 class EasyStartError(CoopError):

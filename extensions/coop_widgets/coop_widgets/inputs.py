@@ -28,7 +28,6 @@ from pathlib import Path, PurePosixPath
 from coop_client.client import CoopClient, CoopClientError
 from coop_client.errors import CoopError
 from coop_client.models import PARAMETERS_TAG
-
 from coop_widgets.attach import Participant
 
 INPUTS_PARAMETER = "inputs_dir"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from coop_client.client import AsyncCoopClient, Routes
 from coop_client.models import ChallengeOut, LeaderboardOut
-
 from coop_widgets import _html
 from coop_widgets._context import WidgetError
 from coop_widgets._panel import Panel

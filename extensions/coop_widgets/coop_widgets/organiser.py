@@ -16,6 +16,7 @@ from typing import Any
 
 import ipywidgets as widgets
 import yaml
+
 from coop_client.client import AsyncCoopClient, Call, CoopClientError, Routes
 from coop_client.errors import CoopError
 from coop_client.models import (
@@ -26,7 +27,6 @@ from coop_client.models import (
     SpecChangeOut,
     SubmissionStatus,
 )
-
 from coop_widgets import _html
 from coop_widgets._context import Tasks, WidgetError
 from coop_widgets._panel import Panel

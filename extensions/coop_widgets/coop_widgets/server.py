@@ -29,8 +29,6 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from coop_client.client import CoopClientError
-from coop_client.models import SLUG
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.extension.application import ExtensionApp
@@ -40,6 +38,8 @@ from tornado import web
 from tornado.ioloop import IOLoop
 from traitlets import Float, List, TraitError, Unicode, default, validate
 
+from coop_client.client import CoopClientError
+from coop_client.models import SLUG
 from coop_widgets.attach import CLONES, Attached, Participant, attach, attach_all
 from coop_widgets.easystart import EasyStartError, easy_start, phase_to_start
 from coop_widgets.inputs import Inputs, provide_inputs

@@ -6,7 +6,6 @@ import asyncio
 
 from coop_client.client import AsyncCoopClient, Routes
 from coop_client.models import SubmissionStatus, SubmissionSummary
-
 from coop_widgets import _html
 from coop_widgets._panel import Panel
 

@@ -33,12 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
+from traitlets import Dict, Int, Unicode
+
 from coop_client.client import AsyncCoopClient, CoopClientError, Routes
 from coop_client.errors import CoopError
 from coop_client.git import GitResult, acall, enable_nbdime
 from coop_client.models import FINISHED, ChallengeOut, SubmissionOut
-from traitlets import Dict, Int, Unicode
-
 from coop_widgets import _git, _html
 from coop_widgets._context import Backoff, Context, Tasks, WidgetError
 from coop_widgets._saving import RUNS, SaveGuard, record_runs, unsaved_cells

@@ -31,9 +31,9 @@ import json
 from collections.abc import Mapping
 from typing import Annotated, ClassVar, Literal
 
-from coop_client.git import ZERO_SHA
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from coop_client.git import ZERO_SHA
 from scorer.exceptions import MalformedDelivery, SignatureMismatch
 
 Sha = Annotated[str, Field(pattern=r"^[0-9a-f]{40}$")]

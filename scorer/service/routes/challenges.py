@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-from coop_client.models import ChallengeOut, ChallengeSummary, ErrorOut, LeaderboardOut, QuotaOut
 from fastapi import APIRouter, Response
 
+from coop_client.models import ChallengeOut, ChallengeSummary, ErrorOut, LeaderboardOut, QuotaOut
 from scorer.ledger import queries
 from scorer.ledger.cache import ViewCache
 from scorer.service.convert import of_challenge, of_challenge_summary, of_leaderboard, of_quota

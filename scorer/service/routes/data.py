@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from coop_client.models import ErrorOut
 from fastapi import APIRouter, Response
 
+from coop_client.models import ErrorOut
 from scorer.challenge.phase_data import load_phase_data
 from scorer.exceptions import PhaseNotStarted
 from scorer.ledger import queries

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from coop_client.models import ErrorOut, NotebookDiffOut
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from nbformat import NotebookNode
 from nbformat.v4 import new_notebook
 
+from coop_client.models import ErrorOut, NotebookDiffOut
 from scorer.exceptions import NotebookNotRun
 from scorer.facade import CoopAPI
 from scorer.ingest.repo import ChallengeRepo

@@ -7,6 +7,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
+from fastapi import APIRouter, Depends, Query
+
 from coop_client.models import (
     AuditEventOut,
     ErrorOut,
@@ -17,8 +19,6 @@ from coop_client.models import (
     RewarderIn,
     SpecChangeOut,
 )
-from fastapi import APIRouter, Depends, Query
-
 from scorer.exceptions import NotServed
 from scorer.facade import CoopAPI
 from scorer.organise import actions as organise

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from coop_client.models import ErrorOut, Health, WhoAmI
 from fastapi import APIRouter
 
+from coop_client.models import ErrorOut, Health, WhoAmI
 from scorer import __version__
 from scorer.service.deps import Caller
 

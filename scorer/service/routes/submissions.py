@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from coop_client.models import ErrorOut, SubmissionOut, SubmissionStatus, SubmissionSummary
 from fastapi import APIRouter, Query, Response
 
+from coop_client.models import ErrorOut, SubmissionOut, SubmissionStatus, SubmissionSummary
 from scorer.exceptions import NotebookNotRun
 from scorer.ledger import queries
 from scorer.service.convert import of_submission, of_submission_summary

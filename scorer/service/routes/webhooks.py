@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from coop_client.models import ErrorOut
 from fastapi import APIRouter, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from coop_client.models import ErrorOut
 from scorer.ingest.forge_push import WebhookReceipt, receive
 from scorer.service.deps import Api
 
