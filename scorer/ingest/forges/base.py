@@ -69,19 +69,21 @@ class PushEvent(BaseModel):
         return any(_same_url(url, repository) for url in self.urls)
 
 
-class _Payload(BaseModel):
+class Payload(BaseModel):
+    """A part of a forge's payload: strict types, keys we do not read are ignored."""
+
     model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
 
 
-class _Commit(_Payload):
+class _Commit(Payload):
     id: Sha
 
 
-class _Account(_Payload):
+class Account(Payload):
     login: Login
 
 
-class _Push(_Payload):
+class PushPayload(Payload):
     """What every forge's push payload has; subclasses say where and who."""
 
     ref: PushedRef
@@ -109,7 +111,7 @@ class ForgeWebhooks:
     delivery_headers: ClassVar[tuple[str, ...]]  # the first one present wins
     push_events: ClassVar[frozenset[str]]
     ping_events: ClassVar[frozenset[str]] = frozenset()
-    payload: ClassVar[type[_Push]]
+    payload: ClassVar[type[PushPayload]]
 
     def signed(self, signature: str, body: bytes, secret: str) -> bool:
         """Whether ``signature`` (the signature header's value) is ``secret``'s for ``body``."""
@@ -183,11 +185,11 @@ class ForgeWebhooks:
         )
 
 
-def _hmac_sha256(secret: str, body: bytes) -> str:
+def hmac_sha256(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _equal(given: str, expected: str) -> bool:
+def equal_digest(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.strip().encode(), expected.encode())
 
 

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 from scorer.ingest.forges.base import (
+    Account,
     ForgeWebhooks,
-    _Account,
-    _equal,
-    _hmac_sha256,
-    _Payload,
-    _Push,
+    Payload,
+    PushPayload,
+    equal_digest,
+    hmac_sha256,
 )
 
 
-class _GiteaRepository(_Payload):
+class _GiteaRepository(Payload):
     full_name: str
     clone_url: str
     html_url: str = ""
     ssh_url: str = ""
 
 
-class _GiteaPush(_Push):
+class _GiteaPush(PushPayload):
     repository: _GiteaRepository
-    pusher: _Account
+    pusher: Account
 
     def location(self) -> tuple[str, tuple[str, ...]]:
         repo = self.repository
@@ -41,4 +41,4 @@ class GiteaWebhooks(ForgeWebhooks):
     payload = _GiteaPush
 
     def signed(self, signature: str, body: bytes, secret: str) -> bool:
-        return _equal(signature, _hmac_sha256(secret, body))
+        return equal_digest(signature, hmac_sha256(secret, body))

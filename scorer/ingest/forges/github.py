@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from scorer.ingest.forges.base import (
+    Account,
     ForgeWebhooks,
-    _Account,
-    _equal,
-    _hmac_sha256,
-    _Payload,
-    _Push,
+    Payload,
+    PushPayload,
+    equal_digest,
+    hmac_sha256,
 )
 
 
-class _GitHubRepository(_Payload):
+class _GitHubRepository(Payload):
     full_name: str
     clone_url: str
     html_url: str = ""
@@ -20,9 +20,9 @@ class _GitHubRepository(_Payload):
     git_url: str = ""
 
 
-class _GitHubPush(_Push):
+class _GitHubPush(PushPayload):
     repository: _GitHubRepository
-    sender: _Account  # the account that pushed (``pusher`` holds its git name and email)
+    sender: Account  # the account that pushed (``pusher`` holds its git name and email)
 
     def location(self) -> tuple[str, tuple[str, ...]]:
         repo = self.repository
@@ -43,4 +43,4 @@ class GitHubWebhooks(ForgeWebhooks):
     payload = _GitHubPush
 
     def signed(self, signature: str, body: bytes, secret: str) -> bool:
-        return _equal(signature, "sha256=" + _hmac_sha256(secret, body))
+        return equal_digest(signature, "sha256=" + hmac_sha256(secret, body))

@@ -8,20 +8,20 @@ from typing import Literal
 from scorer.ingest.forges.base import (
     ForgeWebhooks,
     Login,
-    _equal,
-    _Payload,
-    _Push,
+    Payload,
+    PushPayload,
+    equal_digest,
 )
 
 
-class _GitLabProject(_Payload):
+class _GitLabProject(Payload):
     path_with_namespace: str
     git_http_url: str
     git_ssh_url: str = ""
     web_url: str = ""
 
 
-class _GitLabPush(_Push):
+class _GitLabPush(PushPayload):
     object_kind: Literal["push", "tag_push"]
     user_username: Login
     project: _GitLabProject
@@ -44,4 +44,4 @@ class GitLabWebhooks(ForgeWebhooks):
     payload = _GitLabPush
 
     def signed(self, signature: str, body: bytes, secret: str) -> bool:
-        return _equal(signature, secret)  # GitLab sends the secret itself, over TLS
+        return equal_digest(signature, secret)  # GitLab sends the secret itself, over TLS
