@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import nbdime
+import nbformat
 from bs4 import BeautifulSoup
 from nbdime.diff_utils import to_diffentry_dicts
 from nbdime.patching import patch_notebook
@@ -47,9 +48,9 @@ def _pair():
     return base, head
 
 
-def test_the_diff_is_nbdimes_own_as_plain_json():
+def test_the_full_diff_is_nbdimes_own_as_plain_json():
     base, head = _pair()
-    diff = notebook_diff(base, head)
+    diff = notebook_diff(base, head, full=True)
     assert diff == json.loads(json.dumps(nbdime.diff_notebooks(base, head)))
     assert json.loads(json.dumps(diff)) == diff  # plain data all the way down
     assert patch_notebook(base, to_diffentry_dicts(diff)) == head  # and it patches base into head
@@ -57,7 +58,7 @@ def test_the_diff_is_nbdimes_own_as_plain_json():
 
 def test_cells_are_read_back_added_removed_modified_unchanged():
     base, head = _pair()
-    changes = cell_changes(base, notebook_diff(base, head))
+    changes = cell_changes(base, notebook_diff(base, head, full=True))
     summary = [(c.status, c.cell_type, c.position, c.base_position) for c in changes]
     assert summary == [
         ("unchanged", "markdown", 1, 1),
@@ -79,7 +80,8 @@ def test_cells_are_read_back_added_removed_modified_unchanged():
 
 def test_notebook_level_changes_are_named():
     base, head = _pair()
-    assert notebook_notes(notebook_diff(base, head)) == ["metadata changed: language_info"]
+    assert notebook_notes(notebook_diff(base, head, full=True)) == ["metadata changed: language_info"]
+    assert notebook_notes(notebook_diff(base, head)) == []
 
 
 def test_diff_from_an_empty_notebook_adds_every_cell():
@@ -124,3 +126,66 @@ def test_the_page_of_an_identical_notebook_says_so():
     base, _head = _pair()
     page = render_diff(base, notebook_diff(base, base), title="t", description="d")
     assert BeautifulSoup(page, "html.parser").select_one("p.summary").get_text() == "cells: no changes"
+
+
+def _rerun(notebook, count: int):
+    """``notebook`` as a re-run leaves it: new execution counts, ids, timings and notebook metadata."""
+    again = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    again.metadata["coop"] = {"lineage": {"path": "solutions/alice/fit.ipynb", "commit": "a" * 40}}
+    for cell in again.cells:
+        cell.id = f"{cell.id}-again"
+        if cell.cell_type == "code":
+            cell.execution_count = count
+            cell.metadata["execution"] = {"iopub.status.idle": f"2026-01-0{count}T00:00:00Z"}
+            for output in cell.outputs:
+                output.setdefault("metadata", {})["scrolled"] = True
+                if output.output_type == "execute_result":
+                    output.execution_count = count
+    return again
+
+
+def _executed():
+    return new_notebook(
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        cells=[
+            new_markdown_cell("# Fit", id="title"),
+            new_code_cell(
+                "x = 1\nx",
+                id="model",
+                execution_count=1,
+                metadata={"tags": ["parameters"]},
+                outputs=[new_output("execute_result", data={"text/plain": "1"}, execution_count=1)],
+            ),
+        ],
+    )
+
+
+def test_by_default_a_rerun_is_no_change_and_the_full_diff_shows_its_noise():
+    base = _executed()
+    rerun = _rerun(base, 7)
+    assert notebook_diff(base, rerun) == []
+    full = notebook_diff(base, rerun, full=True)
+    assert full == json.loads(json.dumps(nbdime.diff_notebooks(base, rerun)))
+    [model] = [c for c in cell_changes(base, full) if c.status == "modified" and c.cell_type == "code"]
+    assert "execution_count changed" in model.notes
+    assert notebook_notes(full) == ["metadata changed: coop"]
+
+
+def test_by_default_sources_outputs_and_tags_still_show():
+    base = _executed()
+    edited = _rerun(base, 2)
+    edited.cells[1].source = "x = 2\nx"
+    edited.cells[1].outputs[0].data = {"text/plain": "2"}
+    edited.cells[1].metadata["tags"] = []
+    [change] = [c for c in cell_changes(base, notebook_diff(base, edited)) if c.status != "unchanged"]
+    assert change.lines == [("-", "x = 1"), ("+", "x = 2"), (" ", "x")]
+    assert change.notes == ["outputs changed: text/plain", "metadata changed: tags"]
+
+
+def test_the_page_links_to_the_other_view():
+    base = _executed()
+    diff = notebook_diff(base, _rerun(base, 3))
+    page = render_diff(base, diff, title="t", description="d", switch=("?full=true", "show every change"))
+    link = BeautifulSoup(page, "html.parser").select_one("header a.switch")
+    assert (link["href"], link.get_text()) == ("?full=true", "show every change")
+    assert executable_parts(page) == []

@@ -1,8 +1,11 @@
 """Two versions of a notebook compared with nbdime, and the comparison drawn as a static page.
 
-:func:`notebook_diff` is nbdime's own diff (``nbdime.diff_notebooks``) as plain JSON data: a list
-of entries ``{"op": …, "key": …}`` in nbdime's diff format, nested for cells, sources (line by
-line, then character by character), outputs and metadata. :func:`cell_changes` reads that diff
+:func:`notebook_diff` is nbdime's own diff as plain JSON data: a list of entries
+``{"op": …, "key": …}`` in nbdime's diff format, nested for cells, sources (line by line, then
+character by character), outputs and metadata. By default it compares what a person wrote and
+what it printed: nbdime's ignore options leave out execution counts, cell ids, notebook metadata
+and cell metadata other than tags, so a re-run is no change; ``full=True`` is
+``nbdime.diff_notebooks`` itself. :func:`cell_changes` reads that diff
 back against the base notebook, cell by cell; :func:`render_diff` draws the result as one
 self-contained HTML page: cells added, removed or modified with their source lines, output and
 metadata changes summarised, unchanged cells folded. Everything from the notebooks is escaped and
@@ -11,13 +14,16 @@ the page has no script.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
+from copy import copy
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any, Literal
 
 import nbdime
 from nbdime.diff_utils import to_clean_dicts, to_diffentry_dicts
+from nbdime.diffing.generic import diff as nbdime_diff
+from nbdime.diffing.notebooks import diff_ignore, diff_ignore_keys, notebook_config
 from nbdime.patching import patch
 
 Mark = Literal["+", "-", " "]
@@ -36,9 +42,41 @@ class CellChange:
     notes: list[str] = field(default_factory=list)  # outputs, execution count, metadata
 
 
-def notebook_diff(base: dict[str, Any], notebook: dict[str, Any]) -> list[dict[str, Any]]:
-    """nbdime's diff from ``base`` to ``notebook``, as plain JSON data."""
-    return to_clean_dicts(nbdime.diff_notebooks(base, notebook))
+def _keeping(differ: Callable[..., Any], keys: Collection[str]) -> Callable[..., Any]:
+    """``differ`` with only the entries of ``keys`` kept (the inverse of nbdime's ignore keys)."""
+
+    def kept(*args: Any, **kwargs: Any) -> list[Any]:
+        return [entry for entry in differ(*args, **kwargs) if entry.key in keys]
+
+    return kept
+
+
+def _meaningful_config() -> Any:
+    """nbdime's notebook configuration with its ignore options set on a copy: nbdime's own
+    ``set_notebook_diff_ignores`` changes one module-wide table, which concurrent requests share."""
+    config = copy(notebook_config)
+    differs = config.differs
+    differs["/metadata"] = diff_ignore
+    differs["/cells/*"] = diff_ignore_keys(differs["/cells/*"], ("execution_count", "id"))
+    differs["/cells/*/metadata"] = _keeping(differs["/cells/*/metadata"], ("tags",))
+    # "metadata" here too: nbdime diffs a rich output's fields other than data without the config
+    outputs = diff_ignore_keys(differs["/cells/*/outputs/*"], ("execution_count", "metadata"))
+    differs["/cells/*/outputs/*"] = outputs
+    differs["/cells/*/outputs/*/metadata"] = diff_ignore
+    return config
+
+
+MEANINGFUL = _meaningful_config()
+
+
+def notebook_diff(
+    base: dict[str, Any], notebook: dict[str, Any], *, full: bool = False
+) -> list[dict[str, Any]]:
+    """nbdime's diff from ``base`` to ``notebook``, as plain JSON data: sources, outputs and
+    tags only, or every field with ``full``."""
+    if full:
+        return to_clean_dicts(nbdime.diff_notebooks(base, notebook))
+    return to_clean_dicts(nbdime_diff(base, notebook, path="", config=MEANINGFUL))
 
 
 def cell_changes(base: dict[str, Any], diff: list[dict[str, Any]]) -> list[CellChange]:
@@ -186,8 +224,16 @@ summary { cursor: pointer; }
 _LINE_CLASS = {"+": "add", "-": "del", " ": "same"}
 
 
-def render_diff(base: dict[str, Any], diff: list[dict[str, Any]], *, title: str, description: str) -> str:
-    """The diff from ``base`` as a complete HTML page; ``title`` and ``description`` head it."""
+def render_diff(
+    base: dict[str, Any],
+    diff: list[dict[str, Any]],
+    *,
+    title: str,
+    description: str,
+    switch: tuple[str, str] | None = None,
+) -> str:
+    """The diff from ``base`` as a complete HTML page; ``title`` and ``description`` head it, and
+    ``switch`` (a relative URL and its label) links to the other view of the same diff."""
     changes = cell_changes(base, diff)
     counts = {s: sum(c.status == s for c in changes) for s in ("added", "removed", "modified", "unchanged")}
     summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "no cells"
@@ -210,6 +256,7 @@ def render_diff(base: dict[str, Any], diff: list[dict[str, Any]], *, title: str,
         f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
         f"<header>\n<h1>{escape(title)}</h1>\n<p>{escape(description)}</p>\n"
         f'<p class="summary">cells: {escape(summary)}</p>\n'
+        + (f'<p><a class="switch" href="{escape(switch[0])}">{escape(switch[1])}</a></p>\n' if switch else "")
         + (f'<ul class="notes">{notes}</ul>\n' if notes else "")
         + "</header>\n<main>\n"
         + "\n".join(body)
