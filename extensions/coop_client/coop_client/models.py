@@ -188,16 +188,26 @@ class DiffEntryOut(BaseModel):
 
 
 class NotebookDiffOut(BaseModel):
-    """A submission's notebook compared (``nbdime.diff_notebooks``) with its version at the first
-    parent of the submission's commit; ``model_dump(exclude_unset=True)["diff"]`` is nbdime's diff."""
+    """A submission's notebook compared (nbdime) with the version it continues: its own at the
+    first parent of the submission's commit, else the notebook it was built on or copied from;
+    ``model_dump(exclude_unset=True)["diff"]`` is nbdime's diff."""
 
     submission: int
     notebook: str = Field(description="Path of the notebook in the challenge repository.")
     commit: str = Field(description="The submission's commit.")
     parent: str | None = Field(description="The commit's first parent (null for a root commit).")
-    base: Literal["parent", "empty"] = Field(
-        description="`parent`: the diff is from the parent's version of the notebook; `empty`: the "
-        "notebook is new in this commit (or the commit is a root), so the diff is from an empty notebook."
+    base: Literal["parent", "built-on", "copy", "empty"] = Field(
+        description="`parent`: the diff is from the parent's version of the notebook; `built-on`: from "
+        "the notebook it was built on (its `coop.lineage` metadata, an ancestor commit); `copy`: from the "
+        "notebook git finds it was copied from; `empty`: the notebook is new in this commit (or the "
+        "commit is a root), so the diff is from an empty notebook."
+    )
+    base_commit: str | None = Field(None, description="The commit of the base version (null: empty).")
+    base_notebook: str | None = Field(None, description="The path of the base version (null: empty).")
+    full: bool = Field(
+        False,
+        description="Whether every change is shown; by default execution counts, cell ids and "
+        "metadata other than cell tags are left out (`?full=true` shows them).",
     )
     diff: list[DiffEntryOut] = Field(description="nbdime's diff from the base to the submission's notebook.")
 
