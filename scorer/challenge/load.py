@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,33 @@ from coop_client.layout import SPEC_FILE
 from scorer.challenge.spec import Challenge
 from scorer.exceptions import SpecError, SpecProblem
 
+#: How much larger than the text its aliases may make the data, in nodes plus scalar characters:
+#: reusing a block is fine, a "billion laughs" (aliases of aliases) is not.
+ALIAS_ALLOWANCE = 100_000
+#: Input quoted in an error message: a short, bounded rendering, never the whole value.
+_QUOTE = reprlib.Repr()
+_QUOTE.maxlevel, _QUOTE.maxlist, _QUOTE.maxdict, _QUOTE.maxstring, _QUOTE.maxother = 2, 4, 4, 60, 60
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML keeps the last of two equal keys without a word; a challenge spec must not."""
+
+class _SpecLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses duplicate keys and aliases expanding far beyond the text.
+
+    YAML keeps the last of two equal keys without a word; a challenge spec must not. An alias
+    shares one node, so loading a bomb is cheap, but anything that walks the data (validation,
+    an error message, JSON for the ledger) expands it: its expanded size is measured on the
+    composed nodes, memoised per node, before anything is constructed.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.aliases: list[tuple[str, yaml.Node, yaml.Mark]] = []
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        alias = self.peek_event() if self.check_event(yaml.AliasEvent) else None
+        node = super().compose_node(parent, index)
+        if alias is not None and node is not None:
+            self.aliases.append((alias.anchor, node, alias.start_mark))
+        return node
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: dict[object, int] = {}
@@ -23,21 +48,97 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (first on line {seen[key]})", key_node.start_mark
+                    None,
+                    None,
+                    f"duplicate key {_QUOTE.repr(key)} (first on line {seen[key]})",
+                    key_node.start_mark,
                 )
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
 
 
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_nodes: set[int]) -> int:
+    """Nodes plus scalar characters of ``node`` with every alias written out."""
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_nodes:
+        raise _Recursive(node)
+    open_nodes.add(key)
+    if isinstance(node, yaml.ScalarNode):
+        size = 1 + len(node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size = 1 + sum(
+            _expanded_size(k, sizes, open_nodes) + _expanded_size(v, sizes, open_nodes) for k, v in node.value
+        )
+    else:
+        size = 1 + sum(_expanded_size(item, sizes, open_nodes) for item in node.value)
+    open_nodes.discard(key)
+    sizes[key] = size
+    return size
+
+
+class _Recursive(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        self.node = node
+
+
+def _check_aliases(loader: _SpecLoader, root: yaml.Node, text: str, filename: str) -> None:
+    """Refuse a document whose aliases refer to themselves or expand it beyond the allowance."""
+    if not loader.aliases:
+        return
+    sizes: dict[int, int] = {}
+    try:
+        total = _expanded_size(root, sizes, set())
+    except _Recursive as exc:
+        anchor, _node, mark = next(a for a in loader.aliases if a[1] is exc.node)
+        raise SpecError(
+            [SpecProblem(filename, _line(mark), f"the alias *{anchor} refers to itself (a recursive value)")]
+        ) from None
+    bound = 2 * len(text) + ALIAS_ALLOWANCE
+    if total <= bound:
+        return
+    anchor, _node, mark = max(loader.aliases, key=lambda a: sizes[id(a[1])])
+    raise SpecError(
+        [
+            SpecProblem(
+                filename,
+                _line(mark),
+                f"the alias *{anchor} expands to {sizes[id(_node)]:,} nodes and characters, and the "
+                f"document to {total:,} (at most {bound:,} for this file): write the values out "
+                "instead of nesting aliases",
+            )
+        ]
+    )
+
+
+def _line(mark: yaml.Mark) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
+
+
+def _load(text: str, filename: str) -> Any:
+    loader = _SpecLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        _check_aliases(loader, root, text, filename)
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
 def parse_spec(text: str, filename: str = SPEC_FILE) -> Challenge:
     """Validate the YAML text of a challenge; raise :class:`SpecError` listing every problem."""
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no arbitrary objects
+        data = _load(text, filename)  # a SafeLoader: no arbitrary objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        where = _line(mark) if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise SpecError([SpecProblem(filename, where, f"not valid YAML: {problem}")]) from exc
+    except RecursionError:
+        raise SpecError([SpecProblem(filename, "", "not valid YAML here: nested too deeply")]) from None
     if not isinstance(data, dict):
         raise SpecError([SpecProblem(filename, "", "must be a mapping of keys to values")])
     try:
@@ -86,7 +187,7 @@ def _problems(exc: ValidationError, filename: str) -> list[SpecProblem]:
         else:
             message = error["msg"].removeprefix("Value error, ")
             if "input" in error and kind not in {"value_error", "assertion_error"}:
-                message += f" (got {error['input']!r:.60})"
+                message += f" (got {_QUOTE.repr(error['input'])})"
         problems.append(SpecProblem(filename, loc, message))
     return problems
 
