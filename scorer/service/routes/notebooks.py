@@ -1,4 +1,6 @@
-"""A submission's executed notebook as a page, and its diff to the parent commit (JSON and page).
+"""A submission's executed notebook as a page, and its diff (JSON and page) from the version the
+notebook continues (:func:`scorer.ingest.lineage.notebook_origin`): its own at the parent commit,
+else the notebook it was built on or copied from.
 
 The open-code rule applies to all three, through :func:`scorer.ledger.queries.code_submission`.
 Pages are drawn on the server from untrusted notebooks (:mod:`scorer.render.html`,
@@ -10,9 +12,9 @@ participant's code in a viewer's browser.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from nbformat import NotebookNode
 from nbformat.v4 import new_notebook
@@ -20,6 +22,7 @@ from nbformat.v4 import new_notebook
 from coop_client.models import ErrorOut, NotebookDiffOut
 from scorer.exceptions import NotebookNotRun
 from scorer.facade import CoopAPI
+from scorer.ingest.lineage import Origin, notebook_origin
 from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger import queries
 from scorer.ledger.queries import SubmissionView
@@ -47,6 +50,13 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+Full = Annotated[
+    bool,
+    Query(
+        description="Show every change: execution counts, cell ids and metadata too (by default "
+        "sources, outputs and cell tags only, so that a re-run is no change)."
+    ),
+]
 _PAGE_DOC: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "a static page, no script"}
 }
@@ -70,46 +80,66 @@ def notebook_page(api: Api, who: Viewer, submission_id: int) -> HTMLResponse:
 @router.get(
     "/api/submissions/{submission_id}/diff", response_model=NotebookDiffOut, response_model_exclude_unset=True
 )
-def notebook_diff_json(api: Api, who: Viewer, submission_id: int) -> NotebookDiffOut:
-    """nbdime's diff of the submission's notebook from its version at the commit's first parent
-    (from an empty notebook when the parent has none). Visible to whoever may read the notebook."""
+def notebook_diff_json(api: Api, who: Viewer, submission_id: int, full: Full = False) -> NotebookDiffOut:
+    """nbdime's diff of the submission's notebook from the version it continues: its own at the
+    commit's first parent, else the notebook it was built on or copied from, else an empty
+    notebook. Visible to whoever may read the notebook."""
     versions = _versions(api, who, submission_id)
+    origin = versions.origin
     return NotebookDiffOut.model_validate(
         {
             "submission": submission_id,
             "notebook": versions.view.notebook_path,
             "commit": versions.view.commit_sha,
             "parent": versions.parent,
-            "base": "parent" if versions.from_parent else "empty",
-            "diff": notebook_diff(versions.base, versions.notebook),
+            "base": _BASE[origin.how] if origin else "empty",
+            "base_commit": origin.commit if origin else None,
+            "base_notebook": origin.path if origin else None,
+            "full": full,
+            "diff": notebook_diff(versions.base, versions.notebook, full=full),
         }
     )
 
 
 @router.get("/api/submissions/{submission_id}/diff.html", response_class=HTMLResponse, responses=_PAGE_DOC)
-def notebook_diff_page(api: Api, who: Viewer, submission_id: int) -> HTMLResponse:
+def notebook_diff_page(api: Api, who: Viewer, submission_id: int, full: Full = False) -> HTMLResponse:
     """The same diff as a page: cells added, removed or modified with their source lines; output
-    and metadata changes summarised."""
+    and metadata changes summarised; a link to the other view (``full`` or not)."""
     versions = _versions(api, who, submission_id)
-    sha, parent = versions.view.commit_sha[:12], versions.parent
-    if parent is None:
+    sha, parent, origin = versions.view.commit_sha[:12], versions.parent, versions.origin
+    if origin is not None and origin.how == "previous":
+        description = f"commit {sha} compared with its parent {origin.commit[:12]}"
+    elif origin is not None:
+        how = "built on" if origin.how == "built-on" else "copied from"
+        description = f"the notebook is {how} {origin.path} at {origin.commit[:12]}: compared with it"
+    elif parent is None:
         description = f"commit {sha} has no parent: compared with an empty notebook"
-    elif versions.from_parent:
-        description = f"commit {sha} compared with its parent {parent[:12]}"
     else:
         description = f"the notebook is new in commit {sha}: compared with an empty notebook"
-    diff = notebook_diff(versions.base, versions.notebook)
-    page = render_diff(versions.base, diff, title=_title(versions.view), description=description)
+    if full:
+        description += "; every change shown"
+        switch = ("?full=false", "show sources and outputs only")
+    else:
+        description += "; execution counts and metadata left out"
+        switch = ("?full=true", "show every change (execution counts, metadata)")
+    diff = notebook_diff(versions.base, versions.notebook, full=full)
+    page = render_diff(
+        versions.base, diff, title=_title(versions.view), description=description, switch=switch
+    )
     return HTMLResponse(page, headers=PAGE_HEADERS)
+
+
+#: The API's name of each way a base version is found.
+_BASE = {"previous": "parent", "built-on": "built-on", "copy": "copy"}
 
 
 @dataclass(frozen=True)
 class _Versions:
     view: SubmissionView
     notebook: NotebookNode  # at the submission's commit
-    base: NotebookNode  # at its first parent, or an empty notebook
+    base: NotebookNode  # the version it continues, or an empty notebook
     parent: str | None  # the first parent (None: a root commit)
-    from_parent: bool  # whether ``base`` is the parent's version
+    origin: Origin | None  # where ``base`` comes from (None: an empty notebook)
 
 
 def _versions(api: CoopAPI, who: Identity | None, submission_id: int) -> _Versions:
@@ -121,10 +151,11 @@ def _versions(api: CoopAPI, who: Identity | None, submission_id: int) -> _Versio
     notebook = read_notebook(repo.read(view.commit_sha, path), path)
     first = f"{view.commit_sha}^"  # a merge is compared with the branch it was merged into
     parent = repo.resolve(first) if repo.exists(first, "") else None
-    if parent is not None and repo.exists(parent, path):
-        base = read_notebook(repo.read(parent, path), f"{path} at {parent[:12]}")
-        return _Versions(view, notebook, base, parent, from_parent=True)
-    return _Versions(view, notebook, new_notebook(), parent, from_parent=False)
+    origin = notebook_origin(repo, view.commit_sha, path)
+    if origin is None:
+        return _Versions(view, notebook, new_notebook(), parent, None)
+    base = read_notebook(repo.read(origin.commit, origin.path), f"{origin.path} at {origin.commit[:12]}")
+    return _Versions(view, notebook, base, parent, origin)
 
 
 def _viewer(who: Identity | None) -> dict[str, Any]:
