@@ -106,6 +106,9 @@ def test_the_full_diff_shows_the_rerun(lineages: Lineages) -> None:
     keys = {entry["key"] for cell in _changed_cells(body["diff"]) for entry in cell["diff"]}
     assert {"source", "execution_count"} <= keys
     assert any(entry["key"] == "metadata" for entry in body["diff"])  # coop.lineage, kernelspec…
+    with CoopClient(lineages.url, token="bob-token") as bob:
+        assert bob.diff(lineages.bob, full=True).model_dump(exclude_unset=True)["diff"] == body["diff"]
+        assert "execution_count changed" in bob.diff_html(lineages.bob, full=True)
 
 
 def test_the_diff_page_names_the_notebook_built_on_and_links_to_every_change(lineages: Lineages) -> None:

@@ -280,13 +280,14 @@ class CoopClient:
         """The executed notebook as a static HTML page (nothing in it runs)."""
         return self._response(f"api/submissions/{submission_id}/notebook.html").text
 
-    def diff(self, submission_id: int) -> NotebookDiffOut:
-        """nbdime's diff of the submission's notebook from its parent commit's version."""
-        return NotebookDiffOut.model_validate(self._get(f"api/submissions/{submission_id}/diff"))
+    def diff(self, submission_id: int, *, full: bool = False) -> NotebookDiffOut:
+        """nbdime's diff of the submission's notebook from the version it continues (``full``:
+        execution counts and metadata too)."""
+        return NotebookDiffOut.model_validate(self._get(f"api/submissions/{submission_id}/diff", full=full))
 
-    def diff_html(self, submission_id: int) -> str:
+    def diff_html(self, submission_id: int, *, full: bool = False) -> str:
         """The same diff drawn as a static HTML page."""
-        return self._response(f"api/submissions/{submission_id}/diff.html").text
+        return self._response(f"api/submissions/{submission_id}/diff.html", full=full).text
 
     # --- organisers ---------------------------------------------------------------------------
 
