@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from scorer import __version__
 from scorer.facade import CoopAPI
@@ -31,7 +32,10 @@ def normalise_prefix(prefix: str) -> str:
 def create_app(api: CoopAPI, auth: Authenticator, *, prefix: str = "") -> FastAPI:
     """The service over ``api``, authenticating with ``auth``, at ``prefix`` (e.g. behind the hub)."""
     root = normalise_prefix(prefix)
-    app = FastAPI(
+    # Swagger UI from the service itself (fastapi-offline ships its files), not from a CDN: the
+    # platform often runs where browsers reach nothing but the hub. No validator badge either,
+    # which Swagger UI would fetch from swagger.io for a spec on a public host name.
+    app = FastAPIOffline(
         title="Coopetition scorer",
         version=__version__,
         description="Challenges, leaderboards and submissions. Send a JupyterHub API token as "
@@ -39,7 +43,9 @@ def create_app(api: CoopAPI, auth: Authenticator, *, prefix: str = "") -> FastAP
         openapi_url=f"{root}/openapi.json",
         docs_url=f"{root}/docs",
         redoc_url=None,
-        swagger_ui_oauth2_redirect_url=None,
+        static_url=f"{root}/docs/assets",
+        swagger_ui_oauth2_redirect_url=f"{root}/docs/oauth2-redirect",
+        swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.coop_api = api
     app.state.authenticator = auth
