@@ -16,8 +16,12 @@ read the answer): :class:`CoopClient` sends calls with httpx's blocking client,
 
 from __future__ import annotations
 
+import base64
+import io
+import tarfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -33,6 +37,10 @@ from coop_client.models import (
     NotebookDiffOut,
     OpenPhaseIn,
     OrganiseOut,
+    PhaseDatesIn,
+    PhaseLimitsIn,
+    PublishIn,
+    PublishOut,
     QuotaOut,
     RescoreIn,
     RescoreOut,
@@ -172,6 +180,24 @@ class Routes:
         return Call("POST", path, _one(SpecChangeOut), body=change.model_dump(mode="json"))
 
     @staticmethod
+    def phase_dates(challenge_id: str, change: PhaseDatesIn) -> Call[SpecChangeOut]:
+        path = f"api/challenges/{challenge_id}/organise/phase-dates"
+        return Call("POST", path, _one(SpecChangeOut), body=change.model_dump(mode="json"))
+
+    @staticmethod
+    def phase_limits(challenge_id: str, change: PhaseLimitsIn) -> Call[SpecChangeOut]:
+        path = f"api/challenges/{challenge_id}/organise/phase-limits"
+        return Call("POST", path, _one(SpecChangeOut), body=change.model_dump(mode="json"))
+
+    @staticmethod
+    def organised() -> Call[list[ChallengeSummary]]:
+        return Call("GET", "api/organise/challenges", _many(ChallengeSummary))
+
+    @staticmethod
+    def publish(change: PublishIn) -> Call[PublishOut]:
+        return Call("POST", "api/organise/challenges", _one(PublishOut), body=change.model_dump(mode="json"))
+
+    @staticmethod
     def rescore(challenge_id: str, phase_id: str) -> Call[RescoreOut]:
         path = f"api/challenges/{challenge_id}/organise/rescore"
         return Call("POST", path, _one(RescoreOut), body=RescoreIn(phase=phase_id).model_dump())
@@ -179,6 +205,26 @@ class Routes:
     @staticmethod
     def audit(challenge_id: str, *, limit: int = 100) -> Call[list[AuditEventOut]]:
         return Call("GET", f"api/challenges/{challenge_id}/audit", _many(AuditEventOut), {"limit": limit})
+
+
+#: Left out of a published folder: git's, Python's and Jupyter's own files.
+NOT_PUBLISHED = {".git", "__pycache__", ".ipynb_checkpoints"}
+
+
+def folder_archive(folder: str | Path) -> str:
+    """A challenge folder as :class:`PublishIn` carries it: a gzipped tar of its files (its
+    root holding challenge.yaml), base64-encoded."""
+    root = Path(folder).expanduser()
+    if not (root / "challenge.yaml").is_file():
+        raise CoopError(f"{root} holds no challenge.yaml: name the challenge's folder")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for path in sorted(root.rglob("*")):
+            relative = path.relative_to(root)
+            if NOT_PUBLISHED & set(relative.parts) or path.suffix == ".pyc":
+                continue
+            tar.add(path, arcname=relative.as_posix(), recursive=False)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _options(base_url: str, token: str | None, timeout: float) -> dict[str, Any]:
@@ -300,6 +346,21 @@ class CoopClient:
 
     def edit_rewarder(self, challenge_id: str, change: RewarderIn) -> SpecChangeOut:
         return self.send(Routes.edit_rewarder(challenge_id, change))
+
+    def phase_dates(self, challenge_id: str, change: PhaseDatesIn) -> SpecChangeOut:
+        """Schedule a phase: start, end (``"now"`` ends it), when private scores show."""
+        return self.send(Routes.phase_dates(challenge_id, change))
+
+    def phase_limits(self, challenge_id: str, change: PhaseLimitsIn) -> SpecChangeOut:
+        return self.send(Routes.phase_limits(challenge_id, change))
+
+    def organised(self) -> list[ChallengeSummary]:
+        """The challenges the caller can organise here."""
+        return self.send(Routes.organised())
+
+    def publish(self, change: PublishIn) -> PublishOut:
+        """Publish a challenge folder (:func:`folder_archive`) as a new challenge."""
+        return self.send(Routes.publish(change))
 
     def rescore(self, challenge_id: str, phase_id: str) -> RescoreOut:
         return self.send(Routes.rescore(challenge_id, phase_id))

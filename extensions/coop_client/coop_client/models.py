@@ -238,6 +238,51 @@ class RescoreIn(_Request):
     phase: str
 
 
+class PhaseDatesIn(_Request):
+    """A phase's schedule; a field left out (null) stays as it is."""
+
+    phase: str
+    start: datetime | Literal["now"] | None = Field(None, description="When it opens (`now`: now).")
+    end: datetime | Literal["now"] | None = Field(
+        None, description="When it ends (`now`: end it now; private scores shown at the end appear)."
+    )
+    open_ended: bool = Field(False, description="Remove its end.")
+    private_visible: datetime | Literal["end", "never", "now"] | None = Field(
+        None, description="When private scores become visible to everyone: end, never, now or a time."
+    )
+    base: str | None = Field(None, description="The organiser commit the change was reviewed against.")
+    dry_run: bool = Field(False, description="Only show what would change.")
+
+
+class PhaseLimitsIn(_Request):
+    """A phase's run limits and submission limits, each replaced whole (null: unchanged)."""
+
+    phase: str
+    limits: dict[str, Any] | None = Field(None, description="Run limits as in challenge.yaml.")
+    submissions: dict[str, Any] | None = Field(None, description="Submission limits as in challenge.yaml.")
+    base: str | None = Field(None, description="The organiser commit the change was reviewed against.")
+    dry_run: bool = Field(False, description="Only show what would change.")
+
+
+class PublishIn(_Request):
+    """A challenge folder to publish as a new challenge."""
+
+    archive: str = Field(
+        description="The folder as a gzipped tar, base64-encoded; challenge.yaml at its root."
+    )
+    dry_run: bool = Field(False, description="Only check it and say what would be published.")
+
+
+class PublishOut(BaseModel):
+    challenge: str
+    title: str
+    phases: list[str]
+    files: list[str]
+    applied: bool
+    commit: str | None
+    audit: int | None
+
+
 class OrganiseOut(BaseModel):
     """A challenge as its organisers edit it: the spec on the organiser ref, and that commit."""
 
@@ -245,6 +290,9 @@ class OrganiseOut(BaseModel):
     ref: str
     base: str
     spec: dict[str, Any]
+    written: dict[str, Any] = Field(
+        default_factory=dict, description="The same spec as challenge.yaml writes it (no defaults filled in)."
+    )
 
 
 class SpecChangeOut(BaseModel):
