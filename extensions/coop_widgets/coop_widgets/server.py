@@ -14,6 +14,10 @@ thread (failures are logged, never raised, and retried while the scorer is unrea
   user's solution notebook unless it exists, puts the phase's inputs where that notebook reads
   them unless they are there (:mod:`coop_widgets.inputs`; a failure there is logged and the
   notebook opens all the same), then opens it in JupyterLab.
+- ``GET <base_url>coop/build-on/<challenge_id>/<submission_id>``: Build on this (reachable as
+  ``/hub/user-redirect/coop/build-on/…``): fetches, merges the submission's commit into the
+  user's branch and copies its notebook into the user's folder (:mod:`coop_widgets.build_on`),
+  puts the phase's inputs beside it, then opens it.
 - ``GET <base_url>coop/attach``: what attaching (and Easy start's inputs) did so far, as JSON.
 """
 
@@ -25,9 +29,9 @@ import os
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import JupyterHandler
@@ -38,14 +42,17 @@ from tornado import web
 from tornado.ioloop import IOLoop
 from traitlets import Float, List, TraitError, Unicode, default, validate
 
-from coop_client.client import CoopClientError
+from coop_client.client import CoopClient, CoopClientError
+from coop_client.lineage import Lineage
 from coop_client.models import SLUG
 from coop_widgets.attach import CLONES, Attached, Participant, attach, attach_all
+from coop_widgets.build_on import BuildOnError, BuildOnNotFound, build_on
 from coop_widgets.easystart import EasyStartError, easy_start, phase_to_start
 from coop_widgets.inputs import Inputs, provide_inputs
 
 #: Seconds to wait before each new try to list the challenges while the scorer is unreachable.
 RETRY_DELAYS: tuple[float, ...] = (2, 4, 8, 16, 30)
+T = TypeVar("T")
 
 
 class Attacher:
@@ -109,6 +116,14 @@ class Attacher:
                 self._record(attach(self.root, self.participant, challenge_id))
         return clone
 
+    def fetched(self, challenge_id: str, work: Callable[[Path], T]) -> T:
+        """``work`` on the clone of ``challenge_id`` once cloned or fetched, with no other git
+        operation on the clones meanwhile."""
+        with self._lock:
+            if self.participant is not None:
+                self._record(attach(self.root, self.participant, challenge_id))
+            return work(self.root / challenge_id)
+
     def _record(self, result: Attached) -> None:
         self.results[result.challenge] = result
         if result.ok:
@@ -160,6 +175,12 @@ class CoopHandler(JupyterHandler):
             )
         )
 
+    def open_notebook(self, challenge_id: str, relative: PurePosixPath) -> None:
+        """Redirect to JupyterLab showing ``relative`` in the clone of ``challenge_id``."""
+        parts = (*self.folder.parts, challenge_id, *relative.parts)
+        path = "/".join(url_escape(part) for part in parts)
+        self.redirect(url_path_join(self.base_url, "lab", "tree", path))
+
 
 class EasyStartHandler(CoopHandler):
     @web.authenticated
@@ -176,9 +197,7 @@ class EasyStartHandler(CoopHandler):
             attached = self.attacher.results.get(challenge_id)
             reason = f" ({attached.error})" if attached and attached.error else ""
             raise web.HTTPError(exc.http_status, "%s", exc.user_message + reason) from None
-        parts = (*self.folder.parts, challenge_id, *relative.parts)
-        path = "/".join(url_escape(part) for part in parts)
-        self.redirect(url_path_join(self.base_url, "lab", "tree", path))
+        self.open_notebook(challenge_id, relative)
 
     def _start(self, challenge_id: str, user: str, phase_id: str | None) -> PurePosixPath:
         """The notebook (made if need be), then the phase's inputs beside it; in a worker thread."""
@@ -187,6 +206,40 @@ class EasyStartHandler(CoopHandler):
         notebook = easy_start(clone, user, phase_id=phase.id)
         participant = self.attacher.participant
         self.attacher.record_inputs(provide_inputs(clone, notebook, participant, challenge_id, phase.id))
+        return notebook
+
+
+class BuildOnHandler(CoopHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, challenge_id: str, submission_id: str) -> None:
+        if not re.fullmatch(SLUG, challenge_id):
+            raise web.HTTPError(404, "%s", f"{challenge_id!r} is not a challenge id")
+        participant = self.attacher.participant
+        if participant is None:
+            raise web.HTTPError(503, "%s", "this server is not attached to a Coopetition scorer")
+        try:
+            relative = await IOLoop.current().run_in_executor(
+                None, self._build_on, participant, challenge_id, int(submission_id)
+            )
+        except CoopClientError as exc:
+            raise web.HTTPError(exc.status or 502, "%s", exc.message) from None
+        except BuildOnError as exc:
+            raise web.HTTPError(exc.http_status, "%s", exc.user_message) from None
+        self.open_notebook(challenge_id, relative)
+
+    def _build_on(self, participant: Participant, challenge_id: str, submission_id: int) -> PurePosixPath:
+        """The submission as the scorer knows it, built on in the fresh clone; in a worker thread."""
+        with CoopClient(participant.service_url, participant.token or None, timeout=15.0) as client:
+            found = client.submission(submission_id)
+        if found.challenge != challenge_id:
+            raise BuildOnNotFound(f"submission {submission_id} belongs to {found.challenge}, not {challenge_id}")
+        lineage = Lineage(path=found.notebook, commit=found.commit)
+        clone = self.attacher.root / challenge_id
+        notebook = self.attacher.fetched(
+            challenge_id, lambda clone: build_on(clone, participant.name, lineage, author=found.person)
+        )
+        self.attacher.record_inputs(provide_inputs(clone, notebook, participant, challenge_id, found.phase))
         return notebook
 
 
@@ -274,6 +327,7 @@ class CoopServerApp(ExtensionApp):
         self.handlers.extend(
             [
                 (r"coop/start/([^/]+)", EasyStartHandler, arguments),
+                (r"coop/build-on/([^/]+)/([0-9]+)", BuildOnHandler, arguments),
                 ("coop/attach", AttachStatusHandler, arguments),
             ]
         )
