@@ -44,3 +44,14 @@ def with_lineage(metadata: Mapping[str, Any], lineage: Lineage) -> dict[str, Any
     namespace = dict(metadata.get(NAMESPACE) or {})
     namespace[KEY] = lineage.model_dump()
     return {**metadata, NAMESPACE: namespace}
+
+
+#: The participant's server route of "Build on this" (:mod:`coop_widgets.server`), through the hub.
+BUILD_ON_PATH = "hub/user-redirect/coop/build-on/{challenge}/{submission}"
+
+
+def build_on_url(hub_base: str, challenge_id: str, submission_id: int) -> str:
+    """Where "Build on this" a submission is, from any page of the hub served at ``hub_base``
+    (its base URL, ``/`` by default): the hub sends each person to their own server."""
+    path = BUILD_ON_PATH.format(challenge=challenge_id, submission=submission_id)
+    return f"{hub_base.rstrip('/')}/{path}"

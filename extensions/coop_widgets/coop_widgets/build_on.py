@@ -12,6 +12,9 @@ the same name gets the copy a name of its own.
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Mapping
+from html import escape
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -20,7 +23,7 @@ from pydantic import ValidationError
 from coop_client.errors import CoopError
 from coop_client.git import call
 from coop_client.layout import SPEC_FILE, Layout, solution_path
-from coop_client.lineage import Lineage, read_lineage, with_lineage
+from coop_client.lineage import Lineage, build_on_url, read_lineage, with_lineage
 
 
 class BuildOnError(CoopError):
@@ -106,3 +109,14 @@ def _target(clone: Path, layout: Layout, user: str, author: str, lineage: Lineag
         if read_lineage(existing) == lineage:
             return candidate
     raise BuildOnError(f"you have {len(names)} copies of {stem}.ipynb already: remove some")
+
+
+def build_on_link(challenge_id: str, submission_id: int, environ: Mapping[str, str] = os.environ) -> str:
+    """The "Build on this" link of a submission, as widgets show it: in a new tab of JupyterLab,
+    through the hub whose base URL a kernel is given (``JUPYTERHUB_BASE_URL``)."""
+    url = build_on_url(environ.get("JUPYTERHUB_BASE_URL", "/"), challenge_id, submission_id)
+    return (
+        f'<a class="coop-build-on" href="{escape(url)}" target="_blank" rel="noopener" '
+        f'title="merge submission {submission_id} into your branch and copy its notebook into your folder">'
+        "Build on this</a>"
+    )

@@ -1,4 +1,5 @@
-"""``Leaderboard()``: a phase's ranked board as a table, the current user's row highlighted.
+"""``Leaderboard()``: a phase's ranked board as a table, the current user's row highlighted, and
+on everyone else's row a "Build on this" link (:mod:`coop_widgets.build_on`).
 
 Leaderboard()                                   # the current phase's first board
 Leaderboard(phase="phase-2", board="speed")     # another one
@@ -11,6 +12,7 @@ from coop_client.models import ChallengeOut, LeaderboardOut
 from coop_widgets import _html
 from coop_widgets._context import WidgetError
 from coop_widgets._panel import Panel
+from coop_widgets.build_on import build_on_link
 
 
 class Leaderboard(Panel):
@@ -56,13 +58,15 @@ def _default_phase(challenge: ChallengeOut) -> str:
 
 
 def render(board: LeaderboardOut, user: str) -> str:
-    """The board as an HTML table; ``user``'s row highlighted."""
+    """The board as an HTML table; ``user``'s row highlighted, the others' rows with a link to
+    build on them."""
     if not board.rows:
         return _html.line("No scored submission yet: be the first.")
     changes = any(row.rank_change is not None for row in board.rows)
     headers = ["#", "person", *(_html.text(c.label) for c in board.columns), "submitted"]
     if changes:
         headers.append("vs public")
+    headers.append("")
     rows = []
     for row in board.rows:
         cells = [str(row.rank), _html.text(row.person)]
@@ -70,6 +74,7 @@ def render(board: LeaderboardOut, user: str) -> str:
         cells.append(_html.moment(row.submitted_at))
         if changes:
             cells.append(f"{row.rank_change:+d}" if row.rank_change else "·")
+        cells.append(build_on_link(board.challenge, row.submission) if row.person != user else "")
         rows.append(cells)
     mine = next((i for i, row in enumerate(board.rows) if row.person == user), None)
     return _html.table(headers, rows, highlight=mine)

@@ -233,7 +233,9 @@ class BuildOnHandler(CoopHandler):
         with CoopClient(participant.service_url, participant.token or None, timeout=15.0) as client:
             found = client.submission(submission_id)
         if found.challenge != challenge_id:
-            raise BuildOnNotFound(f"submission {submission_id} belongs to {found.challenge}, not {challenge_id}")
+            raise BuildOnNotFound(
+                f"submission {submission_id} belongs to {found.challenge}, not {challenge_id}"
+            )
         lineage = Lineage(path=found.notebook, commit=found.commit)
         clone = self.attacher.root / challenge_id
         notebook = self.attacher.fetched(

@@ -1,4 +1,5 @@
-"""``MySubmissions()``: your submissions with their status, refreshed while any is waiting."""
+"""``MySubmissions()``: your submissions with their status, refreshed while any is waiting; a
+scored one can be built on (a copy of its notebook with its lineage, :mod:`coop_widgets.build_on`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from coop_client.client import AsyncCoopClient, Routes
 from coop_client.models import SubmissionStatus, SubmissionSummary
 from coop_widgets import _html
 from coop_widgets._panel import Panel
+from coop_widgets.build_on import build_on_link
 
 WAITING = {SubmissionStatus.QUEUED.value, SubmissionStatus.RUNNING.value}
 TONES = {"scored": "ok", "failed": "bad", "rejected": "bad", "queued": "wait", "running": "wait"}
@@ -70,7 +72,8 @@ def render(submissions: list[SubmissionSummary]) -> str:
             _html.line(_html.text(s.status), TONES.get(s.status, "note")),
             _html.text(f"{s.failure_class}: {s.reason}" if s.failure_class else s.reason or ""),
             _html.moment(s.created_at),
+            build_on_link(s.challenge, s.id) if s.status == SubmissionStatus.SCORED else "",
         ]
         for s in submissions
     ]
-    return _html.table(["#", "phase", "notebook", "commit", "status", "why", "submitted"], rows)
+    return _html.table(["#", "phase", "notebook", "commit", "status", "why", "submitted", ""], rows)
