@@ -1,4 +1,5 @@
-"""Organisers' changes to a served challenge: open a phase, edit a rewarder, rescore a phase.
+"""Organisers' changes to a served challenge: open a phase, change a phase's dates or limits,
+edit a rewarder, rescore a phase.
 
 The spec lives in git. A change to it is a commit on the organiser ref of the served
 repository (``<home>/git/<id>.git``) that changes ``challenge.yaml`` only, written with git's
@@ -12,14 +13,14 @@ everything as it was. Afterwards the challenge is registered again (:meth:`CoopA
 so that the scorer and pushes use the new spec, and an audit event (:mod:`scorer.ledger.audit`)
 records who changed what, from which commit to which, with the values before and after.
 
-The YAML is edited by :mod:`scorer.organise.spec_edit`, which keeps comments and layout.
+The YAML is edited by :mod:`scorer.organise.spec_edit`, which keeps comments and layout; what
+a change to a phase sets is worked out by :mod:`scorer.organise.phase_plans`.
 """
 
 from __future__ import annotations
 
 import difflib
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,16 +34,17 @@ from scorer.challenge.load import SPEC_FILE, file_problems, parse_spec
 from scorer.challenge.organiser_tree import organiser_tree
 from scorer.challenge.phase_data import prepare_phase_data
 from scorer.challenge.spec import Challenge
-from scorer.exceptions import ConcurrentChange, OrganiseError, SpecError
+from scorer.exceptions import ConcurrentChange, OrganiseError, SpecError, UnknownChallenge
 from scorer.facade import CoopAPI
 from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger.audit import AuditEntry, audit_events, record_audit_event
 from scorer.ledger.queries import phase_of
+from scorer.organise.phase_plans import Moment, Plan, dates_plan, limits_plan, rewarder_plan
 from scorer.organise.spec_edit import SpecEdit, YamlPath, set_in_yaml
+from scorer.service.git_http import git_root, repository_path
 
 COMMITTER = {"GIT_COMMITTER_NAME": "Coopetition scorer", "GIT_COMMITTER_EMAIL": "scorer@coopetition.local"}
 OPEN_PHASE = "open-phase"
-EDIT_REWARDER = "edit-rewarder"
 RESCORE = "rescore"
 
 
@@ -104,22 +106,56 @@ def edit_rewarder(
     dry_run: bool = False,
 ) -> SpecChange:
     """Replace rewarder ``index`` of a phase by ``rewarder`` (its fields as in challenge.yaml)."""
+    plan = rewarder_plan(phase_id, index, rewarder)
+    change = change_spec(api, repo, challenge_id, actor, plan, base=base, dry_run=dry_run)
+    if change.applied:
+        api.register(str(repo.resolve()))
+    return change
 
-    def plan(spec: Challenge, data: dict[str, Any]) -> SpecEdit:
-        phase = phase_of(spec, phase_id)
-        where = spec.phases.index(phase)
-        count = len(phase.rewarders)
-        if not 0 <= index < count:
-            raise OrganiseError(f"phase {phase_id!r} has {count} rewarder(s): there is no rewarder {index}")
-        before = data["phases"][where]["rewarders"][index]
-        return SpecEdit(
-            EDIT_REWARDER,
-            [(("phases", where, "rewarders", index), rewarder)],
-            {"phase": phase_id, "index": index, "rewarder": before},
-            {"phase": phase_id, "index": index, "rewarder": rewarder},
-            f"Edit rewarder {index} ({rewarder.get('type', '?')}) of phase {phase_id}",
-        )
 
+def edit_phase_dates(
+    api: CoopAPI,
+    repo: Path,
+    challenge_id: str,
+    actor: str,
+    *,
+    phase_id: str,
+    start: Moment | None = None,
+    end: Moment | None = None,
+    open_ended: bool = False,
+    private_visible: Moment | str | None = None,
+    base: str | None = None,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> SpecChange:
+    """Schedule a phase: its start, its end (``"now"`` ends it now, so that private scores shown
+    at its end appear) and when its private scores show. Its data is prepared if it is not yet."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    visible: Any = private_visible  # "end", "never", "now" or a time; the spec checks the rest
+    plan = dates_plan(
+        phase_id, now=moment, start=start, end=end, open_ended=open_ended, private_visible=visible
+    )
+    change = change_spec(api, repo, challenge_id, actor, plan, base=base, dry_run=dry_run)
+    if change.applied:
+        challenge, _repo, tree = api.register(str(repo.resolve()))
+        prepare_phase_data(challenge, challenge.phase(phase_id), tree, api.settings.data_root)
+    return change
+
+
+def edit_phase_limits(
+    api: CoopAPI,
+    repo: Path,
+    challenge_id: str,
+    actor: str,
+    *,
+    phase_id: str,
+    limits: dict[str, Any] | None = None,
+    submissions: dict[str, Any] | None = None,
+    base: str | None = None,
+    dry_run: bool = False,
+) -> SpecChange:
+    """Replace a phase's run limits and/or submission limits (each as written in challenge.yaml)."""
+    plan = limits_plan(phase_id, limits=limits, submissions=submissions)
     change = change_spec(api, repo, challenge_id, actor, plan, base=base, dry_run=dry_run)
     if change.applied:
         api.register(str(repo.resolve()))
@@ -144,13 +180,38 @@ def audit_trail(api: CoopAPI, challenge_id: str, *, limit: int = 100) -> list[Au
         return audit_events(session, challenge_id, limit=limit)
 
 
-def organiser_state(api: CoopAPI, repo: Path, challenge_id: str) -> tuple[str, str, dict[str, Any]]:
-    """The organiser ref, its commit and the spec there (as loaded from challenge.yaml)."""
+@dataclass(frozen=True)
+class OrganiserState:
+    """The organiser ref, its commit, and the spec there: validated (defaults filled in) and as
+    challenge.yaml writes it."""
+
+    ref: str
+    base: str
+    spec: dict[str, Any]
+    written: dict[str, Any]
+
+
+def organiser_state(api: CoopAPI, repo: Path, challenge_id: str) -> OrganiserState:
     ref = HEADS + api.challenge(challenge_id).organiser.ref
     base = run(repo, "rev-parse", "--verify", f"{ref}^{{commit}}", bare=True).strip()
     text = run(repo, "cat-file", "blob", f"{base}:{SPEC_FILE}", bare=True)
     spec = parse_spec(text, f"{ref}:{SPEC_FILE}")
-    return ref, base, spec.model_dump(mode="json")
+    return OrganiserState(ref, base, spec.model_dump(mode="json"), yaml.safe_load(text))
+
+
+def organised_challenges(api: CoopAPI) -> list[Challenge]:
+    """The challenges an organiser can change here: every registered one with a served repository."""
+    home = api.settings.home_path
+    served = sorted(p.name.removesuffix(".git") for p in git_root(home).glob("*.git"))
+    found = []
+    for challenge_id in served:
+        if repository_path(home, challenge_id) is None:
+            continue
+        try:
+            found.append(api.challenge(challenge_id))
+        except UnknownChallenge:
+            continue  # served but not registered (yet): nothing to organise
+    return found
 
 
 # --- one change to challenge.yaml, committed ---------------------------------------------------
@@ -161,7 +222,7 @@ def change_spec(
     repo: Path,
     challenge_id: str,
     actor: str,
-    plan: Callable[[Challenge, dict[str, Any]], SpecEdit],
+    plan: Plan,
     *,
     base: str | None = None,
     dry_run: bool = False,
@@ -176,10 +237,7 @@ def change_spec(
             f"not {base[:12]}): look at the change again"
         )
     text = run(repo, "cat-file", "blob", f"{current}:{SPEC_FILE}", bare=True)
-    edit = plan(parse_spec(text, f"{ref}:{SPEC_FILE}"), yaml.safe_load(text))
-    new_text = set_in_yaml(text, edit.changes)
-    if new_text == text:
-        raise OrganiseError(f"nothing to change: {SPEC_FILE} already says so")
+    edit, new_text = planned(text, plan, f"{ref}:{SPEC_FILE}")
     spec = parse_spec(new_text, SPEC_FILE)
     tree = organiser_tree(api.settings, ChallengeRepo(repo), challenge_id, current)
     problems = file_problems(spec, tree, SPEC_FILE)  # only challenge.yaml changes: same files
@@ -205,6 +263,15 @@ def change_spec(
         audit = record_audit_event(session, actor, challenge_id, edit.action, detail)
         _move_ref(repo, ref, commit, current, f"coop: {edit.message} (by {actor})")
     return SpecChange(challenge_id, edit.action, True, current, commit, diff, edit.before, edit.after, audit)
+
+
+def planned(text: str, plan: Plan, where: str = SPEC_FILE) -> tuple[SpecEdit, str]:
+    """``plan``'s edit of the spec ``text`` (read from ``where``) and the edited text."""
+    edit = plan(parse_spec(text, where), yaml.safe_load(text))
+    new_text = set_in_yaml(text, edit.changes, edit.placed) if edit.changes else text
+    if new_text == text:
+        raise OrganiseError(f"nothing to change: {SPEC_FILE} already says so")
+    return edit, new_text
 
 
 def _open_plan(spec: Challenge, phase_id: str | None, close_current: bool, now: datetime) -> SpecEdit:

@@ -4,7 +4,8 @@ The text goes through ruamel.yaml's round trip, which keeps comments, key order,
 flow or block style. A new value is merged into the one it replaces, so that only the lines
 whose values change are written again (an unchanged key keeps its line and its comment); times
 are written as ``2026-01-01T00:00:00Z``. ruamel.yaml does not keep indentation, so the text's
-own is measured and used.
+own is measured on the parsed nodes (their line and column), never guessed from lines that
+may belong to a block of prose.
 
 PyYAML reads the spec (YAML 1.1, where ``yes`` is true and ``1:30`` is 90), ruamel.yaml writes
 YAML 1.2: a new string PyYAML would read as something else is quoted, and the edited text must
@@ -15,10 +16,8 @@ file is dumped again with PyYAML, which is still correct but drops its comments.
 from __future__ import annotations
 
 import io
-import itertools
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,13 +26,13 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import SingleQuotedScalarString
-from ruamel.yaml.util import load_yaml_guess_indent
 
 YamlPath = tuple[str | int, ...]
+#: The value that removes a key from its mapping.
+REMOVE: Any = object()
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _PYYAML = yaml.resolver.Resolver()  # how PyYAML types a plain scalar
-_INDENT = re.compile(r" *(?:- +)*")  # a line's indentation, its sequence dashes included
 
 
 @dataclass(frozen=True)
@@ -45,23 +44,40 @@ class SpecEdit:
     before: dict[str, Any]
     after: dict[str, Any]
     message: str
+    placed: Mapping[YamlPath, str] = field(default_factory=dict)  # a new key -> the key it follows
 
 
-def set_in_yaml(text: str, changes: Sequence[tuple[YamlPath, Any]]) -> str:
-    """``text`` with the value at each path set (a missing last key is added at the end of its
-    mapping), keeping every other line as it was where the layout allows."""
+def set_in_yaml(
+    text: str, changes: Sequence[tuple[YamlPath, Any]], placed: Mapping[YamlPath, str] | None = None
+) -> str:
+    """``text`` with the value at each path set (a missing last key is added after the key
+    ``placed`` names for its path, else at the end of its mapping; :data:`REMOVE` removes it),
+    keeping every other line as it was where the layout allows."""
     intended = yaml.safe_load(text)
     for path, value in changes:
         parent = _parent(intended, path)
-        parent[path[-1]] = value
+        if value is REMOVE:
+            parent.pop(path[-1], None)
+        else:
+            parent[path[-1]] = value
     document = _round_trip(text)
-    tree, sequence, offset = load_yaml_guess_indent(text, yaml=document)
+    tree = document.load(text)
+    mapping, sequence, offset = _indentation(tree)
     for path, value in changes:
         parent = _parent(tree, path)
         last = path[-1]
+        if value is REMOVE:
+            parent.pop(last, None)
+            continue
         has_old = last in parent if isinstance(parent, Mapping) else 0 <= int(last) < len(parent)
-        parent[last] = _merge(parent[last], value) if has_old else _fresh(value, flow=False)
-    document.indent(mapping=_mapping_indent(text), sequence=sequence or 2, offset=offset or 0)
+        follows = (placed or {}).get(path)
+        if has_old:
+            parent[last] = _merge(parent[last], value)
+        elif isinstance(parent, CommentedMap) and follows in parent:
+            parent.insert(list(parent).index(follows) + 1, last, _fresh(value, flow=False))
+        else:
+            parent[last] = _fresh(value, flow=False)
+    document.indent(mapping=mapping, sequence=sequence, offset=offset)
     written = io.StringIO()
     document.dump(tree, written)
     edited = written.getvalue()
@@ -125,17 +141,20 @@ def _fresh(value: Any, *, flow: bool) -> Any:
     return value
 
 
-def _mapping_indent(text: str) -> int:
-    """How far the text indents a mapping under its key (2 when it never does)."""
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    for line, following in itertools.pairwise(lines):
-        key_only = line.rstrip().endswith(":") and not following.lstrip().startswith("- ")
-        step = _depth(following) - _depth(line)
-        if key_only and step > 0:
-            return step
-    return 2
-
-
-def _depth(line: str) -> int:
-    match = _INDENT.match(line)
-    return match.end() if match else 0
+def _indentation(tree: Any) -> tuple[int, int, int]:
+    """How the text indents a block mapping under its key, and a block sequence's items and
+    dashes under theirs (ruamel.yaml's ``mapping``, ``sequence`` and ``offset``)."""
+    mapping = sequence = offset = None
+    pending = [tree] if isinstance(tree, CommentedMap) else []
+    while pending and (mapping is None or sequence is None):
+        parent = pending.pop(0)
+        for key, child in parent.items():
+            column = parent.lc.key(key)[1]
+            if isinstance(child, CommentedMap | CommentedSeq) and not child.fa.flow_style() and child:
+                if isinstance(child, CommentedMap) and mapping is None:
+                    mapping = child.lc.key(next(iter(child)))[1] - column
+                elif isinstance(child, CommentedSeq) and sequence is None:
+                    sequence, offset = child.lc.item(0)[1] - column, child.lc.col - column
+            items = child if isinstance(child, CommentedSeq) else [child]
+            pending += [item for item in items if isinstance(item, CommentedMap)]
+    return mapping or 2, sequence or 2, offset or 0

@@ -1,9 +1,14 @@
-"""Organisers' changes (scope ``custom:coop:organise``): open a phase, edit a rewarder, rescore;
-and the audit trail those changes leave. The work is :mod:`scorer.organise.actions`'s."""
+"""Organisers' changes (scope ``custom:coop:organise``): the challenges one organises, publish a
+new one, open or schedule a phase, change its limits, edit a rewarder, rescore; and the audit
+trail those changes leave. The work is :mod:`scorer.organise.actions`'s (and
+:mod:`scorer.organise.new_challenge`'s)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,17 +16,23 @@ from fastapi import APIRouter, Depends, Query
 
 from coop_client.models import (
     AuditEventOut,
+    ChallengeSummary,
     ErrorOut,
     OpenPhaseIn,
     OrganiseOut,
+    PhaseDatesIn,
+    PhaseLimitsIn,
+    PublishIn,
+    PublishOut,
     RescoreIn,
     RescoreOut,
     RewarderIn,
     SpecChangeOut,
 )
-from scorer.exceptions import NotServed
+from scorer.exceptions import NotServed, OrganiseError
 from scorer.facade import CoopAPI
 from scorer.organise import actions as organise
+from scorer.organise.new_challenge import publish_folder
 from scorer.service.auth import ORGANISE, Identity
 from scorer.service.deps import Api, require_scope
 from scorer.service.git_http import repository_path
@@ -57,8 +68,34 @@ def _change(change: organise.SpecChange) -> SpecChangeOut:
 @router.get("/api/challenges/{challenge_id}/organise", response_model=OrganiseOut)
 def get_organise(api: Api, _who: Organiser, challenge_id: str) -> OrganiseOut:
     """The spec on the organiser ref and that commit: the ``base`` to send with a change."""
-    ref, base, spec = organise.organiser_state(api, _served(api, challenge_id), challenge_id)
-    return OrganiseOut(challenge=challenge_id, ref=ref, base=base, spec=spec)
+    state = organise.organiser_state(api, _served(api, challenge_id), challenge_id)
+    return OrganiseOut(challenge=challenge_id, **asdict(state))
+
+
+@router.get("/api/organise/challenges", response_model=list[ChallengeSummary])
+def get_organised(api: Api, _who: Organiser) -> list[ChallengeSummary]:
+    """The challenges the caller organises here: every challenge served here, for a holder of
+    ``custom:coop:organise``."""
+    now = datetime.now(UTC)
+    return [
+        ChallengeSummary(id=c.id, title=c.title, current_phase=getattr(c.current_phase(now), "id", None))
+        for c in organise.organised_challenges(api)
+    ]
+
+
+@router.post(
+    "/api/organise/challenges",
+    response_model=PublishOut,
+    responses=CHANGE_ERRORS,
+)
+def post_publish(api: Api, who: Organiser, change: PublishIn) -> PublishOut:
+    """Publish a challenge folder (a gzipped tar, base64) as a new challenge served here: validated
+    first, its data prepared, audited. ``dry_run`` checks it and says what would be published."""
+    try:
+        archive = base64.b64decode(change.archive, validate=True)
+    except (binascii.Error, ValueError):
+        raise OrganiseError("the archive is not valid base64 of a gzipped tar") from None
+    return PublishOut(**asdict(publish_folder(api, archive, who.name, dry_run=change.dry_run)))
 
 
 @router.post(
@@ -95,6 +132,51 @@ def post_rewarder(api: Api, who: Organiser, challenge_id: str, change: RewarderI
         phase_id=change.phase,
         index=change.index,
         rewarder=change.rewarder,
+        base=change.base,
+        dry_run=change.dry_run,
+    )
+    return _change(made)
+
+
+@router.post(
+    "/api/challenges/{challenge_id}/organise/phase-dates",
+    response_model=SpecChangeOut,
+    responses=CHANGE_ERRORS,
+)
+def post_phase_dates(api: Api, who: Organiser, challenge_id: str, change: PhaseDatesIn) -> SpecChangeOut:
+    """Schedule a phase: its start, its end (``now`` ends it, and private scores shown at the end
+    appear) and when private scores show. ``dry_run`` shows the change without making it."""
+    made = organise.edit_phase_dates(
+        api,
+        _served(api, challenge_id),
+        challenge_id,
+        who.name,
+        phase_id=change.phase,
+        start=change.start,
+        end=change.end,
+        open_ended=change.open_ended,
+        private_visible=change.private_visible,
+        base=change.base,
+        dry_run=change.dry_run,
+    )
+    return _change(made)
+
+
+@router.post(
+    "/api/challenges/{challenge_id}/organise/phase-limits",
+    response_model=SpecChangeOut,
+    responses=CHANGE_ERRORS,
+)
+def post_phase_limits(api: Api, who: Organiser, challenge_id: str, change: PhaseLimitsIn) -> SpecChangeOut:
+    """Replace a phase's run limits and/or submission limits (validated with the whole spec)."""
+    made = organise.edit_phase_limits(
+        api,
+        _served(api, challenge_id),
+        challenge_id,
+        who.name,
+        phase_id=change.phase,
+        limits=change.limits,
+        submissions=change.submissions,
         base=change.base,
         dry_run=change.dry_run,
     )
