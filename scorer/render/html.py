@@ -28,6 +28,8 @@ import binascii
 import math
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from html import escape
 from typing import Any
 
 import defusedxml.ElementTree
@@ -275,8 +277,9 @@ def _text(value: object) -> str:
     return "".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
-def render_notebook(notebook: NotebookNode, *, title: str) -> str:
-    """``notebook`` as a complete HTML page (lab look, inline CSS) in which nothing can run."""
+def render_notebook(notebook: NotebookNode, *, title: str, links: Sequence[tuple[str, str]] = ()) -> str:
+    """``notebook`` as a complete HTML page (lab look, inline CSS) in which nothing can run;
+    ``links`` (URL, label) head it as plain links."""
     exporter = HTMLExporter(  # one per call: the exporter keeps per-notebook state
         template_name="lab",
         raw_template=TEMPLATE,
@@ -286,4 +289,8 @@ def render_notebook(notebook: NotebookNode, *, title: str) -> str:
     page, _resources = exporter.from_notebook_node(
         inert_notebook(notebook), resources={"metadata": {"name": title}}
     )
-    return page
+    if not links:
+        return page
+    anchors = " · ".join(f'<a href="{escape(url)}">{escape(label)}</a>' for url, label in links)
+    nav = f'<nav class="coop-links" style="padding: .5em 1em">{anchors}</nav>'
+    return re.sub(r"<body[^>]*>", lambda opened: opened[0] + nav, page, count=1)

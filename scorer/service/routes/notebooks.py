@@ -11,6 +11,8 @@ participant's code in a viewer's browser.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -19,6 +21,7 @@ from fastapi.responses import HTMLResponse
 from nbformat import NotebookNode
 from nbformat.v4 import new_notebook
 
+from coop_client.lineage import build_on_url
 from coop_client.models import ErrorOut, NotebookDiffOut
 from scorer.exceptions import NotebookNotRun
 from scorer.facade import CoopAPI
@@ -73,8 +76,17 @@ def notebook_page(api: Api, who: Viewer, submission_id: int) -> HTMLResponse:
         view = queries.submission(session, submission_id)
     if content is None:
         raise NotebookNotRun(submission_id)
-    page = render_notebook(read_notebook(content, view.notebook_path), title=_title(view))
+    base = hub_base(os.environ)
+    links = [(build_on_url(base, view.challenge_id, view.id), "Build on this")] if base else []
+    page = render_notebook(read_notebook(content, view.notebook_path), title=_title(view), links=links)
     return HTMLResponse(page, headers=PAGE_HEADERS)
+
+
+def hub_base(environ: Mapping[str, str]) -> str | None:
+    """The base URL of the hub the service runs behind, from the prefix a hub gives its services
+    (``<base>services/<name>/``); ``None`` outside a hub, where there is no server to build in."""
+    prefix = environ.get("JUPYTERHUB_SERVICE_PREFIX", "")
+    return prefix[: prefix.rindex("services/")] if "services/" in prefix else None
 
 
 @router.get(
