@@ -9,6 +9,8 @@ in the same challenge. A hostile run costs 3-10 s.
 from __future__ import annotations
 
 import contextlib
+import copy
+import json
 import os
 import re
 import secrets
@@ -23,6 +25,7 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
+from nbformat.v4 import new_code_cell
 
 import scorer.scoring.sandbox.choose
 from scorer.ledger import queries
@@ -194,7 +197,8 @@ def test_reason_names_the_participants_cell(hostile, run, name):
     kill did not race papermill rewriting the executed notebook (see the report).
     """
     result = run(name, corpus.CASES[name].build(hostile.baseline))
-    assert "(in cell 4)" in result.reason, result.reason
+    first_line = corpus.CASES[name].build(hostile.baseline).cells[corpus.MODEL_CELL].source.splitlines()[0]
+    assert f'(in cell 4: "{first_line.strip()}")' in result.reason, result.reason
 
 
 # --- cases with their own checks -------------------------------------------------------------
@@ -330,6 +334,109 @@ def test_executed_notebook_that_is_not_json_is_recorded_not_crashed(hostile, run
     result = run("link_not_json", corpus.symlink_executed_notebook(hostile.baseline, str(host_file)))
     assert_outcome(result, "scored")
     assert result.view.status == "scored" and executed(hostile, result) == b""
+
+
+# --- what a participant is told: widget cells, cell numbers, IPython's own words ------------
+
+WIDGET_CELLS = (
+    "from coop_widgets import Leaderboard, MySubmissions, PhaseBanner",
+    "PhaseBanner()",
+    "Leaderboard()",
+    "MySubmissions()",
+)
+
+
+def with_submit_and_widgets(baseline: nbformat.NotebookNode, *after: str) -> nbformat.NotebookNode:
+    """The baseline as Easy start copies it (its Submit cell last, cell 6 of 6 in the template's),
+    then the platform's widgets in cells 7-10 as the README invites, then ``after``."""
+    notebook = copy.deepcopy(baseline)
+    assert "coop-submit" in notebook.cells[-1].metadata.get("tags", [])
+    notebook.cells.extend(new_code_cell(source) for source in (*WIDGET_CELLS, *after))
+    return notebook
+
+
+def test_widget_cells_are_left_out_and_the_notebook_scores(hostile, run):
+    result = run("widget_cells", with_submit_and_widgets(hostile.baseline, "print('after the widgets')"))
+    assert_outcome(result, "scored")
+    text = executed(hostile, result).decode()
+    assert "after the widgets" in text and "coop_widgets" not in text and "Leaderboard" not in text
+
+
+def test_a_failure_names_the_cell_as_jupyterlab_numbers_it_and_quotes_it(hostile, run):
+    notebook = with_submit_and_widgets(hostile.baseline, "# a mistake\nraise ValueError('after the widgets')")
+    result = run("fails_after_widgets", notebook)
+    assert_outcome(result, "exception")
+    assert result.reason == 'ValueError: after the widgets (in cell 11: "# a mistake")', result.reason
+
+
+def test_a_cell_mixing_widgets_with_code_says_how_to_fix_it(hostile, run):
+    result = run(
+        "mixed_widget_cell",
+        with_submit_and_widgets(hostile.baseline, "from coop_widgets import Submit\nx = 1"),
+    )
+    assert_outcome(
+        result, "exception", ("No module named 'coop_widgets'", "in cell 11", "cells of their own")
+    )
+
+
+def test_an_unknown_magic_is_reported_in_ipythons_words(hostile, run):
+    result = run("unknown_magic", corpus.with_model(hostile.baseline, "%undefined_magic\nprint(1)"))
+    assert_outcome(result, "exception")
+    assert result.reason == (
+        'UsageError: Line magic function `%undefined_magic` not found. (in cell 4: "%undefined_magic")'
+    ), result.reason
+
+
+def test_a_downloaded_failed_notebook_committed_again_names_the_cell_it_shows(hostile, run):
+    """The executed notebook holds papermill's cells (its parameters, its error banners): the
+    participant sees them in JupyterLab, so the cell numbers count them; the run leaves them out."""
+    first = run("download_first", corpus.with_model(hostile.baseline, "raise ValueError('try again')"))
+    assert_outcome(first, "exception")
+    downloaded = nbformat.reads(executed(hostile, first).decode(), as_version=4)
+    papermill = [
+        c
+        for c in downloaded.cells
+        if {"injected-parameters", "papermill-error-cell-tag"} & set(c.metadata.get("tags", []))
+    ]
+    assert len(papermill) >= 2  # the parameters and at least one error banner
+    shown = 1 + next(i for i, c in enumerate(downloaded.cells) if "try again" in c.source)
+    again = run("download_again", downloaded)
+    assert_outcome(again, "exception")
+    assert again.reason == f"ValueError: try again (in cell {shown}: \"raise ValueError('try again')\")"
+    rerun = nbformat.reads(executed(hostile, again).decode(), as_version=4)
+    tags = [t for c in rerun.cells for t in c.metadata.get("tags", [])]
+    assert tags.count("injected-parameters") == 1  # papermill's own, once: the old one went
+
+
+def test_nbformat_4_2_with_cell_ids_runs(hostile, run):
+    data = json.loads(nbformat.writes(hostile.baseline))
+    data["nbformat_minor"] = 2
+    result = run("nbformat_4_2_ids", json.dumps(data).encode())
+    assert_outcome(result, "scored")
+
+
+def test_a_run_that_fails_after_its_last_cell_keeps_its_executed_notebook(hostile, run):
+    """Predictions refused: the notebook ran to its end, and its author can read what it did."""
+    result = run(
+        "nan_predictions", corpus.with_model(hostile.baseline, "test['y'] = float('nan')\nprint('wrote nan')")
+    )
+    assert_outcome(result, "predictions_invalid")
+    assert "wrote nan" in executed(hostile, result).decode()
+
+
+def test_a_link_out_of_the_repository_is_the_participants_error(hostile):
+    """A commit that never met the push policy (a forge webhook's): the checkout refuses the
+    link, and the participant is told which and what to do; no retry, never infrastructure."""
+    link = hostile.clone / "solutions" / USER / "mydata"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to("/home/jovyan/data")
+    try:
+        sha = hostile.commit(USER, {f"solutions/{USER}/with_link.ipynb": hostile.baseline})
+    finally:
+        link.unlink()
+    [result] = hostile.score(sha)
+    assert_outcome(result, "policy", (f"solutions/{USER}/mydata is a link to /home/jovyan/data", "git rm"))
+    assert result.view.status == "failed"
 
 
 # --- keep last: the host is still fine -------------------------------------------------------

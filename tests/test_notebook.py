@@ -15,7 +15,7 @@ from scorer.scoring.sanitize import (
     KERNELSPEC,
     MAX_NOTEBOOK_BYTES,
     clear_outputs,
-    drop_submit_cells,
+    leave_out_platform_cells,
     pin_kernel,
     read_notebook,
     require_parameters_cell,
@@ -158,7 +158,7 @@ def test_participant_cannot_claim_a_cell_as_the_organisers(baseline):
 def test_without_a_baseline_nothing_is_restored(baseline):
     participant = copy.deepcopy(baseline)
     organiser_cell(participant).source = "pass"
-    assert text(organiser_cell(sanitize(raw(participant), PATH, None))) == "pass"
+    assert text(organiser_cell(sanitize(raw(participant), PATH, None).notebook)) == "pass"
 
 
 @pytest.mark.parametrize("how", ["tag-removed", "id-changed", "deleted"])
@@ -175,7 +175,7 @@ def test_organiser_cell_cannot_be_escaped(baseline, how):
     else:
         participant.cells.remove(cell)
     try:
-        result = sanitize(raw(participant), PATH, baseline)
+        result = sanitize(raw(participant), PATH, baseline).notebook
     except InvalidNotebook as refused:  # refusing, with a clear reason, is a fix too
         assert "organiser" in refused.user_message
         return
@@ -194,7 +194,7 @@ def submit_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]
 def test_the_baselines_submit_cell_is_left_out_of_the_run(baseline):
     [cell] = submit_cells(baseline)  # the template's baseline ends with the widget
     assert "Submit()" in cell.source
-    result = sanitize(raw(baseline), PATH, baseline)
+    result = sanitize(raw(baseline), PATH, baseline).notebook
     assert submit_cells(result) == []
     assert not any("coop_widgets" in text(c) for c in result.cells)
     kept = [c.source for c in baseline.cells if c is not cell]
@@ -207,12 +207,12 @@ def test_the_submit_tag_never_drops_the_parameters_or_an_organiser_cell(baseline
     for cell in (participant.cells[1], organiser_cell(participant)):
         cell.metadata["tags"].append("coop-submit")
     participant.cells.append(new_code_cell("print('mine')", metadata={"tags": ["coop-submit", "organiser"]}))
-    result = sanitize(raw(participant), PATH, baseline)
+    result = sanitize(raw(participant), PATH, baseline).notebook
     sources = [text(c) for c in result.cells]
     assert baseline.cells[1].source in sources and organiser_cell(baseline).source in sources
     # the step alone keeps any cell tagged `organiser`; sanitize restores the organiser's cells first,
     # which strips a participant's claim, so claiming the widget's cell as the organiser's keeps nothing
-    assert drop_submit_cells(participant).cells[-1].source == "print('mine')"
+    assert leave_out_platform_cells(participant).notebook.cells[-1].source == "print('mine')"
     assert "print('mine')" not in sources
 
 
@@ -270,7 +270,7 @@ def test_pinned_kernelspec_is_a_copy():
 
 
 def test_sanitize_the_malicious_kernelspec_corpus_notebook(baseline):
-    result = sanitize(corpus.static("malicious_kernelspec.ipynb"), PATH, None)
+    result = sanitize(corpus.static("malicious_kernelspec.ipynb"), PATH, None).notebook
     assert result.metadata["kernelspec"] == KERNELSPEC
     assert "papermill" not in result.metadata and "widgets" not in result.metadata
     assert all(c.outputs == [] and c.execution_count is None for c in result.cells if c.cell_type == "code")
@@ -281,14 +281,14 @@ def test_sanitize_is_idempotent(baseline):
     participant = copy.deepcopy(baseline)
     organiser_cell(participant).source = "pass"
     once = sanitize(raw(participant), PATH, baseline)
-    assert sanitize(raw(once), PATH, baseline) == once
+    assert sanitize(raw(once.notebook), PATH, baseline) == once
 
 
 def test_sanitize_keeps_the_participants_own_cells(baseline):
     participant = copy.deepcopy(baseline)
     participant.cells[3].source = "test['y'] = 1.0"
     participant.cells.append(new_code_cell("print('extra')"))
-    result = sanitize(raw(participant), PATH, baseline)
+    result = sanitize(raw(participant), PATH, baseline).notebook
     assert [text(c) for c in result.cells][3:] == [
         "test['y'] = 1.0",
         organiser_cell(baseline).source,
@@ -305,3 +305,104 @@ def test_corpus_readme_lists_every_case():
     assert missing == []
     on_disk = {p.name for p in corpus.FOLDER.iterdir() if p.suffix in {".ipynb", ".bad"}}
     assert {name for name in on_disk if f"`{name}`" not in readme} == set()
+
+
+# --- platform cells: widgets, papermill's own cells, the numbering of what is left ------------
+
+WIDGET_CELLS = [
+    "from coop_widgets import Leaderboard, MySubmissions, PhaseBanner",
+    "Leaderboard()",
+    "# how the phase goes\nPhaseBanner()\n",
+    "mine = MySubmissions()\nmine",
+    "import coop_widgets as cw\ncw.Leaderboard(board='main')",
+    "%load_ext coop_widgets",
+]
+
+
+def test_cells_that_only_show_platform_widgets_are_left_out(baseline):
+    """The README invites Leaderboard(), PhaseBanner() and MySubmissions() in a notebook: like
+    the Submit cell they have no place in a scoring run, wherever they are and however written."""
+    participant = copy.deepcopy(baseline)
+    participant.cells[3:3] = [new_code_cell(source) for source in WIDGET_CELLS[:2]]
+    participant.cells.extend(new_code_cell(source) for source in WIDGET_CELLS[2:])
+    result = sanitize(raw(participant), PATH, baseline).notebook
+    assert not any("coop_widgets" in text(c) or "Leaderboard" in text(c) for c in result.cells)
+    kept = [c.source for c in baseline.cells if "coop-submit" not in c.metadata.get("tags", [])]
+    assert [text(c) for c in result.cells] == kept
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from coop_widgets import Leaderboard\nimport numpy as np",  # also does something else
+        "board = Leaderboard()",  # Leaderboard is not the platform's here: never imported
+        "from mywidgets import Leaderboard\nLeaderboard()",
+        "Leaderboard = 3\nLeaderboard",
+    ],
+)
+def test_a_cell_that_does_more_than_show_widgets_runs(baseline, source):
+    participant = copy.deepcopy(baseline)
+    participant.cells.append(new_code_cell(source))
+    result = sanitize(raw(participant), PATH, baseline).notebook
+    assert text(result.cells[-1]) == source
+
+
+def test_widget_names_imported_in_one_cell_are_known_in_the_next(baseline):
+    participant = copy.deepcopy(baseline)
+    participant.cells.extend(
+        [new_code_cell("from coop_widgets import *"), new_code_cell("PhaseBanner()"), new_code_cell("1 + 1")]
+    )
+    result = sanitize(raw(participant), PATH, baseline).notebook
+    assert text(result.cells[-1]) == "1 + 1" and "PhaseBanner()" not in [text(c) for c in result.cells]
+
+
+def test_the_numbering_is_jupyterlabs_whatever_is_left_out(baseline):
+    """Positions count every cell of the committed notebook from 1, markdown included, as the
+    participant sees them; the widget's cell 6 left out, cell 7 is still called cell 7."""
+    participant = copy.deepcopy(baseline)
+    participant.cells.extend([new_code_cell("Leaderboard()"), new_code_cell("print('last')")])
+    participant.cells.insert(6, new_code_cell("from coop_widgets import Leaderboard"))
+    sanitized = sanitize(raw(participant), PATH, baseline)
+    assert sanitized.positions == (1, 2, 3, 4, 5, 9)
+    label = sanitized.labels[-1]
+    assert (label.position, label.first_line) == (9, "print('last')")
+    assert sanitized.labels[2].first_line == "import numpy as np"
+
+
+def test_papermills_cells_from_a_downloaded_run_are_stripped(baseline):
+    """A participant re-submits the executed notebook they downloaded: papermill's error banners
+    and its injected parameters go (papermill adds its own again), and the numbering still
+    counts them, as JupyterLab shows them."""
+    participant = copy.deepcopy(baseline)
+    banner = 'An Exception was encountered at <a href="#papermill-error-cell">In [3]</a>'
+    participant.cells.insert(0, new_markdown_cell(banner, metadata={"tags": ["papermill-error-cell-tag"]}))
+    participant.cells.insert(3, new_code_cell("degree = 9\n", metadata={"tags": ["injected-parameters"]}))
+    participant.cells.insert(5, new_markdown_cell(banner, metadata={"tags": ["papermill-error-cell-tag"]}))
+    sanitized = sanitize(raw(participant), PATH, baseline)
+    sources = [text(c) for c in sanitized.notebook.cells]
+    assert banner not in sources and "degree = 9\n" not in sources
+    assert sanitized.positions == (2, 3, 5, 7, 8)
+
+
+def test_a_notebook_of_nbformat_4_2_carrying_cell_ids_is_normalised(baseline):
+    """nbformat itself only warns about it and papermill runs it: upgraded to 4.5, ids kept."""
+    data = json.loads(raw(baseline))
+    data["nbformat_minor"] = 2
+    notebook = read_notebook(json.dumps(data).encode(), PATH)
+    assert notebook.nbformat_minor == 5
+    assert [c.id for c in notebook.cells] == [c.id for c in baseline.cells]
+    nbformat.validate(notebook)
+    sanitized = sanitize(json.dumps(data).encode(), PATH, baseline)  # the organiser's cells still match
+    assert organiser_cell(sanitized.notebook).id == organiser_cell(baseline).id
+
+
+def test_a_notebook_of_nbformat_4_1_without_ids_gets_ids():
+    data = {
+        "nbformat": 4,
+        "nbformat_minor": 1,
+        "metadata": {},
+        "cells": [{"cell_type": "markdown", "metadata": {}, "source": "# old"}],
+    }
+    notebook = read_notebook(json.dumps(data).encode(), PATH)
+    assert notebook.nbformat_minor == 5 and notebook.cells[0].id
+    nbformat.validate(notebook)

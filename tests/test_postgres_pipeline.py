@@ -27,6 +27,6 @@ def test_submissions_score_on_postgresql(challenge):
             board = api.leaderboard(challenge.challenge_id)
             assert sorted(row.person for row in board.rows) == ["alice", "bob"]
             view, _scores = api.submission(ids[-1])
-            assert view.failure_reason == "RuntimeError: no fit (in cell 4)"
+            assert view.failure_reason == "RuntimeError: no fit (in cell 4: \"raise RuntimeError('no fit')\")"
         finally:
             api.close()

@@ -266,7 +266,7 @@ def test_watchdog_kills_a_run_over_its_wall_time(tmp_path):
     outcome = runner.run(request)
     assert outcome.killed_for == "wall_time" and outcome.report is None
     with pytest.raises(ExecutionTimeout, match="took longer than the phase's limit of 4 s"):
-        check_outcome(outcome, limits, None)
+        check_outcome(outcome, limits, None, ())
     left = [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == runner.uid]
     _gone, alive = psutil.wait_procs(left, timeout=5)  # one may still be dying as we look
     assert alive == []  # the whole tree went with it (a survivor would sleep for a minute)

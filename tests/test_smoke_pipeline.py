@@ -17,7 +17,7 @@ def test_a_failure_keeps_the_executed_notebook_with_the_error(challenge):
     sha = challenge.solution("raise ValueError('bad degree')", user="bob")
     [result] = challenge.score(sha)
     assert result.view.failure_class == "exception"
-    assert result.reason == "ValueError: bad degree (in cell 4)"
+    assert result.reason == "ValueError: bad degree (in cell 4: \"raise ValueError('bad degree')\")"
     api = challenge.api()
     try:
         with api.sessions() as session:

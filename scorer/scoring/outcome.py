@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ByteSize
@@ -16,14 +17,23 @@ from scorer.exceptions import (
     NotebookException,
 )
 from scorer.scoring.sandbox.runner import RunOutcome
+from scorer.scoring.sanitize import PAPERMILL_TAGS, CellLabel
 
-#: Cells papermill adds to the participant's notebook: not counted when naming a cell.
-PAPERMILL_CELLS = {"injected-parameters", "papermill-error-cell-tag"}
+#: How much of a cell's first line a reason quotes.
+QUOTED = 60
+#: What a reason adds when a cell that still uses the platform's widgets fails.
+WIDGETS_HINT = (
+    "; the platform's widgets do not run when a notebook is scored: keep them in cells of their "
+    "own (only imports from coop_widgets and widgets shown), which the scorer leaves out"
+)
 
 
-def check_outcome(outcome: RunOutcome, limits: RunLimits, executed: bytes | None) -> None:
-    """Raise the :class:`SubmissionFailure` the run ended in; return if it ran to the end."""
-    cell = _cell_phrase(outcome.cell or failing_cell(executed))
+def check_outcome(
+    outcome: RunOutcome, limits: RunLimits, executed: bytes | None, labels: Sequence[CellLabel]
+) -> None:
+    """Raise the :class:`SubmissionFailure` the run ended in; return if it ran to the end.
+    ``labels`` name the cells that ran as the participant sees them (:class:`Sanitized`)."""
+    cell = _cell_phrase(outcome.cell or failing_cell(executed), labels)
     memory = size_text(limits.memory)
     details: dict[str, Any] = {"log_tail": outcome.log_tail[-4000:]}
     if outcome.killed_for == "memory":
@@ -52,7 +62,7 @@ def check_outcome(outcome: RunOutcome, limits: RunLimits, executed: bytes | None
         )
     if report.get("status") == "ok":
         return
-    _raise_for_error(report["error"], limits, memory, cell, outcome, details)
+    _raise_for_error(report["error"], limits, memory, cell, outcome, details, executed)
 
 
 def _raise_for_error(
@@ -62,6 +72,7 @@ def _raise_for_error(
     cell: str,
     outcome: RunOutcome,
     details: dict[str, Any],
+    executed: bytes | None,
 ) -> None:
     kind = error.get("kind")
     if kind == "cell_error":
@@ -70,7 +81,7 @@ def _raise_for_error(
             raise MemoryExceeded(
                 f"the notebook ran out of its {memory} of memory (MemoryError){cell}", details=details
             )
-        raise NotebookException(f"{error.get('ename')}: {error.get('evalue')}{cell}", details=details)
+        raise NotebookException(_error_text(error, executed) + cell + _hint(error), details=details)
     if kind == "cell_timeout":
         raise ExecutionTimeout(
             f"a cell ran longer than the per-cell limit of {limits.cell_time:g} s{cell}", details=details
@@ -104,13 +115,46 @@ def _exit_phrase(returncode: int | None) -> str:
     return f"ended abruptly (exit status {returncode})"
 
 
+def _error_text(error: dict[str, Any], executed: bytes | None) -> str:
+    """``ename: evalue``; when the kernel gave none (IPython's ``UsageError`` of an unknown magic
+    is only printed, so papermill reports an empty ``CellExecutionError``), what the failing cell
+    printed to stderr."""
+    ename, evalue = str(error.get("ename") or ""), str(error.get("evalue") or "")
+    if evalue or ename != "CellExecutionError":
+        return f"{ename}: {evalue}"
+    printed = failing_cell_stderr(executed).strip()
+    return printed[-1000:] if printed else "the cell failed without an error message"
+
+
+def _hint(error: dict[str, Any]) -> str:
+    widgets = error.get("ename") == "ModuleNotFoundError" and "coop_widgets" in str(error.get("evalue"))
+    return WIDGETS_HINT if widgets else ""
+
+
+def failing_cell_stderr(executed: bytes | None) -> str:
+    """What the cell papermill marked failed wrote to stderr."""
+    for cell in _cells(executed):
+        if cell.get("metadata", {}).get("papermill", {}).get("status") == "failed":
+            return "".join(
+                _text(output.get("text", ""))
+                for output in cell.get("outputs", [])
+                if isinstance(output, dict) and output.get("name") == "stderr"
+            )
+    return ""
+
+
+def _text(value: object) -> str:
+    return "".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
 def failing_cell(executed: bytes | None) -> int | None:
-    """From the executed notebook: 1-based position, in the participant's notebook, of the cell
-    papermill marked running or failed (used when the run reported no cell of its own)."""
+    """From the executed notebook: 1-based position, among the cells that ran (papermill's own
+    not counted), of the cell papermill marked running or failed (used when the run reported no
+    cell of its own)."""
     added = 0
     for index, cell in enumerate(_cells(executed)):
         metadata = cell.get("metadata", {})
-        if set(metadata.get("tags", [])) & PAPERMILL_CELLS:
+        if set(metadata.get("tags", [])) & PAPERMILL_TAGS:
             added += 1
         elif metadata.get("papermill", {}).get("status") in {"running", "failed"}:
             return index + 1 - added
@@ -138,5 +182,11 @@ def _cells(executed: bytes | None) -> list[dict[str, Any]]:
     return [c for c in cells if isinstance(c, dict)] if isinstance(cells, list) else []
 
 
-def _cell_phrase(index: int | None) -> str:
-    return f" (in cell {index})" if index else ""
+def _cell_phrase(index: int | None, labels: Sequence[CellLabel]) -> str:
+    """`` (in cell 14: "Leaderboard()")``: the cell that ran ``index``-th (from 1), as JupyterLab
+    numbers it in the participant's notebook, with its first line."""
+    if not index or not 1 <= index <= len(labels):
+        return ""
+    label = labels[index - 1]
+    line = label.first_line if len(label.first_line) <= QUOTED else label.first_line[: QUOTED - 1] + "…"
+    return f' (in cell {label.position}: "{line}")' if line else f" (in cell {label.position})"

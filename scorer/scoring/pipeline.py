@@ -7,7 +7,9 @@ result is the caller's business (the ledger), so this module does no database wo
 from __future__ import annotations
 
 import shutil
+import tarfile
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -17,7 +19,7 @@ import nbformat
 
 from scorer.challenge.phase_data import PhaseData
 from scorer.challenge.spec import Challenge, Phase
-from scorer.exceptions import InfrastructureError, SubmissionFailure
+from scorer.exceptions import InfrastructureError, PolicyRefusal, SubmissionFailure
 from scorer.ingest.repo import ChallengeRepo
 from scorer.scoring.metrics import compute_metrics, read_answers
 from scorer.scoring.outcome import check_outcome, run_time
@@ -26,7 +28,7 @@ from scorer.scoring.provenance import environment_hash, scorer_version
 from scorer.scoring.results import RunResult
 from scorer.scoring.safe_read import NotARegularFile, read_regular
 from scorer.scoring.sandbox.runner import RunFolders, Runner, RunOutcome, RunRequest
-from scorer.scoring.sanitize import MAX_NOTEBOOK_BYTES, read_notebook, sanitize
+from scorer.scoring.sanitize import MAX_NOTEBOOK_BYTES, CellLabel, read_notebook, sanitize
 
 
 @dataclass(frozen=True)
@@ -51,50 +53,63 @@ def score(job: Job) -> RunResult:
     folders = RunFolders.create(Path(tempfile.mkdtemp(prefix="run-", dir=job.runs_dir)))
     started = datetime.now(UTC)
     try:
-        checkout(job, folders.work)
+        labels = checkout(job, folders.work)
         outcome = execute(job, folders)
         executed = _read_executed(folders.output / "executed.ipynb")
         try:
-            check_outcome(outcome, job.phase.limits, executed)
-        except SubmissionFailure as failure:
+            return collect(job, folders, outcome, executed, labels, started)
+        except SubmissionFailure as failure:  # the run happened: its notebook shows the failure
             failure.details["executed_notebook"] = executed
             failure.details["provenance"] = provenance(job, started, outcome, executed)
             raise
-        seconds = run_time(executed)
-        answers = read_answers(job.data.answers, job.phase)
-        predictions = read_predictions(
-            folders.output / job.phase.predictions.file,
-            job.phase.predictions,
-            answers[job.phase.predictions.id_column],
-        )
-        peak_mib = outcome.peak_memory / 1024**2
-        metrics = compute_metrics(
-            job.challenge,
-            job.phase,
-            job.organiser_tree / job.challenge.data.scoring_module,
-            predictions,
-            answers,
-            run_time=seconds,
-            peak_memory=peak_mib,
-            inputs_dir=job.data.inputs,
-        )
-        return RunResult(
-            public=metrics["public"],
-            private=metrics["private"],
-            run_time=seconds,
-            peak_memory=peak_mib,
-            started_at=started,
-            finished_at=datetime.now(UTC),
-            executed_notebook=executed or b"",
-            provenance=provenance(job, started, outcome, executed),
-        )
     finally:
         shutil.rmtree(folders.root, ignore_errors=True)
 
 
-def checkout(job: Job, work: Path) -> None:
-    """The commit's tree, with the organiser's paths put back and the notebook sanitized."""
-    job.repo.export(job.commit, work)
+def collect(
+    job: Job,
+    folders: RunFolders,
+    outcome: RunOutcome,
+    executed: bytes | None,
+    labels: Sequence[CellLabel],
+    started: datetime,
+) -> RunResult:
+    """What the run left: how it ended, its predictions, their metrics."""
+    check_outcome(outcome, job.phase.limits, executed, labels)
+    seconds = run_time(executed)
+    answers = read_answers(job.data.answers, job.phase)
+    predictions = read_predictions(
+        folders.output / job.phase.predictions.file,
+        job.phase.predictions,
+        answers[job.phase.predictions.id_column],
+    )
+    peak_mib = outcome.peak_memory / 1024**2
+    metrics = compute_metrics(
+        job.challenge,
+        job.phase,
+        job.organiser_tree / job.challenge.data.scoring_module,
+        predictions,
+        answers,
+        run_time=seconds,
+        peak_memory=peak_mib,
+        inputs_dir=job.data.inputs,
+    )
+    return RunResult(
+        public=metrics["public"],
+        private=metrics["private"],
+        run_time=seconds,
+        peak_memory=peak_mib,
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        executed_notebook=executed or b"",
+        provenance=provenance(job, started, outcome, executed),
+    )
+
+
+def checkout(job: Job, work: Path) -> tuple[CellLabel, ...]:
+    """The commit's tree, with the organiser's paths put back and the notebook sanitized; how
+    the cells that run are named in the participant's notebook."""
+    export(job, work)
     for owned in job.challenge.organiser.paths:
         target = work / owned.rstrip("/")
         if target.is_dir() and not target.is_symlink():
@@ -108,10 +123,28 @@ def checkout(job: Job, work: Path) -> None:
             shutil.copy2(source, target)
     baseline_file = job.organiser_tree / job.phase.baseline
     baseline = read_notebook(baseline_file.read_bytes(), job.phase.baseline)
-    notebook = sanitize(job.repo.read(job.commit, job.notebook), job.notebook, baseline)
+    sanitized = sanitize(job.repo.read(job.commit, job.notebook), job.notebook, baseline)
     target = work / PurePosixPath(job.notebook)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(nbformat.writes(notebook), encoding="utf-8")
+    target.write_text(nbformat.writes(sanitized.notebook), encoding="utf-8")
+    return sanitized.labels
+
+
+def export(job: Job, work: Path) -> None:
+    """The commit's files; a link that would lead out of the checkout (the archive's ``data``
+    filter refuses it) is the commit's fault, said so, never retried as ours."""
+    try:
+        job.repo.export(job.commit, work)
+    except tarfile.FilterError as exc:
+        member = exc.tarinfo
+        what = f"a link to {member.linkname}" if member.issym() or member.islnk() else "not a regular file"
+        raise PolicyRefusal(
+            "link",
+            f"commit {job.commit[:10]} cannot be checked out for scoring: {member.name} is {what}, "
+            f"which leads out of the repository; remove it (git rm {member.name}), read data from "
+            "inputs_dir, and commit again",
+            f"export of {job.commit} refused: {exc}",
+        ) from exc
 
 
 def execute(job: Job, folders: RunFolders) -> RunOutcome:

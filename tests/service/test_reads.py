@@ -53,7 +53,7 @@ def test_submission_shows_status_failure_and_only_visible_scores(service, scored
     assert set(mine.public) == {"rmse", "mae"} and mine.private is None
     assert mine.created_at.tzinfo is not None
     assert (failed.status, failed.failure_class) == ("failed", "exception")
-    assert failed.reason == "ValueError: bad degree (in cell 4)"
+    assert failed.reason == "ValueError: bad degree (in cell 4: \"raise ValueError('bad degree')\")"
     with CoopClient(service, token="org-token") as organiser:
         assert set(organiser.submission(scored.alice_id).private or {}) == {"rmse", "mae"}
 
