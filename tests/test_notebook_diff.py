@@ -11,7 +11,7 @@ from nbdime.diff_utils import to_diffentry_dicts
 from nbdime.patching import patch_notebook
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from scorer.render.diff import cell_changes, notebook_diff, notebook_notes, render_diff
+from scorer.render.diff import WIDGET_VIEW, cell_changes, notebook_diff, notebook_notes, render_diff
 from tests.test_notebook_html import executable_parts
 
 
@@ -189,3 +189,19 @@ def test_the_page_links_to_the_other_view():
     link = BeautifulSoup(page, "html.parser").select_one("header a.switch")
     assert (link["href"], link.get_text()) == ("?full=true", "show every change")
     assert executable_parts(page) == []
+
+
+def test_a_widget_shown_again_is_the_same_output_by_default():
+    def shown(model_id: str, user: str):
+        view = {"model_id": model_id, "version_major": 2, "version_minor": 0}
+        data = {WIDGET_VIEW: view, "text/plain": f"Submit(value='Ready to submit as {user}.')"}
+        return new_notebook(
+            cells=[new_code_cell("Submit()", id="s", outputs=[new_output("display_data", data=data)])]
+        )
+
+    alices, bobs = shown("1f2e", "alice"), shown("9a8b", "bob")
+    assert notebook_diff(alices, bobs) == []
+    assert notebook_diff(alices, bobs, full=True) != []
+    stream = new_notebook(cells=[new_code_cell("Submit()", id="s", outputs=[new_output("stream", text="x")])])
+    [change] = cell_changes(alices, notebook_diff(alices, stream))
+    assert change.notes == [f"outputs added: stdout; removed: {WIDGET_VIEW}+text/plain"]

@@ -4,7 +4,8 @@
 ``{"op": …, "key": …}`` in nbdime's diff format, nested for cells, sources (line by line, then
 character by character), outputs and metadata. By default it compares what a person wrote and
 what it printed: nbdime's ignore options leave out execution counts, cell ids, notebook metadata
-and cell metadata other than tags, so a re-run is no change; ``full=True`` is
+and cell metadata other than tags, and a live widget's output counts as the same widget whatever
+its session's model id and text (a re-run is no change); ``full=True`` is
 ``nbdime.diff_notebooks`` itself. :func:`cell_changes` reads that diff
 back against the base notebook, cell by cell; :func:`render_diff` draws the result as one
 self-contained HTML page: cells added, removed or modified with their source lines, output and
@@ -21,10 +22,12 @@ from html import escape
 from typing import Any, Literal
 
 import nbdime
+import nbformat
 from nbdime.diff_utils import to_clean_dicts, to_diffentry_dicts
 from nbdime.diffing.generic import diff as nbdime_diff
 from nbdime.diffing.notebooks import diff_ignore, diff_ignore_keys, notebook_config
 from nbdime.patching import patch
+from nbformat import NotebookNode
 
 Mark = Literal["+", "-", " "]
 Status = Literal["added", "removed", "modified", "unchanged"]
@@ -67,6 +70,20 @@ def _meaningful_config() -> Any:
 
 
 MEANINGFUL = _meaningful_config()
+#: A live widget's output: a model id of the kernel session that displayed it, and its repr then.
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _widgets_alike(notebook: dict[str, Any]) -> NotebookNode:
+    """``notebook`` with every widget output's data reduced to its kind: a copy."""
+    cells = []
+    for cell in notebook.get("cells", []):
+        outputs = [
+            {**output, "data": {WIDGET_VIEW: {}}} if WIDGET_VIEW in output.get("data", {}) else output
+            for output in cell.get("outputs", [])
+        ]
+        cells.append({**cell, "outputs": outputs} if "outputs" in cell else cell)
+    return nbformat.from_dict({**notebook, "cells": cells})  # nbdime reads fields as attributes
 
 
 def notebook_diff(
@@ -76,7 +93,8 @@ def notebook_diff(
     tags only, or every field with ``full``."""
     if full:
         return to_clean_dicts(nbdime.diff_notebooks(base, notebook))
-    return to_clean_dicts(nbdime_diff(base, notebook, path="", config=MEANINGFUL))
+    meaningful = nbdime_diff(_widgets_alike(base), _widgets_alike(notebook), path="", config=MEANINGFUL)
+    return to_clean_dicts(meaningful)
 
 
 def cell_changes(base: dict[str, Any], diff: list[dict[str, Any]]) -> list[CellChange]:
