@@ -1,4 +1,4 @@
-"""The push policy as pure functions: refs, deletions, force-pushes, organiser paths, sizes."""
+"""The push policy as pure functions: refs, deletions, force-pushes, organiser paths, sizes, links."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import pytest
 
 from coop_client.git import ZERO_SHA
 from scorer.challenge.spec import Solutions
-from scorer.ingest.hooks import parse_raw_diff
+from scorer.ingest.hooks import parse_raw_diff, scan
 from scorer.ingest.policy import (
     MAX_FILE_SIZE,
+    SYMLINK_MODE,
     ChangedFile,
     NewCommit,
     Push,
@@ -21,6 +22,7 @@ from scorer.ingest.policy import (
     solution_owner,
     unknown_spec_refusals,
 )
+from tests.conftest import git
 
 A, B, C = "a" * 40, "b" * 40, "c" * 40
 ALICE, OLGA = Pusher("alice"), Pusher("olga", organiser=True)
@@ -172,3 +174,43 @@ def test_parse_raw_diff_plain_and_combined() -> None:
     combined = f"::100644 100644 100644 {A} {A} {C} MM\0odd name.py\0"
     assert parse_raw_diff(combined) == [("odd name.py", "100644", C)]
     assert parse_raw_diff("") == []
+
+
+def test_links_under_solutions_are_refused_with_what_to_do() -> None:
+    """`ln -s /home/jovyan/data solutions/alice/mydata` is a harmless habit in a home folder, and
+    a checkout the scorer cannot make: refused at the push, removing it again is fine."""
+    link = NewCommit(B, (ChangedFile("solutions/alice/mydata", 17, mode=SYMLINK_MODE),))
+    update = RefUpdate(A, B, "refs/heads/alice/x")
+    assert one(ALICE, update, [link]) == (
+        f"refusing commit {B[:10]}: solutions/alice/mydata is a symbolic link, which the scorer cannot "
+        "check out; remove it (git rm --cached solutions/alice/mydata), read the phase's data from "
+        "inputs_dir, and commit again"
+    )
+    assert codes(OLGA, [RefUpdate(A, B, "refs/heads/main")], [link]) == ["link"]  # organisers too
+    elsewhere = NewCommit(B, (ChangedFile("notes/mydata", 17, mode=SYMLINK_MODE),))
+    assert codes(ALICE, [update], [elsewhere]) == ["link"]  # a participant's anywhere
+    assert codes(OLGA, [RefUpdate(A, B, "refs/heads/main")], [elsewhere]) == []
+    removed = NewCommit(C, (ChangedFile("solutions/alice/mydata", None, mode="000000"),))
+    assert codes(ALICE, [update], [removed]) == []
+
+
+def test_the_hook_sees_a_committed_link(tmp_path, monkeypatch) -> None:
+    """What pre-receive scans in a real repository: the link's mode reaches the policy."""
+    work = tmp_path / "work"
+    work.mkdir()
+    git(work, "init", "-q")
+    (work / "solutions" / "alice").mkdir(parents=True)
+    (work / "solutions" / "alice" / "mydata").symlink_to("/home/jovyan/data")
+    (work / "solutions" / "alice" / "fit.ipynb").write_text("{}")
+    git(work, "add", "--all")
+    git(work, "commit", "-q", "-m", "with a link")
+    monkeypatch.chdir(work)
+    [commit] = scan([git(work, "rev-parse", "HEAD")])
+    modes = {change.path: change.mode for change in commit.changes}
+    assert modes == {"solutions/alice/fit.ipynb": "100644", "solutions/alice/mydata": SYMLINK_MODE}
+    assert [
+        r.code
+        for r in check_push(
+            Push(ALICE, [RefUpdate(ZERO_SHA, commit.sha, "refs/heads/alice/x")], [commit]), RULES
+        )
+    ] == ["link"]

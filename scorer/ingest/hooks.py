@@ -144,7 +144,8 @@ def scan(shas: Sequence[str]) -> list[NewCommit]:
         NewCommit(
             sha,
             tuple(
-                ChangedFile(path, None if is_zero(blob) else sizes.get(blob)) for path, _m, blob in entries
+                ChangedFile(path, None if is_zero(blob) else sizes.get(blob), mode)
+                for path, mode, blob in entries
             ),
         )
         for sha, entries in raw.items()

@@ -10,7 +10,9 @@ returns every :class:`Refusal`. The rules:
   ``/`` is a folder);
 - with ``solutions.per_user``, no participant commit may change another person's folder under
   the solutions path (merging their branch is how to build on it);
-- no commit may add a file larger than the size cap (``solutions.max_file_size``).
+- no commit may add a file larger than the size cap (``solutions.max_file_size``);
+- no commit may add a symbolic link under the solutions path, and no participant commit one
+  anywhere: the scorer checks the commit out, where a link to a home folder leads nowhere.
 
 Messages are one line each, name what was refused and say what to do instead: git shows them to
 the pusher as ``remote:`` lines.
@@ -27,6 +29,8 @@ from coop_client.git import HEADS, is_zero
 #: Files larger than this (bytes) are refused unless the challenge gives another cap
 #: (``solutions.max_file_size``, whose default is the same).
 MAX_FILE_SIZE = 10 * 1024**2
+#: git's mode of a symbolic link.
+SYMLINK_MODE = "120000"
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class RefUpdate:
 class ChangedFile:
     path: str
     size: int | None = None  # the new blob's size; ``None`` when deleted (or not a blob)
+    mode: str | None = None  # git's mode of the new entry (``000000`` when deleted)
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,10 @@ def solution_owner(path: str, rules: Rules) -> str | None:
         return None
     parts = pure.relative_to(base).parts
     return parts[0] if len(parts) >= 2 else None
+
+
+def is_solution_path(path: str, rules: Rules) -> bool:
+    return PurePosixPath(rules.solutions_path.strip("/")) in PurePosixPath(path).parents
 
 
 def check_ref(pusher: Pusher, update: RefUpdate, rules: Rules) -> list[Refusal]:
@@ -191,6 +200,16 @@ def check_commit(pusher: Pusher, commit: NewCommit, rules: Rules) -> list[Refusa
                     "other-solution",
                     f"refusing {where} is in {owner}'s folder; put your notebooks under "
                     f"{base}/{pusher.name}/ (merge {owner}'s branch to build on their work)",
+                )
+            )
+            continue
+        if change.mode == SYMLINK_MODE and (not pusher.organiser or is_solution_path(change.path, rules)):
+            refusals.append(
+                Refusal(
+                    "link",
+                    f"refusing {where} is a symbolic link, which the scorer cannot check out; remove it "
+                    f"(git rm --cached {change.path}), read the phase's data from inputs_dir, and commit "
+                    "again",
                 )
             )
             continue
