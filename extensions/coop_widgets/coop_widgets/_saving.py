@@ -7,6 +7,12 @@ lives in (``widget_manager.context`` of ``@jupyter-widgets/jupyterlab-manager``,
 passes through): the front end saves that notebook if it is dirty and answers ``saved``. That
 names the right notebook (not merely the active tab) and reports a failed save.
 
+The answer may reach the kernel on another thread than the one waiting for it: JupyterLab
+sends comm messages over a kernel subshell (its ``commsOverSubshells`` setting), which ipykernel
+dispatches in the subshell's own thread and event loop. The waiting future is therefore settled
+on its own loop (``call_soon_threadsafe``); set from the subshell's thread, it would wake only
+at the timeout.
+
 Where no front end answers (Voila, VS Code, a kernel without a browser) or it cannot save
 (``unsupported``), :func:`unsaved_cells` checks the file against what this kernel ran: a code
 cell run after the file was last written must be in it with the source it ran with. Runs are
@@ -89,11 +95,16 @@ class SaveGuard(anywidget.AnyWidget):
             return
         request = content.get("request")
         waiting = self._waiting.get(request) if isinstance(request, int) else None
-        if waiting is not None and not waiting.done():
-            kind = str(content.get("kind"))
-            waiting.set_result(
-                SaveAnswer(kind, str(content.get("reason", "")), bool(content.get("was_dirty")))
+        if waiting is not None:
+            answer = SaveAnswer(
+                str(content.get("kind")), str(content.get("reason", "")), bool(content.get("was_dirty"))
             )
+            waiting.get_loop().call_soon_threadsafe(_settle, waiting, answer)
+
+
+def _settle(waiting: asyncio.Future[SaveAnswer], answer: SaveAnswer) -> None:
+    if not waiting.done():
+        waiting.set_result(answer)
 
 
 @dataclass

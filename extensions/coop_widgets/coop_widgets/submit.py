@@ -48,6 +48,13 @@ PUSHING, PUSHED, REFUSED, CONFLICT, OFFLINE = "pushing", "pushed", "refused", "c
 MERGING, MERGED, ERROR = "merging", "merged", "error"
 QUEUED, RUNNING, SCORED, FAILED, REJECTED = "queued", "running", "scored", "failed", "rejected"
 
+#: How the notebook came to be known saved, by the front end's answer to the save request.
+SAVED_BY = {
+    "saved": "saved by JupyterLab",
+    "unsupported": "this front end cannot save: the file matches the cells this kernel ran",
+    "silent": "no answer to the save request: the file matches the cells this kernel ran",
+}
+
 
 class Submit(widgets.VBox):
     """Commit, push and follow this notebook's submission (see the module's documentation)."""
@@ -82,6 +89,7 @@ class Submit(widgets.VBox):
             max_retry_wait,
         )
         self.history: list[str] = []  # every status the widget went through, in order
+        self.saves: list[str] = []  # how each save request was answered (SaveAnswer.kind), in order
         self.saver = SaveGuard()
         self.message = widgets.Text(description="Message", layout=widgets.Layout(width="60%"))
         self.button = widgets.Button(description="Submit", button_style="primary", icon="upload")
@@ -152,7 +160,7 @@ class Submit(widgets.VBox):
         self._show(SAVING, f"Saving {_html.text(notebook.name)}…", "wait")
         if not await self._saved(notebook):
             return None
-        self._show(COMMITTING, "Committing…", "wait")
+        self._show(COMMITTING, f"Committing ({SAVED_BY.get(self.saves[-1], SAVED_BY['silent'])})…", "wait")
         paths = self._paths(repo, notebook)
         if paths is None or not await self._committed(repo, paths):
             return None
@@ -235,6 +243,7 @@ class Submit(widgets.VBox):
 
     async def _saved(self, notebook: Path) -> bool:
         answer = await self.saver.save(self.save_timeout)
+        self.saves.append(answer.kind)
         if answer.kind == "saved":
             return True
         if answer.kind == "failed":
