@@ -17,7 +17,14 @@ import pytest
 from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
-from scorer.render.html import clean_html, clean_svg, inert_notebook, render_notebook
+from scorer.render.html import (
+    FAILING_CLASS,
+    RunFailure,
+    clean_html,
+    clean_svg,
+    inert_notebook,
+    render_notebook,
+)
 
 _ELEMENTS_THAT_RUN = ("script", "iframe", "frame", "object", "embed", "applet", "base", "form", "link")
 _ACTIVE_URL = re.compile(r"javascript:|vbscript:|data:text/html", re.IGNORECASE)
@@ -280,3 +287,74 @@ def test_inert_notebook_keeps_tags_sizes_and_language_but_no_other_metadata():
     [kept] = inert_code.outputs
     assert set(kept.data) == {"image/png"} and kept.metadata == {"image/png": {"width": 10}}
     assert "attachments" not in inert_markdown and inert_code.id == code.id
+
+
+# --- a failed run: why, and where ----------------------------------------------------------------
+
+REASON = "ValueError: no fit (in cell 4: \"raise ValueError('no fit')\")"
+
+
+def failed_run() -> nbformat.NotebookNode:
+    """An executed notebook as papermill leaves a failed run: its error banners, the cells that
+    ran, the failing one (marked ``failed``, with the error), the cells it never reached."""
+    banner = new_markdown_cell(
+        'An Exception was encountered at <a href="#papermill-error-cell">In [2]</a>.',
+        metadata={"tags": ["papermill-error-cell-tag"]},
+    )
+    ran = new_code_cell("x = 1", execution_count=1, metadata={"papermill": {"status": "completed"}})
+    error = new_output("error", ename="ValueError", evalue="no fit", traceback=["ValueError: no fit"])
+    failing = new_code_cell(
+        "raise ValueError('no fit')",
+        execution_count=2,
+        outputs=[error],
+        metadata={"papermill": {"status": "failed", "exception": True}},
+        id="model",
+    )
+    pending = new_code_cell("print('never')", metadata={"papermill": {"status": "pending"}})
+    return new_notebook(cells=[banner, new_markdown_cell("# Fit"), ran, failing, pending])
+
+
+def test_a_failed_run_says_why_and_highlights_the_failing_cell():
+    page = render_notebook(failed_run(), title="t", failure=RunFailure("exception", REASON))
+    soup = BeautifulSoup(page, "html.parser")
+    notice = soup.select_one(".coop-failure")
+    assert notice is not None and notice.find_parent("main") is not None
+    assert "This run failed (exception)" in notice.text and REASON in notice.text
+    [failing] = soup.select(f".{FAILING_CLASS}")
+    assert "raise ValueError('no fit')" in failing.text and "ValueError: no fit" in failing.text
+    assert notice.select_one("a")["href"] == f"#{failing['id']}"  # a link to it
+    assert "An Exception was encountered" not in page  # papermill's banners: the notice says it
+    assert any(f".{FAILING_CLASS}" in style.text for style in soup.head.find_all("style"))  # head CSS
+    assert executable_parts(page) == []
+
+
+def test_a_deliberate_example_says_so_on_its_page():
+    notebook = failed_run()
+    notebook.metadata["coop"] = {"fails_on_purpose": "it reads the data from Dave's laptop"}
+    page = render_notebook(notebook, title="t", failure=RunFailure("exception", REASON))
+    notice = BeautifulSoup(page, "html.parser").select_one(".coop-failure")
+    assert "This failure is deliberate: the demo's example of a common mistake" in notice.text
+    assert "it reads the data from Dave's laptop" in notice.text
+    scored = BeautifulSoup(render_notebook(notebook, title="t"), "html.parser")
+    assert scored.select(".coop-failure") == [] and scored.select(f".{FAILING_CLASS}") == []
+
+
+def test_the_failure_text_is_text_and_no_cell_can_claim_to_be_the_failing_one():
+    notebook = failed_run()
+    notebook.cells[2].metadata["tags"] = ["coop-failing-cell"]
+    notebook.metadata["coop"] = {"fails_on_purpose": "<img src=x onerror=alert(1)>"}
+    page = render_notebook(notebook, title="t", failure=RunFailure("exception", "<script>alert(1)</script>"))
+    soup = BeautifulSoup(page, "html.parser")
+    assert "<script>alert(1)</script>" in soup.select_one(".coop-failure").text  # shown, as text
+    assert executable_parts(page) == []
+    [failing] = soup.select(f".{FAILING_CLASS}")
+    assert "raise ValueError" in failing.text
+
+
+def test_a_run_that_failed_after_its_last_cell_highlights_no_cell():
+    notebook = failed_run()
+    notebook.cells[3].metadata["papermill"] = {"status": "completed"}
+    reason = "predictions.csv has missing values (NaN) in y (3 rows)"
+    page = render_notebook(notebook, title="t", failure=RunFailure("predictions_invalid", reason))
+    soup = BeautifulSoup(page, "html.parser")
+    assert reason in soup.select_one(".coop-failure").text and soup.select(f".{FAILING_CLASS}") == []

@@ -18,17 +18,20 @@ three layers:
    content (tables, images as ``data:`` URIs and plain formatting remain);
 3. the page template has no script at all (:data:`TEMPLATE`).
 
-The service sends a Content-Security-Policy that forbids scripts as well.
+The service sends a Content-Security-Policy that forbids scripts as well. A failed run's page
+says why above the notebook (:class:`RunFailure`) and outlines the cell the run stopped in.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
@@ -51,7 +54,24 @@ TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block extra_css -%}
+<style type="text/css">
+.coop-failure { margin: 16px; padding: 12px 16px; border-left: 6px solid #c62828; background-color: #fdecea; }
+.coop-failure p { margin: 4px 0; }
+.coop-on-purpose { color: #4a4a4a; font-style: italic; }
+.celltag_coop-failing-cell { outline: 3px solid #c62828; outline-offset: 4px; background-color: #fff5f5; }
+</style>
+{%- endblock extra_css -%}
+{%- block body_header -%}
+{{ super() }}
+{{ resources.coop_notice | default("") }}
+{%- endblock body_header -%}
 """
+#: The tag, and so the class, of the cell a failed run stopped in: only the page sets it.
+FAILING_TAG = "coop-failing-cell"
+FAILING_CLASS = f"celltag_{FAILING_TAG}"
+#: papermill's error banners (markdown cells): the page's own notice says it instead.
+PAPERMILL_BANNER = "papermill-error-cell-tag"
 
 # --- HTML fragments ------------------------------------------------------------------------------
 
@@ -277,20 +297,89 @@ def _text(value: object) -> str:
     return "".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
-def render_notebook(notebook: NotebookNode, *, title: str, links: Sequence[tuple[str, str]] = ()) -> str:
+@dataclass(frozen=True)
+class RunFailure:
+    """Why a run did not score, shown above its executed notebook."""
+
+    failure_class: str
+    reason: str
+
+
+def render_notebook(
+    notebook: NotebookNode,
+    *,
+    title: str,
+    links: Sequence[tuple[str, str]] = (),
+    failure: RunFailure | None = None,
+) -> str:
     """``notebook`` as a complete HTML page (lab look, inline CSS) in which nothing can run;
-    ``links`` (URL, label) head it as plain links."""
+    ``links`` (URL, label) head it as plain links; with ``failure``, why the run failed and
+    where it stopped."""
     exporter = HTMLExporter(  # one per call: the exporter keeps per-notebook state
         template_name="lab",
         raw_template=TEMPLATE,
         sanitize_html=True,
         filters={"clean_html": clean_html},
     )
-    page, _resources = exporter.from_notebook_node(
-        inert_notebook(notebook), resources={"metadata": {"name": title}}
-    )
+    shown = inert_notebook(_marked(notebook, failed=failure is not None))
+    resources: dict[str, Any] = {"metadata": {"name": title}}
+    if failure is not None:
+        resources["coop_notice"] = _failure_notice(failure, shown, _on_purpose(notebook))
+    page, _resources = exporter.from_notebook_node(shown, resources=resources)
     if not links:
         return page
     anchors = " · ".join(f'<a href="{escape(url)}">{escape(label)}</a>' for url, label in links)
     nav = f'<nav class="coop-links" style="padding: .5em 1em">{anchors}</nav>'
     return re.sub(r"<body[^>]*>", lambda opened: opened[0] + nav, page, count=1)
+
+
+def _marked(notebook: NotebookNode, *, failed: bool) -> NotebookNode:
+    """A copy in which no cell claims the failing cell's tag; for a failed run, without
+    papermill's banners and with the cell papermill marked failed (or running, when the run was
+    stopped) tagged."""
+    marked = copy.deepcopy(notebook)
+    cells = []
+    for cell in marked.get("cells", []):
+        metadata = cell.get("metadata", {})
+        tags = [t for t in metadata.get("tags", []) if t != FAILING_TAG]
+        if failed and PAPERMILL_BANNER in tags:
+            continue
+        if isinstance(metadata, dict):
+            metadata["tags"] = tags
+        cells.append(cell)
+    marked["cells"] = cells
+    stopped = [c for c in cells if _papermill_status(c) in {"failed", "running"}]
+    if failed and stopped:
+        stopped[0]["metadata"]["tags"].append(FAILING_TAG)
+    return marked
+
+
+def _papermill_status(cell: dict[str, Any]) -> object:
+    papermill = cell.get("metadata", {}).get("papermill")
+    return papermill.get("status") if isinstance(papermill, dict) else None
+
+
+def _on_purpose(notebook: NotebookNode) -> str | None:
+    """Why the notebook fails on purpose, as its author says (the demo's examples do)."""
+    coop = notebook.get("metadata", {}).get("coop")
+    why = coop.get("fails_on_purpose") if isinstance(coop, dict) else None
+    return why if isinstance(why, str) and why.strip() else None
+
+
+def _failure_notice(failure: RunFailure, shown: NotebookNode, on_purpose: str | None) -> str:
+    """The notice above the notebook; every text in it escaped."""
+    parts = [
+        f"<p><strong>This run failed ({escape(failure.failure_class)}).</strong> {escape(failure.reason)}</p>"
+    ]
+    failing = [c for c in shown.cells if FAILING_TAG in c.metadata.get("tags", [])]
+    if failing:
+        anchor = escape(f"cell-id={failing[0].id}")
+        parts.append(f'<p><a href="#{anchor}">Go to the cell where it stopped</a> (outlined in red).</p>')
+    else:
+        parts.append("<p>No cell raised an error: the notebook ran to its end.</p>")
+    if on_purpose is not None:
+        parts.append(
+            '<p class="coop-on-purpose">This failure is deliberate: the demo\'s example of a common '
+            f"mistake ({escape(on_purpose)}).</p>"
+        )
+    return f'<div class="coop-failure" role="alert">{"".join(parts)}</div>'
