@@ -166,6 +166,11 @@ class Routes:
         return Call("GET", "api/submissions", _many(SubmissionSummary), query)
 
     @staticmethod
+    def resubmit(submission_id: int) -> Call[SubmissionOut]:
+        """Score again the commit of a submission a limit refused (HTTP 429 while over it still)."""
+        return Call("POST", f"api/submissions/{submission_id}/resubmit", _one(SubmissionOut))
+
+    @staticmethod
     def organise(challenge_id: str) -> Call[OrganiseOut]:
         return Call("GET", f"api/challenges/{challenge_id}/organise", _one(OrganiseOut))
 
@@ -317,6 +322,10 @@ class CoopClient:
                 challenge=challenge, phase=phase, person=person, commit=commit, status=status, limit=limit
             )
         )
+
+    def resubmit(self, submission_id: int) -> SubmissionOut:
+        """The new submission of a refused one's commit, once the limits allow it."""
+        return self.send(Routes.resubmit(submission_id))
 
     def notebook(self, submission_id: int) -> dict[str, Any]:
         """The executed notebook as scored (nbformat 4 JSON; ``nbformat.from_dict`` reads it)."""
