@@ -5,7 +5,10 @@ flow or block style. A new value is merged into the one it replaces, so that onl
 whose values change are written again (an unchanged key keeps its line and its comment); times
 are written as ``2026-01-01T00:00:00Z``. ruamel.yaml does not keep indentation, so the text's
 own is measured on the parsed nodes (their line and column), never guessed from lines that
-may belong to a block of prose.
+may belong to a block of prose. Anchors and aliases are written again as the text had them;
+an edit through an alias gets a copy of its own, so the other places using the value keep it.
+Last, every changed block of lines that need not change (a quoted string that spanned lines,
+which ruamel.yaml writes on one) is put back as it was.
 
 PyYAML reads the spec (YAML 1.1, where ``yes`` is true and ``1:30`` is 90), ruamel.yaml writes
 YAML 1.2: a new string PyYAML would read as something else is quoted, and the edited text must
@@ -15,8 +18,10 @@ file is dumped again with PyYAML, which is still correct but drops its comments.
 
 from __future__ import annotations
 
+import copy
+import difflib
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -55,7 +60,7 @@ def set_in_yaml(
     keeping every other line as it was where the layout allows."""
     intended = yaml.safe_load(text)
     for path, value in changes:
-        parent = _parent(intended, path)
+        parent = _owned(intended, path, lambda node: isinstance(node, dict | list))
         if value is REMOVE:
             parent.pop(path[-1], None)
         else:
@@ -63,8 +68,10 @@ def set_in_yaml(
     document = _round_trip(text)
     tree = document.load(text)
     mapping, sequence, offset = _indentation(tree)
+    shared = _shared(tree)
+    document.representer.ignore_aliases = lambda data: _ignore_alias(data, shared)
     for path, value in changes:
-        parent = _parent(tree, path)
+        parent = _owned(tree, path, lambda node: id(node) in shared)
         last = path[-1]
         if value is REMOVE:
             parent.pop(last, None)
@@ -81,29 +88,104 @@ def set_in_yaml(
     written = io.StringIO()
     document.dump(tree, written)
     edited = written.getvalue()
-    if yaml.safe_load(edited) == intended:
-        return edited
+    if _same(yaml.safe_load(edited), intended):
+        return _fewest_changes(text, edited, intended)
     return yaml.safe_dump(intended, sort_keys=False, allow_unicode=True)
+
+
+def _fewest_changes(text: str, edited: str, intended: Any) -> str:
+    """``edited`` with every changed block of lines that need not change put back as ``text``
+    had it (ruamel.yaml writes a quoted string that spanned lines on one line, for example):
+    a block goes back when the text still loads to exactly the ``intended`` data."""
+    old, new = text.splitlines(keepends=True), edited.splitlines(keepends=True)
+    blocks = difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+    for tag, i1, i2, j1, j2 in reversed(blocks):  # from the end: earlier indexes stay valid
+        if tag == "equal":
+            continue
+        candidate = new[:j1] + old[i1:i2] + new[j2:]
+        try:
+            restored = _same(yaml.safe_load("".join(candidate)), intended)
+        except yaml.YAMLError:
+            restored = False
+        if restored:
+            new = candidate
+    return "".join(new)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal data of the same types (``1 == 1.0 == True`` in Python, not in a spec)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
 
 
 def _round_trip(text: str) -> YAML:
     document = YAML()  # round trip
     document.preserve_quotes = True
     document.width = 1 << 16  # never fold a long line that was one line
-    document.representer.ignore_aliases = lambda _data: True  # one time set twice: no &id001
     document.representer.add_representer(datetime, _represent_time)
     return document
+
+
+def _ignore_alias(data: Any, shared: set[int]) -> bool:
+    """Only what the text anchors or shares is written with an anchor and aliases again (one
+    new time set twice: no ``&id001``). ruamel.yaml forgets anchors named like its own ``id001``
+    but keeps the sharing: ``shared`` has those."""
+    anchor = getattr(data, "anchor", None)
+    return getattr(anchor, "value", None) is None and id(data) not in shared
+
+
+def _shared(tree: Any) -> set[int]:
+    """The nodes the text uses more than once (an anchor and its aliases); every anchor the
+    text writes is marked to be written again, even if an edit leaves it without an alias."""
+    seen: set[int] = set()
+    shared: set[int] = set()
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        anchor = getattr(getattr(node, "anchor", None), "value", None)
+        if anchor is not None:
+            node.yaml_set_anchor(anchor, always_dump=True)
+        if not isinstance(node, CommentedMap | CommentedSeq):
+            continue
+        if id(node) in seen:
+            shared.add(id(node))
+            continue
+        seen.add(id(node))
+        pending += list(node.values()) if isinstance(node, CommentedMap) else list(node)
+    return shared
+
+
+def _owned(data: Any, path: YamlPath, is_shared: Callable[[Any], bool]) -> Any:
+    """The parent of ``path``'s last key, every shared node on the way to it (and the node at
+    ``path``) replaced by a copy of its own: an edit through an alias must not change the other
+    places the aliased value is used."""
+    for depth, key in enumerate(path):
+        child = _get(data, key)
+        if child is not None and is_shared(child):
+            child = copy.deepcopy(child)
+            if isinstance(child, CommentedMap | CommentedSeq):
+                child.yaml_set_anchor(None)
+            data[key] = child
+        if depth == len(path) - 1:
+            return data
+        data = child
+    return data
+
+
+def _get(data: Any, key: str | int) -> Any:
+    if isinstance(data, Mapping):
+        return data.get(key)
+    return data[key] if isinstance(key, int) and 0 <= key < len(data) else None
 
 
 def _represent_time(representer: RoundTripRepresenter, moment: datetime) -> Any:
     written = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return representer.represent_scalar("tag:yaml.org,2002:timestamp", written)
-
-
-def _parent(data: Any, path: YamlPath) -> Any:
-    for key in path[:-1]:
-        data = data[key]
-    return data
 
 
 def _merge(old: Any, new: Any) -> Any:

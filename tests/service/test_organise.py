@@ -18,8 +18,8 @@ import httpx
 import pytest
 import yaml
 
-from coop_client.client import CoopClient, CoopClientError
-from coop_client.models import OpenPhaseIn, RewarderIn
+from coop_client.client import CoopClient, CoopClientError, folder_archive
+from coop_client.models import OpenPhaseIn, PhaseDatesIn, PhaseLimitsIn, PublishIn, RewarderIn
 from scorer.challenge.phase_data import phase_root
 from scorer.challenge.scaffold import scaffold
 from scorer.exceptions import ConcurrentChange
@@ -90,6 +90,14 @@ def test_participants_and_anonymous_callers_cannot_organise(organising: Organisi
         ("post", f"/api/challenges/{organising.cid}/organise/rescore", {"phase": "phase-1"}),
         ("get", f"/api/challenges/{organising.cid}/audit", None),
         ("get", f"/api/challenges/{organising.cid}/organise", None),
+        (
+            "post",
+            f"/api/challenges/{organising.cid}/organise/phase-dates",
+            {"phase": "phase-1", "end": "now"},
+        ),
+        ("post", f"/api/challenges/{organising.cid}/organise/phase-limits", {"phase": "phase-1"}),
+        ("get", "/api/organise/challenges", None),
+        ("post", "/api/organise/challenges", {"archive": ""}),
     ]
     for method, path, body in routes:
         anonymous = httpx.request(method, organising.url + path, json=body)
@@ -255,6 +263,98 @@ def test_what_cannot_be_opened_is_explained(organising: Organising) -> None:
     assert odd.status_code == 422 and "surprise" in odd.json()["error"]
 
 
+def private_board(org: Organising) -> httpx.Response:
+    """phase-1's board with private scores, as anyone without a token asks for it."""
+    path = f"/api/challenges/{org.cid}/phases/phase-1/leaderboards/main"
+    return httpx.get(org.url + path, params={"split": "private"})
+
+
+def test_ending_a_phase_shows_everyone_its_private_scores(organising: Organising) -> None:
+    fixture = organising.fixture
+    [scored] = fixture.score(fixture.solution(fixture.baseline.cells[3].source))
+    assert scored.view.status == "scored"
+    organising.api.register(str(organising.repo.resolve()))  # the served repository, as `coop serve` does
+    hidden = private_board(organising)
+    assert hidden.status_code == 403, hidden.text
+    with organising.client() as olga:
+        assert olga.challenge(organising.cid).phases[0].end is None  # open-ended: never revealed
+        preview = olga.phase_dates(organising.cid, PhaseDatesIn(phase="phase-1", end="now", dry_run=True))
+        assert not preview.applied and private_board(organising).status_code == 403
+        diff = [line for line in preview.diff.splitlines() if line[:1] in "+-" and line[:3] not in "+++---"]
+        assert diff == [f"+  end: {preview.after['end']}"], preview.diff
+        made = olga.phase_dates(organising.cid, PhaseDatesIn(phase="phase-1", end="now", base=preview.base))
+        assert made.applied and made.before == {"phase": "phase-1", "end": None}
+        assert olga.challenge(organising.cid).phases[0].end is not None
+        [event] = olga.audit(organising.cid)
+    assert (event.action, event.detail["after"]["end"]) == ("edit-phase-dates", made.after["end"])
+    shown = private_board(organising)
+    assert shown.status_code == 200, shown.text
+    [row] = shown.json()["rows"]
+    assert row["person"] == "alice" and row["values"]["rmse"] == scored.scores.private["rmse"]
+    with organising.client() as olga:  # and hidden again when the organiser says never
+        olga.phase_dates(organising.cid, PhaseDatesIn(phase="phase-1", private_visible="never"))
+    assert private_board(organising).status_code == 403
+
+
+def test_phase_dates_that_make_no_sense_are_refused_with_the_specs_words(organising: Organising) -> None:
+    before = organising.main()
+    with organising.client() as olga:
+        with pytest.raises(CoopClientError) as backwards:
+            olga.phase_dates(organising.cid, PhaseDatesIn(phase="phase-2", end="2020-01-01T00:00:00Z"))
+        assert backwards.value.status == 422 and "must be after start" in backwards.value.message
+        with pytest.raises(CoopClientError) as nothing:
+            olga.phase_dates(organising.cid, PhaseDatesIn(phase="phase-1"))
+        assert nothing.value.status == 400 and "say what to change" in nothing.value.message
+    assert organising.main() == before
+
+
+def test_limits_are_changed_as_written_and_checked(organising: Organising) -> None:
+    with organising.client() as olga:
+        state = olga.organise(organising.cid)
+        submissions = {**state.spec["phases"][0]["submissions"], "per_day": 3}
+        made = olga.phase_limits(
+            organising.cid, PhaseLimitsIn(phase="phase-1", submissions=submissions, base=state.base)
+        )
+        assert made.after["submissions"] == {**state.written["phases"][0]["submissions"], "per_day": 3}
+        assert olga.challenge(organising.cid).phases[0].submissions.per_day == 3
+        with pytest.raises(CoopClientError) as refused:
+            olga.phase_limits(organising.cid, PhaseLimitsIn(phase="phase-1", limits={"wall_time": -1}))
+        assert refused.value.status == 422 and "phases[0].limits.wall_time" in refused.value.message
+        assert [e.action for e in olga.audit(organising.cid)] == ["edit-phase-limits"]
+    assert organising.api.challenge(organising.cid).phases[0].submissions.per_day == 3
+
+
+def test_an_organiser_publishes_a_new_challenge_from_a_folder(organising: Organising, tmp_path: Path) -> None:
+    folder = scaffold("Second curve", tmp_path / "second")
+    archive = folder_archive(folder)
+    with organising.client() as olga:
+        assert [c.id for c in olga.organised()] == [organising.cid]
+        preview = olga.publish(PublishIn(archive=archive, dry_run=True))
+        assert (preview.challenge, preview.applied, preview.phases) == ("second-curve", False, ["phase-1"])
+        assert "challenge.yaml" in preview.files and "baselines/phase-1.ipynb" in preview.files
+        assert [c.id for c in olga.organised()] == [organising.cid]
+        made = olga.publish(PublishIn(archive=archive))
+        assert made.applied and made.commit
+        assert [c.id for c in olga.organised()] == [organising.cid, "second-curve"]
+        assert olga.challenge("second-curve").current_phase == "phase-1"
+        [event] = olga.audit("second-curve")
+        assert (event.action, event.actor, event.detail["commit"]) == ("publish", "olga", made.commit)
+        with pytest.raises(CoopClientError) as again:
+            olga.publish(PublishIn(archive=archive))
+        assert again.value.status == 400 and "exists here already" in again.value.message
+        with pytest.raises(CoopClientError) as garbled:
+            olga.publish(PublishIn(archive="not base64!"))
+        assert garbled.value.status == 400 and "base64" in garbled.value.message
+        (folder / "challenge.yaml").write_text("id: third\ntitle: Third\n")
+        with pytest.raises(CoopClientError) as invalid:
+            olga.publish(PublishIn(archive=folder_archive(folder), dry_run=True))
+        assert invalid.value.status == 422 and "metrics" in invalid.value.message
+    settings = organising.fixture.settings
+    assert (phase_root(settings.data_root, "second-curve", "phase-1") / "meta.json").is_file()
+    served = settings.home_path / "git" / "second-curve.git"
+    assert (served / "hooks" / "pre-receive").is_file()
+
+
 # --- editing YAML in place ------------------------------------------------------------------------
 
 SPEC = """\
@@ -350,3 +450,19 @@ def test_a_value_the_round_trip_cannot_write_for_pyyaml_has_the_file_dumped_agai
     edited = set_in_yaml(SPEC, [(("phases", 0, "rewarders", 1, "amount"), 1e-7)])
     assert yaml.safe_load(edited)["phases"][0]["rewarders"][1] == {"type": "streak", "amount": 1e-7}
     assert "#" not in edited
+
+
+def test_an_edit_of_an_aliased_value_changes_that_place_only_and_keeps_the_anchors() -> None:
+    text = (
+        "limits: &limits\n  wall_time: 60\n  memory: 1GiB\n"
+        "phases:\n  - id: a\n    limits: *limits\n  - id: b\n    limits: *limits\n"
+        "quiet: &unused {x: 1}\n"
+    )
+    edited = set_in_yaml(text, [(("phases", 1, "limits", "wall_time"), 90)])
+    assert changed_lines(text, edited) == [
+        "-    limits: *limits",
+        "+    limits:",
+        "+      wall_time: 90",
+        "+      memory: 1GiB",
+    ]
+    assert yaml.safe_load(edited)["phases"][0]["limits"]["wall_time"] == 60
