@@ -9,7 +9,8 @@
    participant's to edit, so the claim is checked against the commit graph: it can only name
    what the notebook's history really contains;
 3. ``copy``: the notebook git's copy detection (``diff-tree -C --find-copies-harder``) finds this
-   one was copied or renamed from, in the first parent;
+   one was copied or renamed from, in the first parent, at the commit that last wrote that
+   version of it (the author of what was copied, not whoever committed next);
 
 else ``None``: the notebook is new. The answer depends on git objects only, which never change,
 so it is the same whenever it is asked (a diff today, credit later) and may be kept once computed.
@@ -68,5 +69,7 @@ def _copied(repo: ChallengeRepo, parent: str, sha: str, path: str) -> Origin | N
     fields = run(repo.path, "diff-tree", *flags, "--name-status", parent, sha).split("\0")
     for at in range(0, len(fields) - 2, 3):  # each copy or rename: status, source, destination
         if fields[at + 2] == path:
-            return Origin(parent, fields[at + 1], "copy")
+            source = fields[at + 1]
+            written = run(repo.path, "rev-list", "-1", parent, "--", source).strip()
+            return Origin(written, source, "copy")
     return None

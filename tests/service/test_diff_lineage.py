@@ -129,9 +129,10 @@ def test_a_plain_copy_is_compared_with_what_git_finds_it_copied(lineages: Lineag
     body = httpx.get(f"{lineages.url}/api/submissions/{lineages.carol}/diff", headers=BOB).json()
     assert (body["base"], body["base_commit"], body["base_notebook"]) == (
         "copy",
-        lineages.carol_parent,
+        lineages.alice_sha,
         ALICE_NB,
     )
+    assert body["parent"] == lineages.carol_parent  # copied from there, written in alice's commit
     assert body["diff"] == []
 
 
