@@ -1,4 +1,4 @@
-"""``coop score``, ``coop rescore``, ``coop recover`` and ``coop submission``."""
+"""``coop score``, ``coop rescore``, ``coop recover``, ``coop resubmit`` and ``coop submission``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from scorer.cli.render import submissions_table
 from scorer.dispatch.dispatcher import Finished
 from scorer.exceptions import CoopError
 from scorer.facade import CoopAPI
+from scorer.ingest.push import resubmit
 from scorer.service.convert import of_submission
 
 
@@ -62,6 +63,27 @@ def rescore(
     except CoopError as exc:
         fail(exc)
     _report(api, ids, as_json)
+
+
+def resubmit_refused(
+    ctx: typer.Context,
+    submission_id: Annotated[int, typer.Argument(help="The submission a limit refused.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Score the commit of a submission a limit refused, once the limits allow (as its person)."""
+    try:
+        api = state(ctx).api()
+        line = resubmit(api, submission_id, caller=None)
+        assert line.submission_id is not None
+        ids = [line.submission_id]
+        if not as_json:
+            console.print(line.text)
+        _run(api, ids, quiet=as_json, runner=api.run)
+    except CoopError as exc:
+        fail(exc)
+    _report(api, ids, as_json)
+    if api.submission(ids[0])[0].status != "scored":
+        raise typer.Exit(2)
 
 
 def recover(ctx: typer.Context) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from coop_client.errors import CoopError
 from coop_client.utc import as_utc
 from scorer.challenge.spec import SubmissionLimits
 
@@ -30,6 +31,16 @@ class LimitHit:
         if self.next_slot is None:
             return self.message
         return f"{self.message}; next slot {format_time(self.next_slot)}"
+
+
+class LimitReached(CoopError):
+    """A submission asked for now would be over a limit; ``hit`` says which and the next slot."""
+
+    http_status = 429
+
+    def __init__(self, hit: LimitHit) -> None:
+        self.hit = hit
+        super().__init__(f"not scored: {hit.text}")
 
 
 def format_time(moment: datetime) -> str:

@@ -6,8 +6,14 @@ never the author line), the commit's claims and its notebooks' fingerprints; eve
 recorded commit that adds or changes a solution notebook becomes a submission in the current
 phase, credited to the pusher. Over one of the phase's limits the submission is recorded as
 rejected with the time the next slot opens: sharing is never blocked. It returns the lines the
-git client shows as ``remote: …``. Forge webhooks (:mod:`scorer.ingest.forge_push`) record and queue
-through the same :func:`read_arrivals` and :func:`queue_arrivals`.
+git client shows as ``remote: …``.
+
+A refused commit stays scoreable: once the limits allow, :func:`resubmit` queues its notebook
+again as a new submission (the API's ``POST /api/submissions/{id}/resubmit``, ``coop resubmit``),
+and so does pushing a commit that changes nothing (``git commit --allow-empty``) for every
+notebook of the pusher whose newest submission a limit refused. Forge webhooks
+(:mod:`scorer.ingest.forge_push`) record and queue through the same :func:`read_arrivals` and
+:func:`queue_arrivals`.
 
 The scorer must later read those commits from the served repository, so the challenge's
 ``repo_url`` is made to point at it (``CoopAPI.register`` of the served path) when it does not
@@ -28,12 +34,13 @@ from scorer.challenge.spec import SLUG, Challenge, Phase
 from scorer.exceptions import CoopError, UnknownChallenge
 from scorer.facade import CoopAPI
 from scorer.ingest.attribution import LOG_FORMAT, CommitFacts, notebook_fingerprint, parse_log
-from scorer.ingest.limits import check_limits
+from scorer.ingest.limits import LimitReached, check_limits
 from scorer.ingest.repo import ChallengeRepo, ChangedNotebook
 from scorer.ledger import queries, store
 from scorer.ledger.commits import record_commits
 from scorer.ledger.db import Session
 from scorer.ledger.locks import lock_person
+from scorer.ledger.queries import SubmissionView
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,7 @@ class Arrivals:
     refs: dict[str, list[str]]  # ref -> the commits it brought, oldest first (see :func:`arrived`)
     facts: dict[str, CommitFacts]  # with the fingerprints of the solution notebooks changed
     changed: dict[str, list[ChangedNotebook]]  # sha -> the solution notebooks it adds or changes
+    empty: frozenset[str] = frozenset()  # the commits whose tree is their first parent's
 
 
 def read_arrivals(repo_path: Path, challenge: Challenge, arrivals: dict[str, list[str]]) -> Arrivals:
@@ -114,7 +122,21 @@ def read_arrivals(repo_path: Path, challenge: Challenge, arrivals: dict[str, lis
     for sha, notebooks in changed.items():
         prints = {nb.path: notebook_fingerprint(repo.read(sha, nb.path)) for nb in notebooks}
         facts[sha] = replace(facts[sha], notebooks={p: f for p, f in prints.items() if f is not None})
-    return Arrivals(arrivals, facts, changed)
+    return Arrivals(arrivals, facts, changed, empty_commits(repo_path, list(facts)))
+
+
+def empty_commits(repo: Path, shas: Sequence[str]) -> frozenset[str]:
+    """Those of ``shas`` whose tree is their first parent's (``git commit --allow-empty``)."""
+    if not shas:
+        return frozenset()
+    out = run(
+        repo, "log", "--no-walk=unsorted", "--format=%H %T %P", "--stdin", bare=True, input=_lines(shas)
+    )
+    children = [fields for fields in (line.split() for line in out.splitlines()) if len(fields) >= 3]
+    if not children:
+        return frozenset()
+    trees = run(repo, "rev-parse", *(f"{fields[2]}^{{tree}}" for fields in children), bare=True).split()
+    return frozenset(fields[0] for fields, tree in zip(children, trees, strict=True) if fields[1] == tree)
 
 
 def queue_arrivals(
@@ -141,7 +163,8 @@ def queue_arrivals(
             session, challenge.id, pusher=pusher, ref=ref, commits=[found.facts[s] for s in shas], now=now
         )
         for sha in recorded:
-            if not found.changed[sha] or not queueing:
+            asks_again = sha in found.empty and not found.changed[sha]
+            if not (found.changed[sha] or asks_again) or not queueing:
                 continue
             if phase is None:
                 lines.append(
@@ -150,7 +173,124 @@ def queue_arrivals(
                 continue
             for notebook in found.changed[sha]:
                 lines.append(_submit(session, challenge, phase, sha, notebook, pusher, now, status_url))
+            if asks_again:
+                lines += _resubmit_refused(session, challenge, phase, sha, pusher, now, status_url)
     return lines
+
+
+def _resubmit_refused(
+    session: Session,
+    challenge: Challenge,
+    phase: Phase,
+    sha: str,
+    pusher: str,
+    now: datetime,
+    status_url: str,
+) -> list[PushLine]:
+    """An empty commit asks to score again the pusher's commits that a limit refused."""
+    waiting = refused_waiting(session, challenge.id, phase.id, pusher)
+    if not waiting:
+        return [PushLine(f"commit {sha[:12]} changes nothing and no refused submission of yours waits")]
+    lines = []
+    for view in waiting:
+        try:
+            lines.append(_requeue(session, phase, view, now, status_url))
+        except LimitReached as exc:
+            lines.append(PushLine(f"submission {view.id} still waits: {exc.hit.text}"))
+    return lines
+
+
+class NotWaiting(CoopError):
+    """A submission asked to be resubmitted that no limit holds back."""
+
+    http_status = 409
+
+
+class NotYourSubmission(CoopError):
+    """Someone asked to resubmit another person's submission."""
+
+    http_status = 403
+
+
+def refused_waiting(
+    session: Session, challenge_id: str, phase_id: str, username: str
+) -> list[SubmissionView]:
+    """The person's pushed work that a limit refused and nothing replaced since: for each
+    notebook, their newest submission of it in the phase, when that one was refused."""
+    newest: dict[str, SubmissionView] = {}
+    for view in queries.submissions(
+        session, challenge_id=challenge_id, phase_id=phase_id, username=username, limit=None
+    ):  # newest first
+        newest.setdefault(view.notebook_path, view)
+    return [view for view in newest.values() if view.status == SubmissionStatus.REJECTED]
+
+
+def resubmit(
+    api: CoopAPI,
+    submission_id: int,
+    *,
+    caller: str | None,
+    now: datetime | None = None,
+    status_url: str = "",
+) -> PushLine:
+    """Queue again the commit and notebook of a submission that a limit refused, as a new
+    submission of the same person, now that the limits allow it.
+
+    ``caller``: who asks (it must be the submission's person); ``None``: an operator. Over a
+    limit still: :class:`LimitReached` (with the next slot), and nothing is recorded.
+    """
+    moment = now or datetime.now(UTC)
+    with api.sessions.begin() as session:
+        view = queries.submission(session, submission_id)
+        if caller is not None and caller != view.username:
+            raise NotYourSubmission(f"submission {submission_id} is {view.username}'s, not yours")
+        lock_person(session, view.username)
+        waiting = refused_waiting(session, view.challenge_id, view.phase_id, view.username)
+        if all(w.id != view.id for w in waiting):
+            raise NotWaiting(_not_waiting(view))
+        phase = queries.load_challenge(session, view.challenge_id).current_phase(moment)
+        if phase is None or phase.id != view.phase_id:
+            raise NotWaiting(
+                f"submission {view.id} was made in phase {view.phase_id}, which is not open now: "
+                "push your notebook again to submit it to the open phase"
+            )
+        return _requeue(session, phase, view, moment, status_url)
+
+
+def _not_waiting(view: SubmissionView) -> str:
+    if view.status == SubmissionStatus.REJECTED:
+        return f"submission {view.id} is not your newest of {view.notebook_path}: a newer one replaced it"
+    return (
+        f"submission {view.id} was not refused over a limit (it is {view.status.value}): nothing to resubmit"
+    )
+
+
+def _requeue(
+    session: Session, phase: Phase, view: SubmissionView, now: datetime, status_url: str
+) -> PushLine:
+    """A new submission of a refused one's commit and notebook, when the limits allow."""
+    hit = check_limits(
+        phase.submissions, queries.counted_times(session, view.challenge_id, phase.id, view.username), now
+    )
+    if hit is not None:
+        raise LimitReached(hit)
+    row = store.enqueue(
+        session,
+        challenge_id=view.challenge_id,
+        phase_id=phase.id,
+        commit_sha=view.commit_sha,
+        notebook_path=view.notebook_path,
+        username=view.username,
+        parameters=dict(phase.parameters),
+        now=now,
+    )
+    return _queued(
+        row.id,
+        view.notebook_path,
+        phase.id,
+        status_url,
+        f"; the commit {view.commit_sha[:10]} of submission {view.id}",
+    )
 
 
 def _submit(
@@ -180,12 +320,18 @@ def _submit(
         return PushLine(
             f"submission {row.id} not scored: {hit.text}", row.id, SubmissionStatus.REJECTED.value
         )
+    return _queued(row.id, notebook.path, phase.id, status_url)
+
+
+def _queued(submission: int, notebook: str, phase: str, status_url: str, more: str = "") -> PushLine:
     status = (
-        f"{status_url.rstrip('/')}/api/submissions/{row.id}" if status_url else f"coop submission {row.id}"
+        f"{status_url.rstrip('/')}/api/submissions/{submission}"
+        if status_url
+        else f"coop submission {submission}"
     )
     return PushLine(
-        f"submission {row.id} queued: {notebook.path} (phase {phase.id}) — status: {status}",
-        row.id,
+        f"submission {submission} queued: {notebook} (phase {phase}) — status: {status}{more}",
+        submission,
         SubmissionStatus.QUEUED.value,
     )
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from coop_client.models import ErrorOut, SubmissionOut, SubmissionStatus, SubmissionSummary
 from scorer.exceptions import NotebookNotRun
+from scorer.ingest.push import resubmit
 from scorer.ledger import queries
+from scorer.service.auth import SUBMIT, Identity
 from scorer.service.convert import of_submission, of_submission_summary
-from scorer.service.deps import Api, Viewer
+from scorer.service.deps import Api, Viewer, require_scope
 
 router = APIRouter(tags=["submissions"], responses={404: {"model": ErrorOut}})
 
@@ -46,6 +48,27 @@ def get_submission(api: Api, who: Viewer, submission_id: int) -> SubmissionOut:
     """A submission's status, failure class and reason, and its scores (private where visible)."""
     view, scores = api.submission(submission_id, organiser=who is not None and who.organiser)
     return of_submission(view, scores)
+
+
+@router.post(
+    "/api/submissions/{submission_id}/resubmit",
+    response_model=SubmissionOut,
+    status_code=201,
+    responses={
+        401: {"model": ErrorOut},
+        403: {"model": ErrorOut},
+        409: {"model": ErrorOut, "description": "Not refused over a limit, or replaced since."},
+        429: {"model": ErrorOut, "description": "Over a limit still (the message has the next slot)."},
+    },
+)
+def resubmit_refused(
+    api: Api, who: Annotated[Identity, Depends(require_scope(SUBMIT))], submission_id: int
+) -> SubmissionOut:
+    """Score a commit you pushed that a submission limit refused: once the limits allow, its
+    notebook is queued again as a new submission (the one answered)."""
+    line = resubmit(api, submission_id, caller=who.name)
+    assert line.submission_id is not None
+    return of_submission(*api.submission(line.submission_id))
 
 
 @router.get(
