@@ -159,4 +159,5 @@ def of_quota(
         next_slot=now if hit is None else hit.next_slot,
         blocked_by=hit and hit.code,
         reason=hit and hit.text,
+        reached=hit and hit.message,
     )

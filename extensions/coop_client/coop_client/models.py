@@ -104,6 +104,11 @@ class QuotaOut(BaseModel):
         description="The code of the limit a submission made now would hit (null: none)."
     )
     reason: str | None = Field(description="That limit, as a participant reads it.")
+    reached: str | None = Field(
+        default=None,
+        description="That limit without its next slot (e.g. 'at most one submission every 1 h'), for "
+        "pages that show the slot in the reader's own time zone.",
+    )
 
 
 class BoardSummary(BaseModel):
