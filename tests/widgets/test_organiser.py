@@ -6,6 +6,7 @@ import subprocess
 
 from coop_client.client import CoopClient
 from coop_client.models import RewarderIn
+from scorer.challenge.scaffold import scaffold
 from tests.widgets.conftest import Served, make_participant
 
 
@@ -86,3 +87,61 @@ def test_a_participant_sees_no_organiser_controls(served_phases: Served, kernel_
     kernel.execute("from coop_widgets import OrganiserPanel\npanel = OrganiserPanel()\nawait panel.refresh()")
     assert kernel.value("panel.tabs.layout.display") == "none"
     assert "needs the scope custom:coop:organise" in kernel.value("panel.body.value")
+
+
+def test_from_the_home_folder_an_organiser_publishes_picks_a_challenge_ends_a_phase_and_sets_limits(
+    served_phases: Served, kernel_for
+) -> None:
+    served = served_phases
+    olga = make_participant(served, "olga", "lab", easy_start=False)
+    olga.clone = olga.home / "notes"  # her notebook is outside any clone of a challenge
+    olga.notebook.parent.mkdir(parents=True)
+    folder = scaffold("Second curve", olga.home / "second")
+    kernel = kernel_for(olga)
+    kernel.execute("from coop_widgets import OrganiserPanel\npanel = OrganiserPanel()\nawait panel.refresh()")
+    assert kernel.value("panel.picker.value") == served.challenge_id
+    assert kernel.value("panel.tabs.layout.display") is None
+
+    # publish the organiser's folder: previewed (nothing published), then confirmed
+    kernel.execute(f"panel.folder.value = {str(folder)!r}\nawait panel.publishing.preview()")
+    preview = kernel.value("panel.publishing.shown.value")
+    assert "second-curve" in preview and "phase-1" in preview and "challenge.yaml" in preview
+    with CoopClient(served.service.url) as anyone:
+        assert [c.id for c in anyone.challenges()] == [served.challenge_id]
+    kernel.execute("await panel.publishing.confirm()")
+    assert "Published second-curve" in kernel.value("panel.publishing.shown.value")
+    assert kernel.value("[v for _l, v in panel.picker.options]") == [served.challenge_id, "second-curve"]
+
+    # a new panel in the home folder: two challenges, the picker chooses
+    kernel.execute("panel = OrganiserPanel()\nawait panel.refresh()")
+    assert kernel.value("panel.state.challenge") == served.challenge_id
+    kernel.execute("panel.picker.value = 'second-curve'\nawait panel.refresh()")
+    assert kernel.value("panel.state.challenge") == "second-curve"
+    kernel.execute(f"panel.picker.value = {served.challenge_id!r}\nawait panel.refresh()")
+
+    # end the open phase now: its private scores show to everyone
+    kernel.execute(
+        "panel.dates_phase.value = 'phase-2'\npanel.end_text.value = 'now'\nawait panel.scheduling.preview()"
+    )
+    shown = kernel.value("panel.scheduling.shown.value")
+    assert "+  end: " in shown and "Confirm to make this change." in shown
+    with CoopClient(served.service.url) as anyone:
+        assert anyone.challenge(served.challenge_id).current_phase == "phase-2"
+    kernel.execute("await panel.scheduling.confirm()")
+    done = kernel.value("panel.scheduling.shown.value")
+    assert "Done: edit-phase-dates" in done and "private scores of phase-2 are visible to everyone" in done
+    with CoopClient(served.service.url) as anyone:
+        assert anyone.challenge(served.challenge_id).current_phase is None
+        anyone.leaderboard(served.challenge_id, "phase-2", "main", split="private")  # no longer refused
+
+    # the submission limits, as written in challenge.yaml, edited and committed
+    kernel.execute("panel.limits_phase.value = 'phase-1'")
+    written = kernel.value("panel.submissions_text.value")
+    assert written == "min_interval: 3600\n", written
+    kernel.execute(
+        "panel.submissions_text.value = 'min_interval: 3600\\nper_day: 4\\n'\n"
+        "await panel.limiting.preview()\nawait panel.limiting.confirm()"
+    )
+    assert "Done: edit-phase-limits" in kernel.value("panel.limiting.shown.value")
+    assert served.api.challenge(served.challenge_id).phases[0].submissions.per_day == 4
+    assert kernel.value("[e.action for e in panel.events][:2]") == ["edit-phase-limits", "edit-phase-dates"]
