@@ -117,10 +117,10 @@ class Served:
         return f"{self.service.url}/git/{self.challenge_id}.git"
 
 
-def serve(root: Path, *, second_phase: bool = False) -> Iterator[Served]:
+def serve(root: Path, *, second_phase: bool = False, min_interval: float = 3600) -> Iterator[Served]:
     """Serve a challenge whose phase 1 is open (with a phase 2 to come if asked)."""
     phase = yaml.safe_load((scaffold("Curve", root / "template") / "challenge.yaml").read_text())["phases"][0]
-    phase = {**phase, "limits": RUN_LIMITS, "submissions": {"min_interval": 3600}}
+    phase = {**phase, "limits": RUN_LIMITS, "submissions": {"min_interval": min_interval}}
     later = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
     phases = (
         [phase, {**phase, "id": "phase-2", "title": "The real curve", "start": later}]
