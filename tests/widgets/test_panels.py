@@ -7,6 +7,7 @@ from datetime import UTC, timedelta
 import pytest
 
 from coop_widgets._html import HIGHLIGHT
+from scorer.ingest.limits import format_time
 from scorer.scoring.worker import score_submission
 from tests.widgets.conftest import Served, make_participant
 
@@ -59,7 +60,8 @@ def test_my_submissions_refresh_while_one_waits_and_the_banner_counts_the_limit(
     assert (facts["phase"], facts["blocked"], facts["left_today"]) == ("phase-1", "True", "None")
     created = served.api.submission(submission)[0].created_at
     assert facts["next_slot"] == str((created + timedelta(hours=1)).replace(tzinfo=UTC))
-    assert "next submission from" in kernel.value("banner.body.value")
+    assert "not now: see the next slot below" in kernel.value("banner.body.value")
+    assert kernel.value("banner.clock.moment") == format_time(created + timedelta(hours=1))
     assert score_submission(submission, served.fixture.settings.to_dict()) == "scored"
     # nobody presses refresh: the table follows the waiting submission by itself
     kernel.wait_for(

@@ -1,7 +1,7 @@
 """Making sure what is committed is what the participant sees: the notebook saved first.
 
-The kernel cannot see the browser's unsaved edits, so :class:`SaveGuard` (the one anywidget of
-the package: core widgets cannot reach the document) asks the front end to save. In JupyterLab
+The kernel cannot see the browser's unsaved edits, so :class:`SaveGuard` (an anywidget: core
+widgets cannot reach the document) asks the front end to save. In JupyterLab
 and Notebook 7 a widget model's manager holds the document context of the notebook the widget
 lives in (``widget_manager.context`` of ``@jupyter-widgets/jupyterlab-manager``, which anywidget
 passes through): the front end saves that notebook if it is dirty and answers ``saved``. That

@@ -1,7 +1,9 @@
 """``PhaseBanner()``: the open phase, the time it has left, and your submissions left.
 
 What is left, and when the next slot opens, is the service's answer
-(:class:`coop_client.models.QuotaOut`): the banner shows it and derives nothing itself.
+(:class:`coop_client.models.QuotaOut`): the banner shows it and derives nothing itself. The
+next slot is shown by the browser, in its own time zone, counting down
+(:class:`coop_widgets._clock.SlotClock`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from coop_client.client import AsyncCoopClient, Routes
 from coop_client.models import PhaseOut, QuotaOut
 from coop_widgets import _html
+from coop_widgets._clock import SlotClock
 from coop_widgets._panel import Panel
 
 
@@ -22,7 +25,9 @@ class PhaseBanner(Panel):
     def __init__(self, *, challenge: str | None = None, every: float = 60.0, **kwargs: object) -> None:
         self.challenge = challenge
         self.facts: dict[str, Any] = {}  # what the banner shows, as data
+        self.clock = SlotClock(label="Next submission")
         super().__init__(**kwargs)
+        self.children = (*self.children, self.clock)
         self.start()
         if every > 0 and self.context is not None:
             self._tasks.start(self._every(every))
@@ -47,9 +52,11 @@ class PhaseBanner(Panel):
                 else ""
             )
             self.body.value = _html.line(f"No phase is open now{following}.")
+            self.clock.show(None)
             return
         self.facts = facts(phase, await client.send(Routes.quota(challenge.id, phase.id)))
         self.body.value = _html.line(describe(phase, self.facts, now))
+        self.clock.show(self.facts["next_slot"])
 
 
 def facts(phase: PhaseOut, quota: QuotaOut) -> dict[str, Any]:
@@ -74,9 +81,7 @@ def describe(phase: PhaseOut, facts: dict[str, Any], now: datetime) -> str:
         parts.append(f"{facts['left_in_phase']} left in this phase")
     if facts["blocked"]:
         slot = facts["next_slot"]
-        parts.append(
-            f"next submission from {_html.moment(slot)}" if slot else "no submission left in this phase"
-        )
+        parts.append("not now: see the next slot below" if slot else "no submission left in this phase")
     else:
         parts.append("you can submit now")
     return " · ".join(parts)

@@ -18,9 +18,12 @@ on (``status`` in brackets):
    the participant's is discarded) [merging → merged]; the service down → [offline], trying
    again with backoff;
 4. follow the submission push-to-score created: [queued → running → scored | failed], or
-   [rejected] over a submission limit (the push went in; the message has the next free slot);
-   with the metrics, the leaderboard rank before and after, or the failure class and reason.
-   While the service does not answer: [offline], polling with backoff, resuming when it is back.
+   [rejected] over a submission limit (the push went in): the next slot is shown in the
+   browser's time zone with a countdown, beside a button that scores the commit already pushed
+   once the slot is free [resubmitting → queued …] (pressing Submit with nothing changed does the
+   same); with the metrics, the leaderboard rank before and after, or the failure class and
+   reason. While the service does not answer: [offline], polling with backoff, resuming when it
+   is back.
 """
 
 from __future__ import annotations
@@ -40,12 +43,13 @@ from coop_client.errors import CoopError
 from coop_client.git import GitResult, acall, enable_nbdime
 from coop_client.models import FINISHED, ChallengeOut, SubmissionOut
 from coop_widgets import _git, _html
+from coop_widgets._clock import SlotClock
 from coop_widgets._context import Backoff, Context, Tasks, WidgetError
 from coop_widgets._saving import RUNS, SaveGuard, record_runs, unsaved_cells
 
 READY, SAVING, UNSAVED, COMMITTING, NOTHING = "ready", "saving", "unsaved", "committing", "nothing"
 PUSHING, PUSHED, REFUSED, CONFLICT, OFFLINE = "pushing", "pushed", "refused", "conflict", "offline"
-MERGING, MERGED, ERROR = "merging", "merged", "error"
+MERGING, MERGED, ERROR, RESUBMITTING = "merging", "merged", "error", "resubmitting"
 QUEUED, RUNNING, SCORED, FAILED, REJECTED = "queued", "running", "scored", "failed", "rejected"
 
 #: How the notebook came to be known saved, by the front end's answer to the save request.
@@ -95,13 +99,22 @@ class Submit(widgets.VBox):
         self.button = widgets.Button(description="Submit", button_style="primary", icon="upload")
         self.merge_button = widgets.Button(description="Merge with nbdime", icon="code-fork")
         self.merge_button.layout.display = "none"
+        self.resubmit_button = widgets.Button(
+            description="Score the commit you already pushed",
+            icon="redo",
+            layout=widgets.Layout(width="auto"),
+        )
+        self.resubmit_button.layout.display = "none"
+        self.refused: int | None = None  # the submission a limit refused, offered again
         self.headline = widgets.HTML()
+        self.clock = SlotClock(label="Next slot")
         self.details = widgets.HTML()
         self._tasks = Tasks(self._crashed)
         super().__init__(
             [
-                widgets.HBox([self.message, self.button, self.merge_button]),
+                widgets.HBox([self.message, self.button, self.merge_button, self.resubmit_button]),
                 self.headline,
+                self.clock,
                 self.details,
                 self.saver,
             ],
@@ -110,6 +123,7 @@ class Submit(widgets.VBox):
         self._changing = False  # a commit, push or merge is under way
         self.button.on_click(lambda _b: self._click(self._submission))
         self.merge_button.on_click(lambda _b: self._click(self._merge))
+        self.resubmit_button.on_click(lambda _b: self._click(self._resubmission))
         try:
             self.context: Context | None = Context.from_environment(notebook=notebook)
         except WidgetError as exc:
@@ -140,13 +154,31 @@ class Submit(widgets.VBox):
         """Merge the shared branch into the clone with nbdime (what the merge button does)."""
         await self._start(self._merge)
 
+    async def resubmit(self) -> None:
+        """Score the commit a limit refused, once the slot is free (what its button does)."""
+        await self._start(self._resubmission)
+
     async def _submission(self) -> None:
         self._clear()
         async with self._busy():
             made = await self._make()
-        if made is None:
+        if made is not None:
+            await self._conclude(*made)
+
+    async def _resubmission(self) -> None:
+        refused = self.refused
+        self._clear()
+        _notebook, repo = await self._where()
+        if refused is None or repo is None or self.context is None:
             return
-        submission, challenge, before = made
+        async with self.context.client() as client:
+            challenge = await self._challenge(client, repo)
+            before = await self._rank(client, challenge, challenge.current_phase if challenge else None)
+            taken = await self._resubmit(client, refused, challenge)
+        if taken is not None:
+            await self._conclude(taken, challenge, before)
+
+    async def _conclude(self, submission: int, challenge: ChallengeOut | None, before: int | None) -> None:
         assert self.context is not None
         async with self.context.client() as client:
             final = await self._follow(client, submission)
@@ -162,12 +194,20 @@ class Submit(widgets.VBox):
             return None
         self._show(COMMITTING, f"Committing ({SAVED_BY.get(self.saves[-1], SAVED_BY['silent'])})…", "wait")
         paths = self._paths(repo, notebook)
-        if paths is None or not await self._committed(repo, paths):
+        committed = None if paths is None else await self._committed(repo, paths)
+        if paths is None or committed is None:
             return None
         assert self.context is not None
         async with self.context.client() as client:
             challenge = await self._challenge(client, repo)
             before = await self._rank(client, challenge, challenge.current_phase if challenge else None)
+            if not committed:  # the notebook as it is was pushed already
+                refused = await self._refused(client, challenge, paths[0])
+                if refused is None:
+                    await self._nothing(repo, paths[0])
+                    return None
+                taken = await self._resubmit(client, refused, challenge)
+                return None if taken is None else (taken, challenge, before)
         pushed = await self._push(repo)
         if pushed is None:
             return None
@@ -279,32 +319,100 @@ class Submit(widgets.VBox):
             paths.append(path.relative_to(repo).as_posix())
         return paths
 
-    async def _committed(self, repo: Path, paths: list[str]) -> bool:
-        """Commit ``paths``; ``False`` when there is nothing to submit (or git failed)."""
+    async def _committed(self, repo: Path, paths: list[str]) -> bool | None:
+        """Commit ``paths``: ``True`` when there is a commit to push, ``False`` when ``HEAD`` holds
+        them as they are and was pushed already, ``None`` when git failed (and it is shown)."""
         added = await acall(repo, "add", "--", *paths)
         if not added.ok:
             self._show(ERROR, "git add failed: nothing was committed.", "bad", _html.pre([added.text]))
-            return False
+            return None
         changed = await acall(repo, "diff", "--cached", "--quiet", "--", *paths)
         if changed.ok:  # the files are as committed already
             tracking = "refs/remotes/origin/" + self.ref.removeprefix("refs/heads/")
             pushed = await acall(repo, "merge-base", "--is-ancestor", "HEAD", tracking)
             if pushed.ok:
-                last = (await acall(repo, "log", "-1", "--format=%h", "--", paths[0])).out.strip()
-                self._show(
-                    NOTHING,
-                    f"Nothing changed since your last submission {_html.text(last)}: edit and save "
-                    "the notebook, then press Submit again.",
-                )
                 return False
         else:
             message = self.message.value.strip() or f"Submit {Path(paths[0]).name}"
             done = await acall(repo, *await self._identity(repo), "commit", "-q", "-m", message, "--", *paths)
             if not done.ok:
                 self._show(ERROR, "git commit failed.", "bad", _html.pre([done.text]))
-                return False
+                return None
         self.commit = await _git.head(repo)
         return True
+
+    async def _nothing(self, repo: Path, notebook: str) -> None:
+        last = (await acall(repo, "log", "-1", "--format=%h", "--", notebook)).out.strip()
+        self._show(
+            NOTHING,
+            f"Nothing changed since your last submission {_html.text(last)}: edit and save "
+            "the notebook, then press Submit again.",
+        )
+
+    async def _refused(
+        self, client: AsyncCoopClient, challenge: ChallengeOut | None, notebook: str
+    ) -> int | None:
+        """The user's newest submission of ``notebook``, when a limit refused it."""
+        if challenge is None or self.context is None:
+            return None
+        mine = await client.send(Routes.submissions(challenge=challenge.id, person=self.context.user))
+        newest = next((s for s in mine if s.notebook == notebook), None)
+        return newest.id if newest is not None and newest.status == REJECTED else None
+
+    async def _resubmit(
+        self, client: AsyncCoopClient, refused: int, challenge: ChallengeOut | None
+    ) -> int | None:
+        """Ask the service to score the commit of ``refused``; the new submission, or ``None``
+        (still over the limit: the slot is offered again; nothing waits: said)."""
+        self._show(
+            RESUBMITTING,
+            f"Scoring the commit you already pushed (submission {refused} was refused over a limit)…",
+            "wait",
+        )
+        try:
+            found = await client.send(Routes.resubmit(refused))
+        except CoopClientError as exc:
+            if exc.status == 429:
+                await self._offer(
+                    client, challenge, refused, f"Submission {refused} still waits for its slot."
+                )
+                return None
+            if exc.status == 409:
+                self._show(NOTHING, _html.text(exc.message[:1].upper() + exc.message[1:]) + ".")
+                return None
+            raise
+        self.submission, self.commit = found.id, found.commit
+        return found.id
+
+    async def _offer(
+        self, client: AsyncCoopClient, challenge: ChallengeOut | None, refused: int, headline: str
+    ) -> None:
+        """Show when the slot opens (local time, counting down) and offer to score ``refused``."""
+        quota = None
+        if challenge is not None and challenge.current_phase is not None:
+            try:
+                quota = await client.send(Routes.quota(challenge.id, challenge.current_phase))
+            except CoopError:
+                quota = None
+        reached = quota.reached if quota is not None and quota.reached else "a submission limit is reached"
+        if quota is not None and quota.blocked_by and quota.next_slot is None:
+            self._show(
+                REJECTED,
+                f"{_html.text(headline)} {_html.text(reached)}: no slot is left in this phase.",
+                "bad",
+                "",
+            )
+            return
+        self.refused = refused
+        self.clock.show(quota.next_slot if quota is not None and quota.blocked_by else None)
+        self.resubmit_button.layout.display = None
+        self._show(
+            REJECTED,
+            f"{_html.text(headline)} Why: {_html.text(reached)}. Your commit is shared all the same; "
+            "once the slot below is free, score it with the button (or press Submit).",
+            "bad",
+            "",
+        )
 
     async def _identity(self, repo: Path) -> list[str]:
         """``-c`` options naming the hub user, for a clone without a git identity."""
@@ -396,12 +504,11 @@ class Submit(widgets.VBox):
             self._show(SCORED, f"Submission {number} scored.", "ok", "".join(shown))
         elif found.status == REJECTED:
             self.failure = {"class": "limit", "reason": found.reason or ""}
-            self._show(
-                REJECTED,
-                f"Submission {number} was not scored: a submission limit is reached. Your commit is shared "
-                "all the same.",
-                "bad",
-                _html.pre([found.reason or ""]),
+            await self._offer(
+                client,
+                challenge,
+                number,
+                f"Submission {number} was not scored: a submission limit is reached.",
             )
         else:
             self.failure = {"class": found.failure_class or "", "reason": found.reason or ""}
@@ -462,6 +569,9 @@ class Submit(widgets.VBox):
             self.failure = {}
         self.details.value = ""
         self.merge_button.layout.display = "none"
+        self.resubmit_button.layout.display = "none"
+        self.refused = None
+        self.clock.show(None)
 
     def _click(self, step: Callable[[], Coroutine[Any, Any, None]]) -> None:
         if not self._changing:
@@ -479,12 +589,12 @@ class Submit(widgets.VBox):
         """While the clone is being changed: no second click; afterwards following may be
         interrupted by a new submission."""
         self._changing = True
-        self.button.disabled = self.merge_button.disabled = True
+        self.button.disabled = self.merge_button.disabled = self.resubmit_button.disabled = True
         try:
             yield
         finally:
             self._changing = False
-            self.button.disabled = self.merge_button.disabled = False
+            self.button.disabled = self.merge_button.disabled = self.resubmit_button.disabled = False
 
     def _crashed(self, exc: BaseException) -> None:
         message = exc.user_message if isinstance(exc, CoopError) else f"{type(exc).__name__}: {exc}"
