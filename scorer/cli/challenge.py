@@ -1,19 +1,25 @@
-"""``coop challenge``: write, check, publish and prepare challenges."""
+"""``coop challenge``: write, check, publish and prepare challenges; schedule a served
+challenge's phases and change their limits (each change previewed with ``--dry-run``, committed
+to challenge.yaml on the organiser branch and audited, as the organiser panel does)."""
 
 from __future__ import annotations
 
+import getpass
 import json
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import typer
+import yaml
 
 from scorer.challenge.load import load_spec
 from scorer.challenge.publish import publish
 from scorer.challenge.scaffold import scaffold
 from scorer.challenge.spec import json_schema
 from scorer.cli.common import console, errors, fail, state
-from scorer.exceptions import CoopError, SpecError
+from scorer.exceptions import CoopError, OrganiseError, SpecError
+from scorer.organise import actions as organise
 
 app = typer.Typer(help="Write, validate, publish and prepare challenges.", no_args_is_help=True)
 
@@ -87,3 +93,114 @@ def prepare(
             f"[green]✓[/] {data.meta['challenge']}/{data.meta['phase']}: "
             f"inputs {data.input_hash[:12]}, answers {data.answers_hash[:12]}"
         )
+
+
+TimeOption = Annotated[
+    str | None, typer.Option(help="now, or a time such as 2026-06-01T12:00:00Z (default: unchanged).")
+]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Only show what would change.")]
+Actor = Annotated[str | None, typer.Option("--as", help="Who makes the change (default: you).")]
+
+
+@app.command()
+def schedule(
+    ctx: typer.Context,
+    challenge: Annotated[str, typer.Argument(help="A challenge served here.")],
+    phase: Annotated[str, typer.Argument(help="The phase.")],
+    start: TimeOption = None,
+    end: TimeOption = None,
+    open_ended: Annotated[bool, typer.Option("--open-ended", help="Remove the phase's end.")] = False,
+    private_visible: Annotated[
+        str | None, typer.Option(help="When private scores show: end, never, now or a time.")
+    ] = None,
+    dry_run: DryRun = False,
+    actor: Actor = None,
+) -> None:
+    """Set a phase's start, end (--end now ends it) and when its private scores show."""
+    try:
+        api = state(ctx).api()
+        change = organise.edit_phase_dates(
+            api,
+            organise.served_repository(api, challenge),
+            challenge,
+            actor or getpass.getuser(),
+            phase_id=phase,
+            start=_moment(start, "--start"),
+            end=_moment(end, "--end"),
+            open_ended=open_ended,
+            private_visible=private_visible
+            if private_visible in ("end", "never")
+            else _moment(private_visible, "--private-visible"),
+            dry_run=dry_run,
+        )
+    except CoopError as exc:
+        fail(exc)
+    _said(change)
+
+
+@app.command()
+def limits(
+    ctx: typer.Context,
+    challenge: Annotated[str, typer.Argument(help="A challenge served here.")],
+    phase: Annotated[str, typer.Argument(help="The phase.")],
+    run: Annotated[
+        str | None,
+        typer.Option("--limits", help="Run limits as YAML, e.g. '{wall_time: 120, memory: 1GiB}'."),
+    ] = None,
+    submissions: Annotated[
+        str | None, typer.Option(help="Submission limits as YAML, e.g. '{per_day: 5, min_interval: 60}'.")
+    ] = None,
+    dry_run: DryRun = False,
+    actor: Actor = None,
+) -> None:
+    """Replace a phase's run limits and/or submission limits (each mapping replaced whole)."""
+    try:
+        api = state(ctx).api()
+        change = organise.edit_phase_limits(
+            api,
+            organise.served_repository(api, challenge),
+            challenge,
+            actor or getpass.getuser(),
+            phase_id=phase,
+            limits=_mapping(run, "--limits"),
+            submissions=_mapping(submissions, "--submissions"),
+            dry_run=dry_run,
+        )
+    except CoopError as exc:
+        fail(exc)
+    _said(change)
+
+
+def _moment(value: str | None, option: str) -> datetime | Literal["now"] | None:
+    if value is None:
+        return None
+    if value == "now":
+        return "now"
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise OrganiseError(
+            f"{option}: {value!r} is not a time (e.g. 2026-06-01T12:00:00Z, or now)"
+        ) from None
+
+
+def _mapping(text: str | None, option: str) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        value = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        raise OrganiseError(f"{option}: not valid YAML: {exc}") from None
+    if not isinstance(value, dict):
+        raise OrganiseError(f"{option}: write a mapping, e.g. '{{per_day: 5}}'")
+    return value
+
+
+def _said(change: organise.SpecChange) -> None:
+    console.print(change.diff, highlight=False, markup=False, end="")
+    if change.applied:
+        console.print(
+            f"[green]✓[/] {change.action}: commit {(change.commit or '')[:12]} (audit #{change.audit})"
+        )
+    else:
+        console.print("dry run: nothing changed")

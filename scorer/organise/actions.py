@@ -34,7 +34,7 @@ from scorer.challenge.load import SPEC_FILE, file_problems, parse_spec
 from scorer.challenge.organiser_tree import organiser_tree
 from scorer.challenge.phase_data import prepare_phase_data
 from scorer.challenge.spec import Challenge
-from scorer.exceptions import ConcurrentChange, OrganiseError, SpecError, UnknownChallenge
+from scorer.exceptions import ConcurrentChange, NotServed, OrganiseError, SpecError, UnknownChallenge
 from scorer.facade import CoopAPI
 from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger.audit import AuditEntry, audit_events, record_audit_event
@@ -197,6 +197,18 @@ def organiser_state(api: CoopAPI, repo: Path, challenge_id: str) -> OrganiserSta
     text = run(repo, "cat-file", "blob", f"{base}:{SPEC_FILE}", bare=True)
     spec = parse_spec(text, f"{ref}:{SPEC_FILE}")
     return OrganiserState(ref, base, spec.model_dump(mode="json"), yaml.safe_load(text))
+
+
+def served_repository(api: CoopAPI, challenge_id: str) -> Path:
+    """The repository ``coop serve`` serves for a registered challenge: the one changes go to."""
+    api.challenge(challenge_id)  # 404 for an unknown challenge first
+    repo = repository_path(api.settings.home_path, challenge_id)
+    if repo is None:
+        raise NotServed(
+            f"challenge {challenge_id!r} has no repository served here: `coop serve` serves each "
+            "registered challenge's repository"
+        )
+    return repo
 
 
 def organised_challenges(api: CoopAPI) -> list[Challenge]:

@@ -9,7 +9,6 @@ import base64
 import binascii
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -29,13 +28,11 @@ from coop_client.models import (
     RewarderIn,
     SpecChangeOut,
 )
-from scorer.exceptions import NotServed, OrganiseError
-from scorer.facade import CoopAPI
+from scorer.exceptions import OrganiseError
 from scorer.organise import actions as organise
 from scorer.organise.new_challenge import publish_folder
 from scorer.service.auth import ORGANISE, Identity
 from scorer.service.deps import Api, require_scope
-from scorer.service.git_http import repository_path
 
 Organiser = Annotated[Identity, Depends(require_scope(ORGANISE))]
 
@@ -50,17 +47,6 @@ CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _served(api: CoopAPI, challenge_id: str) -> Path:
-    api.challenge(challenge_id)  # 404 for an unknown challenge first
-    repo = repository_path(Path(api.settings.home), challenge_id)
-    if repo is None:
-        raise NotServed(
-            f"challenge {challenge_id!r} has no repository served here: `coop serve` serves each "
-            "registered challenge's repository"
-        )
-    return repo
-
-
 def _change(change: organise.SpecChange) -> SpecChangeOut:
     return SpecChangeOut(**asdict(change))
 
@@ -68,7 +54,7 @@ def _change(change: organise.SpecChange) -> SpecChangeOut:
 @router.get("/api/challenges/{challenge_id}/organise", response_model=OrganiseOut)
 def get_organise(api: Api, _who: Organiser, challenge_id: str) -> OrganiseOut:
     """The spec on the organiser ref and that commit: the ``base`` to send with a change."""
-    state = organise.organiser_state(api, _served(api, challenge_id), challenge_id)
+    state = organise.organiser_state(api, organise.served_repository(api, challenge_id), challenge_id)
     return OrganiseOut(challenge=challenge_id, **asdict(state))
 
 
@@ -108,7 +94,7 @@ def post_open_phase(api: Api, who: Organiser, challenge_id: str, change: OpenPha
     ``dry_run`` shows the change to challenge.yaml without making it."""
     made = organise.open_phase(
         api,
-        _served(api, challenge_id),
+        organise.served_repository(api, challenge_id),
         challenge_id,
         who.name,
         phase_id=change.phase,
@@ -126,7 +112,7 @@ def post_rewarder(api: Api, who: Organiser, challenge_id: str, change: RewarderI
     """Replace one rewarder of a phase (validated with the whole spec before it is committed)."""
     made = organise.edit_rewarder(
         api,
-        _served(api, challenge_id),
+        organise.served_repository(api, challenge_id),
         challenge_id,
         who.name,
         phase_id=change.phase,
@@ -148,7 +134,7 @@ def post_phase_dates(api: Api, who: Organiser, challenge_id: str, change: PhaseD
     appear) and when private scores show. ``dry_run`` shows the change without making it."""
     made = organise.edit_phase_dates(
         api,
-        _served(api, challenge_id),
+        organise.served_repository(api, challenge_id),
         challenge_id,
         who.name,
         phase_id=change.phase,
@@ -171,7 +157,7 @@ def post_phase_limits(api: Api, who: Organiser, challenge_id: str, change: Phase
     """Replace a phase's run limits and/or submission limits (validated with the whole spec)."""
     made = organise.edit_phase_limits(
         api,
-        _served(api, challenge_id),
+        organise.served_repository(api, challenge_id),
         challenge_id,
         who.name,
         phase_id=change.phase,
