@@ -39,7 +39,7 @@ from scorer.facade import CoopAPI
 from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger.audit import AuditEntry, audit_events, record_audit_event
 from scorer.ledger.queries import phase_of
-from scorer.organise.phase_plans import Moment, Plan, dates_plan, limits_plan, rewarder_plan
+from scorer.organise.phase_plans import Moment, Plan, dates_plan, iso, limits_plan, rewarder_plan
 from scorer.organise.spec_edit import SpecEdit, YamlPath, set_in_yaml
 from scorer.service.git_http import git_root, repository_path
 
@@ -295,26 +295,25 @@ def _open_plan(spec: Challenge, phase_id: str | None, close_current: bool, now: 
     else:
         target = phase_of(spec, phase_id)
         if target.is_open(now):
-            raise OrganiseError(f"phase {target.id!r} is open already (since {_iso(target.start)})")
+            raise OrganiseError(f"phase {target.id!r} is open already (since {iso(target.start)})")
         if target.end is not None and target.end <= now:
             raise OrganiseError(
-                f"phase {target.id!r} ended at {_iso(target.end)}: give it a later end to reopen it"
+                f"phase {target.id!r} ended at {iso(target.end)}: give it a later end to reopen it"
             )
     changes: list[tuple[YamlPath, Any]] = [(("phases", spec.phases.index(target), "start"), now)]
-    before: dict[str, Any] = {"phase": target.id, "start": _iso(target.start)}
-    after: dict[str, Any] = {"phase": target.id, "start": _iso(now)}
+    before: dict[str, Any] = {"phase": target.id, "start": iso(target.start)}
+    after: dict[str, Any] = {"phase": target.id, "start": iso(now)}
     message = f"Open phase {target.id} now"
+    placed: dict[YamlPath, str] = {}
     current = spec.current_phase(now)
     if close_current and current is not None and current.id != target.id:
-        changes.append((("phases", spec.phases.index(current), "end"), now))
-        before["closes"] = {"phase": current.id, "end": _iso(current.end)}
-        after["closes"] = {"phase": current.id, "end": _iso(now)}
+        end = ("phases", spec.phases.index(current), "end")
+        changes.append((end, now))
+        placed[end] = "start"  # an open-ended phase gets its end after its start
+        before["closes"] = {"phase": current.id, "end": iso(current.end)}
+        after["closes"] = {"phase": current.id, "end": iso(now)}
         message += f" and close phase {current.id}"
-    return SpecEdit(OPEN_PHASE, changes, before, after, message)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return SpecEdit(OPEN_PHASE, changes, before, after, message, placed)
 
 
 # --- git plumbing in the bare repository ------------------------------------------------------

@@ -78,13 +78,13 @@ def dates_plan(
         words = []
         if start is not None:
             changes.append((("phases", where, "start"), _moment(start, now)))
-            before["start"], after["start"] = _iso(phase.start), _iso(_moment(start, now))
+            before["start"], after["start"] = iso(phase.start), iso(_moment(start, now))
             words.append(f"start {after['start']}")
         if end is not None or (open_ended and "end" in written):
             value = _moment(end, now) if end is not None else None
             changes.append((("phases", where, "end"), REMOVE if value is None else value))
             placed[("phases", where, "end")] = "start"
-            before["end"], after["end"] = _iso(phase.end), _iso(value)
+            before["end"], after["end"] = iso(phase.end), iso(value)
             words.append("no end" if open_ended else f"end {after['end']}")
         if private_visible is not None:
             shown: str | datetime = (
@@ -173,9 +173,10 @@ def _moment(value: Moment, now: datetime) -> datetime:
     return aware.astimezone(UTC).replace(microsecond=0)
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime | None) -> str | None:
+    """A time as challenge.yaml and the audit trail write it."""
     return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _visible(value: str | datetime) -> str | None:
-    return value if isinstance(value, str) else _iso(value)
+    return value if isinstance(value, str) else iso(value)
