@@ -14,6 +14,7 @@ import pytest
 from scorer.challenge.load import parse_spec
 from scorer.challenge.scaffold import scaffold
 from scorer.exceptions import SpecError
+from tests.conftest import git
 
 COOP = str(Path(sys.executable).with_name("coop"))
 #: Enough for the interpreter and its imports; expanding the bomb takes gigabytes.
@@ -37,6 +38,11 @@ def bombed(folder: Path, field: str) -> Path:
     return spec
 
 
+def bomb_line(spec: Path) -> int:
+    """The line where the bomb is set off (its last alias)."""
+    return next(i for i, line in enumerate(spec.read_text().splitlines(), 1) if "*l9" in line)
+
+
 def capped() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
 
@@ -56,9 +62,29 @@ def test_coop_challenge_validate_refuses_a_yaml_bomb_clearly(tmp_path: Path, fie
     assert done.returncode == 1, done.stdout + done.stderr
     assert "MemoryError" not in done.stderr and "Traceback" not in done.stderr, done.stderr[-2000:]
     said = done.stderr
-    used = next(i for i, line in enumerate(spec.read_text().splitlines(), 1) if "*l9" in line)
-    assert f"{spec}: line {used}, column" in said, said
+    assert f"{spec}: line {bomb_line(spec)}, column" in said, said
     assert "alias *l9 expands" in said, said
+
+
+def test_coop_challenge_prepare_refuses_a_bomb_in_a_phases_parameters(tmp_path: Path) -> None:
+    """Committed straight to the organiser branch, past `coop challenge validate`."""
+    folder = scaffold("Curve", tmp_path / "curve")
+    spec = bombed(folder, "parameters")
+    git(folder, "init", "-q", "-b", "main")
+    git(folder, "add", "--all")
+    git(folder, "commit", "-q", "-m", "a bomb")
+    done = subprocess.run(
+        [COOP, "--home", str(tmp_path / "home"), "challenge", "prepare", str(folder)],
+        capture_output=True,
+        text=True,
+        preexec_fn=capped,
+        env={**os.environ, "COLUMNS": "500"},
+        timeout=600,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert f"challenge.yaml: line {bomb_line(spec)}, column" in done.stderr, done.stderr
+    assert "alias *l9 expands" in done.stderr
 
 
 def test_an_alias_used_within_reason_is_still_accepted(tmp_path: Path) -> None:
