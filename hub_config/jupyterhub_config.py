@@ -159,7 +159,7 @@ c.JupyterHub.load_roles = [
 c.JupyterHub.spawner_class = "simple"  # no isolation between users: the embedded demo only
 c.SimpleLocalProcessSpawner.home_dir_template = str(HUB_DIR / "users" / "{username}")
 c.Spawner.cmd = [str(BIN / "jupyterhub-singleuser")]
-c.Spawner.default_url = "/lab"
+c.Spawner.default_url = "/coop/"  # the start page (coop_widgets.start_page); JupyterLab is a click away
 # No news: the servers fetch no feed (they may have no internet), and JupyterLab's
 # announcements plugin, which asks every new user "get notified about official Jupyter news?"
 # over their first page, is disabled in the page config of hub_config/jupyter/labconfig/ (read

@@ -173,11 +173,15 @@ class Person:
         self.page.screenshot(path=ARTIFACTS / f"{step}.png")
 
     def log_in(self) -> None:
-        """Through the hub's login page with the demo password; JupyterLab opens once spawned."""
+        """Through the hub's login page with the demo password; once spawned, the server's
+        start page opens (its default URL), and its link opens JupyterLab."""
         self.page.goto(f"{self.url}/hub/login")
         self.page.fill("#username_input", self.name)
         self.page.fill("#password_input", self.curve.hub.password)
         self.page.click("#login_submit")
+        self.page.locator("#coop-start, #jp-main-dock-panel").first.wait_for(timeout=SPAWN_TIMEOUT)
+        if self.page.locator("#coop-start").count():
+            self.page.click("#coop-open-lab")
         self.page.locator("#jp-main-dock-panel").wait_for(timeout=SPAWN_TIMEOUT)
         disabled = self.page.evaluate(PAGE_CONFIG)["disabledExtensions"]
         assert ANNOUNCEMENTS in disabled, f"JupyterLab would ask about its news: {disabled}"

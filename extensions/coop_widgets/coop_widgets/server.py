@@ -19,6 +19,8 @@ thread (failures are logged, never raised, and retried while the scorer is unrea
   user's branch and copies its notebook into the user's folder (:mod:`coop_widgets.build_on`),
   puts the phase's inputs beside it, then opens it.
 - ``GET <base_url>coop/attach``: what attaching (and Easy start's inputs) did so far, as JSON.
+- ``GET <base_url>coop/``: the start page (:mod:`coop_widgets.start_page`), the server's
+  default URL in the hub's configuration.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from coop_widgets.attach import CLONES, Attached, Participant, attach, attach_al
 from coop_widgets.build_on import BuildOnError, BuildOnNotFound, build_on
 from coop_widgets.easystart import EasyStartError, easy_start, phase_to_start
 from coop_widgets.inputs import Inputs, provide_inputs
+from coop_widgets.start_page import read_start_page, render, service_page
 
 #: Seconds to wait before each new try to list the challenges while the scorer is unreachable.
 RETRY_DELAYS: tuple[float, ...] = (2, 4, 8, 16, 30)
@@ -245,6 +248,16 @@ class BuildOnHandler(CoopHandler):
         return notebook
 
 
+class StartPageHandler(CoopHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        participant = self.attacher.participant
+        user = participant.name if participant else self.current_user.username
+        page = await IOLoop.current().run_in_executor(None, read_start_page, participant, user)
+        self.finish(render(page, base_url=self.base_url, service_page=service_page()))
+
+
 class AttachStatusHandler(CoopHandler):
     @web.authenticated
     @authorized
@@ -331,6 +344,7 @@ class CoopServerApp(ExtensionApp):
                 (r"coop/start/([^/]+)", EasyStartHandler, arguments),
                 (r"coop/build-on/([^/]+)/([0-9]+)", BuildOnHandler, arguments),
                 ("coop/attach", AttachStatusHandler, arguments),
+                ("coop/?", StartPageHandler, arguments),
             ]
         )
 
