@@ -22,7 +22,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_notebook
 
 from coop_client.lineage import build_on_url
-from coop_client.models import ErrorOut, NotebookDiffOut
+from coop_client.models import ErrorOut, NotebookDiffOut, SubmissionStatus
 from scorer.exceptions import NotebookNotRun
 from scorer.facade import CoopAPI
 from scorer.ingest.lineage import Origin, notebook_origin
@@ -30,7 +30,7 @@ from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger import queries
 from scorer.ledger.queries import SubmissionView
 from scorer.render.diff import notebook_diff, render_diff
-from scorer.render.html import render_notebook
+from scorer.render.html import RunFailure, render_notebook
 from scorer.scoring.sanitize import read_notebook
 from scorer.service.auth import Identity
 from scorer.service.deps import Api, Viewer
@@ -78,7 +78,10 @@ def notebook_page(api: Api, who: Viewer, submission_id: int) -> HTMLResponse:
         raise NotebookNotRun(submission_id)
     base = hub_base(os.environ)
     links = [(build_on_url(base, view.challenge_id, view.id), "Build on this")] if base else []
-    page = render_notebook(read_notebook(content, view.notebook_path), title=_title(view), links=links)
+    failed = view.status == SubmissionStatus.FAILED
+    failure = RunFailure(view.failure_class or "", view.failure_reason or "") if failed else None
+    notebook = read_notebook(content, view.notebook_path)
+    page = render_notebook(notebook, title=_title(view), links=links, failure=failure)
     return HTMLResponse(page, headers=PAGE_HEADERS)
 
 
