@@ -40,6 +40,20 @@ def test_an_unreachable_service_still_leads_to_jupyterlab() -> None:
     assert "The scorer could not be read" in html and 'href="/user/alice/lab"' in html
 
 
+def test_the_next_slot_of_a_refusal_is_left_to_the_browser_to_show_locally(
+    scored: Scored, service: str
+) -> None:
+    page = read_start_page(Participant("alice", service + "/", "alice-token"), "alice")
+    refusal = "at most one submission every 1 h; next slot 2026-12-05T11:47:41Z"
+    page.submissions[0] = page.submissions[0].model_copy(
+        update={"status": "rejected", "failure_class": "policy", "reason": refusal}
+    )
+    html = render(page, base_url="/user/alice/", service_page=None)
+    assert (
+        'policy: at most one submission every 1 h; next slot <time datetime="2026-12-05T11:47:41Z">' in html
+    )
+
+
 def test_what_the_page_shows_is_escaped() -> None:
     page = read_start_page(None, "<b>mallory</b>")
     html = render(page, base_url="/user/x/", service_page=None)

@@ -15,6 +15,7 @@ this page. It names no command and no port, so jupyter-server-proxy proxies noth
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from functools import cache
@@ -35,6 +36,8 @@ TITLE = "Coopetition"
 ICON = Path(__file__).parent / "static" / "coopetition.svg"
 #: How many of the person's submissions the page lists, newest first.
 LAST_SUBMISSIONS = 10
+#: How a limit's refusal ends (scorer.ingest.limits.LimitHit.text): split off to show it locally.
+NEXT_SLOT = re.compile(r"; next slot (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)$")
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ def render(page: StartPage, *, base_url: str, service_page: str | None) -> str:
                 else None
             ),
             utc=lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else "",
+            slot=lambda reason: NEXT_SLOT.split(reason or "", maxsplit=1),
         )
     )
 

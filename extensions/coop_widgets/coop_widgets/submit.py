@@ -112,9 +112,9 @@ class Submit(widgets.VBox):
         self._tasks = Tasks(self._crashed)
         super().__init__(
             [
-                widgets.HBox([self.message, self.button, self.merge_button, self.resubmit_button]),
+                widgets.HBox([self.message, self.button, self.merge_button]),
                 self.headline,
-                self.clock,
+                widgets.HBox([self.clock, self.resubmit_button], layout=widgets.Layout(align_items="center")),
                 self.details,
                 self.saver,
             ],
