@@ -32,6 +32,9 @@ ROUTES = {
     "/api/challenges/{challenge_id}/organise/open-phase",
     "/api/challenges/{challenge_id}/organise/rewarder",
     "/api/challenges/{challenge_id}/organise/rescore",
+    "/api/challenges/{challenge_id}/organise/phase-dates",
+    "/api/challenges/{challenge_id}/organise/phase-limits",
+    "/api/organise/challenges",
     "/api/challenges/{challenge_id}/audit",
 }
 WEBHOOKS = {"/webhooks/{forge}"}  # mounted outside ROUTERS: no viewer dependency
