@@ -111,7 +111,7 @@ class Arrivals:
     refs: dict[str, list[str]]  # ref -> the commits it brought, oldest first (see :func:`arrived`)
     facts: dict[str, CommitFacts]  # with the fingerprints of the solution notebooks changed
     changed: dict[str, list[ChangedNotebook]]  # sha -> the solution notebooks it adds or changes
-    empty: frozenset[str] = frozenset()  # the commits whose tree is their first parent's
+    empty: frozenset[str] = frozenset()  # the commits that change nothing (see empty_commits)
 
 
 def read_arrivals(repo_path: Path, challenge: Challenge, arrivals: dict[str, list[str]]) -> Arrivals:
@@ -126,13 +126,14 @@ def read_arrivals(repo_path: Path, challenge: Challenge, arrivals: dict[str, lis
 
 
 def empty_commits(repo: Path, shas: Sequence[str]) -> frozenset[str]:
-    """Those of ``shas`` whose tree is their first parent's (``git commit --allow-empty``)."""
+    """Those of ``shas`` that have one parent and its tree (``git commit --allow-empty``; a merge
+    never counts, whatever its tree)."""
     if not shas:
         return frozenset()
     out = run(
         repo, "log", "--no-walk=unsorted", "--format=%H %T %P", "--stdin", bare=True, input=_lines(shas)
     )
-    children = [fields for fields in (line.split() for line in out.splitlines()) if len(fields) >= 3]
+    children = [fields for fields in (line.split() for line in out.splitlines()) if len(fields) == 3]
     if not children:
         return frozenset()
     trees = run(repo, "rev-parse", *(f"{fields[2]}^{{tree}}" for fields in children), bare=True).split()

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from scorer.cli import app
 from scorer.ingest.limits import LimitReached, format_time
-from scorer.ingest.push import NotWaiting, NotYourSubmission, on_push, resubmit
+from scorer.ingest.push import NotWaiting, NotYourSubmission, empty_commits, on_push, resubmit
 from scorer.ledger import queries
 from tests.service.test_git_http import clone, commit, run_git
 from tests.service.test_push_to_score import QUEUED, REJECTED, Pushing, serve
@@ -124,3 +124,24 @@ def test_coop_resubmit_over_a_limit_says_the_next_slot(hourly: Pushing, tmp_path
     assert f"next slot {format_time(opens)}" in " ".join(done.output.split())  # as rich wrapped it
     with pytest.raises(LimitReached):
         resubmit(hourly.api, refused, caller=None)
+
+
+def test_only_a_commit_with_one_parent_and_its_tree_counts_as_empty(tmp_path: Path) -> None:
+    def git(*args: str) -> str:
+        return run_git(tmp_path, *args, home=tmp_path).stdout.strip()
+
+    git("init", "-q", "-b", "main")
+    (tmp_path / "a.txt").write_text("a")
+    git("add", "a.txt")
+    git("commit", "-q", "-m", "root")
+    root = git("rev-parse", "HEAD")
+    git("commit", "-q", "--allow-empty", "-m", "empty")
+    empty = git("rev-parse", "HEAD")
+    git("checkout", "-q", "-b", "side", root)
+    (tmp_path / "b.txt").write_text("b")
+    git("add", "b.txt")
+    git("commit", "-q", "-m", "side")
+    git("checkout", "-q", "main")
+    git("merge", "-q", "-s", "ours", "--no-edit", "side")  # a merge that keeps main's tree
+    merge = git("rev-parse", "HEAD")
+    assert empty_commits(tmp_path / ".git", [root, empty, merge]) == {empty}
