@@ -131,3 +131,21 @@ def test_lineage_is_written_beside_other_coop_metadata() -> None:
         "coop": {"other": 1, "lineage": {"path": ALICE, "commit": "b" * 40}},
     }
     assert read_lineage(metadata) == lineage
+
+
+def test_the_demos_dan_is_compared_with_alices_notebook(work: Work) -> None:
+    """The shipped higgs examples committed as ``coop demo`` does (baselines, then the examples
+    in order, one commit each): dan's notebook, which builds on alice's, comes from hers."""
+    shipped = Path(__file__).parents[1] / "challenge_notebooks" / "higgs"
+    for baseline in sorted((shipped / "baselines").glob("*.ipynb")):
+        work.commit(
+            "baseline", {f"solutions/baseline/{baseline.stem}-baseline.ipynb": nbformat.read(baseline, 4)}
+        )
+    commits = {}
+    for example in sorted((shipped / "examples").glob("*.ipynb")):
+        person, _, name = example.stem.partition("-")
+        path = f"solutions/{person}/{name}.ipynb"
+        commits[person] = (work.commit(person, {path: nbformat.read(example, 4)}), path)
+    dans, dans_path = commits["dan"]
+    alices, alices_path = commits["alice"]
+    assert notebook_origin(ChallengeRepo(work.path), dans, dans_path) == Origin(alices, alices_path, "copy")
