@@ -26,6 +26,8 @@ class DemoChallenge:
     challenge: Challenge
     repository: Path
     queued: list[Queued]
+    #: Submissions of examples that fail on purpose, and why (their ``coop.fails_on_purpose``).
+    on_purpose: dict[int, str]
 
 
 def challenge_folders(source: Path) -> list[Path]:
@@ -50,6 +52,7 @@ def build(api: CoopAPI, source: Path, workspace: Path) -> list[DemoChallenge]:
         run(workspace, "clone", "-q", str(repository), str(clone), env=_identity("Organiser"))
         enable_nbdime(clone)
         queued: list[Queued] = []
+        on_purpose: dict[int, str] = {}
         for phase in challenge.phases:
             target = str(solution_path(challenge.solutions, BASELINE_USER, f"{phase.id}-baseline"))
             sha = _commit(clone, BASELINE_USER, {target: (folder / phase.baseline).read_bytes()})
@@ -57,13 +60,16 @@ def build(api: CoopAPI, source: Path, workspace: Path) -> list[DemoChallenge]:
         now = datetime.now(UTC)
         for example in sorted((folder / "examples").glob("*.ipynb")):
             person, _, name = example.stem.partition("-")
-            metadata = json.loads(example.read_text(encoding="utf-8")).get("metadata", {})
-            phase_id = metadata.get("coop", {}).get("phase")
+            coop = json.loads(example.read_text(encoding="utf-8")).get("metadata", {}).get("coop", {})
+            phase_id = coop.get("phase")
             chosen = challenge.phase(phase_id) if phase_id else challenge.current_phase(now)
             target = str(solution_path(challenge.solutions, person, name or "solution"))
             sha = _commit(clone, person, {target: example.read_bytes()})
-            queued += api.enqueue_commit(str(repository), sha, phase_id=chosen.id if chosen else None)
-        built.append(DemoChallenge(challenge, repository, queued))
+            mine = api.enqueue_commit(str(repository), sha, phase_id=chosen.id if chosen else None)
+            if coop.get("fails_on_purpose"):
+                on_purpose.update({q.submission_id: coop["fails_on_purpose"] for q in mine})
+            queued += mine
+        built.append(DemoChallenge(challenge, repository, queued, on_purpose))
     return built
 
 

@@ -13,6 +13,7 @@ from scorer.cli.common import console, fail, state
 from scorer.cli.render import leaderboard_table, submissions_table
 from scorer.cli.submissions import _run
 from scorer.exceptions import CoopError
+from scorer.facade import CoopAPI
 from scorer.ledger.queries import private_scores_visible
 
 CHALLENGES = Path(__file__).resolve().parents[2] / "challenge_notebooks"
@@ -39,6 +40,7 @@ def demo(
         console.print(f"published {len(built)} challenge(s); scoring {len(ids)} submission(s)")
         _run(api, ids, quiet=False, runner=api.run)
         console.print(submissions_table([api.submission(i) for i in ids]))
+        _say_which_fail_on_purpose(api, {i: why for b in built for i, why in b.on_purpose.items()})
         now = datetime.now(UTC)
         for item in built:
             challenge = item.challenge
@@ -55,3 +57,15 @@ def demo(
         f"\nexplore: coop --home {workspace} leaderboard {built[0].challenge.id}   "
         f"coop --home {workspace} submission {ids[0]}"
     )
+
+
+def _say_which_fail_on_purpose(api: CoopAPI, on_purpose: dict[int, str]) -> None:
+    """The examples that fail do so on purpose: said here, and on their notebooks' pages."""
+    for submission_id, why in sorted(on_purpose.items()):
+        view, _scores = api.submission(submission_id)
+        outcome = view.failure_class or view.status
+        console.print(
+            f"Failing on purpose: submission {submission_id} ({view.username}, {outcome}) is one of the "
+            f"demo's examples of a common mistake: {why}.",
+            highlight=False,
+        )
