@@ -58,8 +58,9 @@ TEMPLATE = """{%- extends 'index.html.j2' -%}
 <style type="text/css">
 .coop-failure { margin: 16px; padding: 12px 16px; border-left: 6px solid #c62828; background-color: #fdecea; }
 .coop-failure p { margin: 4px 0; }
+.coop-failure a { color: #0d47a1; text-decoration: underline; }
 .coop-on-purpose { color: #4a4a4a; font-style: italic; }
-.celltag_coop-failing-cell { outline: 3px solid #c62828; outline-offset: 4px; background-color: #fff5f5; }
+body.jp-Notebook .jp-Cell.celltag_coop-failing-cell { outline: 3px solid #c62828; outline-offset: 4px; }
 </style>
 {%- endblock extra_css -%}
 {%- block body_header -%}
