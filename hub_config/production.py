@@ -1,6 +1,7 @@
 """Production settings, applied on top of ``jupyterhub_config.py`` when ``COOP_HUB_MODE=production``.
 
-Real accounts (NativeAuthenticator, or GitHub through OAuthenticator), PostgreSQL for the
+Real accounts (NativeAuthenticator, through ``native_auth.py`` so that its login works on
+JupyterHub 6, or GitHub through OAuthenticator), PostgreSQL for the
 hub's database, TLS, and a spawner chosen by the operator (never the demo's
 SimpleLocalProcessSpawner, which does not isolate users). Every participant who can log in may
 submit (the default ``user`` role carries the participant scopes); organisers are the
@@ -10,6 +11,7 @@ with a message that names it (README.md lists them all).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -88,7 +90,7 @@ def authenticator(c: Config, settings: Settings) -> None:
     if kind == "native":  # accounts with passwords kept by the hub; admins approve each sign-up
         import nativeauthenticator
 
-        c.JupyterHub.authenticator_class = "nativeauthenticator.NativeAuthenticator"
+        c.JupyterHub.authenticator_class = native_authenticator()
         c.JupyterHub.template_paths = [str(Path(nativeauthenticator.__file__).parent / "templates")]
         c.NativeAuthenticator.open_signup = False
         c.NativeAuthenticator.minimum_password_length = 12
@@ -111,6 +113,18 @@ def authenticator(c: Config, settings: Settings) -> None:
     else:
         raise SystemExit(f"COOP_HUB_AUTH={kind!r}: use 'native' or 'github'")
     c.Authenticator.allowed_users = set()  # no demo accounts
+
+
+def native_authenticator() -> type:
+    """NativeAuthenticator with a login page that works on JupyterHub 6 (``native_auth.py``,
+    beside this file: the hub loads its config files by path, not as a package)."""
+    spec = importlib.util.spec_from_file_location(
+        "coop_hub_native_auth", Path(__file__).with_name("native_auth.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.CoopNativeAuthenticator
 
 
 def roles(c: Config, settings: Settings) -> None:

@@ -2,7 +2,8 @@
 
 The hub (``hub_config/jupyterhub_config.py``) starts the proxy, the scorer (``coop serve``) and
 the Voila dashboards as its services, and a JupyterLab server per participant who logs in.
-``coop up`` waits until the hub and the scorer answer, prints where to go and how to log in,
+``coop up`` waits until the hub and the scorer answer (over TLS when the production hub ends
+it itself), prints where to go (the public address in production) and how to log in,
 and on Ctrl-C (SIGINT) or SIGTERM stops the hub, which stops everything it started; any
 process of the tree still alive after that is ended too.
 """
@@ -12,10 +13,13 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -82,12 +86,12 @@ def up(
         "COOP_HUB_IP": ip,
         "COOP_HUB_PORT": str(port),
     }
-    url = f"http://{'127.0.0.1' if ip in {'', '0.0.0.0'} else ip}:{port}"
+    address = hub_address(environment)
     hub_dir = home / "hub"
     hub_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     log_path = hub_dir / "jupyterhub.log"
     start = log_path.stat().st_size if log_path.exists() else 0
-    code = _run_hub(environment, url, log_path, start)
+    code = _run_hub(environment, address, log_path, start)
     if code is not None:
         errors.print(f"[bold red]error:[/] JupyterHub stopped (exit code {code}); its log: {log_path}")
         errors.print(_tail(log_path, start), highlight=False, markup=False)
@@ -109,7 +113,50 @@ def _demo(ctx: typer.Context, fresh: bool, source: Path) -> None:
     current.close()  # its Dask cluster: the scorer service starts its own
 
 
-def _run_hub(environment: dict[str, str], url: str, log_path: Path, start: int) -> int | None:
+@dataclass(frozen=True)
+class HubAddress:
+    """Where the hub's proxy answers on this machine, and the address people open."""
+
+    local: str  # e.g. https://127.0.0.1:8443: health checks and the challenge list
+    public: str  # COOP_PUBLIC_URL in production, else ``local``
+    certificate: Path | None = None  # the proxy's, when the hub ends TLS itself
+
+    def verify(self) -> ssl.SSLContext | bool:
+        """How to check the hub's certificate at ``local``: its chain must lead to a trusted CA
+        or to the configured certificate itself (self-signed); the name is not checked, since
+        ``local`` is the loopback address of the hub this command started, which a certificate
+        for the public name does not hold."""
+        if self.certificate is None:
+            return True
+        context = ssl.create_default_context()
+        context.load_verify_locations(cafile=self.certificate)
+        context.check_hostname = False
+        return context
+
+    def client(self, timeout: float = 5.0) -> httpx.Client:
+        return httpx.Client(timeout=timeout, verify=self.verify())
+
+
+def hub_address(environment: Mapping[str, str]) -> HubAddress:
+    """The hub's address as its config (``hub_config/``) reads the same variables: plain HTTP on
+    ``COOP_HUB_IP:COOP_HUB_PORT``, except in production with ``COOP_HUB_TLS=certificate`` (the
+    default), where the proxy ends TLS with ``COOP_HUB_SSL_CERT``; in production people open
+    ``COOP_PUBLIC_URL``."""
+    ip = environment.get("COOP_HUB_IP", "127.0.0.1")
+    host = "127.0.0.1" if ip in {"", "0.0.0.0"} else ip
+    port = environment.get("COOP_HUB_PORT", "8000")
+    if environment.get("COOP_HUB_MODE", "embedded") != "production":
+        local = f"http://{host}:{port}"
+        return HubAddress(local, local)
+    tls = environment.get("COOP_HUB_TLS", "certificate").strip() == "certificate"
+    local = f"{'https' if tls else 'http'}://{host}:{port}"
+    public = environment.get("COOP_PUBLIC_URL", "").strip().rstrip("/") or local
+    certificate = Path(environment.get("COOP_HUB_SSL_CERT", "").strip())
+    # Without one the hub stops at once, with a message naming the variable: coop up reports it.
+    return HubAddress(local, public, certificate if tls and certificate.is_file() else None)
+
+
+def _run_hub(environment: dict[str, str], address: HubAddress, log_path: Path, start: int) -> int | None:
     """Run the hub until SIGINT or SIGTERM (``None``) or until it exits by itself (its code);
     its log goes to ``log_path`` (this run's part from offset ``start``)."""
     stop = threading.Event()
@@ -125,8 +172,8 @@ def _run_hub(environment: dict[str, str], url: str, log_path: Path, start: int) 
             )
         tree = ProcessTree(hub.pid)
         try:
-            if _wait_ready(hub, url, stop, tree):
-                _announce(url, log_path, start)
+            if _wait_ready(hub, address, stop, tree):
+                _announce(address, log_path, start)
             while not stop.is_set() and hub.poll() is None:
                 tree.refresh()
                 stop.wait(1.0)
@@ -189,14 +236,16 @@ def hub_answers(client: httpx.Client, url: str) -> bool:
         return False
 
 
-def _wait_ready(hub: subprocess.Popen[bytes], url: str, stop: threading.Event, tree: ProcessTree) -> bool:
+def _wait_ready(
+    hub: subprocess.Popen[bytes], address: HubAddress, stop: threading.Event, tree: ProcessTree
+) -> bool:
     """Until the hub and the scorer service answer; ``False`` when stopped or the hub exited."""
-    console.print(f"starting JupyterHub at {url}/ …", highlight=False)
+    console.print(f"starting JupyterHub at {address.local}/ …", highlight=False)
     deadline = time.monotonic() + READY_TIMEOUT
-    with httpx.Client(timeout=5.0) as client:
+    with address.client() as client:
         while not stop.is_set() and hub.poll() is None and time.monotonic() < deadline:
             tree.refresh()
-            if hub_answers(client, url):
+            if hub_answers(client, address.local):
                 return True
             stop.wait(0.5)
     if not stop.is_set() and hub.poll() is None:
@@ -204,10 +253,12 @@ def _wait_ready(hub: subprocess.Popen[bytes], url: str, stop: threading.Event, t
     return False
 
 
-def _announce(url: str, log_path: Path, start: int) -> None:
+def _announce(address: HubAddress, log_path: Path, start: int) -> None:
+    url = address.public
     logins = next((line for line in _lines(log_path, start) if line.startswith(LOGINS)), "")
     try:
-        with CoopClient(f"{url}/services/coop/") as client:
+        transport = httpx.HTTPTransport(verify=address.verify())
+        with CoopClient(f"{address.local}/services/coop/", transport=transport) as client:
             challenges = [c.id for c in client.challenges()]
     except CoopClientError:
         challenges = []

@@ -1,10 +1,12 @@
-"""``coop up``: the hub and everything it starts come up, and Ctrl-C (SIGINT) leaves nothing."""
+"""``coop up``: the hub and everything it starts come up, and Ctrl-C (SIGINT) leaves nothing; in
+production it waits for the hub over TLS and prints the public address."""
 
 from __future__ import annotations
 
 import queue
 import secrets
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -12,12 +14,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
 from scorer.cli.up import end_processes
 from scorer.ports import Ports
 from tests.hub.conftest import HubSession, hold_hub_ports, hub_environment, processes_of
+from tests.hub.production_hub import production_environment, self_signed
+from tests.pg import schema_url
 
 COOP = str(Path(sys.executable).parent / "coop")
 
@@ -109,3 +114,43 @@ def test_coop_up_reports_a_hub_that_cannot_start(tmp_path: Path, ports: Ports):
     assert done.returncode == 1
     assert "JupyterHub stopped (exit code 1)" in done.stderr and "jupyterhub.log" in done.stderr
     assert "COOP_HUB_MODE='bogus': use 'embedded' or 'production'" in done.stderr  # the log's tail
+
+
+def test_coop_up_in_production_answers_over_tls_and_prints_the_public_address(tmp_path: Path, ports: Ports):
+    cert, key = self_signed(tmp_path)
+    env = hub_environment(tmp_path, secrets.token_urlsafe(12), ports)
+    port = env.pop("COOP_HUB_PORT")
+    public = f"https://localhost:{port}"  # the name the certificate holds, not the loopback address
+    api_url = f"http://127.0.0.1:{env['COOP_HUB_API_PORT']}/hub/api"
+    with schema_url("hubup") as db_url:
+        production = production_environment(env, db_url, cert, key, public)
+        up = subprocess.Popen(
+            [COOP, "--home", str(tmp_path), "up", "--port", port],
+            env={**production, "COLUMNS": "200"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(line) for line in up.stdout], daemon=True).start()
+        try:
+            printed = "".join(read_until(lines, "Ctrl-C stops everything", timeout=240))
+            assert f"starting JupyterHub at https://127.0.0.1:{port}/" in printed
+            assert f"open {public}/" in printed
+            assert f"scorer API: {public}/services/coop/docs" in printed
+            trusted = ssl.create_default_context(cafile=cert)  # the public name is checked too
+            with httpx.Client(verify=trusted) as client:
+                assert client.get(f"{public}/hub/health").status_code == 200
+                assert client.get(f"{public}/hub/login").status_code == 200
+            up.send_signal(signal.SIGINT)
+            assert up.wait(120) == 0
+        finally:
+            if up.poll() is None:
+                up.send_signal(signal.SIGINT)
+                try:
+                    up.wait(120)
+                except subprocess.TimeoutExpired:
+                    up.kill()
+                    up.wait()
+            end_processes(processes_of(api_url, tmp_path))
