@@ -203,9 +203,7 @@ class Running:
         self.admin.goto(f"{self.hub.url}/hub/authorize")
         row = self.admin.locator(f"tr[id='{name}']")
         row.get_by_role("button", name="Authorize", exact=True).click()
-        expect(
-            self.admin.locator(f"tr[id='{name}']").get_by_role("button", name="Unauthorize")
-        ).to_be_visible()
+        expect(row.get_by_role("button", name="Unauthorize")).to_be_visible()  # on the page reloaded
 
     def https(self) -> httpx.Client:
         trusted = ssl.create_default_context(cafile=self.hub.certificate)
