@@ -329,8 +329,13 @@ def render_notebook(
     page, _resources = exporter.from_notebook_node(shown, resources=resources)
     if not links:
         return page
-    anchors = " · ".join(f'<a href="{escape(url)}">{escape(label)}</a>' for url, label in links)
-    nav = f'<nav class="coop-links" style="padding: .5em 1em">{anchors}</nav>'
+    style = "color: #0969da; text-decoration: underline"
+    anchors = " · ".join(
+        f'<a href="{escape(url)}" style="{style}">{escape(label)}</a>' for url, label in links
+    )
+    nav = (
+        f'<nav class="coop-links" style="padding: .6em 1em; font: 15px system-ui, sans-serif">{anchors}</nav>'
+    )
     return re.sub(r"<body[^>]*>", lambda opened: opened[0] + nav, page, count=1)
 
 
