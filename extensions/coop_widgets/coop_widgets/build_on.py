@@ -111,12 +111,15 @@ def _target(clone: Path, layout: Layout, user: str, author: str, lineage: Lineag
     raise BuildOnError(f"you have {len(names)} copies of {stem}.ipynb already: remove some")
 
 
+LINK_STYLE = 'style="color: var(--jp-content-link-color, #1976d2); text-decoration: underline"'
+
+
 def build_on_link(challenge_id: str, submission_id: int, environ: Mapping[str, str] = os.environ) -> str:
     """The "Build on this" link of a submission, as widgets show it: in a new tab of JupyterLab,
     through the hub whose base URL a kernel is given (``JUPYTERHUB_BASE_URL``)."""
     url = build_on_url(environ.get("JUPYTERHUB_BASE_URL", "/"), challenge_id, submission_id)
     return (
-        f'<a class="coop-build-on" href="{escape(url)}" target="_blank" rel="noopener" '
+        f'<a class="coop-build-on" href="{escape(url)}" target="_blank" rel="noopener" {LINK_STYLE} '
         f'title="merge submission {submission_id} into your branch and copy its notebook into your folder">'
         "Build on this</a>"
     )
