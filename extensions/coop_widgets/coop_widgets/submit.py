@@ -144,10 +144,10 @@ class Submit(widgets.VBox):
         """Submit (what the button does): ``await widget.submit()`` in a cell returns once the
         submission is finished or cannot go on. Following an earlier submission stops.
 
-        From a cell, the front end's answer to the save request reaches the kernel only once the
-        cell has finished (a kernel handles one request at a time), so the save waits
-        ``save_timeout`` and the kernel-side check of :mod:`coop_widgets._saving` decides; the
-        button has no such wait."""
+        From a cell, the front end's answer to the save request arrives while the cell awaits
+        when the kernel handles comm messages during a running cell (ipykernel 7 does); an older
+        kernel handles it only once the cell has finished, so the save waits ``save_timeout`` and
+        the kernel-side check of :mod:`coop_widgets._saving` decides."""
         await self._start(self._submission)
 
     async def merge(self) -> None:
