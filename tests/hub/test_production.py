@@ -262,6 +262,7 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     challenge = make_challenge(root, edit={"phases.0.limits": RUN_LIMITS})
     cert, key = self_signed(root)
     hub = ProductionHub.on_held_ports(Path(challenge.settings.home), [challenge.challenge_id])
+    assert isinstance(hub, ProductionHub)
     public = f"https://127.0.0.1:{hub.env['COOP_HUB_PORT']}"
     with schema_url("hubnative") as db_url, sync_playwright() as playwright:
         hub.env = production_environment(hub.env, db_url, cert, key, public)

@@ -34,6 +34,19 @@ def alive(process: psutil.Process) -> bool:
         return False
 
 
+def printed_lines(process: subprocess.Popen[str]) -> queue.Queue[str]:
+    """The lines ``process`` prints, as they come (read in a thread of their own)."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
 def read_until(lines: queue.Queue[str], marker: str, timeout: float) -> list[str]:
     seen: list[str] = []
     deadline = time.monotonic() + timeout
@@ -66,8 +79,7 @@ def test_coop_up_starts_the_hub_and_ctrl_c_stops_every_process(tmp_path: Path, p
         text=True,
         start_new_session=True,
     )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in up.stdout], daemon=True).start()
+    lines = printed_lines(up)
     url = f"http://127.0.0.1:{port}"
     api_url = f"http://127.0.0.1:{env['COOP_HUB_API_PORT']}/hub/api"
     try:
@@ -132,8 +144,7 @@ def test_coop_up_in_production_answers_over_tls_and_prints_the_public_address(tm
             text=True,
             start_new_session=True,
         )
-        lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(line) for line in up.stdout], daemon=True).start()
+        lines = printed_lines(up)
         try:
             printed = "".join(read_until(lines, "Ctrl-C stops everything", timeout=240))
             assert f"starting JupyterHub at https://127.0.0.1:{port}/" in printed
