@@ -304,6 +304,7 @@ class RunFailure:
 
     failure_class: str
     reason: str
+    ran: bool = True  # False: refused before it started, the page shows the committed notebook
 
 
 def render_notebook(
@@ -322,7 +323,7 @@ def render_notebook(
         sanitize_html=True,
         filters={"clean_html": clean_html},
     )
-    shown = inert_notebook(_marked(notebook, failed=failure is not None))
+    shown = inert_notebook(_marked(notebook, failed=failure is not None and failure.ran))
     resources: dict[str, Any] = {"metadata": {"name": title}}
     if failure is not None:
         resources["coop_notice"] = _failure_notice(failure, shown, _on_purpose(notebook))
@@ -378,7 +379,9 @@ def _failure_notice(failure: RunFailure, shown: NotebookNode, on_purpose: str | 
         f"<p><strong>This run failed ({escape(failure.failure_class)}).</strong> {escape(failure.reason)}</p>"
     ]
     failing = [c for c in shown.cells if FAILING_TAG in c.metadata.get("tags", [])]
-    if failing:
+    if not failure.ran:
+        parts.append("<p>The notebook did not run: it is shown as committed.</p>")
+    elif failing:
         anchor = escape(f"cell-id={failing[0].id}")
         parts.append(f'<p><a href="#{anchor}">Go to the cell where it stopped</a> (outlined in red).</p>')
     else:

@@ -23,7 +23,7 @@ from nbformat.v4 import new_notebook
 
 from coop_client.lineage import build_on_url
 from coop_client.models import ErrorOut, NotebookDiffOut, SubmissionStatus
-from scorer.exceptions import NotebookNotRun
+from scorer.exceptions import CoopError, NotebookNotRun
 from scorer.facade import CoopAPI
 from scorer.ingest.lineage import Origin, notebook_origin
 from scorer.ingest.repo import ChallengeRepo
@@ -74,13 +74,14 @@ def notebook_page(api: Api, who: Viewer, submission_id: int) -> HTMLResponse:
     with api.sessions() as session:
         content = queries.executed_notebook(session, submission_id, **_viewer(who))
         view = queries.submission(session, submission_id)
-    if content is None:
+    failed = view.status == SubmissionStatus.FAILED
+    if content is None and not failed:
         raise NotebookNotRun(submission_id)
     base = hub_base(os.environ)
     links = [(build_on_url(base, view.challenge_id, view.id), "Build on this")] if base else []
-    failed = view.status == SubmissionStatus.FAILED
-    failure = RunFailure(view.failure_class or "", view.failure_reason or "") if failed else None
-    notebook = read_notebook(content, view.notebook_path)
+    reason = (view.failure_class or "", view.failure_reason or "")
+    failure = RunFailure(*reason, ran=content is not None) if failed else None
+    notebook = read_notebook(content, view.notebook_path) if content is not None else _committed(api, view)
     page = render_notebook(notebook, title=_title(view), links=links, failure=failure)
     return HTMLResponse(page, headers=PAGE_HEADERS)
 
@@ -171,6 +172,18 @@ def _versions(api: CoopAPI, who: Identity | None, submission_id: int) -> _Versio
         return _Versions(view, notebook, new_notebook(), parent, None)
     base = read_notebook(repo.read(origin.commit, origin.path), f"{origin.path} at {origin.commit[:12]}")
     return _Versions(view, notebook, base, parent, origin)
+
+
+def _committed(api: CoopAPI, view: SubmissionView) -> NotebookNode:
+    """The notebook as committed, for a run refused before it started; empty when it cannot be
+    read as a notebook (the failure says why)."""
+    with api.sessions() as session:
+        repo_url = queries.repo_url(session, view.challenge_id)
+    repo = ChallengeRepo.mirror(repo_url, api.settings.mirrors, having=view.commit_sha)
+    try:
+        return read_notebook(repo.read(view.commit_sha, view.notebook_path), view.notebook_path)
+    except CoopError:
+        return new_notebook()
 
 
 def _viewer(who: Identity | None) -> dict[str, Any]:
