@@ -110,8 +110,10 @@ def test_what_is_left_counts_the_utc_day_and_the_phase() -> None:
     assert submissions_left(SubmissionLimits(), earlier, NOW) == (None, None)
 
 
-def test_format_time() -> None:
-    assert format_time(datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC)) == "2026-01-02T03:04:05Z"
+def test_format_time_never_shows_a_slot_early() -> None:
+    assert format_time(datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC)) == "2026-01-02T03:04:06Z"
+    assert format_time(datetime(2026, 1, 2, 3, 4, 59, 1, tzinfo=UTC)) == "2026-01-02T03:05:00Z"
+    assert format_time(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2026-01-02T03:04:05Z"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from coop_client.errors import CoopError
-from coop_client.utc import as_utc
+from coop_client.utc import as_utc, next_second
 from scorer.challenge.spec import SubmissionLimits
 
 PER_PERSON = "per-person"
@@ -44,8 +44,8 @@ class LimitReached(CoopError):
 
 
 def format_time(moment: datetime) -> str:
-    """``2026-11-29T00:00:00Z``: UTC, whole seconds."""
-    return as_utc(moment).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``2026-11-29T00:00:00Z``: UTC, rounded up to whole seconds (a slot is never shown early)."""
+    return next_second(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def check_limits(limits: SubmissionLimits, earlier: Iterable[datetime], now: datetime) -> LimitHit | None:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, timedelta
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Locator, expect
 
+from coop_client.utc import next_second
 from scorer.ledger import queries
 from tests.conftest import make_challenge
 from tests.e2e.conftest import (
@@ -44,7 +45,8 @@ MIN_INTERVAL = 60
 ZONE = "Pacific/Auckland"
 EDIT = "\n# alice: one more try"
 SAVED = "Committing (saved by JupyterLab)…"
-FINISHED = r"^Submission \d+ (scored|failed|was not scored)"
+PATIENT_SUBMIT = "from coop_widgets import Submit\n\nSubmit(save_timeout=3600)"
+FINISHED = r"^Submission \d+ (scored|failed|was not scored|still waits)"
 WAITING = r"^Submission \d+ (waits for a worker|is running)"
 NOTHING = r"^Nothing changed since your last submission"
 
@@ -135,6 +137,8 @@ def test_a_refused_submission_is_scored_after_its_slot_and_every_save_is_acknowl
     curve_hub: CurveHub, alice: Abroad
 ) -> None:
     alice.turn_off_autosave()  # so that each save is Submit's own
+    # an hour to answer each save request: only JupyterLab's answer lets a submission go on
+    alice.replace_cell(alice.notebook_panel().locator(".jp-Cell").count() - 1, PATIENT_SUBMIT)
     alice.run_all()
     widget = alice.submit_widget()
     expect(widget).to_contain_text(f"Ready to submit {PHASE}.ipynb as alice.")
@@ -149,7 +153,7 @@ def test_a_refused_submission_is_scored_after_its_slot_and_every_save_is_acknowl
     assert refused.status == "rejected", (refused.status, second)
     assert any(t.startswith(f"Submission {refused.id} was not scored") for t in second), second
 
-    slot = earlier.created_at.replace(tzinfo=UTC) + timedelta(seconds=MIN_INTERVAL)
+    slot = next_second(earlier.created_at + timedelta(seconds=MIN_INTERVAL))  # as shown, to the second
     local = slot.astimezone(ZoneInfo(ZONE))
     clock = widget.locator(".coop-clock")
     expect(clock).to_contain_text(f"{local:%H:%M:%S} ({ZONE}): in ")

@@ -12,7 +12,7 @@ from datetime import datetime
 import anywidget
 from traitlets import Unicode
 
-from coop_client.utc import as_utc
+from coop_client.utc import next_second
 
 CLOCK_ESM = """
 function span(seconds) {
@@ -63,5 +63,5 @@ class SlotClock(anywidget.AnyWidget):
     done = Unicode("open now").tag(sync=True)
 
     def show(self, moment: datetime | None) -> None:
-        """Count down to ``moment`` (``None``: hide)."""
-        self.moment = "" if moment is None else as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+        """Count down to ``moment``, rounded up to a whole second (``None``: hide)."""
+        self.moment = "" if moment is None else next_second(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
