@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import nbdime
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
@@ -23,6 +22,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from coop_client.client import CoopClient, CoopClientError
 from scorer.ledger import store
+from scorer.render.diff import notebook_diff
 from scorer.service.routes.notebooks import PAGE_POLICY
 from tests.conftest import git, require
 from tests.service.conftest import Scored
@@ -142,13 +142,16 @@ def _merge_commit(bare: Path, root: Path, base_sha: str) -> str:
     return git(work, "rev-parse", "HEAD")
 
 
-def _expected_diff(bare: Path, base_rev: str | None, sha: str, path: str) -> list:
-    """What nbdime says, computed here from git's own copies of the two versions."""
+def _expected_diff(bare: Path, base_rev: str | None, sha: str, path: str, base_path: str = "") -> list:
+    """What nbdime says (sources, outputs and tags: the default view), computed here from git's
+    own copies of the two versions."""
     head = nbformat.reads(git(bare, "show", f"{sha}:{path}"), as_version=4)
     base = (
-        nbformat.reads(git(bare, "show", f"{base_rev}:{path}"), as_version=4) if base_rev else new_notebook()
+        nbformat.reads(git(bare, "show", f"{base_rev}:{base_path or path}"), as_version=4)
+        if base_rev
+        else new_notebook()
     )
-    return json.loads(json.dumps(nbdime.diff_notebooks(base, head)))
+    return json.loads(json.dumps(notebook_diff(base, head)))
 
 
 # --- the notebook page ---------------------------------------------------------------------------
@@ -215,6 +218,9 @@ def test_the_diff_is_nbdimes_and_a_changed_line_is_a_patch_on_its_cell(service, 
         "commit": views.edit_sha,
         "parent": views.hostile_sha,  # the commit before, which did not touch fit.ipynb
         "base": "parent",
+        "base_commit": views.hostile_sha,
+        "base_notebook": FIT,
+        "full": False,
     }
     assert body["diff"] == _expected_diff(bare, f"{views.edit_sha}^", views.edit_sha, FIT)
     [cells] = body["diff"]
@@ -227,10 +233,12 @@ def test_the_diff_is_nbdimes_and_a_changed_line_is_a_patch_on_its_cell(service, 
 
 def test_a_notebook_new_in_its_commit_is_diffed_against_an_empty_notebook(service, views):
     body = httpx.get(views.url(service, views.hostile, "diff"), headers=ALICE).json()
-    assert (body["base"], body["parent"]) == (
+    assert (body["base"], body["parent"], body["base_commit"], body["base_notebook"]) == (
         "empty",
         git(views.scored.fixture.bare, "rev-parse", f"{views.hostile_sha}^"),
-    )
+        None,
+        None,
+    )  # nothing before it is similar enough for git's copy detection
     assert body["diff"] == _expected_diff(views.scored.fixture.bare, None, views.hostile_sha, HOSTILE)
     [cells] = [entry for entry in body["diff"] if entry["key"] == "cells"]
     [added] = cells["diff"]
