@@ -418,7 +418,8 @@ def test_nbformat_4_2_with_cell_ids_runs(hostile, run):
 def test_a_run_that_fails_after_its_last_cell_keeps_its_executed_notebook(hostile, run):
     """Predictions refused: the notebook ran to its end, and its author can read what it did."""
     result = run(
-        "nan_predictions", corpus.with_model(hostile.baseline, "test['y'] = float('nan')\nprint('wrote nan')")
+        "nan_after_the_last_cell",
+        corpus.with_model(hostile.baseline, "test['y'] = float('nan')\nprint('wrote nan')"),
     )
     assert_outcome(result, "predictions_invalid")
     assert "wrote nan" in executed(hostile, result).decode()
