@@ -122,7 +122,7 @@ def _error_text(error: dict[str, Any], executed: bytes | None) -> str:
     ename, evalue = str(error.get("ename") or ""), str(error.get("evalue") or "")
     if evalue or ename != "CellExecutionError":
         return f"{ename}: {evalue}"
-    printed = failing_cell_stderr(executed).strip()
+    printed = _failing_cell_stderr(executed).strip()
     return printed[-1000:] if printed else "the cell failed without an error message"
 
 
@@ -131,7 +131,7 @@ def _hint(error: dict[str, Any]) -> str:
     return WIDGETS_HINT if widgets else ""
 
 
-def failing_cell_stderr(executed: bytes | None) -> str:
+def _failing_cell_stderr(executed: bytes | None) -> str:
     """What the cell papermill marked failed wrote to stderr."""
     for cell in _cells(executed):
         if cell.get("metadata", {}).get("papermill", {}).get("status") == "failed":
