@@ -28,6 +28,7 @@ ROUTES = {
     "/api/submissions/{submission_id}/notebook.html",
     "/api/submissions/{submission_id}/diff",
     "/api/submissions/{submission_id}/diff.html",
+    "/api/submissions/{submission_id}/resubmit",
     "/api/challenges/{challenge_id}/organise",
     "/api/challenges/{challenge_id}/organise/open-phase",
     "/api/challenges/{challenge_id}/organise/rewarder",
