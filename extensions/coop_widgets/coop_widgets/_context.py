@@ -102,8 +102,10 @@ class Tasks:
         return task
 
     def cancel(self) -> None:
+        """Cancel every task; safe from any thread (JupyterLab's widget messages, button clicks
+        included, may be handled on a kernel subshell's thread)."""
         for task in list(self._running):
-            task.cancel()
+            task.get_loop().call_soon_threadsafe(task.cancel)
 
     async def _guarded(self, work: Coroutine[Any, Any, Any]) -> None:
         try:
