@@ -8,8 +8,9 @@ without its hook, then handed to :func:`on_push` as the hook would)."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -29,6 +30,12 @@ STILL = re.compile(r"remote: submission (\d+) still waits: (.*); next slot (\S+Z
 @pytest.fixture
 def hourly(tmp_path: Path) -> Iterator[Pushing]:
     yield from serve(tmp_path / "served", {"min_interval": 3600})
+
+
+@pytest.fixture
+def briefly(tmp_path: Path) -> Iterator[Pushing]:
+    """Twenty seconds between submissions: long enough for two pushes, short enough to wait out."""
+    yield from serve(tmp_path / "served", {"min_interval": 20})
 
 
 def refused_after_one(hourly: Pushing, where: Path, user: str) -> tuple[Path, int, int]:
@@ -145,3 +152,17 @@ def test_only_a_commit_with_one_parent_and_its_tree_counts_as_empty(tmp_path: Pa
     git("merge", "-q", "-s", "ours", "--no-edit", "side")  # a merge that keeps main's tree
     merge = git("rev-parse", "HEAD")
     assert empty_commits(tmp_path / ".git", [root, empty, merge]) == {empty}
+
+
+@pytest.mark.slow  # waits out the slot, then scores
+def test_coop_resubmit_scores_the_refused_commit_once_the_slot_is_free(
+    briefly: Pushing, tmp_path: Path
+) -> None:
+    _work, first, refused = refused_after_one(briefly, tmp_path / "alice", "alice")
+    opens = view(briefly, first).created_at + timedelta(seconds=20)
+    time.sleep(max(0.0, (opens - datetime.now(UTC)).total_seconds()) + 1)
+    done = CliRunner().invoke(app, ["--home", briefly.api.settings.home, "resubmit", str(refused)])
+    assert done.exit_code == 0, done.output
+    [(number, *_rest)] = QUEUED.findall(f"remote: {done.output.splitlines()[0]}")
+    again = view(briefly, int(number))
+    assert (again.status, again.commit_sha) == ("scored", view(briefly, refused).commit_sha)
