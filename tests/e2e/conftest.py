@@ -25,6 +25,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
@@ -290,6 +291,14 @@ class Person:
         self.context.close()
 
 
+def service(curve: CurveHub, path: str, token: str | None = None) -> httpx.Response:
+    """GET a route of the scorer's API through the hub's proxy (as a kernel or a visitor would)."""
+    headers = {"Authorization": f"token {token}"} if token else {}
+    answer = httpx.get(f"{curve.hub.service_url}{path}", headers=headers, timeout=60)
+    assert answer.status_code == 200, (path, answer.status_code, answer.text)
+    return answer
+
+
 def files(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
@@ -324,6 +333,27 @@ def person(curve_hub: CurveHub, browser: Browser) -> Iterator[Callable[[str], Pe
     finally:
         for someone in people.values():
             someone.close()
+
+
+@pytest.fixture(scope="module")
+def alice(person: Callable[[str], Person]) -> Person:
+    return person("alice")
+
+
+@pytest.fixture(scope="module")
+def bob(person: Callable[[str], Person]) -> Person:
+    return person("bob")
+
+
+@pytest.fixture(scope="module")
+def carol(person: Callable[[str], Person]) -> Person:
+    return person("carol")
+
+
+@pytest.fixture(scope="module")
+def olga(person: Callable[[str], Person]) -> Person:
+    """The organiser (the hub's config makes olga one)."""
+    return person("olga")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -12,12 +12,11 @@ import re
 import subprocess
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
 from scorer.ledger import queries
-from tests.e2e.conftest import ARTIFACTS, PHASE, CurveHub, Person, wait_until
+from tests.e2e.conftest import ARTIFACTS, PHASE, CurveHub, Person, service, wait_until
 
 pytestmark = pytest.mark.needs("chromium", "bwrap")
 
@@ -30,29 +29,6 @@ BOBS_MODEL = (
 )
 NEW_REWARDER = {"type": "first-above", "amount": 25, "threshold": 0.15, "params": {"metric": "rmse"}}
 NEW_REWARDER_YAML = "type: first-above\namount: 25\nthreshold: 0.15\nparams:\n  metric: rmse\n"
-
-
-@pytest.fixture(scope="module")
-def alice(person) -> Person:
-    return person("alice")
-
-
-@pytest.fixture(scope="module")
-def bob(person) -> Person:
-    return person("bob")
-
-
-@pytest.fixture(scope="module")
-def olga(person) -> Person:
-    return person("olga")
-
-
-def service(curve: CurveHub, path: str, token: str | None = None) -> httpx.Response:
-    """GET a route of the scorer's API through the hub's proxy (as a kernel or a visitor would)."""
-    headers = {"Authorization": f"token {token}"} if token else {}
-    answer = httpx.get(f"{curve.hub.service_url}{path}", headers=headers, timeout=60)
-    assert answer.status_code == 200, (path, answer.status_code, answer.text)
-    return answer
 
 
 def ledger_transitions(curve: CurveHub, submission: int) -> list[tuple[str | None, str]]:

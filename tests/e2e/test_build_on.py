@@ -14,28 +14,13 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHASE, UI_TIMEOUT, CurveHub, Person, wait_until
+from tests.e2e.conftest import PHASE, UI_TIMEOUT, CurveHub, Person, service, wait_until
 
 pytestmark = pytest.mark.needs("chromium", "bwrap")
 
 ALICES_NB = f"solutions/alice/{PHASE}.ipynb"
 BOBS_LINE = "coefficients = np.polyfit(train.x, train.y, degree - 1)  # bob: one degree lower"
 BOBS_MODEL = f'{BOBS_LINE}\ntest["y"] = np.polyval(coefficients, test.x)'
-
-
-@pytest.fixture(scope="module")
-def alice(person) -> Person:
-    return person("alice")
-
-
-@pytest.fixture(scope="module")
-def bob(person) -> Person:
-    return person("bob")
-
-
-@pytest.fixture(scope="module")
-def carol(person) -> Person:
-    return person("carol")
 
 
 def clone_git(someone: Person, *args: str) -> subprocess.CompletedProcess[str]:
@@ -45,12 +30,7 @@ def clone_git(someone: Person, *args: str) -> subprocess.CompletedProcess[str]:
 
 def service_as(curve: CurveHub, someone: Person, path: str) -> httpx.Response:
     """GET a route of the scorer's API with the token someone's kernels have."""
-    token = curve.hub.server_environment(someone.name)["JUPYTERHUB_API_TOKEN"]
-    answer = httpx.get(
-        f"{curve.hub.service_url}{path}", headers={"Authorization": f"token {token}"}, timeout=60
-    )
-    assert answer.status_code == 200, (path, answer.status_code, answer.text)
-    return answer
+    return service(curve, path, curve.hub.server_environment(someone.name)["JUPYTERHUB_API_TOKEN"])
 
 
 def scored_submission(someone: Person) -> int:

@@ -26,16 +26,6 @@ pytestmark = pytest.mark.needs("chromium", "bwrap")
 HIDDEN = f"private scores of phase '{PHASE}' become visible when the phase ends"
 
 
-@pytest.fixture(scope="module")
-def alice(person) -> Person:
-    return person("alice")
-
-
-@pytest.fixture(scope="module")
-def olga(person) -> Person:
-    return person("olga")
-
-
 def private_board(curve: CurveHub) -> httpx.Response:
     """The phase's board with private scores, as anyone without a token asks for it."""
     path = f"api/challenges/{curve.challenge_id}/phases/{PHASE}/leaderboards/main"
