@@ -306,6 +306,33 @@ class CodeHidden(LedgerError):
         super().__init__(f"solutions of phase {phase_id!r} are visible only to their authors {when}")
 
 
+class InvalidReward(LedgerError):
+    """A grant or compensation the reward ledger cannot record as asked (a bug of the rewarder
+    side, never a participant's doing)."""
+
+    http_status = 500
+
+
+class UnknownReward(LedgerError):
+    http_status = 404
+
+    def __init__(self, reward_id: int) -> None:
+        self.reward_id = reward_id
+        super().__init__(f"no reward {reward_id}")
+
+
+class LikeRefused(LedgerError):
+    """A like the rules refuse; ``code`` says which rule: ``own-submission``, ``not-scored``
+    or ``code-closed``."""
+
+    http_status = 403
+
+    def __init__(self, code: str, submission_id: int, user_message: str) -> None:
+        super().__init__(user_message)
+        self.code = code
+        self.submission_id = submission_id
+
+
 # --- who is calling (the service's authentication) -------------------------------------------
 
 

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Dialect,
     Enum,
@@ -289,6 +290,88 @@ class AuditEvent(AppendOnly, Base):
     challenge_id: Mapped[str] = mapped_column(String(63), ForeignKey("challenges.id"))
     action: Mapped[str] = mapped_column(String(63))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RewardKind(StrEnum):
+    GRANT = "grant"
+    COMPENSATION = "compensation"
+
+
+class Moment(StrEnum):
+    """When rewarders are asked: as a submission is scored (public scores), or when a phase
+    is settled (private scores)."""
+
+    LIVE = "live"
+    SETTLEMENT = "settlement"
+
+
+class Reward(AppendOnly, Base):
+    """One grant of a rewarder to a person, or the compensation that offsets one (append-only).
+
+    ``idempotency_key`` is unique: a grant recorded again (a retried or re-dispatched scoring)
+    finds the first and adds nothing. ``compensates`` is unique too: a grant is offset at most
+    once. Amounts are integers of millionths (``amount_micro``) so that balances are exact sums
+    on every backend.
+    """
+
+    __tablename__ = "rewards"
+    __table_args__ = (
+        Index("ix_rewards_phase", "challenge_id", "phase_id", "id"),
+        Index("ix_rewards_person", "person_id", "id"),
+        Index("ix_rewards_submission", "submission_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(512), unique=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[RewardKind] = mapped_column(_string_enum(RewardKind, "reward_kind", 16))
+    compensates: Mapped[int | None] = mapped_column(ForeignKey("rewards.id"), unique=True)
+    challenge_id: Mapped[str] = mapped_column(String(63), ForeignKey("challenges.id"))
+    phase_id: Mapped[str] = mapped_column(String(63))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    rewarder_type: Mapped[str] = mapped_column(String(63))
+    rewarder_index: Mapped[int] = mapped_column(Integer)
+    moment: Mapped[Moment] = mapped_column(_string_enum(Moment, "reward_moment", 16))
+    scope: Mapped[str] = mapped_column(String(255))
+    amount_micro: Mapped[int] = mapped_column(BigInteger)
+    unit: Mapped[str] = mapped_column(String(32))
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    commit_sha: Mapped[str | None] = mapped_column(String(40))
+    evidence: Mapped[dict[str, Any]]
+
+
+class RewarderFailure(AppendOnly, Base):
+    """A rewarder that raised instead of deciding (append-only); scoring went on without it."""
+
+    __tablename__ = "rewarder_failures"
+    __table_args__ = (Index("ix_rewarder_failures_phase", "challenge_id", "phase_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    challenge_id: Mapped[str] = mapped_column(String(63), ForeignKey("challenges.id"))
+    phase_id: Mapped[str] = mapped_column(String(63))
+    rewarder_type: Mapped[str] = mapped_column(String(63))
+    rewarder_index: Mapped[int] = mapped_column(Integer)
+    moment: Mapped[Moment] = mapped_column(_string_enum(Moment, "failure_moment", 16))
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    error: Mapped[str] = mapped_column(Text)
+
+
+class LikeEvent(AppendOnly, Base):
+    """A person liking (``liked``) or unliking a submission (append-only).
+
+    ``seq`` counts one person's events on one submission from 1; the latest says whether they
+    like it now. Being part of the primary key, it lets only one of two racing toggles land.
+    """
+
+    __tablename__ = "likes"
+    __table_args__ = (Index("ix_likes_person", "person_id"),)
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    liked: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def append_only_tables() -> set[str]:
