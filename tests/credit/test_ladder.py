@@ -6,6 +6,7 @@ from fractions import Fraction
 
 import pytest
 
+from scorer.credit.audit import audit
 from scorer.credit.graph import UNATTRIBUTED, Commit, CommitGraph, CreditError
 from scorer.credit.ladder import Metric, add, compute, credit_below, rescore
 
@@ -187,3 +188,24 @@ def test_a_new_scored_commit_is_computed_alone():
 def test_a_bad_graph_is_refused_with_a_clear_error(commits, problem):
     with pytest.raises(CreditError, match=problem):
         CommitGraph.build(commits)
+
+
+def test_the_audit_finds_a_chain_exact_and_reports_parallel_work_against_shapley():
+    exact = audit(compute(chain(("olga", 0), ("alice", 2), ("bob", 5)), Metric()), samples=20)
+    assert {row.person: (row.credit, row.shapley, row.difference) for row in exact} == {
+        "alice": (2.0, 2.0, 0.0),
+        "bob": (3.0, 3.0, 0.0),
+    }
+    graph = CommitGraph.build(
+        [
+            Commit("base", (), ("olga",), 0, 0),
+            Commit("a", ("base",), ("alice",), 1, 3),
+            Commit("b", ("base",), ("bob",), 2, 2),
+            Commit("m", ("a", "b"), ("carol",), 3, 4),
+        ]
+    )
+    rows = {row.person: row for row in audit(compute(graph, Metric()), samples=400, seed=1)}
+    # precedence-constrained Shapley: alice first (1/2) gets 3, after bob 1: mean 2; bob 1; carol 1
+    for person, value in {"alice": 2.0, "bob": 1.0, "carol": 1.0}.items():
+        assert abs(rows[person].shapley - value) <= rows[person].error + 1e-9
+        assert abs(rows[person].difference) <= rows[person].error + 1e-9
