@@ -102,7 +102,74 @@ CASES: dict[str, tuple[Edit, list[tuple[str, tuple[str, ...]]]]] = {
         lambda s: s.update(solutions={"max_file_size": "0MiB"}),
         [("solutions.max_file_size", ("must be more than 0 bytes",))],
     ),
+    "rewarder-negative-amount": (
+        lambda s: _rewarder(s, amount=-5),
+        [("phases[0].rewarders[0].amount", ("greater than 0", "got -5"))],
+    ),
+    "rewarder-unknown-type": (
+        lambda s: _rewarder(s, type="first-above"),
+        [("phases[0].rewarders[0].type", ("unknown rewarder 'first-above'", "known: beat-baseline,"))],
+    ),
+    "rewarder-threshold-on-unknown-metric": (
+        lambda s: _rewarder(s, params={"metric": "accuracy"}),
+        [
+            (
+                "phases[0].rewarders[0].params.metric",
+                ("unknown metric 'accuracy'", "known: mae, memory, rmse, time"),
+            )
+        ],
+    ),
+    "rewarder-unknown-column": (
+        lambda s: _rewarder(s, params={"leaderboard": "main", "column": "r2"}),
+        [
+            (
+                "phases[0].rewarders[0].params.column",
+                ("leaderboard 'main' has no column 'r2'", "columns: rmse, mae"),
+            )
+        ],
+    ),
+    "rewarder-unknown-param": (
+        lambda s: _rewarder(s, params={"metric": "rmse", "once_per_person": True}),
+        [("phases[0].rewarders[0].params.once_per_person", ("unknown key",))],
+    ),
+    "rewarder-bad-moment": (
+        lambda s: _rewarder(s, params={"metric": "rmse", "moment": "soon"}),
+        [("phases[0].rewarders[0].params.moment", ("'live' or 'settlement'", "got 'soon'"))],
+    ),
+    "rewarder-without-its-threshold": (
+        lambda s: _rewarder(s, threshold=None),
+        [("phases[0].rewarders[0].threshold", ("ScoreThreshold needs a threshold",))],
+    ),
+    "rank-prize-with-too-many-amounts": (
+        lambda s: _rewarder(s, type="rank-prize", amount=1000, threshold=None, params=_prizes(11)),
+        [("phases[0].rewarders[0].params.amounts", ("at most 10 items",))],
+    ),
+    "rank-prize-over-its-amount": (
+        lambda s: _rewarder(s, type="rank-prize", amount=10, threshold=None, params=_prizes(3)),
+        [("phases[0].rewarders[0].params.amounts", ("add up to 30, more than amount (10)",))],
+    ),
+    "rank-prize-with-a-threshold": (
+        lambda s: _rewarder(s, type="rank-prize", params=_prizes(1)),
+        [("phases[0].rewarders[0].threshold", ("RankPrize uses no threshold",))],
+    ),
+    "rank-prize-on-an-unknown-board": (
+        lambda s: _rewarder(
+            s, type="rank-prize", threshold=None, params={"leaderboard": "speed", "amounts": [5]}
+        ),
+        [("phases[0].rewarders[0].params.leaderboard", ("phase 'phase-1' shows no leaderboard 'speed'",))],
+    ),
 }
+
+
+def _rewarder(spec: dict[str, Any], **changes: Any) -> None:
+    rewarder = spec["phases"][0]["rewarders"][0]
+    rewarder.update(changes)
+    if changes.get("threshold", 0) is None:
+        del rewarder["threshold"]
+
+
+def _prizes(count: int) -> dict[str, Any]:
+    return {"leaderboard": "main", "amounts": [10] * count}
 
 
 @pytest.mark.parametrize(
@@ -227,6 +294,34 @@ def test_validate_accepts_the_scaffold(folder):
     result = cli("challenge", "validate", str(folder))
     assert result.exit_code == 0, result.output
     assert "curve: 1 phase(s)" in result.output
+
+
+def test_validate_names_the_phase_the_rewarder_and_the_field(folder):
+    spec = yaml.safe_load((folder / SPEC_FILE).read_text())
+    second = {**spec["phases"][0], "id": "phase-2", "start": "2030-01-01T00:00:00Z"}
+    second["rewarders"] = [
+        {"type": "new-record", "amount": 5, "params": {"metric": "rmse"}},
+        {"type": "rank-prize", "amount": 100, "params": {"leaderboard": "main", "amounts": [1] * 11}},
+        {"type": "streak", "amount": 1},
+    ]
+    spec["phases"][0]["rewarders"][0]["amount"] = -5
+    spec["phases"].append(second)
+    (folder / SPEC_FILE).write_text(yaml.safe_dump(spec, sort_keys=False))
+    result = cli("challenge", "validate", str(folder))
+    assert result.exit_code == 1
+    output = flat(result.output)
+    path = str(folder / SPEC_FILE)
+    assert f"{path}: phases[0].rewarders[0].amount: Input should be greater than 0 (got -5)" in output
+    assert f"{path}: phases[1].rewarders[1].params.amounts: List should have at most 10 items" in output
+    assert f"{path}: phases[1].rewarders[2].type: unknown rewarder 'streak' (known: beat-baseline," in output
+    assert "3 problem(s)" in output
+    second["rewarders"] = [
+        {"type": "score-threshold", "amount": 5, "threshold": 0.1, "params": {"metric": "r2"}}
+    ]
+    spec["phases"][0]["rewarders"][0]["amount"] = 5
+    (folder / SPEC_FILE).write_text(yaml.safe_dump(spec, sort_keys=False))
+    output = flat(cli("challenge", "validate", str(folder)).output)
+    assert f"{path}: phases[1].rewarders[0].params.metric: unknown metric 'r2' (known: mae," in output
 
 
 @pytest.mark.parametrize("commit", ["0" * 40, "deadbeef", "no-such-branch"])

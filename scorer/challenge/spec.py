@@ -18,15 +18,21 @@ from pydantic import (
     Field,
     PositiveFloat,
     PositiveInt,
+    ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails
 
 from coop_client import layout
 from coop_client.models import SLUG
 from coop_client.utc import as_utc
 from scorer.challenge.expr import RESERVED_NAMES, parse_expression
 from scorer.exceptions import ExpressionError
+from scorer.registry import UnknownPlugin
+from scorer.rewards.base import Reference
+from scorer.rewards.registry import rewarder_class
+from scorer.rewards.views import column_key
 
 IDENT = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
 #: Variables every expression may use besides the metric keys.
@@ -166,12 +172,32 @@ class TestSplit(Strict):
 
 
 class Rewarder(Strict):
-    """Shape only: a later part of the platform makes rewarders act."""
+    """One rewarder of a phase: ``type`` names an installed rewarder (entry-point group
+    ``coop.rewarders``) whose params model checks ``params``; the names its params use are
+    checked against the challenge's metrics and leaderboards."""
 
-    type: Slug
-    amount: float = Field(gt=0)
-    threshold: float | None = None
-    params: dict[str, Any] = {}
+    type: Slug = Field(description="An installed rewarder, e.g. score-threshold, new-record, credit-share.")
+    amount: float = Field(gt=0, description="Points granted (per event, or the pool it splits).")
+    threshold: float | None = Field(None, description="The score to reach, for rewarders that take one.")
+    params: dict[str, Any] = Field({}, description="The rewarder's own settings (see its documentation).")
+
+    @field_validator("type")
+    @classmethod
+    def _installed(cls, value: str) -> str:
+        try:
+            rewarder_class(value)
+        except UnknownPlugin as exc:
+            raise ValueError(exc.user_message) from None
+        return value
+
+    @model_validator(mode="after")
+    def _params_fit(self) -> Rewarder:
+        rewarder_class(self.type).validate(self.amount, self.threshold, self.params)
+        return self
+
+    def references(self) -> list[Reference]:
+        """The metrics, leaderboards and columns its params name."""
+        return rewarder_class(self.type).validate(self.amount, self.threshold, self.params).references()
 
 
 class Phase(Strict):
@@ -329,6 +355,22 @@ class Challenge(Strict):
                     problems.append(f"phase {phase.id!r} shows unknown leaderboard {key!r}")
         if problems:
             raise ValueError("; ".join(problems))
+        located = [
+            InitErrorDetails(
+                type="value_error",
+                loc=("phases", p, "rewarders", r, "params", *ref.field),
+                input=None,
+                ctx={"error": ValueError(text)},
+            )
+            for p, phase in enumerate(self.phases)
+            if phase.leaderboards is None or set(phase.leaderboards) <= board_keys
+            for r, rewarder in enumerate(phase.rewarders)
+            for ref in rewarder.references()
+            for text in [_reference_problem(self, phase, ref)]
+            if text
+        ]
+        if located:
+            raise ValidationError.from_exception_data(type(self).__name__, located)
         return self
 
     def phase(self, phase_id: str) -> Phase:
@@ -390,6 +432,28 @@ def _column_problems(board: Leaderboard, metric_keys: set[str]) -> list[str]:
             problems.append(f"{where}: a rank-based primary column needs `select: last`")
         seen.add(column.key)
     return problems
+
+
+def _reference_problem(challenge: Challenge, phase: Phase, ref: Reference) -> str | None:
+    """What is wrong with a name a rewarder of ``phase`` uses, or ``None``."""
+    if ref.metric is not None:
+        known = sorted({m.key for m in challenge.metrics} | set(BUILTIN_VARIABLES))
+        if ref.metric not in known:
+            return f"unknown metric {ref.metric!r} (known: {', '.join(known)})"
+        return None
+    boards = {b.key: b for b in challenge.phase_leaderboards(phase)}
+    board = boards.get(ref.leaderboard or "")
+    if board is None:
+        return f"phase {phase.id!r} shows no leaderboard {ref.leaderboard!r} (shown: {', '.join(boards)})"
+    if ref.column is None:
+        return None
+    columns = {c.key: c for c in board.columns}
+    column = columns.get(ref.column)
+    if column is None:
+        return f"leaderboard {board.key!r} has no column {ref.column!r} (columns: {', '.join(columns)})"
+    if isinstance(column.computation, AverageRank):
+        return f"column {column_key(board.key, column.key)!r} is a rank, not a value of one submission"
+    return None
 
 
 def column_sorting(challenge: Challenge, column: Column) -> Sorting:

@@ -1,0 +1,35 @@
+"""The installed rewarders: entry points of ``coop.rewarders`` (the built-ins are entry points
+too), and building one from a phase's ``rewarders:`` entry."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from scorer.registry import Registry
+from scorer.rewards.base import Rewarder
+
+REWARDERS = "coop.rewarders"
+rewarders = Registry("rewarder", REWARDERS)
+
+
+def rewarder_class(name: str) -> type[Rewarder]:
+    """The class installed under ``name``; :class:`~scorer.registry.UnknownPlugin` names the
+    installed ones otherwise."""
+    found = rewarders.get(name)
+    if not (isinstance(found, type) and issubclass(found, Rewarder)):
+        raise TypeError(f"the entry point {name!r} of {REWARDERS} is not a Rewarder class")
+    return found
+
+
+def build(
+    index: int,
+    type: str,
+    amount: float,
+    threshold: float | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> Rewarder:
+    """The rewarder of one ``rewarders:`` entry (validated again: the spec may be older)."""
+    cls = rewarder_class(type)
+    model = cls.validate(amount, threshold, params or {})
+    return cls(type=type, index=index, amount=amount, threshold=threshold, params=model)
