@@ -1,0 +1,91 @@
+"""The commit graph read from a real git repository: per-notebook lineage, merges, copies and
+co-authors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from coop_client.git import run
+from scorer.credit.history import Version, read_graph, verified_people
+from scorer.credit.ladder import Metric, compute
+from scorer.ingest.repo import ChallengeRepo
+
+IDENTITY = {"GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@example.org", "GIT_COMMITTER_NAME": "A"}
+IDENTITY |= {"GIT_COMMITTER_EMAIL": "a@example.org"}
+
+
+def write(repo: Path, path: str, source: str) -> None:
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    (repo / path).parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, repo / path)
+
+
+def commit(repo: Path, message: str) -> str:
+    run(repo, "add", "-A")
+    run(repo, "commit", "-q", "-m", message, env=IDENTITY)
+    return run(repo, "rev-parse", "HEAD").strip()
+
+
+def test_a_phase_graph_follows_each_notebook_through_merges_and_copies(tmp_path):
+    repo = tmp_path / "challenge"
+    repo.mkdir()
+    run(repo, "init", "-q", "-b", "main")
+    alice, bob = "solutions/alice/model.ipynb", "solutions/bob/model.ipynb"
+    write(repo, alice, "model = 1")
+    a1 = commit(repo, "alice: a first model")
+    write(repo, alice, "model = 2\n# a longer model so that a copy of it is recognised as one")
+    a2 = commit(repo, "alice: better")
+    run(repo, "checkout", "-q", "-b", "side", a2)
+    write(repo, alice, "model = 3\n# a longer model so that a copy of it is recognised as one")
+    a3 = commit(repo, "alice: on a side branch")
+    run(repo, "checkout", "-q", "main")
+    (repo / "solutions/bob").mkdir(parents=True)
+    (repo / bob).write_bytes((repo / alice).read_bytes())
+    b1 = commit(repo, "bob: start from alice's model")
+    write(repo, bob, "model = 2\n# a longer model so that a copy of it is recognised as one\nextra = 1")
+    b2 = commit(
+        repo, "bob: tuned\n\nCo-authored-by: Carol <CAROL@example.org>\nCo-authored-by: Eve <eve@example.org>"
+    )
+    write(repo, alice, "model = 4\n# a longer model so that a copy of it is recognised as one")
+    a4 = commit(repo, "alice: main line")
+    run(repo, "merge", "-q", "-X", "theirs", "--no-edit", "side", env=IDENTITY)
+    merged = run(repo, "rev-parse", "HEAD").strip()
+    write(repo, alice, "model = 5\n# a longer model so that a copy of it is recognised as one")
+    m = commit(repo, "alice: after the merge")
+
+    versions = [
+        Version(a1, alice, 1),
+        Version(a2, alice, 3),
+        Version(a3, alice, 3.5),
+        Version(b1, bob, 3),
+        Version(b2, bob, 4),
+        Version(a4, alice, 3.2),
+        Version(merged, alice, None),
+        Version(m, alice, 5),
+    ]
+    pushers = {
+        a1: "alice",
+        a2: "alice",
+        a3: "alice",
+        b1: "bob",
+        b2: "bob",
+        a4: "alice",
+        merged: "alice",
+        m: "alice",
+    }
+    aliases = {"carol@example.org": "carol"}
+    graph = read_graph(
+        ChallengeRepo(repo), versions, lambda facts: verified_people(pushers[facts.sha], facts, aliases)
+    )
+
+    node = graph.commits
+    assert node[f"{b1}:{bob}"].copied_from == (f"{a2}:{alice}",)  # the copy descends from alice's version
+    assert node[f"{b2}:{bob}"].people == ("bob", "carol")  # eve's email is no verified alias
+    assert node[f"{b2}:{bob}"].parents == (f"{b1}:{bob}",)
+    assert set(node[f"{merged}:{alice}"].parents) == {f"{a4}:{alice}", f"{a3}:{alice}"}
+    ladder = compute(graph, Metric())
+    assert ladder.nodes[f"{b1}:{bob}"].increment == 0  # a copy earns nothing for what it copied
+    assert ladder.totals["bob"] == ladder.totals["carol"] > 0
+    assert ladder.totals["alice"] > ladder.totals["bob"]
