@@ -14,10 +14,10 @@ from ledger_helpers import sha
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from scorer.exceptions import InvalidReward, UnknownReward
+from scorer.exceptions import AppendOnlyViolation, InvalidReward, UnknownReward
 from scorer.ledger import rewards
 from scorer.ledger.db import make_engine, session_factory
-from scorer.ledger.models import Moment, RewardKind
+from scorer.ledger.models import Moment, Reward, RewardKind
 from scorer.ledger.rewards import CompensationReason, Grant
 
 RACERS = 4
@@ -263,3 +263,41 @@ def test_database_refuses_changes_to_rewards_failures_and_likes(engine, sessions
         )
     with engine.connect() as connection, pytest.raises(DBAPIError, match="append-only"):
         connection.execute(text(statement))
+
+
+def test_racing_compensations_of_one_grant_leave_one_row(sessions, ledger):
+    """An organiser invalidating a submission while a rescore compensates it: one offset."""
+    granted = record(sessions, grant(ledger.submit("alice", 0.93))).reward
+    barrier = threading.Barrier(RACERS)
+    created: list[bool] = []
+    errors: list[BaseException] = []
+
+    def race(reason: CompensationReason) -> None:
+        try:
+            barrier.wait()
+            with sessions.begin() as session:
+                created.append(rewards.compensate(session, granted.id, reason).created)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    reasons = [CompensationReason.INVALIDATED, CompensationReason.RESCORE] * (RACERS // 2)
+    threads = [threading.Thread(target=race, args=(reason,)) for reason in reasons]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    assert sorted(created) == [False] * (RACERS - 1) + [True]
+    with sessions() as session:
+        assert [b.amount for b in rewards.balances(session, "higgs")] == [Decimal(0)]
+
+
+def test_the_orm_refuses_to_change_or_delete_a_reward(sessions, ledger):
+    granted = record(sessions, grant(ledger.submit("alice", 0.93))).reward
+    with sessions() as session, pytest.raises(AppendOnlyViolation):
+        row = session.get(Reward, granted.id)
+        row.amount_micro = 1
+        session.flush()
+    with sessions() as session, pytest.raises(AppendOnlyViolation):
+        session.delete(session.get(Reward, granted.id))
+        session.flush()
