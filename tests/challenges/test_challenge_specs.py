@@ -15,6 +15,7 @@ from challenge_support import CHALLENGES, challenge_dir, generate, load_module, 
 
 from scorer.challenge.load import load_spec
 from scorer.challenge.spec import Challenge
+from scorer.rewards.registry import build, rewarders
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 #: Columns the test inputs must never contain (they are the answer key).
@@ -60,8 +61,21 @@ def test_phases_go_from_toy_to_realistic(challenge):
     for phase in spec.phases:
         assert phase.limits.wall_time <= 300
         assert phase.limits.memory == 2 * 1024**3
-        assert 1 <= len(phase.rewarders) <= 2
+        assert phase.rewarders
         assert phase.predictions.columns
+
+
+@pytest.mark.parametrize("challenge", CHALLENGES)
+def test_rewarders_cover_live_and_settlement_moments(challenge):
+    spec = Challenge.model_validate(spec_data(challenge))
+    built = [build(i, **r.model_dump()) for phase in spec.phases for i, r in enumerate(phase.rewarders)]
+    assert {r.moment for r in built} == {"live", "settlement"}
+    assert len({r.type for r in built}) >= 7
+
+
+def test_the_demos_together_use_all_but_the_organiser_check():
+    used = {r["type"] for c in CHALLENGES for p in spec_data(c)["phases"] for r in p["rewarders"]}
+    assert used == set(rewarders.names()) - {"organiser-check"}
 
 
 @pytest.mark.parametrize("challenge", CHALLENGES)
