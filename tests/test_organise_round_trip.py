@@ -65,11 +65,11 @@ def test_a_rewarder_edit_sent_back_whole_changes_its_one_line(text: str) -> None
 
 def test_a_flow_mapping_in_a_rewarder_stays_flow(text: str) -> None:
     rewarder = as_the_panel_shows(text, 0, 0)
-    rewarder["params"] = {**rewarder["params"], "once_per_person": False}
+    rewarder["params"] = {**rewarder["params"], "moment": "live"}
     [removed, added] = edit(text, rewarder_plan("toy", 0, rewarder))
-    assert removed.endswith("once_per_person: true}") and added == removed.replace("true}", "false}").replace(
-        "-", "+", 1
-    )
+    assert removed.endswith("moment: settlement}") and added == removed.replace(
+        "settlement}", "live}"
+    ).replace("-", "+", 1)
 
 
 def test_ending_the_open_ended_phase_adds_one_line_after_its_start(text: str) -> None:

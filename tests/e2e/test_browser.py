@@ -27,8 +27,8 @@ BOBS_MODEL = (
     "coefficients = np.polyfit(train.x, train.y, degree - 1)\n"
     'test["y"] = np.polyval(coefficients, test.x)'
 )
-NEW_REWARDER = {"type": "first-above", "amount": 25, "threshold": 0.15, "params": {"metric": "rmse"}}
-NEW_REWARDER_YAML = "type: first-above\namount: 25\nthreshold: 0.15\nparams:\n  metric: rmse\n"
+NEW_REWARDER = {"type": "score-threshold", "amount": 25, "threshold": 0.15, "params": {"metric": "rmse"}}
+NEW_REWARDER_YAML = "type: score-threshold\namount: 25\nthreshold: 0.15\nparams:\n  metric: rmse\n"
 
 
 def ledger_transitions(curve: CurveHub, submission: int) -> list[tuple[str | None, str]]:
@@ -137,7 +137,7 @@ def test_the_organiser_edits_a_rewarder_from_the_panel(curve_hub: CurveHub, olga
     olga.page.keyboard.press("Shift+Enter")
     olga.page.get_by_role("tab", name="Edit a rewarder").click()
     rewarder = olga.page.locator(".widget-textarea textarea:visible")
-    expect(rewarder).to_have_value(re.compile(r"^type: first-above\namount: 10(\.0)?\nthreshold: 0\.2\n"))
+    expect(rewarder).to_have_value(re.compile(r"^type: score-threshold\namount: 10(\.0)?\nthreshold: 0\.2\n"))
     rewarder.fill(NEW_REWARDER_YAML)
     olga.page.locator(".widget-button:visible", has_text="Preview").click()
     expect(olga.page.get_by_text("Confirm to make this change.")).to_be_visible()

@@ -31,6 +31,8 @@ from scorer.service.git_http import serve_repository
 from tests.conftest import ChallengeFixture, make_challenge
 from tests.service.conftest import PREFIX, TOKENS, running
 
+#: A rewarder the scaffolded challenge accepts.
+VALID_REWARDER = {"type": "score-threshold", "amount": 10, "threshold": 0.2, "params": {"metric": "rmse"}}
 LATER = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -152,12 +154,14 @@ def test_opening_the_next_phase_commits_challenge_yaml_and_is_audited(organising
 def test_an_invalid_rewarder_is_refused_and_changes_nothing(organising: Organising) -> None:
     before, text = organising.main(), organising.spec_text()
     with organising.client() as olga:
-        bad = RewarderIn(phase="phase-1", index=0, rewarder={"type": "first-above", "amount": -5})
+        bad = RewarderIn(phase="phase-1", index=0, rewarder={"type": "score-threshold", "amount": -5})
         with pytest.raises(CoopClientError) as refused:
             olga.edit_rewarder(organising.cid, bad)
         assert refused.value.status == 422
         assert "phases[0].rewarders[0].amount" in refused.value.message
-        unknown = RewarderIn(phase="phase-1", index=0, rewarder={"type": "first-above", "amount": 1, "x": 2})
+        unknown = RewarderIn(
+            phase="phase-1", index=0, rewarder={"type": "score-threshold", "amount": 1, "x": 2}
+        )
         with pytest.raises(CoopClientError) as refused:
             olga.edit_rewarder(organising.cid, unknown)
         assert refused.value.status == 422 and "unknown key" in refused.value.message
@@ -170,7 +174,7 @@ def test_an_invalid_rewarder_is_refused_and_changes_nothing(organising: Organisi
 
 
 def test_a_rewarder_edit_is_committed_registered_and_audited(organising: Organising) -> None:
-    new = {"type": "first-above", "amount": 25, "threshold": 0.15, "params": {"metric": "rmse"}}
+    new = {"type": "score-threshold", "amount": 25, "threshold": 0.15, "params": {"metric": "rmse"}}
     with organising.client() as olga:
         state = olga.organise(organising.cid)
         made = olga.edit_rewarder(
@@ -190,7 +194,7 @@ def test_a_change_reviewed_against_an_older_commit_is_refused(organising: Organi
         stale = olga.organise(organising.cid).base
         olga.edit_rewarder(
             organising.cid,
-            RewarderIn(phase="phase-1", index=0, rewarder={"type": "first-above", "amount": 11}),
+            RewarderIn(phase="phase-1", index=0, rewarder={**VALID_REWARDER, "amount": 11}),
         )
         moved = organising.main()
         with pytest.raises(CoopClientError) as conflict:
@@ -368,7 +372,7 @@ phases:
     title: 'Quoted, as written'
     start: 2026-01-01T00:00:00Z
     rewarders:
-      - type: first-above
+      - type: score-threshold
         amount: 10   # points
         threshold: 0.20
         params: {metric: rmse}
@@ -395,7 +399,7 @@ def test_values_are_replaced_in_place_keeping_comments() -> None:
         [
             (("phases", 1, "start"), moment),
             (("phases", 0, "end"), moment),
-            (("phases", 0, "rewarders", 0), {"type": "first-above", "amount": 20}),
+            (("phases", 0, "rewarders", 0), {"type": "score-threshold", "amount": 20}),
             (("phases", 0, "rewarders", 1), {"type": "streak", "amount": 6}),
         ],
     )
@@ -404,14 +408,14 @@ def test_values_are_replaced_in_place_keeping_comments() -> None:
     data = yaml.safe_load(edited)
     assert data["phases"][1]["start"] == moment and data["phases"][0]["end"] == moment
     assert data["phases"][0]["rewarders"] == [
-        {"type": "first-above", "amount": 20},
+        {"type": "score-threshold", "amount": 20},
         {"type": "streak", "amount": 6},
     ]
     assert "start: 2027" not in edited and "start: 2026-06-01T12:00:00Z" in edited
 
 
 def test_a_rewarder_edit_rewrites_only_the_lines_whose_values_change() -> None:
-    rewarder = {"type": "first-above", "amount": 25, "threshold": 0.2, "params": {"metric": "mae"}}
+    rewarder = {"type": "score-threshold", "amount": 25, "threshold": 0.2, "params": {"metric": "mae"}}
     edited = set_in_yaml(SPEC, [(("phases", 0, "rewarders", 0), rewarder)])
     assert changed_lines(SPEC, edited) == [
         "-        amount: 10   # points",

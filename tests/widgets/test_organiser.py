@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import subprocess
 
+import yaml
+
 from coop_client.client import CoopClient
 from coop_client.models import RewarderIn
 from scorer.challenge.scaffold import scaffold
 from tests.widgets.conftest import Served, make_participant
+
+#: A rewarder the scaffolded challenge accepts, as an organiser types it.
+VALID = "type: score-threshold\namount: 20\nthreshold: 0.2\nparams: {metric: rmse}\n"
 
 
 def main_of(served: Served) -> str:
@@ -45,27 +50,25 @@ def test_an_organiser_opens_a_phase_edits_a_rewarder_and_rescores_from_the_panel
 
     # an invalid rewarder is refused with the spec's own words; nothing changes
     kernel.execute("panel.rewarder_phase.value = 'phase-1'")
-    assert "first-above" in kernel.value("panel.rewarder_text.value")
+    assert "score-threshold" in kernel.value("panel.rewarder_text.value")
     kernel.execute(
-        "panel.rewarder_text.value = 'type: first-above\\namount: -3\\n'\nawait panel.rewarding.preview()"
+        "panel.rewarder_text.value = 'type: score-threshold\\namount: -3\\n'\nawait panel.rewarding.preview()"
     )
     assert "phases[0].rewarders[0].amount" in kernel.value("panel.rewarding.shown.value")
     assert kernel.value("panel.rewarding.confirm_button.layout.display") == "none"
 
     # a valid edit, previewed, then overtaken by another organiser's change: refused, not applied
-    kernel.execute(
-        "panel.rewarder_text.value = 'type: first-above\\namount: 20\\n'\nawait panel.rewarding.preview()"
-    )
+    kernel.execute(f"panel.rewarder_text.value = {VALID!r}\nawait panel.rewarding.preview()")
     assert "+" in kernel.value("panel.rewarding.shown.value")
     with CoopClient(served.service.url, token="olga-token") as olga:
         olga.edit_rewarder(
             served.challenge_id,
-            RewarderIn(phase="phase-1", index=0, rewarder={"type": "first-above", "amount": 15}),
+            RewarderIn(phase="phase-1", index=0, rewarder={**yaml.safe_load(VALID), "amount": 15}),
         )
     kernel.execute("await panel.rewarding.confirm()")
     assert "press Preview again" in kernel.value("panel.rewarding.shown.value")
     kernel.execute(
-        "await panel.refresh()\npanel.rewarder_text.value = 'type: first-above\\namount: 20\\n'\n"
+        f"await panel.refresh()\npanel.rewarder_text.value = {VALID!r}\n"
         "await panel.rewarding.preview()\nawait panel.rewarding.confirm()"
     )
     assert "Done: edit-rewarder" in kernel.value("panel.rewarding.shown.value")
