@@ -28,8 +28,7 @@ from coop_client import layout
 from coop_client.models import SLUG
 from coop_client.utc import as_utc
 from scorer.challenge.expr import RESERVED_NAMES, parse_expression
-from scorer.exceptions import ExpressionError
-from scorer.registry import UnknownPlugin
+from scorer.exceptions import CoopError, ExpressionError
 from scorer.rewards.base import Reference
 from scorer.rewards.registry import rewarder_class
 from scorer.rewards.views import column_key
@@ -186,7 +185,7 @@ class Rewarder(Strict):
     def _installed(cls, value: str) -> str:
         try:
             rewarder_class(value)
-        except UnknownPlugin as exc:
+        except CoopError as exc:  # not installed, or not a rewarder
             raise ValueError(exc.user_message) from None
         return value
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from scorer.exceptions import CoopError
 from scorer.registry import Registry
 from scorer.rewards.base import Rewarder
 
@@ -13,12 +14,18 @@ REWARDERS = "coop.rewarders"
 rewarders = Registry("rewarder", REWARDERS)
 
 
+class NotARewarder(CoopError):
+    """An installed entry point of the group that does not load a :class:`Rewarder` class."""
+
+    http_status = 500
+
+
 def rewarder_class(name: str) -> type[Rewarder]:
     """The class installed under ``name``; :class:`~scorer.registry.UnknownPlugin` names the
-    installed ones otherwise."""
+    installed ones otherwise, :class:`NotARewarder` says an installed one is broken."""
     found = rewarders.get(name)
     if not (isinstance(found, type) and issubclass(found, Rewarder)):
-        raise TypeError(f"the entry point {name!r} of {REWARDERS} is not a Rewarder class")
+        raise NotARewarder(f"the installed rewarder {name!r} ({REWARDERS}) is not a Rewarder class")
     return found
 
 
