@@ -3,7 +3,9 @@ too), and building one from a phase's ``rewarders:`` entry."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from scorer.exceptions import CoopError
@@ -23,10 +25,17 @@ class NotARewarder(CoopError):
 def rewarder_class(name: str) -> type[Rewarder]:
     """The class installed under ``name``; :class:`~scorer.registry.UnknownPlugin` names the
     installed ones otherwise, :class:`NotARewarder` says an installed one is broken."""
-    found = rewarders.get(name)
+    found = _load(name.lower(), tuple(sys.path))
     if not (isinstance(found, type) and issubclass(found, Rewarder)):
         raise NotARewarder(f"the installed rewarder {name!r} ({REWARDERS}) is not a Rewarder class")
     return found
+
+
+@lru_cache(maxsize=64)
+def _load(name: str, path: tuple[str, ...]) -> type:
+    """Scanning the installed distributions takes milliseconds and a spec names a rewarder
+    several times: a class is kept per name while the import path stays the same."""
+    return rewarders.get(name)
 
 
 def build(
