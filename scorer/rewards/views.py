@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+Direction = Literal["maximize", "minimize"]
 Moment = Literal["live", "settlement"]
 Split = Literal["public", "private"]
 Values = Mapping[str, float | None]
@@ -74,7 +75,7 @@ class Measure:
     """A measure's direction and the smallest change counted as a gain."""
 
     key: str
-    direction: Literal["maximize", "minimize"] = "maximize"
+    direction: Direction = "maximize"
     noise_threshold: float = 0.0
 
     def utility(self, value: float) -> float:
