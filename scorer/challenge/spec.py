@@ -362,7 +362,6 @@ class Challenge(Strict):
                 ctx={"error": ValueError(text)},
             )
             for p, phase in enumerate(self.phases)
-            if phase.leaderboards is None or set(phase.leaderboards) <= board_keys
             for r, rewarder in enumerate(phase.rewarders)
             for ref in rewarder.references()
             for text in [_reference_problem(self, phase, ref)]

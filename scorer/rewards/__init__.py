@@ -1,4 +1,5 @@
-"""Rewards (next: issue 10). Rewarders are plugins (an entry-point group, like executors and
-sandboxes) that read a scored submission and its phase's rewarder settings and propose rewards;
-the pure core decides, and the reward ledger (in :mod:`scorer.ledger`) grants each exactly once.
-Achievements are named, versioned rewards. Routes go in :mod:`scorer.service.routes`."""
+"""Rewards. Rewarders are plugins (the entry-point group ``coop.rewarders``, built-ins
+included) with a params model and a pure decision over ledger views, live (a submission scored,
+public scores) or at settlement (the phase ends, private scores); the reward ledger (in
+:mod:`scorer.ledger`) grants each proposed grant exactly once by its idempotency key. Routes go
+in :mod:`scorer.service.routes`."""

@@ -5,7 +5,8 @@ from one entry of a phase's ``rewarders:`` (type, amount, threshold, params) and
 ledger views only (:mod:`scorer.rewards.views`), which :class:`Grant` s an event earns. Each grant
 carries an idempotency key made of the challenge, the phase, the rewarder's index and the event,
 so deciding twice (a retried scoring, a second worker) proposes the same key and the reward
-ledger keeps one.
+ledger keeps one. The key leaves the moment out: an achievement is one whether it was decided
+live or at settlement.
 """
 
 from __future__ import annotations
