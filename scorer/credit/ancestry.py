@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from scorer.credit.graph import CommitGraph
 
 
-def merge_bases(graph: CommitGraph, parents: Sequence[str]) -> list[str]:
-    """The common ancestors of all ``parents`` that the walk meets first: the merge bases (a
-    criss-cross merge has several), and possibly some of their ancestors."""
+def merge_bases(graph: CommitGraph, parents: Sequence[str]) -> tuple[list[str], dict[str, int]]:
+    """The merge bases of ``parents`` (common ancestors of all of them that no other common
+    ancestor descends from: a criss-cross merge has several), and the commits walked that are not
+    common ancestors, each with the bit set of the parents (by position) it is reachable from:
+    with a single merge base b, exactly the commits the merge brings that b does not have."""
     full = (1 << len(parents)) - 1
     masks: dict[str, int] = {}
     for bit, parent in enumerate(parents):
@@ -23,25 +25,30 @@ def merge_bases(graph: CommitGraph, parents: Sequence[str]) -> list[str]:
     heapq.heapify(heap)
     open_count = sum(1 for mask in masks.values() if mask != full)
     bases: list[str] = []
+    stale: set[str] = set()  # common ancestors below another one
+    region: dict[str, int] = {}
+    commits = graph.commits
     while heap and open_count:
         _, sha = heapq.heappop(heap)
         mask = masks[sha]
         if mask == full:
-            bases.append(sha)
-            continue
-        open_count -= 1
-        for parent in graph.commits[sha].all_parents:
+            if sha not in stale:
+                bases.append(sha)
+            stale.update(commits[sha].all_parents)
+        else:
+            open_count -= 1
+            region[sha] = mask
+        for parent in commits[sha].all_parents:
             old = masks.get(parent)
-            new = (old or 0) | mask
             if old is None:
-                masks[parent] = new
+                masks[parent] = mask
                 heapq.heappush(heap, (-graph.generation[parent], parent))
-                open_count += new != full
-            elif new != old:
-                masks[parent] = new
-                open_count -= new == full  # it was queued open, and is closed now
-    bases.extend(sha for _, sha in heap if masks[sha] == full)
-    return bases
+                open_count += mask != full
+            elif old | mask != old:
+                masks[parent] = old | mask
+                open_count -= old | mask == full  # it was queued open, and is closed now
+    bases.extend(sha for _, sha in heap if masks[sha] == full and sha not in stale)
+    return bases, region
 
 
 def brought(graph: CommitGraph, parents: Sequence[str], base: str | None) -> dict[str, int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 from scorer.exceptions import CoopError
 
@@ -39,10 +40,10 @@ class Commit:
     copied_from: tuple[str, ...] = ()
     flags: frozenset[str] = frozenset()
 
-    @property
+    @cached_property
     def all_parents(self) -> tuple[str, ...]:
-        seen = dict.fromkeys(self.parents + self.copied_from)
-        return tuple(seen)
+        """Git parents, then copy parents, each once."""
+        return tuple(dict.fromkeys(self.parents + self.copied_from))
 
 
 @dataclass

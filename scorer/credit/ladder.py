@@ -10,13 +10,15 @@ commit added. The first scored commit of a line is its start: it sets B and earn
 At a merge (two or more parents, copy parents included) with base b, the merge base with the
 highest best (criss-cross merges have several), the gain B(m) − B(b) is split by an exact Shapley
 value (:mod:`scorer.credit.shapley`) among the merged branches, each worth g_i = B(p_i) − B(b) (a
-coalition of branches is worth its best one: parallel work that found the same gain shares it),
-and the merge's own work (its increment). Each branch's share goes to the people who did the
-work on it since b, by their increments; the merge's credit entries are those targets minus what
-those people already earned in the merged commits, so they may be negative (redundant parallel
-work given back). So, for every commit h of a graph with one root r, credit summed over h and its
-ancestors is exactly B(h) − B(r). Without a scored merge base, b's best is taken as the lowest
-parent's best.
+coalition of branches is worth its best one), and the merge's own work (its increment, paid to
+whoever merged). The branches' commits have earned their g_i already; the merge adds each
+branch's correction φ_i − g_i (zero unless several branches gained: parallel work that found the
+same gain shares it, so a correction is never positive), spread over the people who did that
+branch's work since b in proportion to their increments, and takes back whatever the merged
+lines counted twice (lines shared by a criss-cross or octopus merge's parents). So, for every
+commit h of a graph with one root r, credit summed over h and its ancestors is exactly
+B(h) − B(r); a merge's credit entries may be negative. Without a scored merge base, b's best is
+taken as the lowest parent's best.
 
 All arithmetic is in :class:`~fractions.Fraction` (a float score is taken at its exact binary
 value), so sums are exact. A node's result depends only on it and its ancestors: :func:`update`
@@ -79,6 +81,10 @@ class NodeCredit:
     credit: dict[str, Fraction]
     flags: frozenset[str] = frozenset()
     merge: MergeSplit | None = None
+    total: Fraction = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "total", sum(self.credit.values(), Fraction(0)))
 
 
 @dataclass
@@ -173,51 +179,73 @@ def _node(ladder: Ladder, commit: Commit) -> NodeCredit:
 def _merge(
     ladder: Ladder, commit: Commit, best: Fraction | None, increment: Fraction, flags: frozenset[str]
 ) -> NodeCredit:
-    nodes, parents = ladder.nodes, commit.all_parents
+    nodes, parents, graph = ladder.nodes, commit.all_parents, ladder.graph
     bests = [nodes[parent].best for parent in parents]
     known = [value for value in bests if value is not None]
-    bases = merge_bases(ladder.graph, parents)
-    base = max(bases, key=lambda sha: _rank(nodes[sha].best, ladder.graph.generation[sha], sha), default=None)
+    bases, region = merge_bases(graph, parents)
+    base = max(bases, key=lambda sha: _rank(nodes[sha].best, graph.generation[sha], sha), default=None)
+    if len(set(bases)) > 1 and base is not None:
+        region = brought(graph, parents, base)  # criss-cross: the other bases' lines are brought too
     floor = nodes[base].best if base is not None else None
     if floor is None:
         floor = min(known, default=None)
+    zero = Fraction(0)
     gains = tuple(
-        max(Fraction(0), value - floor) if value is not None and floor is not None else Fraction(0)
-        for value in bests
+        max(zero, value - floor) if value is not None and floor is not None else zero for value in bests
     )
     own_bit = 1 << len(parents)
 
     def value(coalition: int) -> Fraction:
-        branches = max((gain for bit, gain in enumerate(gains) if coalition >> bit & 1), default=Fraction(0))
+        branches = max((gain for bit, gain in enumerate(gains) if coalition >> bit & 1), default=zero)
         return branches + (increment if coalition & own_bit else 0)
 
     split = shapley(len(parents) + 1, value, seed=commit.sha, exact_players=ladder.exact_players)
-    region = brought(ladder.graph, parents, base)
-    earned: dict[str, Fraction] = {}
-    work: list[dict[str, Fraction]] = [{} for _ in parents]
-    for sha, mask in region.items():
-        node = nodes[sha]
-        _account(earned, node.credit, 1)
-        done = _split(node.increment, ladder.graph.commits[sha].people) if node.increment else {}
-        for bit in range(len(parents)):
-            if mask >> bit & 1:
-                _account(work[bit], done, 1)
-    target: dict[str, Fraction] = {}
-    for bit, share in enumerate(split.shares[:-1]):
-        if not share:
-            continue
-        whole = sum(work[bit].values(), Fraction(0))
-        if whole:
-            _account(target, {person: share * amount / whole for person, amount in work[bit].items()}, 1)
-        else:  # a branch whose gain came from a start: its tip's people
-            _account(target, _split(share, ladder.graph.commits[parents[bit]].people), 1)
-    _account(target, _split(split.shares[-1], commit.people), 1)
-    _account(target, earned, -1)
+    gain = best - floor if best is not None and floor is not None else zero
+    earned = sum((nodes[sha].total for sha in region), zero)
+    # What the merge must add for the credit below it to be its gain: its own work, each branch's
+    # Shapley share minus what the branch earned, and what merged lines counted twice.
+    corrections = [share - alone for share, alone in zip(split.shares[:-1], gains, strict=True)]
+    overlap = gain - earned - increment - sum(corrections, zero)
+    credit = _split(split.shares[-1], commit.people)
+    if any(corrections) or overlap:
+        work = _work(ladder, region, len(parents))
+        for bit, correction in enumerate(corrections):
+            if correction:
+                _account(credit, _spread(correction, work[bit], graph.commits[parents[bit]].people), 1)
+        if overlap:
+            _account(credit, _spread(overlap, work[-1], commit.people), 1)
     players = (*parents, OWN_WORK)
     shares = MergeSplit(
         base, players, (*gains, increment), split.shares, split.method, split.samples, split.error_bound
     )
-    return NodeCredit(commit.sha, best, increment, target, flags, shares)
+    return NodeCredit(commit.sha, best, increment, credit, flags, shares)
+
+
+def _work(ladder: Ladder, region: dict[str, int], branches: int) -> list[dict[str, float]]:
+    """Each person's increments in the merged commits reachable from each parent, then in all:
+    weights only (a float sum), so that shares spread by them still add up exactly."""
+    work: list[dict[str, float]] = [{} for _ in range(branches + 1)]
+    for sha, mask in region.items():
+        increment = ladder.nodes[sha].increment
+        if not increment:
+            continue
+        people = ladder.graph.commits[sha].people or (UNATTRIBUTED,)
+        amount = float(increment) / len(people)
+        for bit in range(branches + 1):
+            if bit == branches or mask >> bit & 1:
+                for person in people:
+                    work[bit][person] = work[bit].get(person, 0.0) + amount
+    return work
+
+
+def _spread(amount: Fraction, weights: dict[str, float], fallback: tuple[str, ...]) -> dict[str, Fraction]:
+    """``amount`` in proportion to ``weights`` (exactly: the parts add up to it); without any
+    weight, equally among ``fallback``."""
+    exact = {person: Fraction(weight) for person, weight in weights.items() if weight > 0}
+    whole = sum(exact.values(), Fraction(0))
+    if not whole:
+        return _split(amount, fallback)
+    return {person: amount * weight / whole for person, weight in exact.items()}
 
 
 def _rank(best: Fraction | None, generation: int, sha: str) -> tuple[bool, Fraction, int, str]:
