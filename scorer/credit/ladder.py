@@ -38,6 +38,8 @@ from scorer.credit.graph import UNATTRIBUTED, Commit, CommitGraph
 from scorer.credit.shapley import EXACT_PLAYERS, shapley
 
 Direction = Literal["minimize", "maximize"]
+#: Proportional parts are multiples of this (the rest goes to the largest part, so sums stay exact).
+GRID = Fraction(1, 2**96)
 #: The merge's own work, after the merged parents, in a merge's players.
 OWN_WORK = "(merge)"
 
@@ -95,6 +97,8 @@ class Ladder:
     metric: Metric
     nodes: dict[str, NodeCredit] = field(default_factory=dict)
     totals: dict[str, Fraction] = field(default_factory=dict)
+    #: Credit summed over each commit and its ancestors (what a merge's lines earned, without a walk).
+    below: dict[str, Fraction] = field(default_factory=dict)
     exact_players: int = EXACT_PLAYERS
 
 
@@ -140,8 +144,9 @@ def _settle(ladder: Ladder, commit: Commit) -> None:
     old = ladder.nodes.get(commit.sha)
     if old is not None:
         _account(ladder.totals, old.credit, -1)
-    node = _node(ladder, commit)
+    node, below = _node(ladder, commit)
     ladder.nodes[commit.sha] = node
+    ladder.below[commit.sha] = below
     _account(ladder.totals, node.credit, 1)
 
 
@@ -154,7 +159,8 @@ def _account(totals: dict[str, Fraction], credit: dict[str, Fraction], sign: int
             totals.pop(person, None)
 
 
-def _node(ladder: Ladder, commit: Commit) -> NodeCredit:
+def _node(ladder: Ladder, commit: Commit) -> tuple[NodeCredit, Fraction]:
+    """The commit's result, and the credit summed over it and its ancestors."""
     parents = commit.all_parents
     bests = [ladder.nodes[parent].best for parent in parents]
     known = [best for best in bests if best is not None]
@@ -171,14 +177,15 @@ def _node(ladder: Ladder, commit: Commit) -> NodeCredit:
         best = below
     increment = best - below if best is not None and below is not None else Fraction(0)
     if len(parents) < 2:
-        return NodeCredit(commit.sha, best, increment, _split(increment, commit.people), frozenset(flags))
+        node = NodeCredit(commit.sha, best, increment, _split(increment, commit.people), frozenset(flags))
+        return node, node.total + (ladder.below[parents[0]] if parents else 0)
     flags.add("merge")
     return _merge(ladder, commit, best, increment, frozenset(flags))
 
 
 def _merge(
     ladder: Ladder, commit: Commit, best: Fraction | None, increment: Fraction, flags: frozenset[str]
-) -> NodeCredit:
+) -> tuple[NodeCredit, Fraction]:
     nodes, parents, graph = ladder.nodes, commit.all_parents, ladder.graph
     bests = [nodes[parent].best for parent in parents]
     known = [value for value in bests if value is not None]
@@ -201,7 +208,10 @@ def _merge(
 
     split = shapley(len(parents) + 1, value, seed=commit.sha, exact_players=ladder.exact_players)
     gain = best - floor if best is not None and floor is not None else zero
-    earned = sum((nodes[sha].total for sha in region), zero)
+    if len(parents) == 2 and len(set(bases)) == 1:  # the lines share exactly the base's ancestry
+        earned = sum((ladder.below[parent] for parent in parents), zero) - 2 * ladder.below[bases[0]]
+    else:
+        earned = sum((nodes[sha].total for sha in region), zero)
     # What the merge must add for the credit below it to be its gain: its own work, each branch's
     # Shapley share minus what the branch earned, and what merged lines counted twice.
     corrections = [share - alone for share, alone in zip(split.shares[:-1], gains, strict=True)]
@@ -218,7 +228,8 @@ def _merge(
     shares = MergeSplit(
         base, players, (*gains, increment), split.shares, split.method, split.samples, split.error_bound
     )
-    return NodeCredit(commit.sha, best, increment, credit, flags, shares)
+    node = NodeCredit(commit.sha, best, increment, credit, flags, shares)
+    return node, (ladder.below[base] if base is not None else zero) + earned + node.total
 
 
 def _work(ladder: Ladder, region: dict[str, int], branches: int) -> list[dict[str, float]]:
@@ -241,11 +252,20 @@ def _work(ladder: Ladder, region: dict[str, int], branches: int) -> list[dict[st
 def _spread(amount: Fraction, weights: dict[str, float], fallback: tuple[str, ...]) -> dict[str, Fraction]:
     """``amount`` in proportion to ``weights`` (exactly: the parts add up to it); without any
     weight, equally among ``fallback``."""
-    exact = {person: Fraction(weight) for person, weight in weights.items() if weight > 0}
+    exact = {person: Fraction(weight) for person, weight in sorted(weights.items()) if weight > 0}
     whole = sum(exact.values(), Fraction(0))
     if not whole:
         return _split(amount, fallback)
-    return {person: amount * weight / whole for person, weight in exact.items()}
+    parts = {person: _on_grid(amount * weight / whole) for person, weight in exact.items()}
+    largest = max(exact, key=exact.__getitem__)
+    parts[largest] += amount - sum(parts.values(), Fraction(0))
+    return parts
+
+
+def _on_grid(amount: Fraction) -> Fraction:
+    """``amount`` rounded down to a multiple of :data:`GRID`: proportional parts would otherwise
+    carry ever larger denominators from merge to merge, and exact sums would slow down."""
+    return Fraction(amount.numerator * GRID.denominator // amount.denominator, GRID.denominator)
 
 
 def _rank(best: Fraction | None, generation: int, sha: str) -> tuple[bool, Fraction, int, str]:
