@@ -380,7 +380,7 @@ class OrganiserPanel(Panel):
         except yaml.YAMLError as exc:
             raise WidgetError(f"the rewarder is not valid YAML: {exc}") from None
         if not isinstance(given, dict):
-            raise WidgetError("write the rewarder as a mapping, e.g. type: first-above, amount: 10")
+            raise WidgetError("write the rewarder as a mapping, e.g. type: score-threshold, amount: 10")
         if self.rewarder_phase.value is None or self.rewarder_index.value is None:
             raise WidgetError("no rewarder chosen")
         request = RewarderIn(phase=self.rewarder_phase.value, index=self.rewarder_index.value, rewarder=given)
