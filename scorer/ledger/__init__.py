@@ -11,6 +11,8 @@
 - :mod:`scorer.ledger.cache` — ranked leaderboards kept until their phase's entries change.
 - :mod:`scorer.ledger.audit` — the organisers' audit trail.
 - :mod:`scorer.ledger.deliveries` — forge webhook deliveries, each recorded once.
+- :mod:`scorer.ledger.rewards` — rewards granted exactly once, compensations, balances.
+- :mod:`scorer.ledger.likes` — likes as append-only like/unlike events.
 
 Only this package speaks SQL: the rest of the scorer calls these functions and types its
 sessions with :data:`scorer.ledger.db.Sessions`.
