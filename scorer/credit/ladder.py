@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from dataclasses import replace as with_changes
 from fractions import Fraction
+from functools import cached_property
 from typing import Literal
 
 from scorer.credit.ancestry import brought, merge_bases
@@ -42,6 +43,7 @@ Direction = Literal["minimize", "maximize"]
 GRID = Fraction(1, 2**96)
 #: The merge's own work, after the merged parents, in a merge's players.
 OWN_WORK = "(merge)"
+_ZERO = Fraction(0)
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,10 @@ class Metric:
 
     direction: Direction = "maximize"
     noise_threshold: float | Fraction = 0
+
+    @cached_property
+    def threshold(self) -> Fraction:
+        return Fraction(self.noise_threshold)
 
     def utility(self, score: float | Fraction | None) -> Fraction | None:
         if score is None:
@@ -86,7 +92,8 @@ class NodeCredit:
     total: Fraction = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "total", sum(self.credit.values(), Fraction(0)))
+        amounts = list(self.credit.values())
+        object.__setattr__(self, "total", amounts[0] if len(amounts) == 1 else sum(amounts, _ZERO))
 
 
 @dataclass
@@ -152,7 +159,11 @@ def _settle(ladder: Ladder, commit: Commit) -> None:
 
 def _account(totals: dict[str, Fraction], credit: dict[str, Fraction], sign: int) -> None:
     for person, amount in credit.items():
-        total = totals.get(person, Fraction(0)) + sign * amount
+        before = totals.get(person)
+        if before is None:
+            total = amount if sign > 0 else -amount
+        else:
+            total = before + amount if sign > 0 else before - amount
         if total:
             totals[person] = total
         else:
@@ -166,7 +177,7 @@ def _node(ladder: Ladder, commit: Commit) -> tuple[NodeCredit, Fraction]:
     known = [best for best in bests if best is not None]
     below = max(known) if known else None
     own = None if "revert" in commit.flags else ladder.metric.utility(commit.score)
-    threshold = Fraction(ladder.metric.noise_threshold)
+    threshold = ladder.metric.threshold
     flags = set(commit.flags)
     if commit.copied_from:
         flags.add("copy")
@@ -175,7 +186,7 @@ def _node(ladder: Ladder, commit: Commit) -> tuple[NodeCredit, Fraction]:
         flags.add("start" if below is None else "new-best")
     else:
         best = below
-    increment = best - below if best is not None and below is not None else Fraction(0)
+    increment = best - below if best is not None and below is not None else _ZERO
     if len(parents) < 2:
         node = NodeCredit(commit.sha, best, increment, _split(increment, commit.people), frozenset(flags))
         return node, node.total + (ladder.below[parents[0]] if parents else 0)
@@ -277,4 +288,5 @@ def _split(amount: Fraction, people: Iterable[str]) -> dict[str, Fraction]:
     if not amount:
         return {}
     names = list(dict.fromkeys(people)) or [UNATTRIBUTED]
-    return {name: amount / len(names) for name in names}
+    share = amount if len(names) == 1 else amount / len(names)
+    return dict.fromkeys(names, share)
