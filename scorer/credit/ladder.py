@@ -261,22 +261,24 @@ def _work(ladder: Ladder, region: dict[str, int], branches: int) -> list[dict[st
 
 
 def _spread(amount: Fraction, weights: dict[str, float], fallback: tuple[str, ...]) -> dict[str, Fraction]:
-    """``amount`` in proportion to ``weights`` (exactly: the parts add up to it); without any
-    weight, equally among ``fallback``."""
-    exact = {person: Fraction(weight) for person, weight in sorted(weights.items()) if weight > 0}
-    whole = sum(exact.values(), Fraction(0))
-    if not whole:
+    """``amount`` in proportion to ``weights``, each part rounded down to a multiple of
+    :data:`GRID` and the rest given to the largest (so the parts add up to ``amount`` exactly,
+    and denominators do not grow from merge to merge); without any weight, equally among
+    ``fallback``."""
+    ratios = {person: weight.as_integer_ratio() for person, weight in sorted(weights.items()) if weight > 0}
+    if not ratios:
         return _split(amount, fallback)
-    parts = {person: _on_grid(amount * weight / whole) for person, weight in exact.items()}
-    largest = max(exact, key=exact.__getitem__)
-    parts[largest] += amount - sum(parts.values(), Fraction(0))
+    scale = max(denominator for _, denominator in ratios.values())  # powers of two: a common one
+    integers = {
+        person: numerator * (scale // denominator) for person, (numerator, denominator) in ratios.items()
+    }
+    whole = sum(integers.values())
+    grid = GRID.denominator
+    numerator, denominator = amount.numerator * grid, amount.denominator * whole
+    parts = {person: Fraction(numerator * weight // denominator, grid) for person, weight in integers.items()}
+    largest = max(integers, key=integers.__getitem__)
+    parts[largest] += amount - sum(parts.values(), _ZERO)
     return parts
-
-
-def _on_grid(amount: Fraction) -> Fraction:
-    """``amount`` rounded down to a multiple of :data:`GRID`: proportional parts would otherwise
-    carry ever larger denominators from merge to merge, and exact sums would slow down."""
-    return Fraction(amount.numerator * GRID.denominator // amount.denominator, GRID.denominator)
 
 
 def _rank(best: Fraction | None, generation: int, sha: str) -> tuple[bool, Fraction, int, str]:

@@ -14,6 +14,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cache
 from typing import Literal
 
 #: Games with this many players or fewer are solved exactly (2^n coalitions).
@@ -45,10 +46,7 @@ def shapley(
 
 def _exact(players: int, value: Callable[[int], Fraction]) -> tuple[Fraction, ...]:
     values = [value(coalition) for coalition in range(1 << players)]
-    weights = [
-        Fraction(math.factorial(size) * math.factorial(players - size - 1), math.factorial(players))
-        for size in range(players)
-    ]
+    weights = _weights(players)
     shares = []
     for player in range(players):
         bit = 1 << player
@@ -58,6 +56,15 @@ def _exact(players: int, value: Callable[[int], Fraction]) -> tuple[Fraction, ..
                 share += weights[coalition.bit_count()] * (values[coalition | bit] - values[coalition])
         shares.append(share)
     return tuple(shares)
+
+
+@cache
+def _weights(players: int) -> tuple[Fraction, ...]:
+    """The weight of a coalition of each size in a player's Shapley value."""
+    total = math.factorial(players)
+    return tuple(
+        Fraction(math.factorial(size) * math.factorial(players - size - 1), total) for size in range(players)
+    )
 
 
 def _sampled(players: int, value: Callable[[int], Fraction], seed: str) -> Split:
