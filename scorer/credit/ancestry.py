@@ -27,9 +27,10 @@ def merge_bases(graph: CommitGraph, parents: Sequence[str]) -> tuple[list[str], 
     bases: list[str] = []
     stale: set[str] = set()  # common ancestors below another one
     region: dict[str, int] = {}
-    commits = graph.commits
+    commits, generation = graph.commits, graph.generation
+    push, pop = heapq.heappush, heapq.heappop  # the hot loop of every merge
     while heap and open_count:
-        _, sha = heapq.heappop(heap)
+        _, sha = pop(heap)
         mask = masks[sha]
         if mask == full:
             if sha not in stale:
@@ -42,7 +43,7 @@ def merge_bases(graph: CommitGraph, parents: Sequence[str]) -> tuple[list[str], 
             old = masks.get(parent)
             if old is None:
                 masks[parent] = mask
-                heapq.heappush(heap, (-graph.generation[parent], parent))
+                push(heap, (-generation[parent], parent))
                 open_count += mask != full
             elif old | mask != old:
                 masks[parent] = old | mask
