@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from coop_client.git import run
-from scorer.credit.graph import Commit, CommitGraph
+from scorer.credit.graph import Commit, CommitGraph, CreditError
 from scorer.ingest.attribution import LOG_FORMAT, CommitFacts, parse_log
 from scorer.ingest.lineage import notebook_origin
 from scorer.ingest.repo import ChallengeRepo
@@ -45,9 +45,16 @@ def verified_people(pusher: str | None, facts: CommitFacts, aliases: Mapping[str
 def read_graph(
     repo: ChallengeRepo, versions: Sequence[Version], people: Callable[[CommitFacts], tuple[str, ...]]
 ) -> CommitGraph:
-    """The graph of ``versions`` (each commit must exist in ``repo``)."""
+    """The graph of ``versions``; :class:`CreditError` names scored commits the repository lost
+    (a history rewritten on a forge)."""
     listed = {version.key: version for version in versions}
     shas = list(dict.fromkeys(version.sha for version in versions))
+    gone = [sha for sha in shas if not repo.exists(sha, "")]
+    if gone:
+        raise CreditError(
+            f"{len(gone)} scored commit(s) are no longer in the repository (history rewritten?): "
+            f"{', '.join(sha[:12] for sha in gone[:5])}"
+        )
     log = run(
         repo.path, "log", "--no-walk=unsorted", f"--format={LOG_FORMAT}", "--stdin", input="\n".join(shas)
     )

@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from coop_client.git import run
+from scorer.credit.graph import CreditError
 from scorer.credit.history import Version, read_graph, verified_people
 from scorer.credit.ladder import Metric, compute
 from scorer.ingest.repo import ChallengeRepo
@@ -89,3 +91,20 @@ def test_a_phase_graph_follows_each_notebook_through_merges_and_copies(tmp_path)
     assert ladder.nodes[f"{b1}:{bob}"].increment == 0  # a copy earns nothing for what it copied
     assert ladder.totals["bob"] == ladder.totals["carol"] > 0
     assert ladder.totals["alice"] > ladder.totals["bob"]
+
+
+def test_a_scored_commit_gone_from_a_rewritten_history_is_named(tmp_path):
+    repo = tmp_path / "challenge"
+    repo.mkdir()
+    run(repo, "init", "-q", "-b", "main")
+    write(repo, "solutions/alice/model.ipynb", "model = 1")
+    kept = commit(repo, "alice: a model")
+    gone = "0123456789abcdef0123456789abcdef01234567"
+    versions = [
+        Version(kept, "solutions/alice/model.ipynb", 1),
+        Version(gone, "solutions/alice/model.ipynb", 2),
+    ]
+    with pytest.raises(
+        CreditError, match=r"no longer in the repository \(history rewritten\?\): 0123456789ab"
+    ):
+        read_graph(ChallengeRepo(repo), versions, lambda facts: ("alice",))
