@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import leaderboard_endpoint, leaderboard_query, overhead, push_to_queued, scaling
+from bench import credit, leaderboard_endpoint, leaderboard_query, overhead, push_to_queued, scaling
 
 
 def main() -> None:
@@ -11,7 +11,13 @@ def main() -> None:
     query = leaderboard_query.main()
     push = push_to_queued.main(repeats=10)
     endpoint = leaderboard_endpoint.main()
+    ladder = credit.main()
     rows = [
+        (
+            "credit, 100k commits / 2k merges / 500 people (goals: full ≤ 3 s, one new score ≤ 5 ms p50)",
+            f"full {ladder['full_s']:.2f} s; one new score {ladder['add_p50_ms']:.3f} ms; "
+            f"a recent commit rescored {ladder['rescore_p50_ms']:.2f} ms",
+        ),
         (
             "`coop score` of a trivial notebook vs bare `papermill` (goal ≤ 1.3×)",
             f"cold CLI {cost['cold_ratio']:.2f}×; warm platform {cost['warm_ratio']:.2f}× "
