@@ -34,6 +34,18 @@ def alive(process: psutil.Process) -> bool:
         return False
 
 
+def coop_up(home: Path, port: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    """``coop up`` in a session of its own (Ctrl-C goes to its group), its output piped."""
+    return subprocess.Popen(
+        [COOP, "--home", str(home), "up", "--port", port],
+        env={**env, "COLUMNS": "200"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
 def printed_lines(process: subprocess.Popen[str]) -> queue.Queue[str]:
     """The lines ``process`` prints, as they come (read in a thread of their own)."""
     lines: queue.Queue[str] = queue.Queue()
@@ -71,14 +83,7 @@ def test_coop_up_starts_the_hub_and_ctrl_c_stops_every_process(tmp_path: Path, p
     password = secrets.token_urlsafe(12)
     env = hub_environment(tmp_path, password, ports)
     port = env.pop("COOP_HUB_PORT")
-    up = subprocess.Popen(
-        [COOP, "--home", str(tmp_path), "up", "--port", port],
-        env={**env, "COLUMNS": "200"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    up = coop_up(tmp_path, port, env)
     lines = printed_lines(up)
     url = f"http://127.0.0.1:{port}"
     api_url = f"http://127.0.0.1:{env['COOP_HUB_API_PORT']}/hub/api"
@@ -136,14 +141,7 @@ def test_coop_up_in_production_answers_over_tls_and_prints_the_public_address(tm
     api_url = f"http://127.0.0.1:{env['COOP_HUB_API_PORT']}/hub/api"
     with schema_url("hubup") as db_url:
         production = production_environment(env, db_url, cert, key, public)
-        up = subprocess.Popen(
-            [COOP, "--home", str(tmp_path), "up", "--port", port],
-            env={**production, "COLUMNS": "200"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
+        up = coop_up(tmp_path, port, production)
         lines = printed_lines(up)
         try:
             printed = "".join(read_until(lines, "Ctrl-C stops everything", timeout=240))
