@@ -132,6 +132,12 @@ class Metric(Strict):
     precision: int = Field(4, ge=0, le=12)
     function: Ident = Field(description="Function of the scoring module computing this metric.")
     description: str = ""
+    noise_threshold: float | None = Field(
+        None,
+        ge=0,
+        description="Smallest gain of this metric counted as an improvement (in its units); "
+        "defaults to the challenge's `noise_threshold`.",
+    )
 
 
 class Predictions(Strict):
@@ -383,6 +389,11 @@ class Challenge(Strict):
             if metric.key == key:
                 return metric
         raise KeyError(f"unknown metric {key!r}")
+
+    def metric_noise(self, key: str) -> float:
+        """The noise threshold of metric ``key``: its own, else the challenge's."""
+        own = self.metric(key).noise_threshold
+        return self.noise_threshold if own is None else own
 
     def leaderboard(self, key: str) -> Leaderboard:
         for board in self.leaderboards:

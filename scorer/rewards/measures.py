@@ -12,11 +12,13 @@ from scorer.rewards.views import Direction, Measure, Scores, Values, column_key
 
 
 def phase_measures(challenge: Challenge, phase: Phase) -> dict[str, Measure]:
-    """Metrics with their direction and the challenge's noise threshold; ``time`` and
+    """Metrics with their direction and noise threshold (their own, else the challenge's); ``time`` and
     ``memory`` (minimised, no noise threshold); each value column of the phase's boards in its
     board's sort order (rank columns are left out: they are no value of one submission)."""
     noise = challenge.noise_threshold
-    measures = {m.key: Measure(m.key, m.direction.value, noise) for m in challenge.metrics}
+    measures = {
+        m.key: Measure(m.key, m.direction.value, challenge.metric_noise(m.key)) for m in challenge.metrics
+    }
     measures.update({key: Measure(key, "minimize", 0.0) for key in BUILTIN_VARIABLES})
     for board in challenge.phase_leaderboards(phase):
         for column in board.columns:
