@@ -30,10 +30,13 @@ from pydantic import BaseModel, TypeAdapter
 from coop_client.errors import CoopError
 from coop_client.models import (
     AuditEventOut,
+    BalanceOut,
     ChallengeOut,
     ChallengeSummary,
     Health,
     LeaderboardOut,
+    LikeOut,
+    LikesOut,
     NotebookDiffOut,
     OpenPhaseIn,
     OrganiseOut,
@@ -45,6 +48,8 @@ from coop_client.models import (
     RescoreIn,
     RescoreOut,
     RewarderIn,
+    RewarderOut,
+    RewardOut,
     SpecChangeOut,
     SubmissionOut,
     SubmissionSummary,
@@ -211,6 +216,45 @@ class Routes:
     def audit(challenge_id: str, *, limit: int = 100) -> Call[list[AuditEventOut]]:
         return Call("GET", f"api/challenges/{challenge_id}/audit", _many(AuditEventOut), {"limit": limit})
 
+    # --- rewards and likes ----------------------------------------------------------------------
+
+    @staticmethod
+    def rewards(
+        challenge_id: str, *, phase: str | None = None, person: str | None = None
+    ) -> Call[list[RewardOut]]:
+        query = {"phase": phase, "person": person}
+        return Call("GET", f"api/challenges/{challenge_id}/rewards", _many(RewardOut), query)
+
+    @staticmethod
+    def balances(
+        challenge_id: str, *, phase: str | None = None, person: str | None = None
+    ) -> Call[list[BalanceOut]]:
+        query = {"phase": phase, "person": person}
+        return Call("GET", f"api/challenges/{challenge_id}/balances", _many(BalanceOut), query)
+
+    @staticmethod
+    def rewarders(challenge_id: str, phase_id: str) -> Call[list[RewarderOut]]:
+        path = f"api/challenges/{challenge_id}/phases/{phase_id}/rewarders"
+        return Call("GET", path, _many(RewarderOut))
+
+    @staticmethod
+    def submission_rewards(submission_id: int) -> Call[list[RewardOut]]:
+        return Call("GET", f"api/submissions/{submission_id}/rewards", _many(RewardOut))
+
+    @staticmethod
+    def like(submission_id: int) -> Call[LikeOut]:
+        """Like a submission (liking it again changes nothing)."""
+        return Call("PUT", f"api/submissions/{submission_id}/like", _one(LikeOut))
+
+    @staticmethod
+    def unlike(submission_id: int) -> Call[LikeOut]:
+        """No longer like a submission (unliking it again changes nothing)."""
+        return Call("DELETE", f"api/submissions/{submission_id}/like", _one(LikeOut))
+
+    @staticmethod
+    def my_likes() -> Call[LikesOut]:
+        return Call("GET", "api/me/likes", _one(LikesOut))
+
 
 #: Left out of a published folder: git's, Python's and Jupyter's own files.
 NOT_PUBLISHED = {".git", "__pycache__", ".ipynb_checkpoints"}
@@ -376,6 +420,35 @@ class CoopClient:
 
     def audit(self, challenge_id: str, *, limit: int = 100) -> list[AuditEventOut]:
         return self.send(Routes.audit(challenge_id, limit=limit))
+
+    # --- rewards and likes ----------------------------------------------------------------------
+
+    def rewards(
+        self, challenge_id: str, *, phase: str | None = None, person: str | None = None
+    ) -> list[RewardOut]:
+        """Grants and compensations, oldest first (of one phase, of one person)."""
+        return self.send(Routes.rewards(challenge_id, phase=phase, person=person))
+
+    def balances(
+        self, challenge_id: str, *, phase: str | None = None, person: str | None = None
+    ) -> list[BalanceOut]:
+        return self.send(Routes.balances(challenge_id, phase=phase, person=person))
+
+    def rewarders(self, challenge_id: str, phase_id: str) -> list[RewarderOut]:
+        """The phase's rewarders in words."""
+        return self.send(Routes.rewarders(challenge_id, phase_id))
+
+    def submission_rewards(self, submission_id: int) -> list[RewardOut]:
+        return self.send(Routes.submission_rewards(submission_id))
+
+    def like(self, submission_id: int) -> LikeOut:
+        return self.send(Routes.like(submission_id))
+
+    def unlike(self, submission_id: int) -> LikeOut:
+        return self.send(Routes.unlike(submission_id))
+
+    def my_likes(self) -> LikesOut:
+        return self.send(Routes.my_likes())
 
     # --- plumbing ------------------------------------------------------------------------------
 

@@ -140,6 +140,7 @@ class RowOut(BaseModel):
     submitted_at: datetime
     values: dict[str, float | None]
     rank_change: int | None = None
+    likes: int = Field(0, description="How many people like this row's submission now.")
 
 
 class LeaderboardOut(BaseModel):
@@ -328,3 +329,68 @@ class AuditEventOut(BaseModel):
     challenge: str
     action: str
     detail: dict[str, Any]
+
+
+# --- rewards and likes ------------------------------------------------------------------------
+
+
+class RewardOut(BaseModel):
+    """One row of the reward ledger: a grant, or a compensation that takes one back (its
+    ``amount`` negated). Amounts are exact to a millionth."""
+
+    id: int
+    kind: Literal["grant", "compensation"]
+    compensates: int | None = Field(None, description="The grant a compensation offsets.")
+    at: datetime
+    challenge: str
+    phase: str
+    person: str
+    rewarder: str = Field(description="The rewarder's type, e.g. score-threshold.")
+    rewarder_index: int = Field(description="The rewarder's place in its phase's `rewarders:`.")
+    moment: Literal["live", "settlement"]
+    amount: float
+    unit: str
+    submission: int | None
+    commit: str | None
+    rule: str | None = Field(None, description='The rule that fired, e.g. "accuracy ≥ 0.9".')
+    reason: str | None = Field(
+        None, description="Why a compensation took the grant back: rescore, invalidated, rewarder_edited."
+    )
+    evidence: dict[str, Any] = Field(description="Why, as recorded (metric values, the rule).")
+    evidence_hidden: bool = Field(
+        False, description="Private values left out until the phase shows its private scores."
+    )
+
+
+class BalanceOut(BaseModel):
+    """A person's sum of grants and compensations in one unit."""
+
+    person: str
+    unit: str
+    amount: float
+
+
+class RewarderOut(BaseModel):
+    """One rewarder of a phase, in words."""
+
+    index: int
+    type: str
+    amount: float
+    unit: str
+    moment: Literal["live", "settlement"]
+    text: str = Field(description='e.g. "10 points the first time accuracy ≥ 0.9".')
+
+
+class LikeOut(BaseModel):
+    """Whether the caller likes a submission now, and how many people do."""
+
+    submission: int
+    liked: bool
+    likes: int
+
+
+class LikesOut(BaseModel):
+    """The submissions a person likes now."""
+
+    person: str
+    submissions: list[int]
