@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     event,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -141,6 +142,7 @@ class Submission(Base):
         Index("ix_submissions_commit", "commit_sha"),
         Index("ix_submissions_status", "status"),
         Index("ix_submissions_rescore_of", "rescore_of"),
+        Index("ix_submissions_reproduces", "reproduces"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -168,6 +170,8 @@ class Submission(Base):
     provenance: Mapped[dict[str, Any] | None]
     executed_notebook: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     rescore_of: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    #: The submission this run reproduces (an organiser's reproduction run), if any.
+    reproduces: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
 
 
 class Score(Base):
@@ -372,6 +376,34 @@ class LikeEvent(AppendOnly, Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     liked: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Settlement(AppendOnly, Base):
+    """A phase's rewards closed on private scores, once per phase (append-only): who settled
+    it (a username, or ``coop (phase ended)``), when, and what was granted and what failed."""
+
+    __tablename__ = "settlements"
+    __table_args__ = (UniqueConstraint("challenge_id", "phase_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    challenge_id: Mapped[str] = mapped_column(String(63), ForeignKey("challenges.id"))
+    phase_id: Mapped[str] = mapped_column(String(63))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(255))
+    summary: Mapped[dict[str, Any]]
+
+
+class Invalidation(AppendOnly, Base):
+    """A submission an organiser marked as an exploit, once (append-only): it leaves the
+    leaderboards and its rewards are compensated."""
+
+    __tablename__ = "invalidations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(Text)
 
 
 def append_only_tables() -> set[str]:

@@ -33,6 +33,8 @@ TABLES = {
     "rewards",
     "rewarder_failures",
     "likes",
+    "settlements",
+    "invalidations",
 }
 
 
@@ -57,7 +59,7 @@ def test_the_comparison_notices_a_difference(engine):
 def test_upgrade_is_idempotent_and_at_head(url, engine):
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     upgrade(url)
-    assert current_revision(url) == head == "0004"
+    assert current_revision(url) == head == "0005"
     assert set(inspect(engine).get_table_names()) == TABLES
 
 
@@ -107,7 +109,13 @@ def test_rewards_and_likes_downgrade_to_0003_and_back(url, ledger, sessions):
             config.attributes["connection"] = connection
             command.downgrade(config, "0003")
         assert current_revision(url) == "0003"
-        assert set(inspect(engine).get_table_names()) == TABLES - {"rewards", "rewarder_failures", "likes"}
+        assert set(inspect(engine).get_table_names()) == TABLES - {
+            "rewards",
+            "rewarder_failures",
+            "likes",
+            "settlements",
+            "invalidations",
+        }
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM submissions")).scalar() == 1
         upgrade(url)
