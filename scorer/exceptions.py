@@ -422,3 +422,35 @@ class NotServed(OrganiseError):
     """The challenge has no served repository to commit to."""
 
     http_status = 404
+
+
+class AlreadyInvalidated(OrganiseError):
+    """A submission invalidated a second time: the first invalidation stands."""
+
+    http_status = 409
+
+    def __init__(self, submission_id: int, at: datetime, actor: str) -> None:
+        self.submission_id = submission_id
+        self.at = at
+        self.actor = actor
+        super().__init__(
+            f"submission {submission_id} was invalidated already, on "
+            f"{at.isoformat(timespec='seconds')} by {actor}"
+        )
+
+
+class AlreadySettled(OrganiseError):
+    """A phase settled a second time: its rewards were closed by the first settlement."""
+
+    http_status = 409
+
+    def __init__(
+        self, challenge_id: str, phase_id: str, settlement_id: int, at: datetime, actor: str
+    ) -> None:
+        self.challenge_id = challenge_id
+        self.phase_id = phase_id
+        self.settlement_id = settlement_id
+        super().__init__(
+            f"phase {phase_id!r} of {challenge_id!r} was settled already (settlement {settlement_id}, "
+            f"on {at.isoformat(timespec='seconds')} by {actor})"
+        )
