@@ -118,7 +118,8 @@ def _(rewarder: NewRecord, measures: Measures) -> str:
 @sentence.register
 def _(rewarder: Improvement, measures: Measures) -> str:
     measure, params = measures[rewarder.params.measure], rewarder.params
-    text = f"{_each(rewarder)} per {params.per:g} of {_name(measure)} gained over one's own best{_noise(measure)}"
+    gain = f"{params.per:g} of {_name(measure)} gained over one's own best{_noise(measure)}"
+    text = f"{_each(rewarder)} per {gain}"
     if params.max_amount is not None:
         text += f" (at most {amount(params.max_amount, rewarder.unit)} a submission)"
     return text
