@@ -10,7 +10,16 @@ from scorer.facade import CoopAPI
 from scorer.service import errors, git_http
 from scorer.service.auth import Authenticator
 from scorer.service.deps import viewer
-from scorer.service.routes import challenges, data, notebooks, organise, service, submissions, webhooks
+from scorer.service.routes import (
+    challenges,
+    data,
+    notebooks,
+    organise,
+    rewards,
+    service,
+    submissions,
+    webhooks,
+)
 
 #: Every route group of the service, in the order they are mounted.
 ROUTERS: tuple[APIRouter, ...] = (
@@ -20,6 +29,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     submissions.router,
     notebooks.router,
     organise.router,
+    rewards.router,
 )
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from coop_client.models import (
+    BalanceOut,
     BoardSummary,
     ChallengeOut,
     ChallengeSummary,
@@ -18,6 +19,8 @@ from coop_client.models import (
     MetricOut,
     PhaseOut,
     QuotaOut,
+    RewarderOut,
+    RewardOut,
     RowOut,
     SubmissionOut,
     SubmissionSummary,
@@ -25,7 +28,13 @@ from coop_client.models import (
 from scorer.challenge.spec import Challenge, Phase, column_sorting
 from scorer.ingest.limits import check_limits, submissions_left
 from scorer.ledger.queries import LeaderboardView, SubmissionScores, SubmissionView
+from scorer.ledger.rewards import Balance, RewardView
 from scorer.ranking.leaderboard import column_label, column_precision
+from scorer.rewards.describe import Description
+
+#: What evidence drawn from private scores keeps while they are hidden: no value, and no rule
+#: either (a rule may quote one, "new record (was 0.8123)").
+PLAIN_EVIDENCE = ("moment", "submission", "commit", "split", "reason")
 
 
 def _finite(values: dict[str, float | None]) -> dict[str, float | None]:
@@ -75,7 +84,11 @@ def of_challenge(challenge: Challenge, now: datetime) -> ChallengeOut:
     )
 
 
-def of_leaderboard(challenge: Challenge, view: LeaderboardView) -> LeaderboardOut:
+def of_leaderboard(
+    challenge: Challenge, view: LeaderboardView, likes: dict[int, int] | None = None
+) -> LeaderboardOut:
+    """``likes``: how many people like each row's submission (absent: none)."""
+    likes = likes or {}
     changes = view.rank_changes
     return LeaderboardOut(
         challenge=view.challenge_id,
@@ -101,6 +114,7 @@ def of_leaderboard(challenge: Challenge, view: LeaderboardView) -> LeaderboardOu
                 submitted_at=row.submitted_at,
                 values=_finite(row.columns),
                 rank_change=changes.get(row.person, 0) if changes is not None else None,
+                likes=likes.get(row.submission_id, 0),
             )
             for row in view.rows
         ],
@@ -160,4 +174,53 @@ def of_quota(
         blocked_by=hit and hit.code,
         reason=hit and hit.text,
         reached=hit and hit.message,
+    )
+
+
+def of_reward(view: RewardView, private_visible: bool) -> RewardOut:
+    """A ledger row as the API shows it; while its phase hides private scores
+    (``private_visible`` false), evidence drawn from them keeps no value."""
+    evidence = dict(view.evidence)
+    values = evidence.get("values")
+    private = view.moment == "settlement" or evidence.get("split") == "private"
+    leaks = isinstance(values, dict) and any(str(k).startswith("private.") for k in values)
+    hidden = not private_visible and (private or leaks)
+    if hidden and private:
+        evidence = {k: v for k, v in evidence.items() if k in PLAIN_EVIDENCE}
+    elif hidden and isinstance(values, dict):
+        evidence["values"] = {k: v for k, v in values.items() if not str(k).startswith("private.")}
+    return RewardOut(
+        id=view.id,
+        kind=view.kind.value,
+        compensates=view.compensates,
+        at=view.at,
+        challenge=view.challenge_id,
+        phase=view.phase_id,
+        person=view.person,
+        rewarder=view.rewarder_type,
+        rewarder_index=view.rewarder_index,
+        moment=view.moment.value,
+        amount=float(view.amount),
+        unit=view.unit,
+        submission=view.submission_id,
+        commit=view.commit_sha,
+        rule=evidence.get("rule") if view.kind == "grant" else None,
+        reason=evidence.get("reason") if view.kind == "compensation" else None,
+        evidence=evidence,
+        evidence_hidden=hidden,
+    )
+
+
+def of_balance(balance: Balance) -> BalanceOut:
+    return BalanceOut(person=balance.person, unit=balance.unit, amount=float(balance.amount))
+
+
+def of_rewarder(description: Description) -> RewarderOut:
+    return RewarderOut(
+        index=description.index,
+        type=description.type,
+        amount=description.amount,
+        unit=description.unit,
+        moment=description.moment,
+        text=description.text,
     )
