@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Response
 
 from coop_client.models import ChallengeOut, ChallengeSummary, ErrorOut, LeaderboardOut, QuotaOut
-from scorer.ledger import queries
+from scorer.ledger import likes, queries
 from scorer.ledger.cache import ViewCache
 from scorer.service.convert import of_challenge, of_challenge_summary, of_leaderboard, of_quota
 from scorer.service.deps import Api, Caller, Viewer
@@ -62,7 +62,8 @@ def get_leaderboard(
     board: str,
     split: Literal["public", "private"] = "public",
 ) -> Response:
-    """A ranked board. ``private`` only for organisers, or for everyone once the phase allows it."""
+    """A ranked board (each row with its submission's likes). ``private`` only for organisers, or
+    for everyone once the phase allows it."""
     spec = api.challenge(challenge_id)
     queries.phase_of(spec, phase_id)  # an unknown phase is a 404, not a KeyError
     view = api.leaderboard(
@@ -72,9 +73,12 @@ def get_leaderboard(
         private=split == "private",
         organiser=who is not None and who.organiser,
     )
-    key = (challenge_id, phase_id, board, split, who is not None and who.organiser)
+    # Likes change without changing the ranking: counted apart from the cached view, each time.
+    with api.sessions() as session:
+        counts = likes.like_counts(session, (row.submission_id for row in view.rows))
+    key = (challenge_id, phase_id, board, split, who is not None and who.organiser, frozenset(counts.items()))
     body = _encoded.get(key, view)
     if body is None:
-        body = of_leaderboard(spec, view).model_dump_json().encode()
+        body = of_leaderboard(spec, view, counts).model_dump_json().encode()
         _encoded.put(key, view, body)
     return Response(body, media_type="application/json")
