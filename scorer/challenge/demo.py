@@ -8,9 +8,11 @@ import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from coop_client.git import HEADS, enable_nbdime, run
 from coop_client.layout import solution_path
+from coop_client.lineage import Lineage, with_lineage
 from scorer.challenge.load import load_spec
 from scorer.challenge.publish import publish
 from scorer.challenge.spec import Challenge
@@ -58,13 +60,19 @@ def build(api: CoopAPI, source: Path, workspace: Path) -> list[DemoChallenge]:
             sha = _commit(clone, BASELINE_USER, {target: (folder / phase.baseline).read_bytes()})
             queued += api.enqueue_commit(str(repository), sha, phase_id=phase.id)
         now = datetime.now(UTC)
+        committed: dict[str, Lineage] = {}
         for example in sorted((folder / "examples").glob("*.ipynb")):
             person, _, name = example.stem.partition("-")
-            coop = json.loads(example.read_text(encoding="utf-8")).get("metadata", {}).get("coop", {})
+            notebook = json.loads(example.read_text(encoding="utf-8"))
+            coop = notebook.get("metadata", {}).get("coop", {})
             phase_id = coop.get("phase")
             chosen = challenge.phase(phase_id) if phase_id else challenge.current_phase(now)
             target = str(solution_path(challenge.solutions, person, name or "solution"))
-            sha = _commit(clone, person, {target: example.read_bytes()})
+            content = example.read_bytes()
+            if "builds_on" in coop:
+                content = _built_on(notebook, committed, coop["builds_on"], example)
+            sha = _commit(clone, person, {target: content})
+            committed[example.stem] = Lineage(path=target, commit=sha)
             mine = api.enqueue_commit(str(repository), sha, phase_id=chosen.id if chosen else None)
             if coop.get("fails_on_purpose"):
                 on_purpose.update({q.submission_id: coop["fails_on_purpose"] for q in mine})
@@ -77,6 +85,15 @@ def reset(workspace: Path) -> None:
     if workspace.exists():
         shutil.rmtree(workspace)
     workspace.mkdir(parents=True)
+
+
+def _built_on(notebook: dict[str, Any], committed: dict[str, Lineage], original: str, example: Path) -> bytes:
+    """``notebook`` as "Build on this" leaves it: ``coop.lineage`` names the example it copied, as
+    committed before it (examples are committed in name order)."""
+    if original not in committed:
+        raise ValueError(f"{example.name} builds on {original!r}, which is no example committed before it")
+    notebook["metadata"] = with_lineage(notebook["metadata"], committed[original])
+    return (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode()
 
 
 def _commit(clone: Path, user: str, files: dict[str, bytes]) -> str:

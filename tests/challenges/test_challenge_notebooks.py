@@ -71,6 +71,18 @@ def test_trackml_alice_beats_the_baseline(run_notebook, phase_data, phase):
     assert improved["all"]["efficiency"] > baseline["all"]["efficiency"]
 
 
+def test_trackml_toy_build_on_chain_gains_at_each_step(run_notebook, phase_data):
+    """The demo's credit story: bob builds on alice, who improved the baseline; each step gains
+    clearly more than the challenge's noise threshold (0.01 on a score about 3x the accuracy's
+    gain) on both splits."""
+    baseline = scores_of(run_notebook, phase_data, "trackml", "baselines/toy.ipynb", "toy")
+    alice = scores_of(run_notebook, phase_data, "trackml", "examples/alice-toy-gaps.ipynb", "toy")
+    bob = scores_of(run_notebook, phase_data, "trackml", "examples/bob-toy-builds-on-alice.ipynb", "toy")
+    for split in SPLITS:
+        assert alice[split]["accuracy"] > baseline[split]["accuracy"] + 0.02, split
+        assert bob[split]["accuracy"] > alice[split]["accuracy"] + 0.02, split
+
+
 def test_trackml_carol_string_ids_are_rejected(run_notebook, phase_data):
     run = run_notebook("trackml", "examples/carol-string-track-ids.ipynb", "realistic")
     assert run.error is None, "Carol's notebook runs to the end"
