@@ -78,6 +78,20 @@ def like_counts(session: Session, submission_ids: Iterable[int]) -> dict[int, in
     return {submission_id: count for submission_id, count in rows}
 
 
+def likers(session: Session, submission_ids: Iterable[int]) -> dict[int, frozenset[str]]:
+    """Who likes each submission now (submissions nobody likes are absent)."""
+    current = _current_likes().subquery()
+    rows = session.execute(
+        select(current.c.submission_id, Person.username)
+        .join(Person, Person.id == current.c.person_id)
+        .where(current.c.submission_id.in_(list(submission_ids)))
+    )
+    found: dict[int, set[str]] = {}
+    for submission_id, username in rows:
+        found.setdefault(submission_id, set()).add(username)
+    return {submission_id: frozenset(names) for submission_id, names in found.items()}
+
+
 def likes_given(session: Session, username: str) -> list[int]:
     """The submissions ``username`` likes now, in id order."""
     current = _current_likes().subquery()
