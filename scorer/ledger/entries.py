@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from scorer.challenge.spec import Challenge, Leaderboard
+from scorer.ledger.invalidations import is_invalidated
 from scorer.ledger.models import (
     LeaderboardEntry,
     LeaderboardVersion,
@@ -71,6 +72,8 @@ def offer(
     private: Values,
 ) -> None:
     """Update the phase's entries after ``submission`` scored (inside its transaction)."""
+    if session.scalar(select(Submission.id).where(Submission.id == submission.id, is_invalidated())):
+        return  # a rescore of an invalidated submission stays off the boards
     phase = challenge.phase(submission.phase_id)
     if _has_scored_siblings(session, submission):
         rebuild(session, challenge, submission.phase_id, person_id=submission.person_id)
@@ -169,13 +172,15 @@ def scored_entries(
     """Every counted scored submission of a phase, as public entries.
 
     Returns the entries, the private values per submission id and the person id per
-    submission id. Superseded submissions (an older score of a rescored original) are left out.
+    submission id. Superseded submissions (an older score of a rescored original) and
+    invalidated ones are left out.
     """
     s, original = Submission, aliased(Submission)
     filters = [
         s.challenge_id == challenge_id,
         s.phase_id == phase_id,
         s.status == SubmissionStatus.SCORED,
+        ~is_invalidated(),
     ]
     if person_id is not None:
         filters.append(s.person_id == person_id)
