@@ -11,13 +11,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from scorer.challenge.load import SPEC_FILE, load_spec, parse_spec
 from scorer.challenge.organiser_tree import organiser_tree
 from scorer.challenge.phase_data import PhaseData, prepare_phase_data
 from scorer.challenge.spec import Challenge
 from scorer.config import ScorerSettings
+from scorer.credit import phase as credit
+from scorer.credit.phase import CreditTable
 from scorer.exceptions import CoopError
 from scorer.ingest.forges import FORGES
 from scorer.ingest.repo import ChallengeRepo
@@ -206,6 +208,38 @@ class CoopAPI:
                 split="private" if private else "public",
                 viewer_is_organiser=organiser,
                 now=moment,
+            )
+
+    # --- credit ------------------------------------------------------------------------------
+
+    def credit_table(
+        self,
+        challenge_id: str,
+        phase_id: str,
+        board: str | None = None,
+        split: Literal["public", "private"] = "public",
+        *,
+        organiser: bool = False,
+        now: datetime | None = None,
+    ) -> CreditTable:
+        """Each person's credit on ``board``'s primary column (the phase's first board by
+        default); the private split only where the viewer may see private scores."""
+        self._check_split(challenge_id, phase_id, split, organiser, now)
+        return credit.credit_table(self.sessions, self.settings.mirrors, challenge_id, phase_id, board, split)
+
+    def credit_tables(
+        self, challenge_id: str, phase_id: str, split: Literal["public", "private"] = "private"
+    ) -> dict[str, dict[str, float]]:
+        """Every measure's credit table (measure key → person → credit), as settlement reads it."""
+        return credit.credit_tables(self.sessions, self.settings.mirrors, challenge_id, phase_id, split)
+
+    def _check_split(
+        self, challenge_id: str, phase_id: str, split: str, organiser: bool, now: datetime | None
+    ) -> None:
+        if split == "private":
+            phase = queries.phase_of(self.challenge(challenge_id), phase_id)
+            queries.require_private_visible(
+                phase, now=now or datetime.now(UTC), viewer_is_organiser=organiser
             )
 
     def close(self) -> None:

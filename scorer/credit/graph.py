@@ -25,6 +25,20 @@ class CreditError(CoopError):
     http_status = 400
 
 
+class HistoryRewritten(CreditError):
+    """Scored commits are gone from the repository (a history rewritten on a forge): credit is
+    not computed on what is left, and the ledger keeps every score."""
+
+    http_status = 409
+
+    def __init__(self, shas: list[str]) -> None:
+        self.shas = shas
+        super().__init__(
+            f"{len(shas)} scored commit(s) are no longer in the repository (history rewritten?): "
+            f"{', '.join(sha[:12] for sha in shas[:5])}"
+        )
+
+
 @dataclass(frozen=True)
 class Commit:
     """One node. ``people`` are the verified people credited (the pusher and the co-authors whose

@@ -6,7 +6,7 @@ trailers whose email the platform knows as theirs; never to an author line.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -77,13 +77,19 @@ def credited(session: Session, challenge_id: str, sha: str) -> list[str]:
     pusher = session.get(Person, row.pusher_id)
     people = [pusher.username] if pusher else []
     emails = [entry["email"] for entry in row.co_authors]
-    if emails:
-        known = dict(
-            session.execute(
-                select(EmailAlias.email, Person.username)
-                .join(Person, Person.id == EmailAlias.person_id)
-                .where(EmailAlias.email.in_(emails))
-            ).all()
-        )
-        people += [known[e] for e in emails if e in known and known[e] not in people]
+    known = aliases(session, emails)
+    people += [known[e] for e in emails if e in known and known[e] not in people]
     return people
+
+
+def aliases(session: Session, emails: Iterable[str]) -> dict[str, str]:
+    """The verified person (username) of each of ``emails`` the platform knows."""
+    wanted = list(dict.fromkeys(emails))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(EmailAlias.email, Person.username)
+        .join(Person, Person.id == EmailAlias.person_id)
+        .where(EmailAlias.email.in_(wanted))
+    )
+    return dict(rows.tuples().all())

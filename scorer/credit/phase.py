@@ -1,0 +1,234 @@
+"""A phase's credit, from the ledger and git: the edge the facade, the service, the CLI and the
+``credit-share`` rewarder read.
+
+The phase's scored versions (:mod:`scorer.ledger.credit_views`) and the graph's shape (git,
+:mod:`scorer.credit.history`) are read once per change of the phase's scores and kept; the
+ladder of each measure (a metric, or a board's value column) and split is computed once on it.
+Invalidated submissions count as unscored: their nodes stay (the graph keeps its shape) without
+a score, so what descended from them is recomputed. The private-score rule is the caller's
+(:mod:`scorer.facade`); this module answers what it is asked.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from dataclasses import replace as with_changes
+from pathlib import Path
+from typing import Literal
+
+from scorer.challenge.spec import Challenge, Phase
+from scorer.credit.graph import Commit, CommitGraph, CreditError
+from scorer.credit.history import Version, read_commits
+from scorer.credit.ladder import Ladder, Metric, compute
+from scorer.ingest.attribution import CommitFacts
+from scorer.ingest.repo import ChallengeRepo
+from scorer.ledger import credit_views, queries
+from scorer.ledger.credit_views import ScoredVersion
+from scorer.ledger.db import Sessions
+from scorer.ledger.invalidations import invalidated_ids
+from scorer.ranking.leaderboard import column_values, is_rank_based
+from scorer.rewards.measures import phase_measures
+from scorer.rewards.views import Measure, column_key, finite
+
+Split = Literal["public", "private"]
+#: Phases whose graphs are kept (a 100k-version phase takes some hundred MB with its ladders).
+KEPT = 4
+
+
+class NoCreditMeasure(CreditError):
+    """A measure credit cannot be computed on (unknown, or a rank among others)."""
+
+    http_status = 422
+
+
+@dataclass
+class PhaseCredit:
+    """One phase as credit sees it: its versions (submission order), the graph's nodes without
+    scores, the invalidated submissions, and each measure's ladder once computed."""
+
+    challenge: Challenge
+    phase: Phase
+    versions: list[ScoredVersion]
+    shape: list[Commit]
+    invalidated: frozenset[int]
+    ladders: dict[tuple[str, Split], Ladder] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def measure(self, key: str) -> Measure:
+        measures = phase_measures(self.challenge, self.phase)
+        if key not in measures:
+            raise NoCreditMeasure(
+                f"no measure {key!r} to credit in phase {self.phase.id!r} "
+                f"(measures: {', '.join(sorted(measures))})"
+            )
+        return measures[key]
+
+    def board_measure(self, board: str | None) -> str:
+        """The measure of ``board``'s primary column (the phase's first board by default)."""
+        boards = self.challenge.phase_leaderboards(self.phase)
+        chosen = queries.board_of(self.challenge, self.phase, board) if board else boards[0]
+        primary = chosen.column(chosen.primary)
+        if is_rank_based(primary):
+            raise NoCreditMeasure(
+                f"leaderboard {chosen.key!r} ranks by {primary.key!r}, a rank among others: "
+                "credit needs a value of one submission (name a metric)"
+            )
+        return column_key(chosen.key, primary.key)
+
+    def ladder(self, key: str, split: Split) -> Ladder:
+        with self.lock:
+            found = self.ladders.get((key, split))
+            if found is None:
+                measure = self.measure(key)
+                scores = [self.value(version, key, split) for version in self.versions]
+                graph = CommitGraph.build(
+                    with_changes(node, score=score) for node, score in zip(self.shape, scores, strict=True)
+                )
+                found = compute(graph, Metric(measure.direction, measure.noise_threshold))
+                self.ladders[(key, split)] = found
+            return found
+
+    def value(self, version: ScoredVersion, key: str, split: Split) -> float | None:
+        """The version's value of measure ``key`` (``None`` when invalidated)."""
+        if version.submission_id in self.invalidated:
+            return None
+        values = version.public if split == "public" else version.private
+        if key in values or "." not in key:
+            return finite(values.get(key))
+        board, column = key.split(".", 1)
+        measured = {**values, "time": version.run_time, "memory": version.memory}
+        return finite(column_values(self.challenge, self.challenge.leaderboard(board), measured)[column])
+
+
+class _Kept:
+    """The :class:`PhaseCredit` of the last few phases, each under the token it was read at."""
+
+    def __init__(self) -> None:
+        self.items: OrderedDict[Hashable, tuple[Hashable, PhaseCredit]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Hashable, token: Hashable) -> PhaseCredit | None:
+        with self.lock:
+            item = self.items.get(key)
+            if item is None or item[0] != token:
+                return None
+            self.items.move_to_end(key)
+            return item[1]
+
+    def put(self, key: Hashable, token: Hashable, value: PhaseCredit) -> None:
+        with self.lock:
+            self.items[key] = (token, value)
+            self.items.move_to_end(key)
+            while len(self.items) > KEPT:
+                self.items.popitem(last=False)
+
+
+_kept = _Kept()
+
+
+def phase_credit(sessions: Sessions, mirrors: Path, challenge_id: str, phase_id: str) -> PhaseCredit:
+    """The phase's credit state, read again only when its scores or invalidations changed."""
+    with sessions() as session:
+        challenge = queries.load_challenge(session, challenge_id)
+        phase = queries.phase_of(challenge, phase_id)
+        invalidated = frozenset(invalidated_ids(session, challenge_id, phase.id))
+        token = (credit_views.credit_token(session, challenge_id, phase.id), invalidated)
+        key = (str(session.get_bind().engine.url), challenge_id, phase.id)
+        kept = _kept.get(key, token)
+        if kept is not None:
+            return kept
+        versions = credit_views.scored_versions(session, challenge_id, phase.id, private=True)
+        people = credit_views.commit_people(session, challenge_id, {v.commit for v in versions})
+        url = queries.repo_url(session, challenge_id)
+    shape: list[Commit] = []
+    if versions:
+        repo = ChallengeRepo.mirror(url, mirrors, having=versions[-1].commit)
+        submitter = {v.commit: v.person for v in versions}
+
+        def credited(facts: CommitFacts) -> tuple[str, ...]:
+            found = people.get(facts.sha)
+            if found is None:
+                return (submitter[facts.sha],)
+            return tuple(dict.fromkeys([found.pusher or submitter[facts.sha], *found.co_authors]))
+
+        shape = read_commits(repo, [Version(v.commit, v.notebook) for v in versions], credited)
+        shape = [_flagged(node, version, invalidated) for node, version in zip(shape, versions, strict=True)]
+    credit = PhaseCredit(challenge, phase, versions, shape, invalidated)
+    _kept.put(key, token, credit)
+    return credit
+
+
+def _flagged(node: Commit, version: ScoredVersion, invalidated: frozenset[int]) -> Commit:
+    flags = set(node.flags)
+    if version.submission_id in invalidated:
+        flags.add("invalidated")
+    if not node.people:
+        flags.add("unattributed")
+    return with_changes(node, flags=frozenset(flags)) if flags != node.flags else node
+
+
+@dataclass(frozen=True)
+class CreditTable:
+    """Each person's credit on one measure and split (in the measure's units, a gain positive
+    whichever way it sorts), with how many versions earned it."""
+
+    challenge_id: str
+    phase_id: str
+    board: str | None
+    measure: str
+    split: Split
+    direction: str
+    noise_threshold: float
+    credit: dict[str, float]
+    versions: dict[str, int]
+    total: float
+
+
+def credit_table(
+    sessions: Sessions,
+    mirrors: Path,
+    challenge_id: str,
+    phase_id: str,
+    board: str | None = None,
+    split: Split = "public",
+    *,
+    measure: str | None = None,
+) -> CreditTable:
+    """The credit table of ``board``'s primary column (or of ``measure``), largest first."""
+    state = phase_credit(sessions, mirrors, challenge_id, phase_id)
+    key = measure or state.board_measure(board)
+    ladder = state.ladder(key, split)
+    counted: dict[str, int] = {}
+    for node in ladder.nodes.values():
+        for person, amount in node.credit.items():
+            if amount:
+                counted[person] = counted.get(person, 0) + 1
+    ordered = sorted(ladder.totals.items(), key=lambda pair: (-pair[1], pair[0]))
+    chosen = state.measure(key)
+    return CreditTable(
+        challenge_id,
+        state.phase.id,
+        board if measure is None else None,
+        key,
+        split,
+        chosen.direction,
+        chosen.noise_threshold,
+        {person: float(amount) for person, amount in ordered},
+        counted,
+        float(sum(ladder.totals.values(), 0)),
+    )
+
+
+def credit_tables(
+    sessions: Sessions, mirrors: Path, challenge_id: str, phase_id: str, split: Split = "private"
+) -> dict[str, dict[str, float]]:
+    """The credit table (person → credit) of every metric and board value column of the phase."""
+    state = phase_credit(sessions, mirrors, challenge_id, phase_id)
+    keys = [key for key in phase_measures(state.challenge, state.phase) if key not in {"time", "memory"}]
+    return {
+        key: {person: float(amount) for person, amount in state.ladder(key, split).totals.items()}
+        for key in keys
+    }

@@ -1,0 +1,125 @@
+"""What credit reads from the ledger: a phase's scored notebook versions, who pushed each
+commit, and which co-author emails are verified aliases (:mod:`scorer.ledger.commits`).
+
+A version is one notebook at one commit; of several scored runs of it (rescores) the newest
+counts. Scores are raw metric values per split: the private-score rule is the caller's to apply
+(:func:`scorer.ledger.queries.private_scores_visible`) before asking for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from scorer.ledger.commits import aliases
+from scorer.ledger.models import CommitRow, Person, Score, Split, Submission, SubmissionStatus
+
+Values = dict[str, float | None]
+
+
+@dataclass(frozen=True)
+class ScoredVersion:
+    """A scored notebook version: its submission, the person it counts for, and its values."""
+
+    submission_id: int
+    person: str
+    commit: str
+    notebook: str
+    scored_at: datetime
+    public: Values = field(default_factory=dict)
+    private: Values = field(default_factory=dict)
+    run_time: float | None = None
+    memory: float | None = None
+
+
+@dataclass(frozen=True)
+class CommitPeople:
+    """Who a commit may credit: its pusher, and its co-authors' emails that are verified aliases."""
+
+    pusher: str | None
+    co_authors: tuple[str, ...] = ()
+
+
+def scored_versions(
+    session: Session, challenge_id: str, phase_id: str, *, private: bool = False
+) -> list[ScoredVersion]:
+    """The phase's scored versions in the order they were submitted (private values only when
+    ``private``)."""
+    rows = session.execute(
+        select(Submission, Person.username)
+        .join(Person, Person.id == Submission.person_id)
+        .where(
+            Submission.challenge_id == challenge_id,
+            Submission.phase_id == phase_id,
+            Submission.status == SubmissionStatus.SCORED,
+        )
+        .order_by(Submission.id)
+    ).all()
+    newest: dict[tuple[str, str], tuple[Submission, str]] = {}
+    for sub, username in rows:
+        newest[(sub.commit_sha, sub.notebook_path)] = (sub, username)
+    splits = [Split.PUBLIC, Split.PRIVATE] if private else [Split.PUBLIC]
+    values: dict[int, dict[Split, Values]] = {
+        sub.id: {Split.PUBLIC: {}, Split.PRIVATE: {}} for sub, _ in newest.values()
+    }
+    scores = session.execute(
+        select(Score.submission_id, Score.split, Score.metric, Score.value)
+        .join(Submission, Submission.id == Score.submission_id)
+        .where(
+            Submission.challenge_id == challenge_id,
+            Submission.phase_id == phase_id,
+            Submission.status == SubmissionStatus.SCORED,
+            Score.split.in_(splits),
+        )
+    )
+    for submission_id, split, metric, value in scores:
+        found = values.get(submission_id)
+        if found is not None:
+            found[split][metric] = value
+    ordered = sorted(newest.values(), key=lambda pair: pair[0].id)
+    return [
+        ScoredVersion(
+            sub.id,
+            username,
+            sub.commit_sha,
+            sub.notebook_path,
+            sub.finished_at or sub.created_at,
+            values[sub.id][Split.PUBLIC],
+            values[sub.id][Split.PRIVATE],
+            sub.run_time,
+            sub.peak_memory,
+        )
+        for sub, username in ordered
+    ]
+
+
+def commit_people(session: Session, challenge_id: str, shas: Collection[str]) -> dict[str, CommitPeople]:
+    """Each known commit's pusher and verified co-authors (unverified emails left out)."""
+    rows = session.execute(
+        select(CommitRow.sha, Person.username, CommitRow.co_authors)
+        .join(Person, Person.id == CommitRow.pusher_id)
+        .where(CommitRow.challenge_id == challenge_id)
+    ).all()
+    wanted = set(shas)
+    rows = [row for row in rows if row[0] in wanted]
+    known = aliases(session, (entry["email"] for _, _, co in rows for entry in co))
+    return {
+        sha: CommitPeople(pusher, tuple(dict.fromkeys(known[e["email"]] for e in co if e["email"] in known)))
+        for sha, pusher, co in rows
+    }
+
+
+def credit_token(session: Session, challenge_id: str, phase_id: str) -> tuple[int, int, str]:
+    """Changes whenever a version of the phase is scored (or rescored): a key for cached credit."""
+    count, last, finished = session.execute(
+        select(func.count(), func.max(Submission.id), func.max(Submission.finished_at)).where(
+            Submission.challenge_id == challenge_id,
+            Submission.phase_id == phase_id,
+            Submission.status == SubmissionStatus.SCORED,
+        )
+    ).one()
+    return count, last or 0, str(finished)
