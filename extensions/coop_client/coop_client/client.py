@@ -33,6 +33,8 @@ from coop_client.models import (
     BalanceOut,
     ChallengeOut,
     ChallengeSummary,
+    ContributionGraphOut,
+    CreditTableOut,
     Health,
     LeaderboardOut,
     LikeOut,
@@ -255,6 +257,28 @@ class Routes:
     def my_likes() -> Call[LikesOut]:
         return Call("GET", "api/me/likes", _one(LikesOut))
 
+    @staticmethod
+    def credit(
+        challenge_id: str, phase_id: str, *, board: str | None = None, split: str = "public"
+    ) -> Call[CreditTableOut]:
+        path = f"api/challenges/{challenge_id}/phases/{phase_id}/credit"
+        return Call("GET", path, _one(CreditTableOut), {"board": board, "split": split})
+
+    @staticmethod
+    def contribution_graph(
+        challenge_id: str,
+        phase_id: str,
+        *,
+        board: str | None = None,
+        split: str = "public",
+        detail: str = "all",
+        offset: int = 0,
+        limit: int = 1000,
+    ) -> Call[ContributionGraphOut]:
+        path = f"api/challenges/{challenge_id}/phases/{phase_id}/graph"
+        query = {"board": board, "split": split, "detail": detail, "offset": offset, "limit": limit}
+        return Call("GET", path, _one(ContributionGraphOut), query)
+
 
 #: Left out of a published folder: git's, Python's and Jupyter's own files.
 NOT_PUBLISHED = {".git", "__pycache__", ".ipynb_checkpoints"}
@@ -449,6 +473,32 @@ class CoopClient:
 
     def my_likes(self) -> LikesOut:
         return self.send(Routes.my_likes())
+
+    # --- credit --------------------------------------------------------------------------------
+
+    def credit(
+        self, challenge_id: str, phase_id: str, *, board: str | None = None, split: str = "public"
+    ) -> CreditTableOut:
+        """Each person's credit on a board's primary column (the phase's first board by default)."""
+        return self.send(Routes.credit(challenge_id, phase_id, board=board, split=split))
+
+    def contribution_graph(
+        self,
+        challenge_id: str,
+        phase_id: str,
+        *,
+        board: str | None = None,
+        split: str = "public",
+        detail: str = "all",
+        offset: int = 0,
+        limit: int = 1000,
+    ) -> ContributionGraphOut:
+        """One page of the phase's contribution graph (``detail="steps"``: only versions that
+        moved the ladder, merges and copies)."""
+        call = Routes.contribution_graph(
+            challenge_id, phase_id, board=board, split=split, detail=detail, offset=offset, limit=limit
+        )
+        return self.send(call)
 
     # --- plumbing ------------------------------------------------------------------------------
 

@@ -394,3 +394,68 @@ class LikesOut(BaseModel):
 
     person: str
     submissions: list[int]
+
+
+class CreditRowOut(BaseModel):
+    """One person's credit: the measure's gains along the commit graph their commits brought."""
+
+    person: str
+    credit: float = Field(description="In the measure's units; a gain is positive whichever way it sorts.")
+    versions: int = Field(description="How many notebook versions earned them credit.")
+
+
+class CreditTableOut(BaseModel):
+    """Each person's credit on a board's primary column (or a metric), largest first; the
+    credits add up to the best reached minus the best the phase started from."""
+
+    challenge: str
+    phase: str
+    leaderboard: str | None
+    measure: str = Field(description="A metric key, or `board.column`.")
+    split: Literal["public", "private"]
+    direction: Literal["maximize", "minimize"]
+    noise_threshold: float
+    total: float
+    rows: list[CreditRowOut]
+
+
+class GraphNodeOut(BaseModel):
+    """One scored notebook version in the contribution graph."""
+
+    id: str = Field(description="`commit:notebook`.")
+    commit: str
+    notebook: str
+    submission: int
+    people: list[str] = Field(description="Who it credits: the pusher and verified co-authors.")
+    time: datetime = Field(description="The commit's time, as its committer claims.")
+    values: dict[str, float | None] = Field(description="Metric values on the split.")
+    score: float | None = Field(description="The measure's value (none when invalidated).")
+    best: float | None = Field(description="Best so far along its lineage, in the measure's units.")
+    increment: float = Field(description="Gain over its parents' best (the ladder's step).")
+    credit: dict[str, float]
+    likes: int
+    flags: list[str] = Field(description="start, new-best, merge, copy, revert, invalidated, unattributed.")
+
+
+class GraphEdgeOut(BaseModel):
+    """From a parent version to a child: a git parent, one of a merge's, or a copy's original."""
+
+    source: str
+    target: str
+    kind: Literal["parent", "merge", "copy"]
+
+
+class ContributionGraphOut(BaseModel):
+    """A page of a phase's contribution graph, parents before children; ``next_offset`` pages on."""
+
+    challenge: str
+    phase: str
+    leaderboard: str | None
+    measure: str
+    split: Literal["public", "private"]
+    detail: Literal["all", "steps"]
+    total: int = Field(description="Nodes at this level of detail.")
+    offset: int
+    next_offset: int | None
+    nodes: list[GraphNodeOut]
+    edges: list[GraphEdgeOut]
