@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -19,12 +19,14 @@ from scorer.challenge.phase_data import PhaseData, prepare_phase_data
 from scorer.challenge.spec import Challenge
 from scorer.config import ScorerSettings
 from scorer.credit import phase as credit
+from scorer.credit.contribution import Detail, GraphPage
 from scorer.credit.phase import CreditTable
 from scorer.exceptions import CoopError
 from scorer.ingest.forges import FORGES
 from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger import queries, store
 from scorer.ledger.db import Sessions, make_engine, session_factory, upgrade
+from scorer.ledger.likes import like_counts
 from scorer.ledger.queries import LeaderboardView
 from scorer.registry import Registry
 from scorer.scoring.sandbox.choose import runner_for
@@ -232,6 +234,36 @@ class CoopAPI:
     ) -> dict[str, dict[str, float]]:
         """Every measure's credit table (measure key → person → credit), as settlement reads it."""
         return credit.credit_tables(self.sessions, self.settings.mirrors, challenge_id, phase_id, split)
+
+    def contribution_graph(
+        self,
+        challenge_id: str,
+        phase_id: str,
+        board: str | None = None,
+        split: Literal["public", "private"] = "public",
+        *,
+        detail: Detail = "all",
+        offset: int = 0,
+        limit: int = 1000,
+        organiser: bool = False,
+        now: datetime | None = None,
+    ) -> GraphPage:
+        """A page of the phase's contribution graph on ``board``'s primary column, with likes."""
+        self._check_split(challenge_id, phase_id, split, organiser, now)
+        page = credit.contribution_graph(
+            self.sessions,
+            self.settings.mirrors,
+            challenge_id,
+            phase_id,
+            board,
+            split,
+            detail=detail,
+            offset=offset,
+            limit=limit,
+        )
+        with self.sessions() as session:
+            likes = like_counts(session, [node.version.submission_id for node in page.nodes])
+        return replace(page, likes=likes)
 
     def _check_split(
         self, challenge_id: str, phase_id: str, split: str, organiser: bool, now: datetime | None

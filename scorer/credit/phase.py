@@ -16,10 +16,12 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from dataclasses import replace as with_changes
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
 from scorer.challenge.spec import Challenge, Phase
+from scorer.credit.contribution import Detail, GraphPage, graph_page, steps
 from scorer.credit.graph import Commit, CommitGraph, CreditError
 from scorer.credit.history import Version, read_commits
 from scorer.credit.ladder import Ladder, Metric, compute
@@ -55,7 +57,12 @@ class PhaseCredit:
     shape: list[Commit]
     invalidated: frozenset[int]
     ladders: dict[tuple[str, Split], Ladder] = field(default_factory=dict)
+    orders: dict[tuple[str, Split, Detail], list[str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @cached_property
+    def by_key(self) -> dict[str, ScoredVersion]:
+        return {f"{version.commit}:{version.notebook}": version for version in self.versions}
 
     def measure(self, key: str) -> Measure:
         measures = phase_measures(self.challenge, self.phase)
@@ -90,6 +97,16 @@ class PhaseCredit:
                 found = compute(graph, Metric(measure.direction, measure.noise_threshold))
                 self.ladders[(key, split)] = found
             return found
+
+    def page(self, key: str, split: Split, detail: Detail, offset: int, limit: int) -> GraphPage:
+        """A page of the contribution graph of measure ``key``."""
+        ladder = self.ladder(key, split)
+        with self.lock:
+            keys = self.orders.get((key, split, detail))
+            if keys is None:
+                keys = list(ladder.nodes) if detail == "all" else steps(ladder)
+                self.orders[(key, split, detail)] = keys
+        return graph_page(ladder, keys, self.by_key, offset=offset, limit=limit)
 
     def value(self, version: ScoredVersion, key: str, split: Split) -> float | None:
         """The version's value of measure ``key`` (``None`` when invalidated)."""
@@ -232,3 +249,21 @@ def credit_tables(
         key: {person: float(amount) for person, amount in state.ladder(key, split).totals.items()}
         for key in keys
     }
+
+
+def contribution_graph(
+    sessions: Sessions,
+    mirrors: Path,
+    challenge_id: str,
+    phase_id: str,
+    board: str | None = None,
+    split: Split = "public",
+    *,
+    detail: Detail = "all",
+    offset: int = 0,
+    limit: int = 1000,
+) -> GraphPage:
+    """A page of the contribution graph of ``board``'s primary column."""
+    state = phase_credit(sessions, mirrors, challenge_id, phase_id)
+    key = state.board_measure(board)
+    return with_changes(state.page(key, split, detail, offset, limit), measure=key)

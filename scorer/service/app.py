@@ -12,6 +12,7 @@ from scorer.service.auth import Authenticator
 from scorer.service.deps import viewer
 from scorer.service.routes import (
     challenges,
+    credit,
     data,
     notebooks,
     organise,
@@ -30,6 +31,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     notebooks.router,
     organise.router,
     rewards.router,
+    credit.router,
 )
 
 

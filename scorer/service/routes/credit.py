@@ -1,0 +1,136 @@
+"""Credit: a phase's credit table and its contribution graph, public reads like leaderboards
+(the private split obeys THE RULE)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from coop_client.models import (
+    ContributionGraphOut,
+    CreditRowOut,
+    CreditTableOut,
+    ErrorOut,
+    GraphEdgeOut,
+    GraphNodeOut,
+)
+from scorer.credit.contribution import MAX_PAGE, GraphPage
+from scorer.credit.phase import CreditTable
+from scorer.service.deps import Api, Viewer
+
+router = APIRouter(
+    tags=["credit"],
+    responses={
+        401: {"model": ErrorOut},
+        403: {"model": ErrorOut},
+        404: {"model": ErrorOut},
+        409: {"model": ErrorOut, "description": "Scored commits are gone from the repository."},
+        422: {"model": ErrorOut},
+    },
+)
+
+Split = Literal["public", "private"]
+BoardQuery = Annotated[str | None, Query(description="A board of the phase (default: its first).")]
+
+
+@router.get("/api/challenges/{challenge_id}/phases/{phase_id}/credit", response_model=CreditTableOut)
+def get_credit(
+    api: Api, who: Viewer, challenge_id: str, phase_id: str, board: BoardQuery = None, split: Split = "public"
+) -> CreditTableOut:
+    """Each person's credit on the board's primary column: the gains along the commit graph
+    (best so far with the noise threshold, exact Shapley splits at merges) their versions
+    brought. ``private`` only for organisers, or for everyone once the phase allows it."""
+    table = api.credit_table(
+        challenge_id, phase_id, board, split, organiser=who is not None and who.organiser
+    )
+    return of_credit_table(table)
+
+
+@router.get("/api/challenges/{challenge_id}/phases/{phase_id}/graph", response_model=ContributionGraphOut)
+def get_contribution_graph(
+    api: Api,
+    who: Viewer,
+    challenge_id: str,
+    phase_id: str,
+    board: BoardQuery = None,
+    split: Split = "public",
+    detail: Annotated[
+        Literal["all", "steps"],
+        Query(description="`steps`: only versions that moved the ladder, merges, copies, reverts."),
+    ] = "all",
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1000,
+) -> ContributionGraphOut:
+    """A page of the phase's contribution graph, parents first: nodes (a scored notebook version
+    with its values, best so far, increment, credit, likes and flags) and edges (parent, merge,
+    copy). Page on with ``offset=next_offset``."""
+    page = api.contribution_graph(
+        challenge_id,
+        phase_id,
+        board,
+        split,
+        detail=detail,
+        offset=offset,
+        limit=limit,
+        organiser=who is not None and who.organiser,
+    )
+    return of_graph(challenge_id, phase_id, board, split, detail, page)
+
+
+def of_credit_table(table: CreditTable) -> CreditTableOut:
+    return CreditTableOut(
+        challenge=table.challenge_id,
+        phase=table.phase_id,
+        leaderboard=table.board,
+        measure=table.measure,
+        split=table.split,
+        direction="maximize" if table.direction == "maximize" else "minimize",
+        noise_threshold=table.noise_threshold,
+        total=table.total,
+        rows=[
+            CreditRowOut(person=person, credit=credit, versions=table.versions.get(person, 0))
+            for person, credit in table.credit.items()
+        ],
+    )
+
+
+def of_graph(
+    challenge_id: str,
+    phase_id: str,
+    board: str | None,
+    split: Split,
+    detail: Literal["all", "steps"],
+    page: GraphPage,
+) -> ContributionGraphOut:
+    nodes = [
+        GraphNodeOut(
+            id=node.key,
+            commit=node.version.commit,
+            notebook=node.version.notebook,
+            submission=node.version.submission_id,
+            people=list(node.people),
+            time=node.time,
+            values=node.version.public if split == "public" else node.version.private,
+            score=node.score,
+            best=node.best,
+            increment=node.increment,
+            credit=node.credit,
+            likes=page.likes.get(node.version.submission_id, 0),
+            flags=list(node.flags),
+        )
+        for node in page.nodes
+    ]
+    return ContributionGraphOut(
+        challenge=challenge_id,
+        phase=phase_id,
+        leaderboard=board,
+        measure=page.measure,
+        split=split,
+        detail=detail,
+        total=page.total,
+        offset=page.offset,
+        next_offset=page.next_offset,
+        nodes=nodes,
+        edges=[GraphEdgeOut(source=e.source, target=e.target, kind=e.kind) for e in page.edges],
+    )
