@@ -26,8 +26,15 @@ from coop_client.models import (
     SubmissionSummary,
 )
 from scorer.challenge.spec import Challenge, Phase, column_sorting
+from scorer.exceptions import UnknownPhase
 from scorer.ingest.limits import check_limits, submissions_left
-from scorer.ledger.queries import LeaderboardView, SubmissionScores, SubmissionView
+from scorer.ledger.queries import (
+    LeaderboardView,
+    SubmissionScores,
+    SubmissionView,
+    phase_of,
+    private_scores_visible,
+)
 from scorer.ledger.rewards import Balance, RewardView
 from scorer.ranking.leaderboard import column_label, column_precision
 from scorer.rewards.describe import Description
@@ -175,6 +182,25 @@ def of_quota(
         reason=hit and hit.text,
         reached=hit and hit.message,
     )
+
+
+def of_rewards(
+    challenge: Challenge, found: Iterable[RewardView], *, organiser: bool, now: datetime
+) -> list[RewardOut]:
+    """Rows of the reward ledger as a viewer (an organiser or not) may see them ``now``."""
+    visible: dict[str, bool] = {}
+
+    def shows_private(phase_id: str) -> bool:
+        if phase_id not in visible:
+            try:
+                phase = phase_of(challenge, phase_id)
+            except UnknownPhase:  # a phase the spec no longer has: its private scores stay hidden
+                visible[phase_id] = organiser
+            else:
+                visible[phase_id] = private_scores_visible(phase, now=now, viewer_is_organiser=organiser)
+        return visible[phase_id]
+
+    return [of_reward(view, shows_private(view.phase_id)) for view in found]
 
 
 def of_reward(view: RewardView, private_visible: bool) -> RewardOut:

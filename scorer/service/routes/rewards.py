@@ -8,16 +8,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy.orm import Session
 
 from coop_client.models import BalanceOut, ErrorOut, LikeOut, LikesOut, RewarderOut, RewardOut
 from scorer.challenge.spec import Challenge
-from scorer.exceptions import UnknownPhase
 from scorer.ledger import likes, queries, rewards
-from scorer.ledger.rewards import RewardView
 from scorer.rewards.describe import describe
 from scorer.service.auth import SUBMIT, Identity
-from scorer.service.convert import of_balance, of_reward, of_rewarder
+from scorer.service.convert import of_balance, of_rewarder, of_rewards
 from scorer.service.deps import Api, Caller, Viewer, require_scope
 
 router = APIRouter(tags=["rewards"], responses={404: {"model": ErrorOut}})
@@ -42,16 +39,16 @@ def get_rewards(
     """Grants and the compensations that took some back, oldest first. Evidence drawn from
     private scores shows no value (``evidence_hidden``) until the phase shows them."""
     with api.sessions() as session:
-        spec = _checked(session, challenge_id, phase)
+        spec = _checked(queries.load_challenge(session, challenge_id), phase)
         found = rewards.history(session, challenge_id, phase_id=phase, person=person)
-    return _shown(spec, found, who)
+    return of_rewards(spec, found, organiser=who is not None and who.organiser, now=datetime.now(UTC))
 
 
 @router.get("/api/challenges/{challenge_id}/balances", response_model=list[BalanceOut])
 def get_balances(api: Api, challenge_id: str, phase: Phase = None, person: Person = None) -> list[BalanceOut]:
     """Each person's sum of grants and compensations per unit, by person then unit."""
     with api.sessions() as session:
-        _checked(session, challenge_id, phase)
+        _checked(queries.load_challenge(session, challenge_id), phase)
         found = rewards.balances(session, challenge_id, phase_id=phase, person=person)
     return [of_balance(balance) for balance in found]
 
@@ -70,7 +67,8 @@ def get_submission_rewards(api: Api, who: Viewer, submission_id: int) -> list[Re
         view = queries.submission(session, submission_id)
         spec = queries.load_challenge(session, view.challenge_id)
         found = rewards.history(session, view.challenge_id, phase_id=view.phase_id)
-    return _shown(spec, [r for r in found if r.submission_id == submission_id], who)
+    mine = [r for r in found if r.submission_id == submission_id]
+    return of_rewards(spec, mine, organiser=who is not None and who.organiser, now=datetime.now(UTC))
 
 
 @router.put("/api/submissions/{submission_id}/like", response_model=LikeOut, responses=LIKE_ERRORS)
@@ -98,23 +96,8 @@ def _set_like(api: Api, who: Identity, submission_id: int, *, liked: bool) -> Li
     return LikeOut(submission=state.submission_id, liked=state.liked, likes=state.count)
 
 
-def _checked(session: Session, challenge_id: str, phase_id: str | None) -> Challenge:
-    """The challenge; an unknown challenge or phase is a 404 rather than an empty list."""
-    spec = queries.load_challenge(session, challenge_id)
+def _checked(spec: Challenge, phase_id: str | None) -> Challenge:
+    """``spec``, once ``phase_id`` is known in it: an unknown phase is a 404, not an empty list."""
     if phase_id is not None:
         queries.phase_of(spec, phase_id)
     return spec
-
-
-def _shown(spec: Challenge, found: list[RewardView], who: Identity | None) -> list[RewardOut]:
-    now = datetime.now(UTC)
-    organiser = who is not None and who.organiser
-    visible: dict[str, bool] = {}
-    for phase_id in {r.phase_id for r in found}:
-        try:
-            phase = queries.phase_of(spec, phase_id)
-        except UnknownPhase:  # a phase the spec no longer has: its private scores stay hidden
-            visible[phase_id] = organiser
-            continue
-        visible[phase_id] = queries.private_scores_visible(phase, now=now, viewer_is_organiser=organiser)
-    return [of_reward(r, visible[r.phase_id]) for r in found]
