@@ -100,13 +100,12 @@ def family(session: Session, submission_id: int) -> list[tuple[int, SubmissionSt
     """Every run of the same piece of work, with its status: the original and its rescores."""
     original = session.scalar(select(Submission.rescore_of).where(Submission.id == submission_id))
     root = original or submission_id
-    return list(
-        session.execute(
-            select(Submission.id, Submission.status)
-            .where(or_(Submission.id == root, Submission.rescore_of == root))
-            .order_by(Submission.id)
-        ).tuples()
+    rows = session.execute(
+        select(Submission.id, Submission.status)
+        .where(or_(Submission.id == root, Submission.rescore_of == root))
+        .order_by(Submission.id)
     )
+    return [(submission_id, status) for submission_id, status in rows]
 
 
 def reproductions(session: Session, submission_id: int) -> list[int]:

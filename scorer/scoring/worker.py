@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import socket
-from functools import cache
+from functools import cache, partial
+from pathlib import Path
 from typing import Any
 
+from scorer.challenge.organiser_tree import organiser_tree
+from scorer.challenge.spec import Challenge
 from scorer.config import ScorerSettings
 from scorer.exceptions import (
     CoopError,
@@ -15,8 +18,12 @@ from scorer.exceptions import (
     SandboxUnavailable,
     SubmissionFailure,
 )
+from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger import queries, store
 from scorer.ledger.db import Sessions, make_engine, session_factory
+from scorer.ledger.models import SubmissionStatus
+from scorer.rewards import granting
+from scorer.rewards.checks import TrustedTree
 from scorer.scoring.jobs import build_job
 from scorer.scoring.pipeline import score
 
@@ -35,11 +42,14 @@ def score_submission(submission_id: int, plain_settings: dict[str, Any]) -> str:
     sessions = _sessions(settings.db_url)
     worker = f"{socket.gethostname()}:{_worker_name()}"
     with sessions.begin() as session:
-        if not store.claim(session, submission_id, worker):
-            return "skipped"
+        claimed = store.claim(session, submission_id, worker)
         view = queries.submission(session, submission_id)
         challenge = queries.load_challenge(session, view.challenge_id)
         repo_url = queries.repo_url(session, view.challenge_id)
+    if not claimed:
+        if view.status is SubmissionStatus.SCORED:  # the first run may have stopped before its rewards
+            _live_rewards(sessions, submission_id, partial(_trusted, settings, challenge, repo_url))
+        return "skipped"
     try:
         job = build_job(settings, challenge, repo_url, view.phase_id, view.commit_sha, view.notebook_path)
         result = score(job)
@@ -67,7 +77,24 @@ def score_submission(submission_id: int, plain_settings: dict[str, Any]) -> str:
         raise InfrastructureError(exc.user_message, exc.log_message) from exc
     with sessions.begin() as session:
         recorded = store.record_result(session, submission_id, result)
+    _live_rewards(sessions, submission_id, lambda: job.organiser_tree)
     return "scored" if recorded else "skipped"  # another run of the same task recorded first
+
+
+def _live_rewards(sessions: Sessions, submission_id: int, trusted: TrustedTree) -> None:
+    """Grant live rewards in a transaction of their own: the score is recorded already, and
+    nothing here may fail or undo it (a granted reward is found again, never paid twice)."""
+    try:
+        with sessions.begin() as session:
+            granting.grant_live(session, submission_id, trusted=trusted)
+    except Exception:
+        log.exception("submission %s: live rewards failed; the score stands", submission_id)
+
+
+def _trusted(settings: ScorerSettings, challenge: Challenge, repo_url: str) -> Path:
+    """The organiser's trusted tree at the organiser's ref now."""
+    repo = ChallengeRepo.mirror(repo_url, settings.mirrors)
+    return organiser_tree(settings, repo, challenge.id, repo.resolve(challenge.organiser.ref))
 
 
 def _failure_provenance(failure: SubmissionFailure) -> dict[str, Any]:
