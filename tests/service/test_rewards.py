@@ -182,3 +182,16 @@ def test_the_routes_are_documented_with_their_models(service: Service):
         "/RewardOut"
     )
     assert {p["name"] for p in history["parameters"]} >= {"phase", "person"}
+
+
+def test_a_like_judges_peer_likes_again(service: Service):
+    alices = service.data.alice
+    with service.client("bob") as bob, service.client("carol") as carol, service.client() as anonymous:
+        bob.like(alices)
+        earned = [r for r in anonymous.submission_rewards(alices) if r.rewarder == "peer-likes"]
+        assert [(r.person, r.amount, r.rule) for r in earned] == [("alice", 5, "1 likes from others")]
+        bob.like(alices)  # liked already: nothing new
+        carol.like(alices)
+        earned = [r for r in anonymous.submission_rewards(alices) if r.rewarder == "peer-likes"]
+        assert [r.rule for r in earned] == ["1 likes from others", "2 likes from others"]
+        assert {b.person: b.amount for b in anonymous.balances("higgs", phase="p1")}["alice"] == 20
