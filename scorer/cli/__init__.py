@@ -7,7 +7,19 @@ from typing import Annotated
 
 import typer
 
-from scorer.cli import attach, board, challenge, db, demo, serve, submissions, up
+from scorer.cli import (
+    attach,
+    board,
+    challenge,
+    credit,
+    db,
+    demo,
+    rewards,
+    rewards_admin,
+    serve,
+    submissions,
+    up,
+)
 from scorer.cli.common import State, fail
 from scorer.config import load_settings
 from scorer.exceptions import CoopError
@@ -26,11 +38,15 @@ app.command("recover")(submissions.recover)
 app.command("resubmit")(submissions.resubmit_refused)
 app.command("submission")(submissions.show_submission)
 app.command("leaderboard")(board.leaderboard)
+app.command("credit")(credit.credit)
+app.command("rewards")(rewards.show_rewards)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("up")(up.up)
 app.command("attach")(attach.attach)
 app.command("credential")(attach.credential)
+app.command("settle")(rewards_admin.settle)
+app.command("invalidate")(rewards_admin.invalidate)
 
 
 @app.callback()

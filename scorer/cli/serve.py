@@ -14,6 +14,7 @@ from scorer.dispatch.background import BackgroundDispatcher
 from scorer.exceptions import CoopError
 from scorer.facade import CoopAPI
 from scorer.ledger.queries import challenge_ids, load_challenge, repo_url
+from scorer.organise.settle import PhaseCloser
 from scorer.service.auth import Authenticator, HubAuthenticator, StaticTokens
 from scorer.service.git_http import serve_repository
 
@@ -88,7 +89,10 @@ def serve(
     console.print(f"coop serve: http://{host}:{port}{root}/api/ (docs at {root}/docs)", highlight=False)
     dispatcher = BackgroundDispatcher(api)
     dispatcher.start()
+    closer = PhaseCloser(api)  # settles phases as they end
+    closer.start()
     try:
         uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
     finally:
+        closer.stop()
         dispatcher.stop()

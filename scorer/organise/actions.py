@@ -39,13 +39,16 @@ from scorer.facade import CoopAPI
 from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger.audit import AuditEntry, audit_events, record_audit_event
 from scorer.ledger.queries import phase_of
+from scorer.ledger.rewards import CompensationReason, compensate_rewarder
 from scorer.organise.phase_plans import Moment, Plan, dates_plan, iso, limits_plan, rewarder_plan
 from scorer.organise.spec_edit import SpecEdit, YamlPath, set_in_yaml
+from scorer.rewards.granting import replay_live
 from scorer.service.git_http import git_root, repository_path
 
 COMMITTER = {"GIT_COMMITTER_NAME": "Coopetition scorer", "GIT_COMMITTER_EMAIL": "scorer@coopetition.local"}
 OPEN_PHASE = "open-phase"
 RESCORE = "rescore"
+REGRANT = "rewarder-regranted"
 
 
 @dataclass(frozen=True)
@@ -105,11 +108,26 @@ def edit_rewarder(
     base: str | None = None,
     dry_run: bool = False,
 ) -> SpecChange:
-    """Replace rewarder ``index`` of a phase by ``rewarder`` (its fields as in challenge.yaml)."""
+    """Replace rewarder ``index`` of a phase by ``rewarder`` (its fields as in challenge.yaml).
+
+    Its open grants are then compensated and it is judged again live over the phase's
+    submissions, so that what it paid follows the new rule; an audit event says how many."""
     plan = rewarder_plan(phase_id, index, rewarder)
     change = change_spec(api, repo, challenge_id, actor, plan, base=base, dry_run=dry_run)
     if change.applied:
-        api.register(str(repo.resolve()))
+        _challenge, _repo, tree = api.register(str(repo.resolve()))
+        with api.sessions.begin() as session:
+            detail = {"phase": phase_id, "index": index, "edit": change.audit}
+            taken = compensate_rewarder(
+                session, challenge_id, phase_id, index, CompensationReason.REWARDER_EDITED, detail
+            )
+            granted = replay_live(session, challenge_id, phase_id, index, trusted=lambda: tree)
+            outcome = {
+                "compensated": len(taken),
+                "granted": len(granted.created),
+                "failures": len(granted.failures),
+            }
+            record_audit_event(session, actor, challenge_id, REGRANT, {**detail, **outcome})
     return change
 
 
