@@ -3,7 +3,7 @@
 A phase's *judged* submissions are its scored ones, oldest first, that count: the newest score
 of each rescored original (placed at its original's time), never the baseline's runs (the
 reference, see :func:`is_baseline`), never an independent re-run (``reproduces``), never an
-invalidated submission.
+invalidated submission or a rescore of one (:mod:`scorer.ledger.invalidations`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from scorer.challenge.spec import Challenge, Phase
+from scorer.ledger.invalidations import is_invalidated
 from scorer.ledger.likes import likers
-from scorer.ledger.models import Invalidation, Person, Score, Split, Submission, SubmissionStatus, utcnow
+from scorer.ledger.models import Person, Score, Split, Submission, SubmissionStatus, utcnow
 from scorer.ledger.queries import leaderboard
 from scorer.rewards import views
 from scorer.rewards.measures import phase_measures, scores
@@ -153,7 +154,7 @@ def _in_phase(challenge: Challenge, phase: Phase) -> list[ColumnElement[bool]]:
         Submission.challenge_id == challenge.id,
         Submission.phase_id == phase.id,
         Submission.reproduces.is_(None),
-        Submission.id.not_in(select(Invalidation.submission_id)),
+        ~is_invalidated(),
     ]
 
 

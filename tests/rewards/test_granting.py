@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from scorer.ledger import rewards
+from scorer.ledger.invalidations import invalidate
 from scorer.ledger.likes import set_like
 from scorer.ledger.models import RewardKind
 from scorer.rewards import granting
@@ -170,3 +171,14 @@ def test_the_baseline_is_the_reference_and_earns_nothing(world: World):
     bob = world.submit("bob", 0.81)
     assert world.granted(BASELINE) == [("bob", "first", 20.0)]
     assert [s for _p, s, _a in world.granted(RECORD)] == [f"submission/{bob}"]
+
+
+def test_an_invalidated_submission_is_left_out_of_what_rewarders_see(world: World):
+    alice = world.submit("alice", 0.95)
+    with world.sessions.begin() as session:
+        invalidate(session, alice, "organiser", "reads the answer key")
+    bob = world.submit("bob", 0.85)
+    assert [s for _p, s, _a in world.granted(RECORD)] == [f"submission/{alice}", f"submission/{bob}"]
+    rescored = world.queue("alice", rescore_of=alice)
+    world.score(rescored, 0.99)
+    assert world.grant(rescored).rewards == ()
