@@ -19,6 +19,7 @@ from scorer.challenge.phase_data import PhaseData, prepare_phase_data
 from scorer.challenge.spec import Challenge
 from scorer.config import ScorerSettings
 from scorer.credit import phase as credit
+from scorer.credit.audit import AuditRow
 from scorer.credit.contribution import Detail, GraphPage
 from scorer.credit.phase import CreditTable
 from scorer.exceptions import CoopError
@@ -264,6 +265,20 @@ class CoopAPI:
         with self.sessions() as session:
             likes = like_counts(session, [node.version.submission_id for node in page.nodes])
         return replace(page, likes=likes)
+
+    def credit_audit(
+        self,
+        challenge_id: str,
+        phase_id: str,
+        board: str | None = None,
+        split: Literal["public", "private"] = "public",
+        *,
+        samples: int = 200,
+    ) -> tuple[str, list[AuditRow]]:
+        """Each person's ladder credit against sampled Shapley values under precedence."""
+        return credit.credit_audit(
+            self.sessions, self.settings.mirrors, challenge_id, phase_id, board, split, samples=samples
+        )
 
     def _check_split(
         self, challenge_id: str, phase_id: str, split: str, organiser: bool, now: datetime | None

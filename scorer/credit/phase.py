@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from scorer.challenge.spec import Challenge, Phase
+from scorer.credit.audit import AuditRow, audit
 from scorer.credit.contribution import Detail, GraphPage, graph_page, steps
 from scorer.credit.graph import Commit, CommitGraph, CreditError
 from scorer.credit.history import Version, read_commits
@@ -267,3 +268,20 @@ def contribution_graph(
     state = phase_credit(sessions, mirrors, challenge_id, phase_id)
     key = state.board_measure(board)
     return with_changes(state.page(key, split, detail, offset, limit), measure=key)
+
+
+def credit_audit(
+    sessions: Sessions,
+    mirrors: Path,
+    challenge_id: str,
+    phase_id: str,
+    board: str | None = None,
+    split: Split = "public",
+    *,
+    samples: int = 200,
+) -> tuple[str, list[AuditRow]]:
+    """The measure of ``board``'s primary column, and each person's ladder credit against
+    Monte-Carlo Shapley under the graph's precedence."""
+    state = phase_credit(sessions, mirrors, challenge_id, phase_id)
+    key = state.board_measure(board)
+    return key, audit(state.ladder(key, split), samples=samples)

@@ -4,14 +4,17 @@ a scored commit gone from a rewritten history."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import nbformat
 import pytest
+from typer.testing import CliRunner
 
 from coop_client.client import CoopClient, CoopClientError
 from coop_client.lineage import Lineage, with_lineage
+from scorer.cli import app
 from scorer.credit.graph import HistoryRewritten
 from scorer.ledger.invalidations import invalidate
 from scorer.ledger.store import enqueue
@@ -32,7 +35,9 @@ class Phase:
 
 
 def _fit(notebook: nbformat.NotebookNode, degree: int) -> nbformat.NotebookNode:
-    notebook.cells[3].source = (
+    notebook.cells[
+        3
+    ].source = (
         f"coefficients = np.polyfit(train.x, train.y, {degree})\ntest['y'] = np.polyval(coefficients, test.x)"
     )
     return notebook
@@ -110,6 +115,23 @@ def test_private_credit_follows_the_private_score_rule(phase: Phase, client: Coo
     with pytest.raises(CoopClientError) as refused:
         client.credit(phase.fixture.challenge_id, "phase-1", split="private")
     assert refused.value.status == 403
+
+
+def test_the_cli_prints_the_table_and_audits_it_against_shapley(phase: Phase):
+    home = ["--home", phase.fixture.settings.home]
+    args = [phase.fixture.challenge_id, "--phase", "phase-1", "--json"]
+    shown = CliRunner().invoke(app, [*home, "credit", *args])
+    assert shown.exit_code == 0, shown.output
+    table = json.loads(shown.output)
+    assert {row["person"] for row in table["rows"]} == {"alice", "bob"}
+    audited = CliRunner().invoke(app, [*home, "credit", "audit", *args, "--samples", "20"])
+    assert audited.exit_code == 0, audited.output
+    rows = {row["person"]: row for row in json.loads(audited.output)["rows"]}
+    credits = {row["person"]: row["credit"] for row in table["rows"]}
+    assert rows["alice"]["credit"] == pytest.approx(credits["alice"])
+    assert abs(rows["bob"]["difference"]) <= rows["bob"]["error"] + 1e-12  # a chain: the ladder is Shapley
+    printed = CliRunner().invoke(app, [*home, "credit", *args[:-1]])
+    assert "credit on main.rmse" in printed.output and "alice" in printed.output
 
 
 def test_an_invalidated_version_counts_as_unscored_and_what_built_on_it_is_recomputed(
