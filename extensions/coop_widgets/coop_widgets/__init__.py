@@ -24,6 +24,7 @@ EXPORTS = {
     "Leaderboard": "coop_widgets.leaderboard",
     "PhaseBanner": "coop_widgets.banner",
     "MySubmissions": "coop_widgets.submissions",
+    "MyRewards": "coop_widgets.rewards",
     "OrganiserPanel": "coop_widgets.organiser",
 }
 
