@@ -36,6 +36,8 @@ from coop_client.models import (
     ContributionGraphOut,
     CreditTableOut,
     Health,
+    InvalidateIn,
+    InvalidationOut,
     LeaderboardOut,
     LikeOut,
     LikesOut,
@@ -52,6 +54,8 @@ from coop_client.models import (
     RewarderIn,
     RewarderOut,
     RewardOut,
+    SettleIn,
+    SettlementOut,
     SpecChangeOut,
     SubmissionOut,
     SubmissionSummary,
@@ -217,6 +221,16 @@ class Routes:
     @staticmethod
     def audit(challenge_id: str, *, limit: int = 100) -> Call[list[AuditEventOut]]:
         return Call("GET", f"api/challenges/{challenge_id}/audit", _many(AuditEventOut), {"limit": limit})
+
+    @staticmethod
+    def settle(challenge_id: str, phase_id: str) -> Call[SettlementOut]:
+        path = f"api/challenges/{challenge_id}/organise/settle"
+        return Call("POST", path, _one(SettlementOut), body=SettleIn(phase=phase_id).model_dump())
+
+    @staticmethod
+    def invalidate(submission_id: int, reason: str) -> Call[InvalidationOut]:
+        path = f"api/organise/submissions/{submission_id}/invalidate"
+        return Call("POST", path, _one(InvalidationOut), body=InvalidateIn(reason=reason).model_dump())
 
     # --- rewards and likes ----------------------------------------------------------------------
 
@@ -444,6 +458,14 @@ class CoopClient:
 
     def audit(self, challenge_id: str, *, limit: int = 100) -> list[AuditEventOut]:
         return self.send(Routes.audit(challenge_id, limit=limit))
+
+    def settle(self, challenge_id: str, phase_id: str) -> SettlementOut:
+        """Settle a phase once on private scores (an open one too: final at that moment)."""
+        return self.send(Routes.settle(challenge_id, phase_id))
+
+    def invalidate(self, submission_id: int, reason: str) -> InvalidationOut:
+        """Take a submission found to be an exploit off the boards and take back its rewards."""
+        return self.send(Routes.invalidate(submission_id, reason))
 
     # --- rewards and likes ----------------------------------------------------------------------
 

@@ -331,6 +331,50 @@ class AuditEventOut(BaseModel):
     detail: dict[str, Any]
 
 
+class SettleIn(_Request):
+    phase: str = Field(description="The phase to settle (an open one too: final at that moment).")
+
+
+class SettlementFailureOut(BaseModel):
+    rewarder: int = Field(description="The rewarder's index in the phase.")
+    type: str
+    error: str
+
+
+class SettlementOut(BaseModel):
+    """A phase settled once: its settlement rewarders judged on private scores."""
+
+    id: int
+    challenge: str
+    phase: str
+    at: datetime
+    actor: str = Field(description="The organiser, or `coop (phase ended)` when it settled on its own.")
+    grants: int = Field(description="Settlement grants recorded.")
+    people: int = Field(description="People who received them.")
+    totals: dict[str, float] = Field(description="What was granted per unit.")
+    failures: list[SettlementFailureOut] = Field(description="Rewarders that raised instead of deciding.")
+    phase_ended: bool = Field(description="Whether the phase had ended when it was settled.")
+    credit: list[str] = Field(description="The measures whose credit tables the rewarders saw.")
+
+
+class InvalidateIn(_Request):
+    reason: str = Field(description="Why the submission is invalid (kept in the audit trail).")
+
+
+class InvalidationOut(BaseModel):
+    """A submission invalidated once: off the leaderboards, its rewards compensated."""
+
+    submission: int
+    challenge: str
+    phase: str
+    person: str
+    at: datetime
+    actor: str
+    reason: str
+    compensated: list[int] = Field(description="The compensation rows that took its rewards back.")
+    audit: int
+
+
 # --- rewards and likes ------------------------------------------------------------------------
 
 
