@@ -6,7 +6,7 @@
 The click starts an asyncio task on the kernel's loop: git runs as asyncio subprocesses and
 the service is polled with :class:`~coop_client.client.AsyncCoopClient`, so the kernel answers other
 cells meanwhile; progress is shown by setting traits (``status``, ``submission``, ``metrics``,
-``rank``, ``failure``, synced to the front end). The steps and what each says when it cannot go
+``rewards``, ``rank``, ``failure``, synced to the front end). The steps and what each says when it cannot go
 on (``status`` in brackets):
 
 1. save [saving]: :mod:`coop_widgets._saving`; unsaved edits stop here [unsaved];
@@ -21,7 +21,8 @@ on (``status`` in brackets):
    [rejected] over a submission limit (the push went in): the next slot is shown in the
    browser's time zone with a countdown, beside a button that scores the commit already pushed
    once the slot is free [resubmitting → queued …] (pressing Submit with nothing changed does the
-   same); with the metrics, the leaderboard rank before and after, or the failure class and
+   same); with the metrics, the rewards it earned ("+10 score-threshold: accuracy ≥ 0.9"), the
+   leaderboard rank before and after, or the failure class and
    reason. While the service does not answer: [offline], polling with backoff, resuming when it
    is back.
 """
@@ -36,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
-from traitlets import Dict, Int, Unicode
+from traitlets import Dict, Int, List, Unicode
 
 from coop_client.client import AsyncCoopClient, CoopClientError, Routes
 from coop_client.errors import CoopError
@@ -46,6 +47,7 @@ from coop_widgets import _git, _html
 from coop_widgets._clock import SlotClock
 from coop_widgets._context import Backoff, Context, Tasks, WidgetError
 from coop_widgets._saving import RUNS, SaveGuard, record_runs, unsaved_cells
+from coop_widgets.rewards import earned
 
 READY, SAVING, UNSAVED, COMMITTING, NOTHING = "ready", "saving", "unsaved", "committing", "nothing"
 PUSHING, PUSHED, REFUSED, CONFLICT, OFFLINE = "pushing", "pushed", "refused", "conflict", "offline"
@@ -67,6 +69,9 @@ class Submit(widgets.VBox):
     submission = Int(None, allow_none=True, help="The submission being followed.").tag(sync=True)
     commit = Unicode("", help="The commit submitted.").tag(sync=True)
     metrics = Dict(help="Public scores of the scored submission.").tag(sync=True)
+    rewards = List(Unicode(), help="What the scored submission earned, e.g. '+10 score-threshold: …'.").tag(
+        sync=True
+    )
     rank = Dict(help="Leaderboard rank before and after: {'before': …, 'after': …}.").tag(sync=True)
     failure = Dict(help="Why it did not score: {'class': …, 'reason': …}.").tag(sync=True)
 
@@ -492,14 +497,18 @@ class Submit(widgets.VBox):
         number = found.id
         if found.status == SCORED:
             after = await self._rank(client, challenge, found.phase)
+            rewards = await self._earned(client, number)
             shown = [
                 _html.metrics(found.public, challenge),
                 _html.line(_html.text(_html.rank_change(before, after)), "ok"),
             ]
+            if rewards:
+                shown.append(_html.line("<b>Earned</b> " + " · ".join(map(_html.text, rewards)), "ok"))
             if found.run_time is not None:
                 shown.append(_html.line(f"run time {found.run_time:.1f} s"))
             with self.hold_sync():
                 self.metrics = dict(found.public)
+                self.rewards = rewards
                 self.rank = {"before": before, "after": after}
             self._show(SCORED, f"Submission {number} scored.", "ok", "".join(shown))
         elif found.status == REJECTED:
@@ -540,6 +549,14 @@ class Submit(widgets.VBox):
         except CoopError:
             return None
         return next((row.rank for row in board.rows if row.person == self.context.user), None)
+
+    async def _earned(self, client: AsyncCoopClient, submission: int) -> list[str]:
+        """What the submission earned so far, in words; none when it cannot be read now."""
+        try:
+            found = await client.send(Routes.submission_rewards(submission))
+        except CoopError:
+            return []
+        return [earned(reward) for reward in found]
 
     # --- showing ---------------------------------------------------------------------------------
 
