@@ -17,7 +17,7 @@ from distributed import Client, Future, as_completed
 
 from scorer.config import ScorerSettings
 from scorer.exceptions import FailureClass
-from scorer.ledger import store
+from scorer.ledger import reward_views, store
 from scorer.ledger.db import Sessions
 
 
@@ -53,9 +53,22 @@ class Dispatcher:
                 key=f"score-{submission_id}-{secrets.token_hex(4)}",
                 retries=self.settings.retries,
                 pure=False,
+                **self.placement(submission_id),
             )
             futures[future] = submission_id
         return futures
+
+    def placement(self, submission_id: int) -> dict[str, Any]:
+        """Where a task may run: a re-run (``reproduced``) prefers a worker other than the one
+        that scored the submission it reproduces, and takes it when no other is there."""
+        with self.sessions() as session:
+            scored_on = reward_views.reproduced_worker(session, submission_id)
+        if scored_on is None:
+            return {}
+        name = scored_on.rpartition(":")[2]
+        workers = self.client.scheduler_info().get("workers", {})
+        others = [address for address, info in workers.items() if str(info.get("name")) != name]
+        return {"workers": others, "allow_other_workers": True} if others else {}
 
     def recover(self) -> dict[Future, int]:
         """Re-dispatch what a previous run left queued or running."""

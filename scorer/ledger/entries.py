@@ -6,7 +6,7 @@ values ride along, so the private board ranks the same submissions (HiggsML's sh
 
 Rescores: a rescore points (``rescore_of``) at the original submission. Among the scored
 submissions of one phase that share an original, only the newest counts, and it counts as
-submitted when the original was.
+submitted when the original was. An independent re-run (``reproduces``) never counts.
 """
 
 from __future__ import annotations
@@ -72,6 +72,8 @@ def offer(
     private: Values,
 ) -> None:
     """Update the phase's entries after ``submission`` scored (inside its transaction)."""
+    if submission.reproduces is not None:
+        return  # a re-run checks a score, it is none of its own
     if session.scalar(select(Submission.id).where(Submission.id == submission.id, is_invalidated())):
         return  # a rescore of an invalidated submission stays off the boards
     phase = challenge.phase(submission.phase_id)
@@ -180,6 +182,7 @@ def scored_entries(
         s.challenge_id == challenge_id,
         s.phase_id == phase_id,
         s.status == SubmissionStatus.SCORED,
+        s.reproduces.is_(None),
         ~is_invalidated(),
     ]
     if person_id is not None:

@@ -365,7 +365,7 @@ def queued_ids(session: Session) -> list[int]:
 
 def counted_times(session: Session, challenge_id: str, phase_id: str, username: str) -> list[datetime]:
     """When the person's earlier submissions in the phase were made, as the submission limits
-    count them: not rejected ones, not rescores (those are the organiser's). Under
+    count them: not rejected ones, not rescores (those are the organiser's), not re-runs. Under
     :func:`scorer.ledger.locks.lock_person` the count stays true until the transaction ends."""
     return list(
         session.execute(
@@ -377,6 +377,7 @@ def counted_times(session: Session, challenge_id: str, phase_id: str, username: 
                 Person.username == username,
                 Submission.status != SubmissionStatus.REJECTED,
                 Submission.rescore_of.is_(None),
+                Submission.reproduces.is_(None),
             )
         ).scalars()
     )

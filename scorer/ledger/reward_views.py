@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -35,7 +36,9 @@ class Facts:
     phase_id: str
     status: SubmissionStatus
     person: str
+    commit: str
     notebook: str
+    parameters: dict[str, Any]
     rescore_of: int | None
     reproduces: int | None
 
@@ -60,7 +63,9 @@ def facts(session: Session, submission_id: int) -> Facts | None:
         sub.phase_id,
         sub.status,
         username,
+        sub.commit_sha,
         sub.notebook_path,
+        sub.parameters,
         sub.rescore_of,
         sub.reproduces,
     )
@@ -112,6 +117,16 @@ def family(session: Session, submission_id: int) -> list[tuple[int, SubmissionSt
 def reproductions(session: Session, submission_id: int) -> list[int]:
     """The independent re-runs queued for a submission (whatever their state)."""
     return list(session.scalars(select(Submission.id).where(Submission.reproduces == submission_id)))
+
+
+def reproduced_worker(session: Session, submission_id: int) -> str | None:
+    """For a re-run, the worker that scored the submission it reproduces; else ``None``."""
+    original = aliased(Submission)
+    return session.scalar(
+        select(original.worker)
+        .join(Submission, Submission.reproduces == original.id)
+        .where(Submission.id == submission_id)
+    )
 
 
 def executed_notebook(session: Session, submission_id: int) -> bytes | None:

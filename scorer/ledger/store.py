@@ -116,12 +116,15 @@ def enqueue(
     username: str,
     parameters: Mapping[str, Any],
     rescore_of: int | None = None,
+    reproduces: int | None = None,
     now: datetime | None = None,
 ) -> Submission:
     """A new queued submission (and its first event).
 
     ``rescore_of`` names the submission being rescored; a rescore of a rescore points at the
     original, so that every score of one piece of work shares one ``rescore_of``.
+    ``reproduces`` names the submission an independent re-run checks (``reproduced``): such a
+    run counts against no limit and never reaches a leaderboard.
     """
     sha = check_commit(commit_sha)
     phase_of(load_challenge(session, challenge_id), phase_id)
@@ -143,12 +146,15 @@ def enqueue(
         created_at=moment,
         parameters=dict(parameters),
         rescore_of=original,
+        reproduces=reproduces,
     )
     session.add(sub)
     session.flush()
     detail: dict[str, Any] = {"commit": sha}
     if original is not None:
         detail["rescore_of"] = original
+    if reproduces is not None:
+        detail["reproduces"] = reproduces
     _event(session, sub.id, None, SubmissionStatus.QUEUED, moment, detail)
     return sub
 

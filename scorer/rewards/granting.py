@@ -10,6 +10,8 @@ and what failed, in the caller's session (the caller owns the transaction).
 - :func:`grant_settlement`: a phase settled on private scores, with the caller's credit tables.
 - :func:`replay_live`: one rewarder judged again over every judged submission in order (after
   an organiser edited it; the caller compensates its old grants first).
+- :func:`queue_reproduction`: one independent re-run of a judged submission, for ``reproduced``
+  (the dispatcher prefers another worker for it).
 
 Every grant is recorded exactly once (see :mod:`scorer.ledger.rewards`), so calling any of
 these again, or from two workers at once, adds nothing.
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 
 from scorer.challenge.spec import Challenge, Phase
 from scorer.exceptions import CoopError
-from scorer.ledger import reward_views
+from scorer.ledger import reward_views, store
 from scorer.ledger.db import Session
 from scorer.ledger.locks import lock_person
 from scorer.ledger.models import Moment, SubmissionStatus
@@ -139,6 +141,34 @@ def replay_live(
         for rerun in reruns or [None]:
             granted += _judge(session, challenge, phase, submission, judged, {rewarder_index}, trusted, rerun)
     return granted
+
+
+def queue_reproduction(session: Session, submission_id: int) -> int | None:
+    """Queue one independent re-run of a judged submission when its phase has a ``reproduced``
+    rewarder; the re-run's id, or ``None`` (not wanted, or queued already)."""
+    facts = reward_views.facts(session, submission_id)
+    if facts is None or facts.status is not SubmissionStatus.SCORED or facts.reproduces is not None:
+        return None
+    lock_person(session, facts.person)  # racing callers queue one re-run
+    challenge = load_challenge(session, facts.challenge_id)
+    phase = _phase(challenge, facts.phase_id)
+    if phase is None or not _indices(phase, REPRODUCED):
+        return None
+    if reward_views.is_baseline(phase, facts.person, facts.notebook):
+        return None
+    if reward_views.reproductions(session, submission_id):
+        return None
+    rerun = store.enqueue(
+        session,
+        challenge_id=facts.challenge_id,
+        phase_id=facts.phase_id,
+        commit_sha=facts.commit,
+        notebook_path=facts.notebook,
+        username=facts.person,
+        parameters=facts.parameters,
+        reproduces=submission_id,
+    )
+    return rerun.id
 
 
 def _judge(

@@ -82,13 +82,19 @@ def score_submission(submission_id: int, plain_settings: dict[str, Any]) -> str:
 
 
 def _live_rewards(sessions: Sessions, submission_id: int, trusted: TrustedTree) -> None:
-    """Grant live rewards in a transaction of their own: the score is recorded already, and
-    nothing here may fail or undo it (a granted reward is found again, never paid twice)."""
-    try:
-        with sessions.begin() as session:
-            granting.grant_live(session, submission_id, trusted=trusted)
-    except Exception:
-        log.exception("submission %s: live rewards failed; the score stands", submission_id)
+    """Grant live rewards, then queue a re-run for ``reproduced``, each in a transaction of its
+    own: the score is recorded already, and nothing here may fail or undo it (a granted reward
+    or a queued re-run is found again, never made twice)."""
+    steps = (
+        ("live rewards", partial(granting.grant_live, submission_id=submission_id, trusted=trusted)),
+        ("queueing a re-run", partial(granting.queue_reproduction, submission_id=submission_id)),
+    )
+    for what, step in steps:
+        try:
+            with sessions.begin() as session:
+                step(session)
+        except Exception:
+            log.exception("submission %s: %s failed; the score stands", submission_id, what)
 
 
 def _trusted(settings: ScorerSettings, challenge: Challenge, repo_url: str) -> Path:

@@ -4,11 +4,12 @@ and a rewarder replayed."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-from scorer.ledger import rewards
+from scorer.ledger import queries, rewards
 from scorer.ledger.invalidations import invalidate
 from scorer.ledger.likes import set_like
 from scorer.ledger.models import RewardKind
@@ -21,7 +22,9 @@ from tests.rewards.world import (
     LIKES,
     PRIZE,
     RECORD,
+    REPRODUCED,
     SHARE,
+    START,
     THRESHOLD,
     World,
     notebook,
@@ -182,3 +185,31 @@ def test_an_invalidated_submission_is_left_out_of_what_rewarders_see(world: Worl
     rescored = world.queue("alice", rescore_of=alice)
     world.score(rescored, 0.99)
     assert world.grant(rescored).rewards == ()
+
+
+def test_one_re_run_is_queued_and_judges_reproduced(world: World):
+    alice = world.submit("alice", 0.85, private=0.70)
+    with world.sessions.begin() as session:
+        rerun = granting.queue_reproduction(session, alice)
+        assert rerun is not None
+        assert granting.queue_reproduction(session, alice) is None  # one re-run per submission
+        assert granting.queue_reproduction(session, rerun) is None  # a re-run is not re-run
+        assert queries.counted_times(session, "higgs", "p1", "alice") == [START + timedelta(minutes=1)]
+    world.score(rerun, 0.85, 0.70, worker="w2")
+    assert world.grant(rerun).created[0].scope == f"submission/{alice}"
+    assert world.granted(REPRODUCED) == [("alice", f"submission/{alice}", 5.0)]
+    assert world.granted(THRESHOLD) == [("alice", "person/alice", 10.0)]  # the re-run earns nothing else
+    with world.sessions() as session:
+        board = queries.leaderboard(session, world.challenge, "p1", "main", now=START, cached=False)
+    assert [(row.person, row.submission_id) for row in board.rows] == [("alice", alice)]
+
+
+def test_a_re_run_on_the_same_worker_or_with_other_metrics_reproduces_nothing(world: World):
+    for worker, private in (("w1", 0.70), ("w2", 0.71)):
+        original = world.submit("alice", 0.85, private=0.70)
+        with world.sessions.begin() as session:
+            rerun = granting.queue_reproduction(session, original)
+        assert rerun is not None
+        world.score(rerun, 0.85, private, worker=worker)
+        assert world.grant(rerun).rewards == ()
+    assert world.granted(REPRODUCED) == []
