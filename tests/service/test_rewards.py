@@ -1,9 +1,11 @@
-"""The rewards routes for real: uvicorn over a SQLite ledger, read and written with the typed
-client (history, balances, private evidence, rewarders in words, likes and their refusals)."""
+"""The rewards routes for real: uvicorn over a ledger on SQLite and on PostgreSQL, read and
+written with the typed client (history, balances, private evidence, rewarders in words, likes
+and their refusals)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 import httpx
@@ -14,6 +16,7 @@ from scorer.config import ScorerSettings
 from scorer.facade import CoopAPI
 from scorer.service.app import create_app
 from scorer.service.auth import ORGANISE, SUBMIT, Identity, StaticTokens
+from tests.pg import schema_url
 from tests.service.conftest import PREFIX, running
 from tests.service.rewards_ledger import PRIVATE_VALUE, Rewarded, reward
 
@@ -37,15 +40,15 @@ class Service:
         return CoopClient(self.url, f"{who}-token" if who else None)
 
 
-@pytest.fixture
-def service(tmp_path) -> Iterator[Service]:
-    api = CoopAPI(ScorerSettings(home=str(tmp_path / "home")))
-    try:
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def service(request: pytest.FixtureRequest, tmp_path) -> Iterator[Service]:
+    with ExitStack() as stack:
+        database = {} if request.param == "sqlite" else {"db_url": stack.enter_context(schema_url("rewards"))}
+        api = CoopAPI(ScorerSettings(home=str(tmp_path / "home"), **database))
+        stack.callback(api.close)
         data = reward(api.sessions)
-        with running(create_app(api, TOKENS, prefix=PREFIX)) as url:
-            yield Service(url + PREFIX.rstrip("/"), data)
-    finally:
-        api.close()
+        url = stack.enter_context(running(create_app(api, TOKENS, prefix=PREFIX)))
+        yield Service(url + PREFIX.rstrip("/"), data)
 
 
 def test_history_shows_grants_and_compensations_and_balances_are_sums(service: Service):
