@@ -1,5 +1,5 @@
-"""Coopetition's notebook widgets: Submit with live status, leaderboards, the phase banner, your
-submissions, and the organisers' panel.
+"""Coopetition's notebook widgets: Submit with live status, leaderboards (with likes), the phase
+banner, your submissions, your rewards, and the organisers' panel.
 
     from coop_widgets import Submit
     Submit()                      # commits this notebook, pushes, follows its score
