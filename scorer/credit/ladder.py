@@ -44,6 +44,7 @@ GRID = Fraction(1, 2**96)
 #: The merge's own work, after the merged parents, in a merge's players.
 OWN_WORK = "(merge)"
 _ZERO = Fraction(0)
+_COPY, _START, _NEW_BEST, _MERGE = (frozenset({flag}) for flag in ("copy", "start", "new-best", "merge"))
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,14 @@ class NodeCredit:
     total: Fraction = field(init=False)
 
     def __post_init__(self) -> None:
-        amounts = list(self.credit.values())
-        object.__setattr__(self, "total", amounts[0] if len(amounts) == 1 else sum(amounts, _ZERO))
+        credit = self.credit
+        if not credit:
+            total = _ZERO
+        elif len(credit) == 1:
+            [total] = credit.values()
+        else:
+            total = sum(credit.values(), _ZERO)
+        object.__setattr__(self, "total", total)
 
 
 @dataclass
@@ -106,6 +113,8 @@ class Ladder:
     totals: dict[str, Fraction] = field(default_factory=dict)
     #: Credit summed over each commit and its ancestors (what a merge's lines earned, without a walk).
     below: dict[str, Fraction] = field(default_factory=dict)
+    #: Each commit's increment per credited person, as a float: the weights merges spread by.
+    work: dict[str, float] = field(default_factory=dict)
     exact_players: int = EXACT_PLAYERS
 
 
@@ -154,6 +163,10 @@ def _settle(ladder: Ladder, commit: Commit) -> None:
     node, below = _node(ladder, commit)
     ladder.nodes[commit.sha] = node
     ladder.below[commit.sha] = below
+    if node.increment:
+        ladder.work[commit.sha] = float(node.increment) / len(commit.people or (UNATTRIBUTED,))
+    else:
+        ladder.work.pop(commit.sha, None)
     _account(ladder.totals, node.credit, 1)
 
 
@@ -177,21 +190,18 @@ def _node(ladder: Ladder, commit: Commit) -> tuple[NodeCredit, Fraction]:
     known = [best for best in bests if best is not None]
     below = max(known) if known else None
     own = None if "revert" in commit.flags else ladder.metric.utility(commit.score)
-    threshold = ladder.metric.threshold
-    flags = set(commit.flags)
-    if commit.copied_from:
-        flags.add("copy")
-    if own is not None and (below is None or own > below + threshold):
+    flags = commit.flags | _COPY if commit.copied_from else commit.flags
+    if own is not None and (below is None or own > below + ladder.metric.threshold):
         best: Fraction | None = own
-        flags.add("start" if below is None else "new-best")
+        flags |= _START if below is None else _NEW_BEST
+        increment = own - below if below is not None else _ZERO
     else:
-        best = below
-    increment = best - below if best is not None and below is not None else _ZERO
+        best, increment = below, _ZERO
     if len(parents) < 2:
-        node = NodeCredit(commit.sha, best, increment, _split(increment, commit.people), frozenset(flags))
-        return node, node.total + (ladder.below[parents[0]] if parents else 0)
-    flags.add("merge")
-    return _merge(ladder, commit, best, increment, frozenset(flags))
+        node = NodeCredit(commit.sha, best, increment, _split(increment, commit.people), flags)
+        behind = ladder.below[parents[0]] if parents else _ZERO
+        return node, behind + node.total if node.total else behind
+    return _merge(ladder, commit, best, increment, flags | _MERGE)
 
 
 def _merge(
@@ -228,13 +238,15 @@ def _merge(
     corrections = [share - alone for share, alone in zip(split.shares[:-1], gains, strict=True)]
     overlap = gain - earned - increment - sum(corrections, zero)
     credit = _split(split.shares[-1], commit.people)
-    if any(corrections) or overlap:
-        work = _work(ladder, region, len(parents))
-        for bit, correction in enumerate(corrections):
-            if correction:
-                _account(credit, _spread(correction, work[bit], graph.commits[parents[bit]].people), 1)
+    needed = [bit for bit, correction in enumerate(corrections) if correction]
+    if overlap:
+        needed.append(len(parents))
+    if needed:
+        work = _work(ladder, region, len(parents), needed)
+        for bit in needed[: len(needed) - bool(overlap)]:
+            _account(credit, _spread(corrections[bit], work[bit], graph.commits[parents[bit]].people), 1)
         if overlap:
-            _account(credit, _spread(overlap, work[-1], commit.people), 1)
+            _account(credit, _spread(overlap, work[len(parents)], commit.people), 1)
     players = (*parents, OWN_WORK)
     shares = MergeSplit(
         base, players, (*gains, increment), split.shares, split.method, split.samples, split.error_bound
@@ -243,20 +255,24 @@ def _merge(
     return node, (ladder.below[base] if base is not None else zero) + earned + node.total
 
 
-def _work(ladder: Ladder, region: dict[str, int], branches: int) -> list[dict[str, float]]:
-    """Each person's increments in the merged commits reachable from each parent, then in all:
-    weights only (a float sum), so that shares spread by them still add up exactly."""
-    work: list[dict[str, float]] = [{} for _ in range(branches + 1)]
+def _work(
+    ladder: Ladder, region: dict[str, int], branches: int, needed: list[int]
+) -> dict[int, dict[str, float]]:
+    """Each person's increments in the merged commits reachable from each ``needed`` parent (the
+    bit ``branches``: in all): weights only (a float sum), so that shares spread by them still
+    add up exactly."""
+    work: dict[int, dict[str, float]] = {bit: {} for bit in needed}
+    weights, commits = ladder.work, ladder.graph.commits
+    everything = branches in work
     for sha, mask in region.items():
-        increment = ladder.nodes[sha].increment
-        if not increment:
+        amount = weights.get(sha)
+        if amount is None:
             continue
-        people = ladder.graph.commits[sha].people or (UNATTRIBUTED,)
-        amount = float(increment) / len(people)
-        for bit in range(branches + 1):
-            if bit == branches or mask >> bit & 1:
+        people = commits[sha].people or (UNATTRIBUTED,)
+        for bit, found in work.items():
+            if mask >> bit & 1 or (everything and bit == branches):
                 for person in people:
-                    work[bit][person] = work[bit].get(person, 0.0) + amount
+                    found[person] = found.get(person, 0.0) + amount
     return work
 
 
