@@ -17,39 +17,45 @@ def merge_bases(graph: CommitGraph, parents: Sequence[str]) -> tuple[list[str], 
     ancestor descends from: a criss-cross merge has several), and the commits walked that are not
     common ancestors, each with the bit set of the parents (by position) it is reachable from:
     with a single merge base b, exactly the commits the merge brings that b does not have."""
+    # Integers only in the loop (every merge walks it): a commit is its position, a heap entry
+    # its generation and position in one negated number.
     full = (1 << len(parents)) - 1
-    masks: dict[str, int] = {}
-    for bit, parent in enumerate(parents):
-        masks[parent] = masks.get(parent, 0) | 1 << bit
-    heap = [(-graph.generation[sha], sha) for sha in masks]
+    generations, above = graph.generations, graph.parent_positions
+    shift = max(len(generations), 1).bit_length()
+    low = (1 << shift) - 1
+    masks: dict[int, int] = {}
+    for bit, sha in enumerate(parents):
+        at = graph.order[sha]
+        masks[at] = masks.get(at, 0) | 1 << bit
+    heap = [-(generations[at] << shift | at) for at in masks]
     heapq.heapify(heap)
     open_count = sum(1 for mask in masks.values() if mask != full)
-    bases: list[str] = []
-    stale: set[str] = set()  # common ancestors below another one
-    region: dict[str, int] = {}
-    commits, generation = graph.commits, graph.generation
-    push, pop = heapq.heappush, heapq.heappop  # the hot loop of every merge
+    bases: list[int] = []
+    stale: set[int] = set()  # common ancestors below another one
+    region: dict[int, int] = {}
+    push, pop = heapq.heappush, heapq.heappop
     while heap and open_count:
-        _, sha = pop(heap)
-        mask = masks[sha]
+        at = -pop(heap) & low
+        mask = masks[at]
         if mask == full:
-            if sha not in stale:
-                bases.append(sha)
-            stale.update(commits[sha].all_parents)
+            if at not in stale:
+                bases.append(at)
+            stale.update(above[at])
         else:
             open_count -= 1
-            region[sha] = mask
-        for parent in commits[sha].all_parents:
-            old = masks.get(parent)
+            region[at] = mask
+        for up in above[at]:
+            old = masks.get(up)
             if old is None:
-                masks[parent] = mask
-                push(heap, (-generation[parent], parent))
+                masks[up] = mask
+                push(heap, -(generations[up] << shift | up))
                 open_count += mask != full
             elif old | mask != old:
-                masks[parent] = old | mask
+                masks[up] = old | mask
                 open_count -= old | mask == full  # it was queued open, and is closed now
-    bases.extend(sha for _, sha in heap if masks[sha] == full and sha not in stale)
-    return bases, region
+    bases.extend(-entry & low for entry in heap if masks[-entry & low] == full and -entry & low not in stale)
+    shas = graph.shas
+    return [shas[at] for at in bases], {shas[at]: mask for at, mask in region.items()}
 
 
 def brought(graph: CommitGraph, parents: Sequence[str], base: str | None) -> dict[str, int]:

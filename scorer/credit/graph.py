@@ -69,6 +69,10 @@ class CommitGraph:
     order: dict[str, int] = field(default_factory=dict)
     generation: dict[str, int] = field(default_factory=dict)
     children: dict[str, list[str]] = field(default_factory=dict)
+    #: The same, by position in :attr:`order`, for walks that keep to integers.
+    shas: list[str] = field(default_factory=list)
+    parent_positions: list[tuple[int, ...]] = field(default_factory=list)
+    generations: list[int] = field(default_factory=list)
 
     @classmethod
     def build(cls, commits: Iterable[Commit]) -> CommitGraph:
@@ -111,6 +115,9 @@ class CommitGraph:
         self.commits[commit.sha] = commit
         self.order[commit.sha] = len(self.order)
         self.generation[commit.sha] = 1 + max((self.generation[p] for p in commit.all_parents), default=0)
+        self.shas.append(commit.sha)
+        self.parent_positions.append(tuple(self.order[p] for p in commit.all_parents))
+        self.generations.append(self.generation[commit.sha])
         self.children[commit.sha] = []
         for parent in commit.all_parents:
             self.children[parent].append(commit.sha)
