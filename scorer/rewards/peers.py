@@ -8,6 +8,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, NonNegativeFloat, PositiveInt, field_validator
 
+from scorer.challenge.spec import BUILTIN_VARIABLES
 from scorer.rewards.base import IDENT, Grant, Params, Reference, Rewarder
 from scorer.rewards.views import Live, Split
 
@@ -57,7 +58,9 @@ class ReproducedParams(Params):
     tolerance: NonNegativeFloat = Field(1e-9, description="Absolute difference allowed.")
     relative: NonNegativeFloat = Field(0.0, description="Relative difference allowed.")
     metrics: list[Annotated[str, Field(pattern=IDENT)]] | None = Field(
-        None, description="Metrics compared (all the run has if absent)."
+        None,
+        description="Metrics compared (if absent, all the run's metrics: never its own run time "
+        "and memory, nor board columns, which vary from run to run).",
     )
 
     def references(self) -> list[Reference]:
@@ -87,7 +90,7 @@ class Reproduced(Rewarder):
         compared = {}
         for split in splits:
             written = original.scores.public if split == "public" else original.scores.private
-            for key in params.metrics or sorted(written):
+            for key in params.metrics or sorted(k for k in written if _scored_metric(k)):
                 a, b = original.value(key, split), rerun.value(key, split)
                 if (
                     a is None
@@ -104,3 +107,9 @@ class Reproduced(Rewarder):
                 event.phase, original.person, ("submission", original.id), rule, original, values=compared
             )
         ]
+
+
+def _scored_metric(key: str) -> bool:
+    """A metric the organiser's code computed, rather than the run's measured time or memory or
+    a board's column (``board.column``) a view adds."""
+    return key not in BUILTIN_VARIABLES and "." not in key
