@@ -111,7 +111,8 @@ def edit_rewarder(
     """Replace rewarder ``index`` of a phase by ``rewarder`` (its fields as in challenge.yaml).
 
     Its open grants are then compensated and it is judged again live over the phase's
-    submissions, so that what it paid follows the new rule; an audit event says how many."""
+    submissions, so that what it paid follows the new rule; an audit event says how many
+    grants were taken back and made (when any were)."""
     plan = rewarder_plan(phase_id, index, rewarder)
     change = change_spec(api, repo, challenge_id, actor, plan, base=base, dry_run=dry_run)
     if change.applied:
@@ -127,7 +128,8 @@ def edit_rewarder(
                 "granted": len(granted.created),
                 "failures": len(granted.failures),
             }
-            record_audit_event(session, actor, challenge_id, REGRANT, {**detail, **outcome})
+            if taken or granted.rewards or granted.failures:  # rewards changed: say how
+                record_audit_event(session, actor, challenge_id, REGRANT, {**detail, **outcome})
     return change
 
 

@@ -1,7 +1,8 @@
 """Organisers' changes (scope ``custom:coop:organise``): the challenges one organises, publish a
-new one, open or schedule a phase, change its limits, edit a rewarder, rescore; and the audit
-trail those changes leave. The work is :mod:`scorer.organise.actions`'s (and
-:mod:`scorer.organise.new_challenge`'s)."""
+new one, open or schedule a phase, change its limits, edit a rewarder, rescore, settle a phase,
+invalidate a submission; and the audit trail those changes leave. The work is
+:mod:`scorer.organise.actions`'s (and :mod:`scorer.organise.new_challenge`'s, ``settle``'s and
+``invalidate``'s)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from coop_client.models import (
     AuditEventOut,
     ChallengeSummary,
     ErrorOut,
+    InvalidateIn,
+    InvalidationOut,
     OpenPhaseIn,
     OrganiseOut,
     PhaseDatesIn,
@@ -26,11 +29,15 @@ from coop_client.models import (
     RescoreIn,
     RescoreOut,
     RewarderIn,
+    SettleIn,
+    SettlementOut,
     SpecChangeOut,
 )
 from scorer.exceptions import OrganiseError
 from scorer.organise import actions as organise
+from scorer.organise.invalidate import invalidate_submission
 from scorer.organise.new_challenge import publish_folder
+from scorer.organise.settle import settle_phase
 from scorer.service.auth import ORGANISE, Identity
 from scorer.service.deps import Api, require_scope
 
@@ -174,6 +181,52 @@ def post_rescore(api: Api, who: Organiser, challenge_id: str, change: RescoreIn)
     """Queue a new run of every finished submission of a phase (after a fix to data or metrics)."""
     queued, audit = organise.rescore(api, challenge_id, who.name, change.phase)
     return RescoreOut(challenge=challenge_id, phase=change.phase, queued=queued, audit=audit)
+
+
+@router.post(
+    "/api/challenges/{challenge_id}/organise/settle",
+    response_model=SettlementOut,
+    responses={409: {"model": ErrorOut, "description": "The phase was settled already."}},
+)
+def post_settle(api: Api, who: Organiser, challenge_id: str, change: SettleIn) -> SettlementOut:
+    """Settle a phase once: its settlement rewarders judged on private scores with the phase's
+    credit tables. A phase still open may be settled: its settlement rewards are then final as
+    the private scores stand now (later submissions earn live rewards only). Ended phases are
+    settled by the service on their own (actor ``coop (phase ended)``)."""
+    done = settle_phase(api, challenge_id, change.phase, who.name)
+    return SettlementOut(
+        id=done.id,
+        challenge=done.challenge_id,
+        phase=done.phase_id,
+        at=done.at,
+        actor=done.actor,
+        **done.summary,
+    )
+
+
+@router.post(
+    "/api/organise/submissions/{submission_id}/invalidate",
+    response_model=InvalidationOut,
+    responses={
+        400: {"model": ErrorOut, "description": "The reason is empty."},
+        409: {"model": ErrorOut, "description": "The submission was invalidated already."},
+    },
+)
+def post_invalidate(api: Api, who: Organiser, submission_id: int, change: InvalidateIn) -> InvalidationOut:
+    """Invalidate a submission found to be an exploit, once: it and its rescores leave the
+    leaderboards, their rewards are compensated, and the audit trail keeps who and why."""
+    done = invalidate_submission(api, submission_id, who.name, change.reason)
+    return InvalidationOut(
+        submission=done.submission_id,
+        challenge=done.challenge_id,
+        phase=done.phase_id,
+        person=done.person,
+        at=done.at,
+        actor=done.actor,
+        reason=done.reason,
+        compensated=done.compensated,
+        audit=done.audit,
+    )
 
 
 @router.get("/api/challenges/{challenge_id}/audit", response_model=list[AuditEventOut])
