@@ -73,12 +73,11 @@ def get_leaderboard(
         private=split == "private",
         organiser=who is not None and who.organiser,
     )
-    # Likes change without changing the ranking: counted apart from the cached view, each time.
-    with api.sessions() as session:
-        counts = likes.like_counts(session, (row.submission_id for row in view.rows))
-    key = (challenge_id, phase_id, board, split, who is not None and who.organiser, frozenset(counts.items()))
+    key = (challenge_id, phase_id, board, split, who is not None and who.organiser)
     body = _encoded.get(key, view)
-    if body is None:
+    if body is None:  # a like replaces the phase's version token too: the view is new then
+        with api.sessions() as session:
+            counts = likes.like_counts(session, [row.submission_id for row in view.rows])
         body = of_leaderboard(spec, view, counts).model_dump_json().encode()
         _encoded.put(key, view, body)
     return Response(body, media_type="application/json")

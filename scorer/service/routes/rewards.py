@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query
 from coop_client.models import BalanceOut, ErrorOut, LikeOut, LikesOut, RewarderOut, RewardOut
 from scorer.challenge.spec import Challenge
 from scorer.ledger import likes, queries, rewards
+from scorer.ledger.entries import touch
 from scorer.rewards.describe import describe
 from scorer.rewards.granting import grant_on_like
 from scorer.service.auth import SUBMIT, Identity
@@ -96,6 +97,8 @@ def get_my_likes(api: Api, who: Caller) -> LikesOut:
 def _set_like(api: Api, who: Identity, submission_id: int, *, liked: bool) -> LikeOut:
     with api.sessions.begin() as session:
         state = likes.set_like(session, submission_id, who.name, liked)
+        liked_one = queries.submission(session, submission_id)
+        touch(session, liked_one.challenge_id, liked_one.phase_id)  # boards count likes: new views
     # peer-likes judged again, apart: the like stands whatever a rewarder does.
     try:
         with api.sessions.begin() as session:
