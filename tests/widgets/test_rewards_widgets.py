@@ -20,7 +20,7 @@ from scorer.facade import CoopAPI
 from scorer.service.app import create_app
 from scorer.service.auth import SUBMIT, Identity, StaticTokens
 from tests.service.conftest import PREFIX, running
-from tests.service.rewards_ledger import PRIVATE_VALUE, Rewarded, reward
+from tests.service.rewards_ledger import PRIVATE_VALUE, Rewarded, grant, reward
 
 TOKENS = StaticTokens({f"{name}-token": Identity(name, frozenset({SUBMIT})) for name in ("alice", "bob")})
 
@@ -30,6 +30,7 @@ class Served:
     url: str
     data: Rewarded
     monkeypatch: pytest.MonkeyPatch
+    api: CoopAPI
 
     def as_user(self, name: str | None) -> None:
         """The environment a hub gives ``name``'s kernel (``None``: no login, no token)."""
@@ -53,7 +54,7 @@ def served(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
         data = reward(api.sessions)
         with running(create_app(api, TOKENS, prefix=PREFIX)) as url:
             monkeypatch.setenv("COOP_SERVICE_URL", url + PREFIX)
-            yield Served(url + PREFIX.rstrip("/"), data, monkeypatch)
+            yield Served(url + PREFIX.rstrip("/"), data, monkeypatch, api)
     finally:
         api.close()
 
@@ -135,3 +136,25 @@ def test_submit_shows_what_a_scored_submission_earned(served: Served):
     assert submit.status == "scored"
     assert submit.rewards == ["+10 score-threshold: accuracy ≥ 0.9"]
     assert "Earned" in submit.details.value and "accuracy ≥ 0.9" in unescape(submit.details.value)
+
+
+def test_submit_shows_rewards_judged_just_after_the_score(served: Served):
+    served.as_user("alice")
+    submit = Submit(poll_interval=0.05)
+    closed = served.data.alice_closed  # scored, nothing earned yet
+
+    async def finish_then_grant() -> list[str]:
+        assert submit.context is not None
+        async with submit.context.client() as client:
+            await submit._finished(client, await client.send(Routes.submission(closed)), None, None)
+        assert submit.rewards == [] and "Earned" not in submit.details.value
+        with served.api.sessions.begin() as session:  # the worker's live rewards, a moment later
+            grant(session, "alice", closed, phase_id="p2", scope="person:alice:p2")
+        for _ in range(200):
+            if submit.rewards:
+                break
+            await asyncio.sleep(0.05)
+        return submit.rewards
+
+    assert asyncio.run(finish_then_grant()) == ["+10 score-threshold: accuracy ≥ 0.9"]
+    assert "Earned" in submit.details.value

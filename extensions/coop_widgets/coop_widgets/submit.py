@@ -52,6 +52,8 @@ from coop_widgets.rewards import earned
 READY, SAVING, UNSAVED, COMMITTING, NOTHING = "ready", "saving", "unsaved", "committing", "nothing"
 PUSHING, PUSHED, REFUSED, CONFLICT, OFFLINE = "pushing", "pushed", "refused", "conflict", "offline"
 MERGING, MERGED, ERROR, RESUBMITTING = "merging", "merged", "error", "resubmitting"
+#: Looks, ``poll_interval`` apart, at a scored submission's rewards while none has shown yet.
+REWARD_LOOKS = 5
 QUEUED, RUNNING, SCORED, FAILED, REJECTED = "queued", "running", "scored", "failed", "rejected"
 
 #: How the notebook came to be known saved, by the front end's answer to the save request.
@@ -503,7 +505,7 @@ class Submit(widgets.VBox):
                 _html.line(_html.text(_html.rank_change(before, after)), "ok"),
             ]
             if rewards:
-                shown.append(_html.line("<b>Earned</b> " + " · ".join(map(_html.text, rewards)), "ok"))
+                shown.append(_earned_line(rewards))
             if found.run_time is not None:
                 shown.append(_html.line(f"run time {found.run_time:.1f} s"))
             with self.hold_sync():
@@ -511,6 +513,8 @@ class Submit(widgets.VBox):
                 self.rewards = rewards
                 self.rank = {"before": before, "after": after}
             self._show(SCORED, f"Submission {number} scored.", "ok", "".join(shown))
+            if not rewards:
+                self._tasks.start(self._late_rewards(number))
         elif found.status == REJECTED:
             self.failure = {"class": "limit", "reason": found.reason or ""}
             await self._offer(
@@ -550,6 +554,19 @@ class Submit(widgets.VBox):
             return None
         return next((row.rank for row in board.rows if row.person == self.context.user), None)
 
+    async def _late_rewards(self, submission: int) -> None:
+        """Live rewards are judged just after the score is recorded: look again a few times
+        (a new click cancels this)."""
+        assert self.context is not None
+        async with self.context.client() as client:
+            for _ in range(REWARD_LOOKS):
+                await asyncio.sleep(self.poll_interval)
+                rewards = await self._earned(client, submission)
+                if rewards:
+                    self.rewards = rewards
+                    self.details.value += _earned_line(rewards)
+                    return
+
     async def _earned(self, client: AsyncCoopClient, submission: int) -> list[str]:
         """What the submission earned so far, in words; none when it cannot be read now."""
         try:
@@ -582,6 +599,7 @@ class Submit(widgets.VBox):
             self.submission = None
             self.commit = ""
             self.metrics = {}
+            self.rewards = []
             self.rank = {}
             self.failure = {}
         self.details.value = ""
@@ -620,6 +638,10 @@ class Submit(widgets.VBox):
     def close(self) -> None:
         self._tasks.cancel()
         super().close()
+
+
+def _earned_line(rewards: list[str]) -> str:
+    return _html.line("<b>Earned</b> " + " · ".join(map(_html.text, rewards)), "ok")
 
 
 def _shell() -> Any:
