@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import credit, leaderboard_endpoint, leaderboard_query, overhead, push_to_queued, scaling
+from bench import credit, leaderboard_endpoint, leaderboard_query, overhead, push_to_queued, rewards, scaling
 
 
 def main() -> None:
@@ -12,11 +12,16 @@ def main() -> None:
     push = push_to_queued.main(repeats=10)
     endpoint = leaderboard_endpoint.main()
     ladder = credit.main()
+    live = rewards.main(rounds=5)
     rows = [
         (
             "credit, 100k commits / 2k merges / 500 people (goals: full ≤ 3 s, one new score ≤ 5 ms p50)",
             f"full {ladder['full_s']:.2f} s; one new score {ladder['add_p50_ms']:.3f} ms; "
             f"a recent commit rescored {ladder['rescore_p50_ms']:.2f} ms",
+        ),
+        (
+            "live rewards added to a submission's scoring, Higgs demo phase (goal ≤ 10 %)",
+            rewards.summary(live),
         ),
         (
             "`coop score` of a trivial notebook vs bare `papermill` (goal ≤ 1.3×)",
