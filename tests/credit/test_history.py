@@ -3,6 +3,7 @@ co-authors."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import nbformat
@@ -108,3 +109,65 @@ def test_a_scored_commit_gone_from_a_rewritten_history_is_named(tmp_path):
         CreditError, match=r"no longer in the repository \(history rewritten\?\): 0123456789ab"
     ):
         read_graph(ChallengeRepo(repo), versions, lambda facts: ("alice",))
+
+
+def _fast_import(repo: Path, commits: int, path: str) -> list[str]:
+    """``commits`` commits in a chain, each changing ``path``; their SHAs, oldest first."""
+    stream = []
+    for at in range(1, commits + 1):
+        data = nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"model = {at}")]))
+        message = f"version {at}"
+        stream += [
+            "commit refs/heads/main",
+            f"mark :{at}",
+            f"committer A <a@example.org> {1_700_000_000 + at} +0000",
+            f"data {len(message)}",
+            message,
+            *([f"from :{at - 1}"] if at > 1 else []),
+            f"M 100644 inline {path}",
+            f"data {len(data.encode())}",
+            data,
+            "",
+        ]
+    run(repo, "fast-import", "--quiet", "--export-marks=marks", input="\n".join(stream) + "\n")
+    marks = dict(line.split() for line in (repo / "marks").read_text().splitlines())
+    return [marks[f":{at}"] for at in range(1, commits + 1)]
+
+
+def test_a_ten_thousand_deep_history_is_read_in_one_pass_without_recursion(tmp_path):
+    repo = tmp_path / "challenge.git"
+    run(None, "init", "-q", "--bare", str(repo))
+    path = "solutions/alice/model.ipynb"
+    shas = _fast_import(repo, 10_000, path)
+    versions = [Version(sha, path, at / 10_000) for at, sha in enumerate(shas)]
+    graph = read_graph(ChallengeRepo(repo), versions, lambda facts: ("alice",))
+    assert graph.commits[f"{shas[-1]}:{path}"].parents == (f"{shas[-2]}:{path}",)
+    ladder = compute(graph, Metric())
+    assert ladder.totals["alice"] == Fraction(versions[-1].score) - Fraction(versions[0].score)
+
+
+def test_an_octopus_merge_of_eight_branches_has_eight_parents(tmp_path):
+    repo = tmp_path / "challenge"
+    repo.mkdir()
+    run(repo, "init", "-q", "-b", "main")
+    alice = "solutions/alice/model.ipynb"
+    write(repo, alice, "model = 0")
+    base = commit(repo, "alice: the start")
+    tips, versions = [], [Version(base, alice, 0)]
+    for branch in range(8):
+        run(repo, "checkout", "-q", "-b", f"b{branch}", base)
+        write(repo, f"solutions/alice/part{branch}.py", f"part = {branch}")
+        write(repo, alice, f"model = {branch + 1}")
+        tips.append(commit(repo, f"alice: branch {branch}"))
+        versions.append(Version(tips[-1], alice, branch + 1))
+    run(repo, "checkout", "-q", "main")
+    run(repo, "merge", "-q", "-s", "ours", "--no-commit", *tips, env=IDENTITY)
+    write(repo, alice, "model = 'all of them'")
+    head = commit(repo, "alice: the octopus, resolved")
+    versions.append(Version(head, alice, 10))
+    graph = read_graph(ChallengeRepo(repo), versions, lambda facts: ("alice",))
+    node = graph.commits[f"{head}:{alice}"]
+    assert set(node.parents) == {f"{sha}:{alice}" for sha in (base, *tips)}  # main, then 8 branches
+    ladder = compute(graph, Metric())
+    assert ladder.nodes[node.sha].merge is not None and ladder.nodes[node.sha].merge.method == "exact"
+    assert sum(ladder.totals.values()) == 10
