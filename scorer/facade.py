@@ -7,6 +7,7 @@ It owns the settings, the database and the executor; handlers stay thin.
 from __future__ import annotations
 
 import getpass
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -27,10 +28,14 @@ from scorer.ingest.forges import FORGES
 from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger import queries, store
 from scorer.ledger.db import Sessions, make_engine, session_factory, upgrade
-from scorer.ledger.likes import like_counts
+from scorer.ledger.entries import touch
+from scorer.ledger.likes import LikeState, like_counts, set_like
 from scorer.ledger.queries import LeaderboardView
 from scorer.registry import Registry
+from scorer.rewards.granting import grant_on_like
 from scorer.scoring.sandbox.choose import runner_for
+
+log = logging.getLogger("coop")
 
 if TYPE_CHECKING:  # Dask takes ~0.5 s to import: only where submissions are dispatched
     from scorer.dispatch.dispatcher import Finished
@@ -212,6 +217,23 @@ class CoopAPI:
                 viewer_is_organiser=organiser,
                 now=moment,
             )
+
+    # --- likes -------------------------------------------------------------------------------
+
+    def like(self, submission_id: int, username: str, liked: bool = True) -> LikeState:
+        """``username`` likes (or no longer likes) a submission; its phase's boards show it at
+        once, and its peer-likes rewarders judge it again apart: the like stands whatever a
+        rewarder does."""
+        with self.sessions.begin() as session:
+            state = set_like(session, submission_id, username, liked)
+            view = queries.submission(session, submission_id)
+            touch(session, view.challenge_id, view.phase_id)
+        try:
+            with self.sessions.begin() as session:
+                grant_on_like(session, submission_id)
+        except Exception:
+            log.exception("granting after a like of submission %s failed", submission_id)
+        return state
 
     # --- credit ------------------------------------------------------------------------------
 
