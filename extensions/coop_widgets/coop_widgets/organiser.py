@@ -1,6 +1,7 @@
 """``OrganiserPanel()``: pick one of the challenges one organises, open or schedule a phase
 (end it now), change its limits, edit a rewarder, rescore a phase, publish a new challenge from
-a folder, read the audit trail.
+a folder, settle a phase or invalidate a submission (:mod:`coop_widgets.organiser_rewards`),
+read the audit trail.
 
 Every change goes through the service's organiser routes (scope ``custom:coop:organise``),
 which commit it to challenge.yaml on the organiser ref and audit it. Each change takes two
@@ -14,7 +15,7 @@ else the first one the organiser organises; the picker chooses another.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,8 +23,7 @@ import ipywidgets as widgets
 import yaml
 from pydantic import ValidationError
 
-from coop_client.client import AsyncCoopClient, Call, CoopClientError, Routes, folder_archive
-from coop_client.errors import CoopError
+from coop_client.client import AsyncCoopClient, Call, Routes, folder_archive
 from coop_client.models import (
     AuditEventOut,
     ChallengeSummary,
@@ -37,63 +37,10 @@ from coop_client.models import (
     SubmissionStatus,
 )
 from coop_widgets import _git, _html
-from coop_widgets._context import Tasks, WidgetError
+from coop_widgets._confirmation import Confirmation, Preview
+from coop_widgets._context import WidgetError
 from coop_widgets._panel import Panel
-
-#: A preview: what will change (HTML), and the change itself (giving what to say once made).
-Preview = tuple[str, Callable[[], Awaitable[str]]]
-
-
-class Confirmation(widgets.VBox):
-    """Preview, then Confirm or Cancel: the change is made only from what was previewed."""
-
-    def __init__(self, preview: Callable[[], Awaitable[Preview]]) -> None:
-        self._preview = preview
-        self._apply: Callable[[], Awaitable[str]] | None = None
-        self._tasks = Tasks(lambda exc: self._say(f"Something went wrong: {exc}", "bad"))
-        self.preview_button = widgets.Button(description="Preview", icon="eye")
-        self.confirm_button = widgets.Button(description="Confirm", button_style="danger", icon="check")
-        self.cancel_button = widgets.Button(description="Cancel")
-        self.shown = widgets.HTML()
-        self.preview_button.on_click(lambda _b: self._tasks.start(self.preview()))
-        self.confirm_button.on_click(lambda _b: self._tasks.start(self.confirm()))
-        self.cancel_button.on_click(lambda _b: self.cancel())
-        super().__init__(
-            [widgets.HBox([self.preview_button, self.confirm_button, self.cancel_button]), self.shown]
-        )
-        self._pending(False)
-
-    async def preview(self) -> None:
-        self._pending(False)
-        try:
-            shown, self._apply = await self._preview()
-        except CoopError as exc:
-            self._say(_message(exc), "bad")
-            return
-        self.shown.value = shown + _html.line("Confirm to make this change.", "wait")
-        self._pending(True)
-
-    async def confirm(self) -> None:
-        apply, self._apply = self._apply, None
-        self._pending(False)
-        if apply is None:
-            return
-        try:
-            self._say(await apply(), "ok")
-        except CoopError as exc:
-            self._say(_message(exc), "bad")
-
-    def cancel(self) -> None:
-        self._apply = None
-        self._pending(False)
-        self.shown.value = ""
-
-    def _pending(self, waiting: bool) -> None:
-        self.confirm_button.layout.display = None if waiting else "none"
-        self.cancel_button.layout.display = None if waiting else "none"
-
-    def _say(self, message: str, tone: str) -> None:
-        self.shown.value = _html.line(message, tone)
+from coop_widgets.organiser_rewards import InvalidateTab, SettleTab
 
 
 class OrganiserPanel(Panel):
@@ -133,6 +80,8 @@ class OrganiserPanel(Panel):
             layout=widgets.Layout(width="60%"),
         )
         self.publishing = Confirmation(self._preview_publish)
+        self.settle = SettleTab(self._id, self._client, self.refresh)
+        self.invalidate = InvalidateTab(self._id, self._client, self.refresh)
         self.audit = widgets.HTML()
         self.tabs = widgets.Tab(
             [
@@ -161,6 +110,8 @@ class OrganiserPanel(Panel):
                 widgets.VBox([self.rewarder_phase, self.rewarder_index, self.rewarder_text, self.rewarding]),
                 widgets.VBox([self.rescore_phase, self.rescoring]),
                 widgets.VBox([self.folder, self.publishing]),
+                self.settle,
+                self.invalidate,
                 self.audit,
             ],
             titles=[
@@ -170,6 +121,8 @@ class OrganiserPanel(Panel):
                 "Edit a rewarder",
                 "Rescore",
                 "Publish",
+                "Settle",
+                "Invalidate",
                 "Audit trail",
             ],
         )
@@ -258,6 +211,7 @@ class OrganiserPanel(Panel):
         _choose(self.rewarder_phase, with_rewarders)
         self._list_rewarders()
         _choose(self.rescore_phase, ids)
+        self.settle.fill(phases, prefer=current)
         self.audit.value = render_audit(self.events)
 
     def _phase(self, phase_id: str | None, *, written: bool = False) -> dict[str, Any]:
@@ -431,6 +385,10 @@ class OrganiserPanel(Panel):
             raise WidgetError("the panel has not loaded yet: press ↻")
         return self.state.challenge
 
+    def _client(self) -> AsyncCoopClient:
+        assert self.context is not None
+        return self.context.client()
+
 
 def _choose(dropdown: widgets.Dropdown, options: list[Any], *, prefer: Any = None) -> None:
     """New options, keeping the value chosen when it is still there, else ``prefer``, else the first."""
@@ -462,14 +420,6 @@ def _mapping(text: str, what: str) -> dict[str, Any]:
     if not isinstance(given, dict):
         raise WidgetError(f"write the {what} as a mapping, e.g. per_day: 5")
     return given
-
-
-def _message(exc: CoopError) -> str:
-    if isinstance(exc, CoopClientError) and exc.status == 409:
-        return _html.text(exc.message) + " — press Preview again."
-    return _html.text(exc.message if isinstance(exc, CoopClientError) else exc.user_message).replace(
-        "\n", "<br>"
-    )
 
 
 def _summary(values: dict[str, Any]) -> str:
