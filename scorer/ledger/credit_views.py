@@ -113,13 +113,14 @@ def commit_people(session: Session, challenge_id: str, shas: Collection[str]) ->
     }
 
 
-def credit_token(session: Session, challenge_id: str, phase_id: str) -> tuple[int, int, str]:
-    """Changes whenever a version of the phase is scored (or rescored): a key for cached credit."""
-    count, last, finished = session.execute(
-        select(func.count(), func.max(Submission.id), func.max(Submission.finished_at)).where(
+def credit_token(session: Session, challenge_id: str, phase_id: str) -> tuple[int, int]:
+    """Changes whenever a version of the phase is scored (a rescore is a new submission): a key
+    for cached credit, read from the queue's index alone."""
+    count, last = session.execute(
+        select(func.count(), func.max(Submission.id)).where(
             Submission.challenge_id == challenge_id,
             Submission.phase_id == phase_id,
             Submission.status == SubmissionStatus.SCORED,
         )
     ).one()
-    return count, last or 0, str(finished)
+    return count, last or 0
