@@ -129,6 +129,8 @@ def test_like_and_unlike_are_idempotent_and_counted_on_the_leaderboard(service: 
         assert carol.like(alices).model_dump() == {"submission": alices, "liked": True, "likes": 2}
         assert _likes(anonymous) == {"alice": 2, "bob": 0}
         assert bob.my_likes().submissions == [alices]
+        assert bob.like_state(alices).model_dump() == {"submission": alices, "liked": True, "likes": 2}
+        assert not bob.like_state(service.data.bob).liked
         assert [bob.unlike(alices).model_dump() for _ in range(2)] == [
             {"submission": alices, "liked": False, "likes": 1}
         ] * 2
@@ -166,16 +168,19 @@ def test_a_like_needs_a_participant(service: Service):
     refused = httpx.put(url, headers={"Authorization": "token reader-token"})
     assert refused.status_code == 403 and refused.json()["code"] == "missing-scope"
     assert httpx.get(f"{service.url}/api/me/likes").status_code == 401
-    with service.client("bob") as bob, pytest.raises(CoopClientError) as unknown:
-        bob.like(9999)
-    assert unknown.value.status == 404
+    assert httpx.get(url).status_code == 401
+    with service.client("bob") as bob:
+        for call in (bob.like, bob.like_state):
+            with pytest.raises(CoopClientError) as unknown:
+                call(9999)
+            assert unknown.value.status == 404
 
 
 def test_the_routes_are_documented_with_their_models(service: Service):
     document = httpx.get(f"{service.url}/openapi.json").json()
     paths = document["paths"]
     like = paths[f"{PREFIX}api/submissions/{{submission_id}}/like".replace("//", "/")]
-    assert set(like) == {"put", "delete"}
+    assert set(like) == {"get", "put", "delete"}
     assert like["put"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/LikeOut"
     )

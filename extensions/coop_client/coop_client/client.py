@@ -258,6 +258,11 @@ class Routes:
         return Call("GET", f"api/submissions/{submission_id}/rewards", _many(RewardOut))
 
     @staticmethod
+    def like_state(submission_id: int) -> Call[LikeOut]:
+        """Whether the caller likes a submission, and how many people do."""
+        return Call("GET", f"api/submissions/{submission_id}/like", _one(LikeOut))
+
+    @staticmethod
     def like(submission_id: int) -> Call[LikeOut]:
         """Like a submission (liking it again changes nothing)."""
         return Call("PUT", f"api/submissions/{submission_id}/like", _one(LikeOut))
@@ -486,6 +491,9 @@ class CoopClient:
 
     def submission_rewards(self, submission_id: int) -> list[RewardOut]:
         return self.send(Routes.submission_rewards(submission_id))
+
+    def like_state(self, submission_id: int) -> LikeOut:
+        return self.send(Routes.like_state(submission_id))
 
     def like(self, submission_id: int) -> LikeOut:
         return self.send(Routes.like(submission_id))

@@ -75,6 +75,18 @@ def get_submission_rewards(api: Api, who: Viewer, submission_id: int) -> list[Re
     return of_rewards(spec, mine, organiser=who is not None and who.organiser, now=datetime.now(UTC))
 
 
+@router.get(
+    "/api/submissions/{submission_id}/like", response_model=LikeOut, responses={401: {"model": ErrorOut}}
+)
+def get_like(api: Api, who: Caller, submission_id: int) -> LikeOut:
+    """Whether the caller likes the submission now, and how many people do."""
+    with api.sessions() as session:
+        queries.submission(session, submission_id)  # an unknown submission is a 404
+        liked = submission_id in likes.likes_given(session, who.name)
+        count = likes.like_counts(session, [submission_id]).get(submission_id, 0)
+    return LikeOut(submission=submission_id, liked=liked, likes=count)
+
+
 @router.put("/api/submissions/{submission_id}/like", response_model=LikeOut, responses=LIKE_ERRORS)
 def put_like(api: Api, who: Liker, submission_id: int) -> LikeOut:
     """Like someone else's scored submission whose code is open; liking it again changes nothing."""
