@@ -15,7 +15,9 @@ from typer.testing import CliRunner
 from coop_client.client import CoopClient, CoopClientError
 from coop_client.lineage import Lineage, with_lineage
 from scorer.cli import app
+from scorer.config import ScorerSettings
 from scorer.credit.graph import HistoryRewritten
+from scorer.facade import CoopAPI
 from scorer.ledger.invalidations import invalidate
 from scorer.ledger.store import enqueue
 from scorer.service.app import create_app
@@ -175,3 +177,16 @@ def test_a_scored_commit_gone_from_the_repository_is_named_with_a_409(phase: Pha
         assert api.submission(phase.ids["a1"])[1].public["rmse"] == phase.rmse["a1"]  # data intact
     finally:
         api.close()
+
+
+def test_the_credit_routes_are_documented_with_their_response_models(tmp_path):
+    api = CoopAPI(ScorerSettings(home=str(tmp_path / "home")))
+    try:
+        paths = create_app(api, TOKENS, prefix=PREFIX).openapi()["paths"]
+    finally:
+        api.close()
+    phase = f"{PREFIX}api/challenges/{{challenge_id}}/phases/{{phase_id}}"
+    for route, model in (("credit", "CreditTableOut"), ("graph", "ContributionGraphOut")):
+        answers = paths[f"{phase}/{route}"]["get"]["responses"]
+        assert answers["200"]["content"]["application/json"]["schema"]["$ref"].endswith(model)
+        assert {"403", "409", "422"} <= set(answers)
