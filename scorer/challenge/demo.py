@@ -17,6 +17,8 @@ from scorer.challenge.load import load_spec
 from scorer.challenge.publish import publish
 from scorer.challenge.spec import Challenge
 from scorer.facade import CoopAPI, Queued
+from scorer.ledger.settlements import SettlementView
+from scorer.organise.settle import settle_ended
 
 #: Fixed so that the demo prints the same figures every time; real challenges use a secret seed.
 DEMO_SEED = 2026
@@ -30,6 +32,8 @@ class DemoChallenge:
     queued: list[Queued]
     #: Submissions of examples that fail on purpose, and why (their ``coop.fails_on_purpose``).
     on_purpose: dict[int, str]
+    #: Submissions of examples others like once scored (their ``coop.liked_by``).
+    liked_by: dict[int, tuple[str, ...]]
 
 
 def challenge_folders(source: Path) -> list[Path]:
@@ -55,6 +59,7 @@ def build(api: CoopAPI, source: Path, workspace: Path) -> list[DemoChallenge]:
         enable_nbdime(clone)
         queued: list[Queued] = []
         on_purpose: dict[int, str] = {}
+        liked_by: dict[int, tuple[str, ...]] = {}
         for phase in challenge.phases:
             target = str(solution_path(challenge.solutions, BASELINE_USER, f"{phase.id}-baseline"))
             sha = _commit(clone, BASELINE_USER, {target: (folder / phase.baseline).read_bytes()})
@@ -76,9 +81,20 @@ def build(api: CoopAPI, source: Path, workspace: Path) -> list[DemoChallenge]:
             mine = api.enqueue_commit(str(repository), sha, phase_id=chosen.id if chosen else None)
             if coop.get("fails_on_purpose"):
                 on_purpose.update({q.submission_id: coop["fails_on_purpose"] for q in mine})
+            liked_by.update({q.submission_id: tuple(coop.get("liked_by", ())) for q in mine})
             queued += mine
-        built.append(DemoChallenge(challenge, repository, queued, on_purpose))
+        built.append(DemoChallenge(challenge, repository, queued, on_purpose, liked_by))
     return built
+
+
+def cooperate(api: CoopAPI, built: list[DemoChallenge]) -> list[SettlementView]:
+    """After scoring: people like the examples their metadata says, and the phases that have
+    ended are settled on private scores, as ``coop serve`` does when a phase ends."""
+    for item in built:
+        for submission_id, people in sorted(item.liked_by.items()):
+            for person in people:
+                api.like(submission_id, person)
+    return settle_ended(api)
 
 
 def reset(workspace: Path) -> None:

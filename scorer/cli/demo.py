@@ -11,10 +11,13 @@ import typer
 from scorer.challenge import demo as demo_core
 from scorer.cli.common import console, fail, state
 from scorer.cli.render import leaderboard_table, submissions_table
+from scorer.cli.rewards import balances_table, history_table
 from scorer.cli.submissions import _run
 from scorer.exceptions import CoopError
 from scorer.facade import CoopAPI
+from scorer.ledger import rewards
 from scorer.ledger.queries import private_scores_visible
+from scorer.service.convert import of_balance, of_rewards
 
 CHALLENGES = Path(__file__).resolve().parents[2] / "challenge_notebooks"
 
@@ -51,12 +54,27 @@ def demo(
                     if private_scores_visible(phase, now=now, viewer_is_organiser=False):
                         view = api.leaderboard(challenge.id, phase_id=phase.id, board=board.key, private=True)
                         console.print(leaderboard_table(challenge, view))
+        _cooperate(api, built)
     except CoopError as exc:
         fail(exc)
     console.print(
         f"\nexplore: coop --home {workspace} leaderboard {built[0].challenge.id}   "
         f"coop --home {workspace} submission {ids[0]}"
     )
+
+
+def _cooperate(api: CoopAPI, built: list[demo_core.DemoChallenge]) -> None:
+    """Likes, the ended phases settled, then what everyone earned and each phase's credit."""
+    settled = demo_core.cooperate(api, built)
+    for done in settled:
+        console.print(f"settled {done.challenge_id}/{done.phase_id} on private scores", highlight=False)
+    now = datetime.now(UTC)
+    with api.sessions() as session:
+        for item in built:
+            spec = item.challenge
+            shown = of_rewards(spec, rewards.history(session, spec.id), organiser=False, now=now)
+            console.print(history_table(f"Rewards — {spec.title}", shown))
+            console.print(balances_table([of_balance(b) for b in rewards.balances(session, spec.id)]))
 
 
 def _say_which_fail_on_purpose(api: CoopAPI, on_purpose: dict[int, str]) -> None:
