@@ -26,6 +26,9 @@ from scorer.ingest.attribution import LOG_FORMAT, CommitFacts, parse_log
 from scorer.ingest.lineage import notebook_origin
 from scorer.ingest.repo import ChallengeRepo
 
+#: Commits that touched a notebook looked at first when walking back to its nearest version.
+NEAR = 64
+
 
 @dataclass(frozen=True)
 class Version:
@@ -55,11 +58,17 @@ def read_graph(
 
 
 def read_commits(
-    repo: ChallengeRepo, versions: Sequence[Version], people: Callable[[CommitFacts], tuple[str, ...]]
+    repo: ChallengeRepo,
+    versions: Sequence[Version],
+    people: Callable[[CommitFacts], tuple[str, ...]],
+    *,
+    known: Sequence[Version] = (),
 ) -> list[Commit]:
     """One node per version, in the order given (listed earlier: a possible original of a copy);
     :class:`HistoryRewritten` names scored commits the repository lost (a history rewritten on
-    a forge)."""
+    a forge). With ``known`` (the versions read before, in order), ``versions`` are new ones
+    added to them: their parents are found by a walk each (``git rev-list`` per git parent)
+    instead of a pass over the whole history."""
     shas = list(dict.fromkeys(version.sha for version in versions))
     if not shas:
         return []
@@ -70,8 +79,8 @@ def read_commits(
         repo.path, "log", "--no-walk=unsorted", f"--format={LOG_FORMAT}", "--stdin", input="\n".join(shas)
     )
     facts = {fact.sha: fact for fact in parse_log(log)}
-    parents = _lineage(repo, versions, shas)
-    copied = _copy_parents(repo, versions, parents)
+    parents = _lineage(repo, versions, shas) if not known else _walked(repo, known, versions, facts)
+    copied = _copy_parents(repo, [*known, *versions], parents, versions)
     commits = []
     for version in versions:
         fact = facts[version.sha]
@@ -147,12 +156,32 @@ def _lineage(
     return found
 
 
+def _walked(
+    repo: ChallengeRepo,
+    known: Sequence[Version],
+    versions: Sequence[Version],
+    facts: Mapping[str, CommitFacts],
+) -> dict[str, tuple[str, ...]]:
+    """New versions' parents, one walk per git parent."""
+    listed = {version.key for version in known}
+    found: dict[str, tuple[str, ...]] = {}
+    for version in versions:
+        behind = (_nearest(repo, parent, version.path, listed) for parent in facts[version.sha].parents)
+        found[version.key] = tuple(dict.fromkeys(key for key in behind if key is not None))
+        listed.add(version.key)
+    return found
+
+
 def _copy_parents(
-    repo: ChallengeRepo, versions: Sequence[Version], parents: Mapping[str, tuple[str, ...]]
+    repo: ChallengeRepo,
+    versions: Sequence[Version],
+    parents: Mapping[str, tuple[str, ...]],
+    new: Sequence[Version],
 ) -> dict[str, str]:
-    """The original of each version without a parent: its lineage, else its fingerprints."""
+    """The original of each of the ``new`` versions without a parent, among ``versions``: its
+    lineage, else its fingerprints."""
     listed = {version.key for version in versions}
-    orphans = [version for version in versions if not parents[version.key]]
+    orphans = [version for version in new if not parents[version.key]]
     found: dict[str, str] = {}
     for version in orphans:
         origin = notebook_origin(repo, version.sha, version.path)
@@ -173,9 +202,15 @@ def _copy_parents(
 
 def _nearest(repo: ChallengeRepo, start: str, path: str, listed: set[str]) -> str | None:
     """The newest listed version of ``path`` at ``start`` or behind it."""
-    for sha in run(repo.path, "rev-list", start, "--", path).split():
-        if f"{sha}:{path}" in listed:
-            return f"{sha}:{path}"
+    for limit in (NEAR, None):  # the newest commits that touched it first: nearly always enough
+        shas = run(
+            repo.path, "rev-list", *([f"--max-count={limit}"] if limit else []), start, "--", path
+        ).split()
+        for sha in shas:
+            if f"{sha}:{path}" in listed:
+                return f"{sha}:{path}"
+        if limit is not None and len(shas) < limit:
+            return None
     return None
 
 

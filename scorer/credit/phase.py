@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from dataclasses import replace as with_changes
 from functools import cached_property
@@ -25,7 +25,7 @@ from scorer.credit.audit import AuditRow, audit
 from scorer.credit.contribution import Detail, GraphPage, graph_page, steps
 from scorer.credit.graph import Commit, CommitGraph, CreditError
 from scorer.credit.history import Version, read_commits
-from scorer.credit.ladder import Ladder, Metric, compute
+from scorer.credit.ladder import Ladder, Metric, add, compute, update
 from scorer.ingest.attribution import CommitFacts
 from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger import credit_views, queries
@@ -63,7 +63,11 @@ class PhaseCredit:
 
     @cached_property
     def by_key(self) -> dict[str, ScoredVersion]:
-        return {f"{version.commit}:{version.notebook}": version for version in self.versions}
+        return {_key(version): version for version in self.versions}
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        return {_key(version): at for at, version in enumerate(self.versions)}
 
     def measure(self, key: str) -> Measure:
         measures = phase_measures(self.challenge, self.phase)
@@ -136,6 +140,11 @@ class _Kept:
             self.items.move_to_end(key)
             return item[1]
 
+    def latest(self, key: Hashable) -> tuple[Hashable, PhaseCredit | None]:
+        """The phase's state and the token it was read at, whatever the token is now."""
+        with self.lock:
+            return self.items.get(key, (None, None))
+
     def put(self, key: Hashable, token: Hashable, value: PhaseCredit) -> None:
         with self.lock:
             self.items[key] = (token, value)
@@ -148,35 +157,102 @@ _kept = _Kept()
 
 
 def phase_credit(sessions: Sessions, mirrors: Path, challenge_id: str, phase_id: str) -> PhaseCredit:
-    """The phase's credit state, read again only when its scores or invalidations changed."""
+    """The phase's credit state: kept while its scores and invalidations stay the same, brought
+    up to date when submissions were scored or invalidated since (only the new versions are read
+    and added, only what descends from a changed one recomputed), read afresh otherwise."""
     with sessions() as session:
         challenge = queries.load_challenge(session, challenge_id)
         phase = queries.phase_of(challenge, phase_id)
         invalidated = frozenset(invalidated_ids(session, challenge_id, phase.id))
         token = (credit_views.credit_token(session, challenge_id, phase.id), invalidated)
         key = (str(session.get_bind().engine.url), challenge_id, phase.id)
-        kept = _kept.get(key, token)
-        if kept is not None:
+        token_kept, kept = _kept.latest(key)
+        if kept is not None and token_kept == token:
             return kept
-        versions = credit_views.scored_versions(session, challenge_id, phase.id, private=True)
+        grows = kept is not None and kept.challenge is challenge and kept.invalidated <= invalidated
+        after = max((v.submission_id for v in kept.versions), default=0) if kept and grows else None
+        versions = credit_views.scored_versions(session, challenge_id, phase.id, private=True, after=after)
         people = credit_views.commit_people(session, challenge_id, {v.commit for v in versions})
         url = queries.repo_url(session, challenge_id)
+    if kept is not None and grows:
+        if versions:
+            repo = ChallengeRepo.mirror(url, mirrors, having=versions[-1].commit)
+            _update(kept, repo, versions, _credited(people, versions), invalidated)
+        else:
+            _update(kept, None, [], _credited(people, versions), invalidated)
+        _kept.put(key, token, kept)
+        return kept
     shape: list[Commit] = []
     if versions:
         repo = ChallengeRepo.mirror(url, mirrors, having=versions[-1].commit)
-        submitter = {v.commit: v.person for v in versions}
-
-        def credited(facts: CommitFacts) -> tuple[str, ...]:
-            found = people.get(facts.sha)
-            if found is None:
-                return (submitter[facts.sha],)
-            return tuple(dict.fromkeys([found.pusher or submitter[facts.sha], *found.co_authors]))
-
-        shape = read_commits(repo, [Version(v.commit, v.notebook) for v in versions], credited)
+        shape = read_commits(
+            repo, [Version(v.commit, v.notebook) for v in versions], _credited(people, versions)
+        )
         shape = [_flagged(node, version, invalidated) for node, version in zip(shape, versions, strict=True)]
     credit = PhaseCredit(challenge, phase, versions, shape, invalidated)
     _kept.put(key, token, credit)
     return credit
+
+
+def _credited(
+    people: dict[str, credit_views.CommitPeople], versions: list[ScoredVersion]
+) -> Callable[[CommitFacts], tuple[str, ...]]:
+    """Who a commit credits: its pusher (else whom it was submitted for) and verified co-authors."""
+    submitter = {v.commit: v.person for v in versions}
+
+    def credited(facts: CommitFacts) -> tuple[str, ...]:
+        found = people.get(facts.sha)
+        if found is None:
+            return (submitter[facts.sha],)
+        return tuple(dict.fromkeys([found.pusher or submitter[facts.sha], *found.co_authors]))
+
+    return credited
+
+
+def _update(
+    state: PhaseCredit,
+    repo: ChallengeRepo | None,
+    fresh: list[ScoredVersion],
+    credited: Callable[[CommitFacts], tuple[str, ...]],
+    invalidated: frozenset[int],
+) -> None:
+    """Bring ``state`` up to date: ``fresh`` versions (new ones, or new runs of known ones) and
+    more invalidated submissions; each kept ladder adds the new nodes and recomputes the
+    descendants of the changed ones (:func:`~scorer.credit.ladder.rescore`)."""
+    position = state.position
+    added = [v for v in fresh if _key(v) not in position]
+    nodes: list[Commit] = []
+    if added and repo is not None:
+        known = [Version(v.commit, v.notebook) for v in state.versions]
+        nodes = read_commits(repo, [Version(v.commit, v.notebook) for v in added], credited, known=known)
+    with state.lock:
+        changed = {_key(v) for v in fresh if _key(v) in position}
+        changed |= {_key(v) for v in state.versions if v.submission_id in invalidated - state.invalidated}
+        for version in fresh:
+            if _key(version) in position:
+                state.versions[position[_key(version)]] = version
+        state.invalidated = invalidated
+        for at in (position[key] for key in changed):
+            state.shape[at] = _flagged(state.shape[at], state.versions[at], invalidated)
+        for version, node in zip(added, nodes, strict=True):
+            position[node.sha] = len(state.versions)
+            state.versions.append(version)
+            state.shape.append(_flagged(node, version, invalidated))
+        state.by_key.update({_key(v): v for v in fresh})
+        for (measure, split), ladder in state.ladders.items():
+            for at in sorted(position[key] for key in changed):
+                node = state.shape[at]
+                ladder.graph.replace(
+                    with_changes(node, score=state.value(state.versions[at], measure, split))
+                )
+                update(ladder, node.sha)
+            for version, node in zip(added, state.shape[len(state.versions) - len(added) :], strict=True):
+                add(ladder, with_changes(node, score=state.value(version, measure, split)))
+        state.orders.clear()
+
+
+def _key(version: ScoredVersion) -> str:
+    return f"{version.commit}:{version.notebook}"
 
 
 def _flagged(node: Commit, version: ScoredVersion, invalidated: frozenset[int]) -> Commit:

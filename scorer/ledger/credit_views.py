@@ -19,6 +19,8 @@ from scorer.ledger.commits import aliases
 from scorer.ledger.models import CommitRow, Person, Score, Split, Submission, SubmissionStatus
 
 Values = dict[str, float | None]
+#: Up to this many commits are looked up by SHA; more are read with the whole challenge's.
+FEW = 500
 
 
 @dataclass(frozen=True)
@@ -45,18 +47,21 @@ class CommitPeople:
 
 
 def scored_versions(
-    session: Session, challenge_id: str, phase_id: str, *, private: bool = False
+    session: Session, challenge_id: str, phase_id: str, *, private: bool = False, after: int | None = None
 ) -> list[ScoredVersion]:
     """The phase's scored versions in the order they were submitted (private values only when
-    ``private``)."""
+    ``private``; with ``after``, only submissions with a larger id: new versions, new runs)."""
+    scored = [
+        Submission.challenge_id == challenge_id,
+        Submission.phase_id == phase_id,
+        Submission.status == SubmissionStatus.SCORED,
+    ]
+    if after is not None:
+        scored.append(Submission.id > after)
     rows = session.execute(
         select(Submission, Person.username)
         .join(Person, Person.id == Submission.person_id)
-        .where(
-            Submission.challenge_id == challenge_id,
-            Submission.phase_id == phase_id,
-            Submission.status == SubmissionStatus.SCORED,
-        )
+        .where(*scored)
         .order_by(Submission.id)
     ).all()
     newest: dict[tuple[str, str], tuple[Submission, str]] = {}
@@ -69,12 +74,7 @@ def scored_versions(
     scores = session.execute(
         select(Score.submission_id, Score.split, Score.metric, Score.value)
         .join(Submission, Submission.id == Score.submission_id)
-        .where(
-            Submission.challenge_id == challenge_id,
-            Submission.phase_id == phase_id,
-            Submission.status == SubmissionStatus.SCORED,
-            Score.split.in_(splits),
-        )
+        .where(*scored, Score.split.in_(splits))
     )
     for submission_id, split, metric, value in scores:
         found = values.get(submission_id)
@@ -99,12 +99,15 @@ def scored_versions(
 
 def commit_people(session: Session, challenge_id: str, shas: Collection[str]) -> dict[str, CommitPeople]:
     """Each known commit's pusher and verified co-authors (unverified emails left out)."""
-    rows = session.execute(
+    query = (
         select(CommitRow.sha, Person.username, CommitRow.co_authors)
         .join(Person, Person.id == CommitRow.pusher_id)
         .where(CommitRow.challenge_id == challenge_id)
-    ).all()
+    )
     wanted = set(shas)
+    if len(wanted) <= FEW:
+        query = query.where(CommitRow.sha.in_(wanted))
+    rows = session.execute(query).all()
     rows = [row for row in rows if row[0] in wanted]
     known = aliases(session, (entry["email"] for _, _, co in rows for entry in co))
     return {

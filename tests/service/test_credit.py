@@ -16,6 +16,7 @@ from coop_client.client import CoopClient, CoopClientError
 from coop_client.lineage import Lineage, with_lineage
 from scorer.cli import app
 from scorer.config import ScorerSettings
+from scorer.credit import phase as credit_phase
 from scorer.credit.graph import HistoryRewritten
 from scorer.facade import CoopAPI
 from scorer.ledger.invalidations import invalidate
@@ -136,11 +137,37 @@ def test_the_cli_prints_the_table_and_audits_it_against_shapley(phase: Phase):
     assert "credit on main.rmse" in printed.output and "alice" in printed.output
 
 
+def _kept_and_afresh(api: CoopAPI, challenge_id: str) -> tuple[credit_phase.PhaseCredit, dict, dict]:
+    """The kept state brought up to date with its tables, then the tables computed afresh."""
+    kept = credit_phase.phase_credit(api.sessions, api.settings.mirrors, challenge_id, "phase-1")
+    updated = api.credit_tables(challenge_id, "phase-1", split="public")
+    credit_phase._kept.items.clear()
+    return kept, updated, api.credit_tables(challenge_id, "phase-1", split="public")
+
+
+def test_a_version_scored_later_is_added_to_the_kept_graph_as_a_fresh_read_would(phase: Phase):
+    api = phase.fixture.api()
+    try:
+        before = credit_phase.phase_credit(
+            api.sessions, api.settings.mirrors, phase.fixture.challenge_id, "phase-1"
+        )
+        git(phase.fixture.clone, "checkout", "-q", "bob")
+        notebook = _fit(nbformat.read(phase.fixture.clone / BOB, as_version=4), 2)
+        [run] = phase.fixture.score(phase.fixture.commit("bob", {BOB: notebook}))
+        assert run.outcome == "scored", run.reason
+        kept, updated, afresh = _kept_and_afresh(api, phase.fixture.challenge_id)
+        assert kept is before and len(kept.versions) == 5  # brought up to date, not read again
+        assert updated == afresh
+    finally:
+        api.close()
+
+
 def test_an_invalidated_version_counts_as_unscored_and_what_built_on_it_is_recomputed(
     phase: Phase, client: CoopClient
 ):
     api = phase.fixture.api()
     try:
+        client.credit(phase.fixture.challenge_id, "phase-1")  # kept, then brought up to date
         with api.sessions.begin() as session:
             invalidate(session, phase.ids["a2"], "olga", "read the answers")
         table = client.credit(phase.fixture.challenge_id, "phase-1")
@@ -150,6 +177,8 @@ def test_an_invalidated_version_counts_as_unscored_and_what_built_on_it_is_recom
         graph = client.contribution_graph(phase.fixture.challenge_id, "phase-1", detail="steps")
         flags = {node.commit: node.flags for node in graph.nodes}
         assert "invalidated" in flags[phase.shas["a2"]]
+        _, updated, afresh = _kept_and_afresh(api, phase.fixture.challenge_id)
+        assert updated == afresh
     finally:
         api.close()
 
