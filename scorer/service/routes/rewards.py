@@ -70,7 +70,8 @@ def get_submission_rewards(api: Api, who: Viewer, submission_id: int) -> list[Re
     with api.sessions() as session:
         view = queries.submission(session, submission_id)
         spec = queries.load_challenge(session, view.challenge_id)
-        found = rewards.history(session, view.challenge_id, phase_id=view.phase_id)
+        # What a submission earns goes to its author: their history is the short one to read.
+        found = rewards.history(session, view.challenge_id, phase_id=view.phase_id, person=view.username)
     mine = [r for r in found if r.submission_id == submission_id]
     return of_rewards(spec, mine, organiser=who is not None and who.organiser, now=datetime.now(UTC))
 
