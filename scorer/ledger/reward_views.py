@@ -25,6 +25,7 @@ from scorer.rewards.measures import phase_measures, scores
 
 #: Who submits a phase's baseline (as the demo does); their runs are the reference.
 BASELINE_PERSON = "baseline"
+_CHUNK = 10_000
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,16 @@ def facts(session: Session, submission_id: int) -> Facts | None:
 
 def phase_view(session: Session, challenge: Challenge, phase: Phase) -> views.PhaseView:
     """The phase's measures, and the newest scored baseline run's scores (if any)."""
-    runs = [run for _original, run in _runs(session, challenge, phase, _in_phase(challenge, phase))]
-    baselines = [s for s in runs if is_baseline(phase, s.person, s.notebook)]
-    baseline = max(baselines, key=lambda s: s.id).scores if baselines else None
+    runs = _runs(
+        session,
+        challenge,
+        phase,
+        [
+            *_in_phase(challenge, phase),
+            or_(Submission.notebook_path == phase.baseline, Person.username == BASELINE_PERSON),
+        ],
+    )
+    baseline = runs[-1][1].scores if runs else None
     return views.PhaseView(challenge.id, phase.id, phase_measures(challenge, phase), baseline)
 
 
@@ -202,10 +210,14 @@ def _runs(
     for submission_id, split, metric, value in session.execute(
         select(Score.submission_id, Score.split, Score.metric, Score.value)
         .join(s, s.id == Score.submission_id)
+        .join(Person, Person.id == s.person_id)
         .where(*filters)
     ):
         values[submission_id][split][metric] = value
-    liked = likers(session, list(values))
+    ids = list(values)
+    liked: dict[int, frozenset[str]] = {}
+    for start in range(0, len(ids), _CHUNK):  # under the database's limit of bound values
+        liked.update(likers(session, ids[start : start + _CHUNK]))
     return [
         (
             original,
