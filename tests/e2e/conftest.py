@@ -251,6 +251,18 @@ class Person:
         self.page.keyboard.insert_text(text)
         self.page.keyboard.press("Escape")
 
+    def add_cell_below(self, index: int, source: str) -> None:
+        """Select cell ``index``, insert a cell below it (``b``), type ``source`` into it and run it."""
+        cells = self.notebook_panel().locator(".jp-Cell")
+        before = cells.count()
+        self.cell_editor(index).click()
+        self.page.keyboard.press("Escape")
+        self.page.keyboard.press("b")
+        expect(cells).to_have_count(before + 1)
+        self.page.keyboard.press("Enter")
+        self.page.keyboard.insert_text(source)
+        self.page.keyboard.press("Shift+Enter")
+
     def dirty_tab(self, filename: str) -> Locator:
         """The main area's tab of ``filename`` when it has unsaved changes."""
         return self.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-dirty", has_text=filename)
