@@ -4,7 +4,6 @@ submission, a phase's rewarders in words, and liking a submission (``PUT``/``DEL
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -13,15 +12,12 @@ from fastapi import APIRouter, Depends, Query
 from coop_client.models import BalanceOut, ErrorOut, LikeOut, LikesOut, RewarderOut, RewardOut
 from scorer.challenge.spec import Challenge
 from scorer.ledger import likes, queries, rewards
-from scorer.ledger.entries import touch
 from scorer.rewards.describe import describe
-from scorer.rewards.granting import grant_on_like
 from scorer.service.auth import SUBMIT, Identity
 from scorer.service.convert import of_balance, of_rewarder, of_rewards
 from scorer.service.deps import Api, Caller, Viewer, require_scope
 
 router = APIRouter(tags=["rewards"], responses={404: {"model": ErrorOut}})
-log = logging.getLogger("coop.service.rewards")
 
 Phase = Annotated[str | None, Query(description="Only this phase.")]
 Person = Annotated[str | None, Query(description="Only this person.")]
@@ -108,16 +104,7 @@ def get_my_likes(api: Api, who: Caller) -> LikesOut:
 
 
 def _set_like(api: Api, who: Identity, submission_id: int, *, liked: bool) -> LikeOut:
-    with api.sessions.begin() as session:
-        state = likes.set_like(session, submission_id, who.name, liked)
-        liked_one = queries.submission(session, submission_id)
-        touch(session, liked_one.challenge_id, liked_one.phase_id)  # boards count likes: new views
-    # peer-likes judged again, apart: the like stands whatever a rewarder does.
-    try:
-        with api.sessions.begin() as session:
-            grant_on_like(session, submission_id)
-    except Exception:
-        log.exception("granting after a like of submission %s failed", submission_id)
+    state = api.like(submission_id, who.name, liked)
     return LikeOut(submission=state.submission_id, liked=state.liked, likes=state.count)
 
 
