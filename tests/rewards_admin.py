@@ -39,10 +39,20 @@ class Served:
         self, user: str, rmse: float, private_rmse: float | None = None, *, phase: str = "phase-1"
     ) -> int:
         """A scored submission of ``user`` (a new commit of their notebook) with its live rewards."""
+        submission_id = self.queue(user, phase=phase)
+        self.score(submission_id, rmse, private_rmse)
+        return submission_id
+
+    def queue(self, user: str, *, phase: str = "phase-1") -> int:
+        """A queued submission of ``user``: a new commit of their notebook."""
         self.count += 1
         sha = self.fixture.solution(f"# version {self.count}\nmodel = None", user=user)
         serve_repository(Path(self.fixture.settings.home), self.cid, self.fixture.bare)
         [queued] = self.api.enqueue_commit(str(self.repo), sha, phase_id=phase, username=user)
+        return queued.submission_id
+
+    def score(self, submission_id: int, rmse: float, private_rmse: float | None = None) -> None:
+        """Record a queued submission as scored, then grant its live rewards as the worker does."""
         private = rmse if private_rmse is None else private_rmse
         result = RunResult(
             public={"rmse": rmse, "mae": rmse},
@@ -55,12 +65,11 @@ class Served:
             provenance={"input_hash": "in", "scorer_version": "0", "environment_hash": "env"},
         )
         with self.api.sessions.begin() as session:
-            assert store.claim(session, queued.submission_id, "w1")
+            assert store.claim(session, submission_id, "w1")
         with self.api.sessions.begin() as session:
-            assert store.record_result(session, queued.submission_id, result)
+            assert store.record_result(session, submission_id, result)
         with self.api.sessions.begin() as session:
-            grant_live(session, queued.submission_id)
-        return queued.submission_id
+            grant_live(session, submission_id)
 
 
 def served_challenge(tmp_path: Path, *, end: str | None = None) -> Served:

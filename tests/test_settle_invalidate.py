@@ -131,11 +131,17 @@ def test_settling_an_unknown_phase_changes_nothing(served: Served):
         assert settlement_of(session, served.cid, "phase-9") is None
 
 
-def test_ended_phases_are_settled_on_their_own_once(ended: Served):
+def test_ended_phases_are_settled_on_their_own_once_nothing_is_left_to_score(ended: Served):
     ended.submit("alice", 0.15, private_rmse=0.12)
+    late = ended.queue("bob")  # made before the end, still waiting for a worker
+    assert settle_ended(ended.api) == []
+    ended.score(late, 0.5, private_rmse=0.5)
     [done] = settle_ended(ended.api)
     assert (done.phase_id, done.actor, done.summary["phase_ended"]) == ("phase-1", AUTOMATIC, True)
-    assert [(r[0], r[3]) for r in history(ended) if r[2] == "rank-prize"] == [("alice", Decimal(20))]
+    assert [(r[0], r[3]) for r in history(ended) if r[2] == "rank-prize"] == [
+        ("alice", Decimal(20)),
+        ("bob", Decimal(10)),
+    ]
     assert settle_ended(ended.api) == []  # phase-2 has not ended; phase-1 is settled
     with pytest.raises(AlreadySettled, match=r"by coop \(phase ended\)"):
         settle_phase(ended.api, ended.cid, "phase-1", "olga")

@@ -6,7 +6,8 @@ An organiser may settle a phase that is still open: settlement rewards are then 
 private scores as they stand at that moment, and that is final. Submissions scored later still
 earn live rewards, never settlement ones; the phase's dates do not change (end a phase with
 ``coop challenge schedule … --end now``). When a phase with an end has ended and nobody settled
-it, :class:`PhaseCloser` (run by ``coop serve``) settles it as ``coop (phase ended)``.
+it, :class:`PhaseCloser` (run by ``coop serve``) settles it as ``coop (phase ended)`` once none
+of its submissions is queued or running any more.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from scorer.exceptions import AlreadySettled, CoopError
 from scorer.facade import CoopAPI
 from scorer.ledger.audit import record_audit_event
 from scorer.ledger.db import Session
-from scorer.ledger.queries import challenge_ids, phase_of
+from scorer.ledger.models import SubmissionStatus
+from scorer.ledger.queries import challenge_ids, phase_of, submissions
 from scorer.ledger.rewards import rewarder_failures
 from scorer.ledger.settlements import (
     SettlementView,
@@ -35,6 +37,7 @@ from scorer.rewards.granting import Granted, grant_settlement
 
 AUTOMATIC = "coop (phase ended)"
 SETTLE = "settle"
+UNFINISHED = (SubmissionStatus.QUEUED, SubmissionStatus.RUNNING)
 log = logging.getLogger("coop.settle")
 
 
@@ -63,8 +66,9 @@ def settle_phase(
 
 
 def settle_ended(api: CoopAPI, *, now: datetime | None = None) -> list[SettlementView]:
-    """Settle every phase that has ended and is not settled yet; a phase that cannot be settled
-    is logged and tried again next time, the others go on."""
+    """Settle every phase that has ended, is not settled yet and has nothing left to score (a
+    submission made before the end still counts); a phase that cannot be settled is logged and
+    tried again next time, the others go on."""
     moment = now or datetime.now(UTC)
     with api.sessions() as session:
         ids = challenge_ids(session)
@@ -73,6 +77,8 @@ def settle_ended(api: CoopAPI, *, now: datetime | None = None) -> list[Settlemen
     for challenge_id in ids:
         for phase in api.challenge(challenge_id).phases:
             if phase.end is None or phase.end > moment or (challenge_id, phase.id) in done:
+                continue
+            if _scoring(api, challenge_id, phase.id):
                 continue
             try:
                 settled.append(settle_phase(api, challenge_id, phase.id, AUTOMATIC, now=moment))
@@ -108,6 +114,15 @@ class PhaseCloser:
                 log.exception("settling ended phases failed; trying again")
             if self._stop.wait(self.interval):
                 return
+
+
+def _scoring(api: CoopAPI, challenge_id: str, phase_id: str) -> bool:
+    """Whether a submission of the phase is still queued or running."""
+    with api.sessions() as session:
+        waiting = submissions(
+            session, challenge_id=challenge_id, phase_id=phase_id, status=UNFINISHED, limit=1
+        )
+    return bool(waiting)
 
 
 def _summary(session: Session, granted: Granted, challenge_id: str, phase_id: str) -> dict[str, Any]:
