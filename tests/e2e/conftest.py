@@ -198,6 +198,15 @@ class Person:
         self.idle()
         return self.notebook_panel()
 
+    def new_notebook(self, source: str) -> None:
+        """A new notebook from the Launcher, in the folder the file browser shows, ``source`` run."""
+        self.menu("File", "New Launcher").click()
+        launcher = self.page.locator(".jp-Launcher-section:visible", has_text="Notebook")
+        launcher.locator(".jp-LauncherCard").first.click()
+        self.idle()
+        self.replace_cell(0, source)
+        self.page.keyboard.press("Shift+Enter")
+
     def notebook_panel(self) -> Locator:
         return self.page.locator(".jp-NotebookPanel:visible")
 
