@@ -59,6 +59,7 @@ class PhaseCredit:
     invalidated: frozenset[int]
     ladders: dict[tuple[str, Split], Ladder] = field(default_factory=dict)
     orders: dict[tuple[str, Split, Detail], list[str]] = field(default_factory=dict)
+    tables: dict[tuple[str, Split, str | None], CreditTable] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @cached_property
@@ -106,12 +107,12 @@ class PhaseCredit:
     def page(self, key: str, split: Split, detail: Detail, offset: int, limit: int) -> GraphPage:
         """A page of the contribution graph of measure ``key``."""
         ladder = self.ladder(key, split)
-        with self.lock:
+        with self.lock:  # an update changes the ladder in place
             keys = self.orders.get((key, split, detail))
             if keys is None:
                 keys = list(ladder.nodes) if detail == "all" else steps(ladder)
                 self.orders[(key, split, detail)] = keys
-        return graph_page(ladder, keys, self.by_key, offset=offset, limit=limit)
+            return graph_page(ladder, keys, self.by_key, offset=offset, limit=limit)
 
     def value(self, version: ScoredVersion, key: str, split: Split) -> float | None:
         """The version's value of measure ``key`` (``None`` when invalidated)."""
@@ -163,12 +164,12 @@ def phase_credit(sessions: Sessions, mirrors: Path, challenge_id: str, phase_id:
     with sessions() as session:
         challenge = queries.load_challenge(session, challenge_id)
         phase = queries.phase_of(challenge, phase_id)
-        invalidated = frozenset(invalidated_ids(session, challenge_id, phase.id))
-        token = (credit_views.credit_token(session, challenge_id, phase.id), invalidated)
+        token = credit_views.credit_token(session, challenge_id, phase.id)
         key = (str(session.get_bind().engine.url), challenge_id, phase.id)
         token_kept, kept = _kept.latest(key)
         if kept is not None and token_kept == token:
             return kept
+        invalidated = frozenset(invalidated_ids(session, challenge_id, phase.id))
         grows = kept is not None and kept.challenge is challenge and kept.invalidated <= invalidated
         after = max((v.submission_id for v in kept.versions), default=0) if kept and grows else None
         versions = credit_views.scored_versions(session, challenge_id, phase.id, private=True, after=after)
@@ -249,6 +250,7 @@ def _update(
             for version, node in zip(added, state.shape[len(state.versions) - len(added) :], strict=True):
                 add(ladder, with_changes(node, score=state.value(version, measure, split)))
         state.orders.clear()
+        state.tables.clear()
 
 
 def _key(version: ScoredVersion) -> str:
@@ -295,25 +297,30 @@ def credit_table(
     state = phase_credit(sessions, mirrors, challenge_id, phase_id)
     key = measure or state.board_measure(board)
     ladder = state.ladder(key, split)
-    counted: dict[str, int] = {}
-    for node in ladder.nodes.values():
-        for person, amount in node.credit.items():
-            if amount:
-                counted[person] = counted.get(person, 0) + 1
-    ordered = sorted(ladder.totals.items(), key=lambda pair: (-pair[1], pair[0]))
     chosen = state.measure(key)
-    return CreditTable(
-        challenge_id,
-        state.phase.id,
-        board if measure is None else None,
-        key,
-        split,
-        chosen.direction,
-        chosen.noise_threshold,
-        {person: float(amount) for person, amount in ordered},
-        counted,
-        float(sum(ladder.totals.values(), 0)),
-    )
+    with state.lock:  # an update changes the ladder in place
+        table = state.tables.get((key, split, board))
+        if table is None:
+            counted: dict[str, int] = {}
+            for node in ladder.nodes.values():
+                for person, amount in node.credit.items():
+                    if amount:
+                        counted[person] = counted.get(person, 0) + 1
+            ordered = sorted(ladder.totals.items(), key=lambda pair: (-pair[1], pair[0]))
+            table = CreditTable(
+                challenge_id,
+                state.phase.id,
+                board if measure is None else None,
+                key,
+                split,
+                chosen.direction,
+                chosen.noise_threshold,
+                {person: float(amount) for person, amount in ordered},
+                counted,
+                float(sum(ladder.totals.values(), 0)),
+            )
+            state.tables[(key, split, board)] = table
+    return table
 
 
 def credit_tables(
@@ -322,10 +329,12 @@ def credit_tables(
     """The credit table (person → credit) of every metric and board value column of the phase."""
     state = phase_credit(sessions, mirrors, challenge_id, phase_id)
     keys = [key for key in phase_measures(state.challenge, state.phase) if key not in {"time", "memory"}]
-    return {
-        key: {person: float(amount) for person, amount in state.ladder(key, split).totals.items()}
-        for key in keys
-    }
+    ladders = {key: state.ladder(key, split) for key in keys}
+    with state.lock:
+        return {
+            key: {person: float(amount) for person, amount in ladder.totals.items()}
+            for key, ladder in ladders.items()
+        }
 
 
 def contribution_graph(
@@ -360,4 +369,6 @@ def credit_audit(
     Monte-Carlo Shapley under the graph's precedence."""
     state = phase_credit(sessions, mirrors, challenge_id, phase_id)
     key = state.board_measure(board)
-    return key, audit(state.ladder(key, split), samples=samples)
+    ladder = state.ladder(key, split)
+    with state.lock:
+        return key, audit(ladder, samples=samples)

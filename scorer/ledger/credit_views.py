@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scorer.ledger.commits import aliases
-from scorer.ledger.models import CommitRow, Person, Score, Split, Submission, SubmissionStatus
+from scorer.ledger.models import CommitRow, Invalidation, Person, Score, Split, Submission, SubmissionStatus
 
 Values = dict[str, float | None]
 #: Up to this many commits are looked up by SHA; more are read with the whole challenge's.
@@ -116,9 +116,9 @@ def commit_people(session: Session, challenge_id: str, shas: Collection[str]) ->
     }
 
 
-def credit_token(session: Session, challenge_id: str, phase_id: str) -> tuple[int, int]:
-    """Changes whenever a version of the phase is scored (a rescore is a new submission): a key
-    for cached credit, read from the queue's index alone."""
+def credit_token(session: Session, challenge_id: str, phase_id: str) -> tuple[int, int, int]:
+    """Changes whenever a version of the phase is scored (a rescore is a new submission) or any
+    submission is invalidated: a key for cached credit, read from indexes alone."""
     count, last = session.execute(
         select(func.count(), func.max(Submission.id)).where(
             Submission.challenge_id == challenge_id,
@@ -126,4 +126,5 @@ def credit_token(session: Session, challenge_id: str, phase_id: str) -> tuple[in
             Submission.status == SubmissionStatus.SCORED,
         )
     ).one()
-    return count, last or 0
+    invalidation = session.scalar(select(func.max(Invalidation.id)))
+    return count, last or 0, invalidation or 0
