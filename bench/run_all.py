@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from bench import credit, leaderboard_endpoint, leaderboard_query, overhead, push_to_queued, rewards, scaling
+from bench import (
+    credit,
+    graph_endpoint,
+    leaderboard_endpoint,
+    leaderboard_query,
+    overhead,
+    push_to_queued,
+    rewards,
+    scaling,
+)
 
 
 def main() -> None:
@@ -12,12 +21,20 @@ def main() -> None:
     push = push_to_queued.main(repeats=10)
     endpoint = leaderboard_endpoint.main()
     ladder = credit.main()
+    graph = graph_endpoint.main()
     live = rewards.main(rounds=5)
     rows = [
         (
             "credit, 100k commits / 2k merges / 500 people (goals: full ≤ 3 s, one new score ≤ 5 ms p50)",
             f"full {ladder['full_s']:.2f} s; one new score {ladder['add_p50_ms']:.3f} ms; "
             f"a recent commit rescored {ladder['rescore_p50_ms']:.2f} ms",
+        ),
+        (
+            "contribution graph endpoint, 100k commits, a page of 1,000 nodes over HTTP (goal p50 ≤ 200 ms)",
+            f"first page {graph['first_page_p50_ms']:.0f} ms, "
+            f"middle page {graph['middle_page_p50_ms']:.0f} ms, "
+            f"steps {graph['steps_page_p50_ms']:.0f} ms, credit table {graph['credit_table_p50_ms']:.0f} ms; "
+            f"first request (ledger + git + ladder) {graph['cold_s']:.0f} s",
         ),
         (
             "live rewards added to a submission's scoring, Higgs demo phase (goal ≤ 10 %)",
