@@ -228,7 +228,9 @@ def _update(
         nodes = read_commits(repo, [Version(v.commit, v.notebook) for v in added], credited, known=known)
     with state.lock:
         changed = {_key(v) for v in fresh if _key(v) in position}
-        changed |= {_key(v) for v in state.versions if v.submission_id in invalidated - state.invalidated}
+        newly = invalidated - state.invalidated
+        if newly:
+            changed |= {_key(v) for v in state.versions if v.submission_id in newly}
         for version in fresh:
             if _key(version) in position:
                 state.versions[position[_key(version)]] = version
