@@ -25,7 +25,7 @@ from scorer.ledger.settlements import settlement_of
 from scorer.organise import actions as organise
 from scorer.organise.invalidate import invalidate_submission
 from scorer.organise.settle import AUTOMATIC, PhaseCloser, settle_ended, settle_phase
-from tests.rewards_admin import Served, served_challenge
+from tests.rewards_admin import RANK_PRIZE, Served, served_challenge
 
 
 @pytest.fixture
@@ -186,3 +186,20 @@ def test_an_edited_rewarder_is_compensated_and_pays_again_under_its_new_rule(ser
         1,
         edit.id,
     )
+
+
+def test_a_rewarder_that_paid_at_settlement_cannot_change(served: Served):
+    served.submit("alice", 0.15, private_rmse=0.12)
+    settle_phase(served.api, served.cid, "phase-1", "olga")
+    prize = {**RANK_PRIZE, "params": {"leaderboard": "main", "amounts": [25, 5]}}
+    with pytest.raises(OrganiseError, match="rewarder 1 paid at that settlement: those rewards are final"):
+        organise.edit_rewarder(
+            served.api, served.repo, served.cid, "olga", phase_id="phase-1", index=1, rewarder=prize
+        )
+    assert served.api.challenge(served.cid).phases[0].rewarders[1].params == RANK_PRIZE["params"]
+    assert balance(served, "alice") == 10 + 20
+    live = {"type": "score-threshold", "amount": 12, "threshold": 0.2, "params": {"metric": "rmse"}}
+    organise.edit_rewarder(
+        served.api, served.repo, served.cid, "olga", phase_id="phase-1", index=0, rewarder=live
+    )
+    assert balance(served, "alice") == 12 + 20

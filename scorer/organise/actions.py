@@ -34,13 +34,20 @@ from scorer.challenge.load import SPEC_FILE, file_problems, parse_spec
 from scorer.challenge.organiser_tree import organiser_tree
 from scorer.challenge.phase_data import prepare_phase_data
 from scorer.challenge.spec import Challenge
-from scorer.exceptions import ConcurrentChange, NotServed, OrganiseError, SpecError, UnknownChallenge
+from scorer.exceptions import (
+    ConcurrentChange,
+    NotServed,
+    OrganiseError,
+    SpecError,
+    UnknownChallenge,
+)
 from scorer.facade import CoopAPI
 from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger.audit import AuditEntry, audit_events, record_audit_event
 from scorer.ledger.queries import phase_of
 from scorer.ledger.rewards import CompensationReason, compensate_rewarder
 from scorer.organise.phase_plans import Moment, Plan, dates_plan, iso, limits_plan, rewarder_plan
+from scorer.organise.settle import refuse_settled_edit
 from scorer.organise.spec_edit import SpecEdit, YamlPath, set_in_yaml
 from scorer.rewards.granting import replay_live
 from scorer.service.git_http import git_root, repository_path
@@ -113,6 +120,7 @@ def edit_rewarder(
     Its open grants are then compensated and it is judged again live over the phase's
     submissions, so that what it paid follows the new rule; an audit event says how many
     grants were taken back and made (when any were)."""
+    refuse_settled_edit(api, challenge_id, phase_id, index)
     plan = rewarder_plan(phase_id, index, rewarder)
     change = change_spec(api, repo, challenge_id, actor, plan, base=base, dry_run=dry_run)
     if change.applied:

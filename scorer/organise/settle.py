@@ -19,13 +19,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from scorer.exceptions import AlreadySettled, CoopError
+from scorer.exceptions import AlreadySettled, CoopError, OrganiseError
 from scorer.facade import CoopAPI
 from scorer.ledger.audit import record_audit_event
 from scorer.ledger.db import Session
-from scorer.ledger.models import SubmissionStatus
+from scorer.ledger.models import Moment, SubmissionStatus
 from scorer.ledger.queries import challenge_ids, phase_of, submissions
-from scorer.ledger.rewards import rewarder_failures
+from scorer.ledger.rewards import history, rewarder_failures
 from scorer.ledger.settlements import (
     SettlementView,
     already_settled,
@@ -87,6 +87,22 @@ def settle_ended(api: CoopAPI, *, now: datetime | None = None) -> list[Settlemen
             except CoopError as exc:
                 log.warning("settling %s/%s failed (tried again later): %s", challenge_id, phase.id, exc)
     return settled
+
+
+def refuse_settled_edit(api: CoopAPI, challenge_id: str, phase_id: str, index: int) -> None:
+    """What a rewarder paid at a phase's settlement is final: such a rewarder cannot be edited
+    (its grants would be taken back, and a settled phase is never judged again)."""
+    with api.sessions() as session:
+        settled = settlement_of(session, challenge_id, phase_id)
+        paid = settled is not None and any(
+            r.rewarder_index == index and r.moment is Moment.SETTLEMENT
+            for r in history(session, challenge_id, phase_id=phase_id)
+        )
+    if settled is not None and paid:
+        raise OrganiseError(
+            f"phase {phase_id!r} was settled (settlement {settled.id}, by {settled.actor}) and "
+            f"rewarder {index} paid at that settlement: those rewards are final, so it cannot change"
+        )
 
 
 class PhaseCloser:
