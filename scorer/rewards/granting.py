@@ -23,7 +23,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from scorer.challenge.spec import Challenge, Phase
-from scorer.exceptions import CoopError
+from scorer.exceptions import CoopError, OrganiseError
 from scorer.ledger import reward_views, store
 from scorer.ledger.db import Session
 from scorer.ledger.locks import lock_person
@@ -63,46 +63,31 @@ class Granted:
 
 def grant_live(session: Session, submission_id: int, *, trusted: TrustedTree | None = None) -> Granted:
     """Judge a scored submission's live rewarders (``trusted`` finds the organiser's code for
-    ``organiser-check``). Nothing for a submission that is not scored, the baseline's run, or a
-    score superseded by a newer rescore."""
-    facts = reward_views.facts(session, submission_id)
-    if facts is None or facts.status is not SubmissionStatus.SCORED:
+    ``organiser-check``). Nothing for a submission that is not scored, the baseline's run, an
+    invalidated one, or a score superseded by a newer rescore."""
+    found = _scored(session, submission_id)
+    if found is None:
         return Granted()
+    facts, challenge, phase = found
     lock_person(session, facts.person)  # one judge per person at a time (SQLite: the write lock)
-    challenge = load_challenge(session, facts.challenge_id)
-    phase = _phase(challenge, facts.phase_id)
-    if phase is None:
-        return Granted()
     if facts.reproduces is not None:
         return _judge_rerun(session, challenge, phase, facts.reproduces, submission_id)
-    granted = Granted()
     family = reward_views.family(session, submission_id)
     if any(other > submission_id for other, status in family if status is SubmissionStatus.SCORED):
-        return granted  # a newer score of the same work decides
+        return Granted()  # a newer score of the same work decides
     for replaced in (other for other, _status in family if other < submission_id):
         compensate_submission(session, replaced, CompensationReason.RESCORE, {"rescored_by": submission_id})
-    judged = reward_views.judged(session, challenge, phase)
-    mine = [s for s in judged if s.id == submission_id]
-    if not mine:
-        return granted  # the baseline, or invalidated
-    return _judge(session, challenge, phase, mine[0], judged, None, trusted)
+    return _judge_judged(session, challenge, phase, submission_id, None, trusted)
 
 
 def grant_on_like(session: Session, submission_id: int) -> Granted:
     """Judge the ``peer-likes`` rewarders of the liked submission's phase again."""
-    facts = reward_views.facts(session, submission_id)
-    if facts is None or facts.status is not SubmissionStatus.SCORED:
+    found = _scored(session, submission_id)
+    if found is None:
         return Granted()
-    challenge = load_challenge(session, facts.challenge_id)
-    phase = _phase(challenge, facts.phase_id)
-    if phase is None:
-        return Granted()
+    _facts, challenge, phase = found
     likes = _indices(phase, LIKES)
-    judged = reward_views.judged(session, challenge, phase)
-    mine = [s for s in judged if s.id == submission_id]
-    if not likes or not mine:
-        return Granted()
-    return _judge(session, challenge, phase, mine[0], judged, likes, None)
+    return _judge_judged(session, challenge, phase, submission_id, likes, None) if likes else Granted()
 
 
 def grant_settlement(
@@ -133,7 +118,7 @@ def replay_live(
     challenge = load_challenge(session, challenge_id)
     phase = phase_of(challenge, phase_id)
     if not 0 <= rewarder_index < len(phase.rewarders):
-        raise CoopError(f"phase {phase_id!r} has no rewarder {rewarder_index}")
+        raise OrganiseError(f"phase {phase_id!r} has no rewarder {rewarder_index}")
     judged = reward_views.judged(session, challenge, phase)
     granted = Granted()
     for submission in judged:
@@ -146,16 +131,15 @@ def replay_live(
 def queue_reproduction(session: Session, submission_id: int) -> int | None:
     """Queue one independent re-run of a judged submission when its phase has a ``reproduced``
     rewarder; the re-run's id, or ``None`` (not wanted, or queued already)."""
-    facts = reward_views.facts(session, submission_id)
-    if facts is None or facts.status is not SubmissionStatus.SCORED or facts.reproduces is not None:
+    found = _scored(session, submission_id)
+    if found is None:
         return None
-    lock_person(session, facts.person)  # racing callers queue one re-run
-    challenge = load_challenge(session, facts.challenge_id)
-    phase = _phase(challenge, facts.phase_id)
-    if phase is None or not _indices(phase, REPRODUCED):
+    facts, _challenge, phase = found
+    if facts.reproduces is not None or not _indices(phase, REPRODUCED):
         return None
     if reward_views.is_baseline(phase, facts.person, facts.notebook):
         return None
+    lock_person(session, facts.person)  # racing callers queue one re-run
     if reward_views.reproductions(session, submission_id):
         return None
     rerun = store.enqueue(
@@ -202,16 +186,31 @@ def _judge(
     )
 
 
+def _judge_judged(
+    session: Session,
+    challenge: Challenge,
+    phase: Phase,
+    submission_id: int,
+    indices: Collection[int] | None,
+    trusted: TrustedTree | None,
+    rerun: Submission | None = None,
+) -> Granted:
+    """Judge a submission if the phase's judged submissions hold it (not the baseline's run,
+    not an invalidated or superseded one)."""
+    judged = reward_views.judged(session, challenge, phase)
+    mine = [s for s in judged if s.id == submission_id]
+    return _judge(session, challenge, phase, mine[0], judged, indices, trusted, rerun) if mine else Granted()
+
+
 def _judge_rerun(
     session: Session, challenge: Challenge, phase: Phase, original_id: int, rerun_id: int
 ) -> Granted:
-    judged = reward_views.judged(session, challenge, phase)
-    original = [s for s in judged if s.id == original_id]
+    """Judge ``reproduced`` on the submission a scored re-run reproduces."""
     reproduced = _indices(phase, REPRODUCED)
-    if not original or not reproduced:
+    if not reproduced:
         return Granted()
     rerun = reward_views.submission(session, challenge, phase, rerun_id)
-    return _judge(session, challenge, phase, original[0], judged, reproduced, None, rerun)
+    return _judge_judged(session, challenge, phase, original_id, reproduced, None, rerun)
 
 
 def _record(session: Session, challenge_id: str, phase_id: str, evaluation: Evaluation) -> Granted:
@@ -242,9 +241,15 @@ def _record(session: Session, challenge_id: str, phase_id: str, evaluation: Eval
     return Granted(tuple(rewards), ids)
 
 
-def _phase(challenge: Challenge, phase_id: str) -> Phase | None:
-    """The phase, or ``None`` when the spec no longer has it."""
-    return next((p for p in challenge.phases if p.id == phase_id), None)
+def _scored(session: Session, submission_id: int) -> tuple[reward_views.Facts, Challenge, Phase] | None:
+    """A scored submission's facts, challenge and phase; ``None`` when it is not scored or its
+    phase is no longer in the spec."""
+    facts = reward_views.facts(session, submission_id)
+    if facts is None or facts.status is not SubmissionStatus.SCORED:
+        return None
+    challenge = load_challenge(session, facts.challenge_id)
+    phase = next((p for p in challenge.phases if p.id == facts.phase_id), None)
+    return None if phase is None else (facts, challenge, phase)
 
 
 def _indices(phase: Phase, rewarder_type: str) -> set[int]:

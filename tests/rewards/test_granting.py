@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from scorer.exceptions import OrganiseError
 from scorer.ledger import queries, rewards
 from scorer.ledger.invalidations import invalidate
 from scorer.ledger.likes import set_like
@@ -213,3 +214,11 @@ def test_a_re_run_on_the_same_worker_or_with_other_metrics_reproduces_nothing(wo
         world.score(rerun, 0.85, private, worker=worker)
         assert world.grant(rerun).rewards == ()
     assert world.granted(REPRODUCED) == []
+
+
+def test_replaying_a_rewarder_the_phase_does_not_have_is_refused(world: World):
+    with (
+        world.sessions.begin() as session,
+        pytest.raises(OrganiseError, match="phase 'p1' has no rewarder 9"),
+    ):
+        granting.replay_live(session, "higgs", "p1", 9)
