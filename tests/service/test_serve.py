@@ -35,6 +35,8 @@ ROUTES = {
     "/api/challenges/{challenge_id}/organise/rescore",
     "/api/challenges/{challenge_id}/organise/phase-dates",
     "/api/challenges/{challenge_id}/organise/phase-limits",
+    "/api/challenges/{challenge_id}/organise/settle",
+    "/api/organise/submissions/{submission_id}/invalidate",
     "/api/organise/challenges",
     "/api/challenges/{challenge_id}/audit",
 }
