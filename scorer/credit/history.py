@@ -17,6 +17,7 @@ forgeable author line).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from coop_client.git import call, run
@@ -28,6 +29,8 @@ from scorer.ingest.repo import ChallengeRepo
 
 #: Commits that touched a notebook looked at first when walking back to its nearest version.
 NEAR = 64
+#: Git processes run at once when the origins of new notebooks are looked up.
+GIT_AT_ONCE = 8
 
 
 @dataclass(frozen=True)
@@ -182,13 +185,16 @@ def _copy_parents(
     lineage, else its fingerprints."""
     listed = {version.key for version in versions}
     orphans = [version for version in new if not parents[version.key]]
-    found: dict[str, str] = {}
-    for version in orphans:
+
+    def original(version: Version) -> str | None:
         origin = notebook_origin(repo, version.sha, version.path)
-        if origin is not None and origin.how != "previous":
-            original = _nearest(repo, origin.commit, origin.path, listed)
-            if original is not None:
-                found[version.key] = original
+        if origin is None or origin.how == "previous":
+            return None
+        return _nearest(repo, origin.commit, origin.path, listed)
+
+    with ThreadPoolExecutor(GIT_AT_ONCE) as pool:  # git processes, one after another otherwise
+        originals = list(pool.map(original, orphans))
+    found = {version.key: key for version, key in zip(orphans, originals, strict=True) if key is not None}
     unknown = [version for version in orphans if version.key not in found]
     if not unknown:
         return found

@@ -58,18 +58,26 @@ def scored_versions(
     ]
     if after is not None:
         scored.append(Submission.id > after)
+    s = Submission
     rows = session.execute(
-        select(Submission, Person.username)
-        .join(Person, Person.id == Submission.person_id)
+        select(
+            s.id,
+            Person.username,
+            s.commit_sha,
+            s.notebook_path,
+            s.finished_at,
+            s.created_at,
+            s.run_time,
+            s.peak_memory,
+        )
+        .join(Person, Person.id == s.person_id)
         .where(*scored)
-        .order_by(Submission.id)
+        .order_by(s.id)
     ).all()
-    newest: dict[tuple[str, str], tuple[Submission, str]] = {}
-    for sub, username in rows:
-        newest[(sub.commit_sha, sub.notebook_path)] = (sub, username)
+    newest = {(row.commit_sha, row.notebook_path): row for row in rows}  # the newest run of each
     splits = [Split.PUBLIC, Split.PRIVATE] if private else [Split.PUBLIC]
     values: dict[int, dict[Split, Values]] = {
-        sub.id: {Split.PUBLIC: {}, Split.PRIVATE: {}} for sub, _ in newest.values()
+        row.id: {Split.PUBLIC: {}, Split.PRIVATE: {}} for row in newest.values()
     }
     scores = session.execute(
         select(Score.submission_id, Score.split, Score.metric, Score.value)
@@ -80,20 +88,19 @@ def scored_versions(
         found = values.get(submission_id)
         if found is not None:
             found[split][metric] = value
-    ordered = sorted(newest.values(), key=lambda pair: pair[0].id)
     return [
         ScoredVersion(
-            sub.id,
-            username,
-            sub.commit_sha,
-            sub.notebook_path,
-            sub.finished_at or sub.created_at,
-            values[sub.id][Split.PUBLIC],
-            values[sub.id][Split.PRIVATE],
-            sub.run_time,
-            sub.peak_memory,
+            row.id,
+            row.username,
+            row.commit_sha,
+            row.notebook_path,
+            row.finished_at or row.created_at,
+            values[row.id][Split.PUBLIC],
+            values[row.id][Split.PRIVATE],
+            row.run_time,
+            row.peak_memory,
         )
-        for sub, username in ordered
+        for row in sorted(newest.values(), key=lambda row: row.id)
     ]
 
 
