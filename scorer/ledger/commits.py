@@ -92,4 +92,4 @@ def aliases(session: Session, emails: Iterable[str]) -> dict[str, str]:
         .join(Person, Person.id == EmailAlias.person_id)
         .where(EmailAlias.email.in_(wanted))
     )
-    return dict(rows.tuples().all())
+    return {email: username for email, username in rows}
