@@ -182,7 +182,7 @@ def compensate(
         "unit": grant.unit,
         "submission_id": grant.submission_id,
         "commit_sha": grant.commit_sha,
-        "evidence": {"reason": reason.value, **jsonable(detail or {})},
+        "evidence": {**jsonable(detail or {}), "reason": reason.value},  # the code, never a detail's
     }
     return _insert_once(session, f"compensation:{grant.id}", values)
 
