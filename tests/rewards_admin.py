@@ -5,9 +5,11 @@ invalidate and rewarder-edit tests share."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -72,12 +74,15 @@ class Served:
             grant_live(session, submission_id)
 
 
-def served_challenge(tmp_path: Path, *, end: str | None = None) -> Served:
+def served_challenge(
+    tmp_path: Path, *, end: str | None = None, rewarders: Sequence[dict[str, Any]] = ()
+) -> Served:
     """Curve with phase-1 (open, or from 2024 to ``end``; rewarders: the scaffold's
-    score-threshold and :data:`RANK_PRIZE`) and an upcoming phase-2 without rewarders."""
+    score-threshold, :data:`RANK_PRIZE` and ``rewarders``) and an upcoming phase-2 without
+    rewarders."""
     spec = yaml.safe_load((scaffold("Curve", tmp_path / "template") / "challenge.yaml").read_text())
     first = dict(spec["phases"][0])
-    first["rewarders"] = [*first["rewarders"], RANK_PRIZE]
+    first["rewarders"] = [*first["rewarders"], RANK_PRIZE, *rewarders]
     if end is not None:
         first["start"] = PAST.strftime("%Y-%m-%dT%H:%M:%SZ")
         first["end"] = end

@@ -88,6 +88,23 @@ def test_an_invalidated_submission_leaves_the_board_and_its_rewards_are_taken_ba
     assert len(organise.audit_trail(served.api, served.cid)) == len(trail)
 
 
+def test_rewards_an_exploit_stood_in_the_way_of_go_to_who_earned_them(tmp_path: Path):
+    """The exploit held the record, so bob's honest best was no record when scored: once the
+    exploit is invalidated, bob's submission is the record it is and is paid for it."""
+    record = {"type": "new-record", "amount": 5, "params": {"leaderboard": "main", "column": "rmse"}}
+    served = served_challenge(tmp_path, rewarders=[record])
+    try:
+        alice = served.submit("alice", 0.01)
+        served.submit("bob", 0.15)
+        assert [(p, t) for p, kind, t, _ in history(served) if t == "new-record"] == [("alice", "new-record")]
+        done = invalidate_submission(served.api, alice, "olga", "predictions copied from the answer key")
+        assert len(done.regranted) == 1
+        assert history(served)[-1] == ("bob", "grant", "new-record", Decimal(5))
+        assert balance(served, "alice") == 0
+    finally:
+        served.api.close()
+
+
 def test_invalidating_needs_a_reason_and_a_known_submission(served: Served):
     alice = served.submit("alice", 0.15)
     with pytest.raises(OrganiseError, match="reason is empty"):
