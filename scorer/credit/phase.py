@@ -2,10 +2,11 @@
 ``credit-share`` rewarder read.
 
 The phase's scored versions (:mod:`scorer.ledger.credit_views`) and the graph's shape (git,
-:mod:`scorer.credit.history`) are read once per change of the phase's scores and kept; the
-ladder of each measure (a metric, or a board's value column) and split is computed once on it.
-Invalidated submissions count as unscored: their nodes stay (the graph keeps its shape) without
-a score, so what descended from them is recomputed. The private-score rule is the caller's
+:mod:`scorer.credit.history`) are read once and kept; the ladder of each measure (a metric, or a
+board's value column) and split is computed once on it. When submissions are scored or
+invalidated, the kept graph adds the new versions and recomputes only the descendants of the
+changed ones. Invalidated submissions count as unscored: their nodes stay (the graph keeps its
+shape) without a score. The private-score rule is the caller's
 (:mod:`scorer.facade`); this module answers what it is asked.
 """
 
@@ -133,14 +134,6 @@ class _Kept:
         self.items: OrderedDict[Hashable, tuple[Hashable, PhaseCredit]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: Hashable, token: Hashable) -> PhaseCredit | None:
-        with self.lock:
-            item = self.items.get(key)
-            if item is None or item[0] != token:
-                return None
-            self.items.move_to_end(key)
-            return item[1]
-
     def latest(self, key: Hashable) -> tuple[Hashable, PhaseCredit | None]:
         """The phase's state and the token it was read at, whatever the token is now."""
         with self.lock:
@@ -155,12 +148,30 @@ class _Kept:
 
 
 _kept = _Kept()
+_reading = threading.Lock()
 
 
 def phase_credit(sessions: Sessions, mirrors: Path, challenge_id: str, phase_id: str) -> PhaseCredit:
     """The phase's credit state: kept while its scores and invalidations stay the same, brought
     up to date when submissions were scored or invalidated since (only the new versions are read
     and added, only what descends from a changed one recomputed), read afresh otherwise."""
+    kept = _current(sessions, challenge_id, phase_id)
+    if kept is not None:
+        return kept
+    with _reading:  # one reader brings a phase up to date; the others then find it current
+        return _read(sessions, mirrors, challenge_id, phase_id)
+
+
+def _current(sessions: Sessions, challenge_id: str, phase_id: str) -> PhaseCredit | None:
+    with sessions() as session:
+        challenge = queries.load_challenge(session, challenge_id)
+        phase = queries.phase_of(challenge, phase_id)
+        token = credit_views.credit_token(session, challenge_id, phase.id)
+        token_kept, kept = _kept.latest((str(session.get_bind().engine.url), challenge_id, phase.id))
+    return kept if kept is not None and token_kept == token else None
+
+
+def _read(sessions: Sessions, mirrors: Path, challenge_id: str, phase_id: str) -> PhaseCredit:
     with sessions() as session:
         challenge = queries.load_challenge(session, challenge_id)
         phase = queries.phase_of(challenge, phase_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import nbformat
@@ -155,6 +156,11 @@ def test_a_version_scored_later_is_added_to_the_kept_graph_as_a_fresh_read_would
         notebook = _fit(nbformat.read(phase.fixture.clone / BOB, as_version=4), 2)
         [run] = phase.fixture.score(phase.fixture.commit("bob", {BOB: notebook}))
         assert run.outcome == "scored", run.reason
+        with ThreadPoolExecutor(4) as pool:  # readers racing to bring the phase up to date
+            raced = list(
+                pool.map(lambda _: api.credit_tables(phase.fixture.challenge_id, "phase-1"), range(4))
+            )
+        assert all(tables == raced[0] for tables in raced)
         kept, updated, afresh = _kept_and_afresh(api, phase.fixture.challenge_id)
         assert kept is before and len(kept.versions) == 5  # brought up to date, not read again
         assert updated == afresh
