@@ -15,7 +15,7 @@ from scorer.cli.rewards import balances_table, history_table
 from scorer.cli.submissions import _run
 from scorer.exceptions import CoopError
 from scorer.facade import CoopAPI
-from scorer.ledger import rewards
+from scorer.ledger import queries, rewards
 from scorer.ledger.queries import private_scores_visible
 from scorer.service.convert import of_balance, of_rewards
 
@@ -43,6 +43,11 @@ def demo(
         console.print(f"published {len(built)} challenge(s); scoring {len(ids)} submission(s)")
         _run(api, ids, quiet=False, runner=api.run)
         console.print(submissions_table([api.submission(i) for i in ids]))
+        with api.sessions() as session:
+            reruns = queries.queued_ids(session)  # queued by phases with a `reproduced` rewarder
+        if reruns:
+            console.print(f"re-running {len(reruns)} submission(s) on their own to see that they reproduce")
+            _run(api, reruns, quiet=False, runner=api.run)
         _say_which_fail_on_purpose(api, {i: why for b in built for i, why in b.on_purpose.items()})
         now = datetime.now(UTC)
         for item in built:
