@@ -6,7 +6,8 @@ row on his ``Leaderboard()`` (peer-likes pays her at once), builds on her notebo
 his own row has no like button. The phase's contribution graph and credit table, fetched from
 the browser as any viewer, credit each for their own gain. olga invalidates alice's submission
 from the ``OrganiserPanel`` (preview, confirm): her row leaves the board, her rewards are taken
-back and bob's version is credited as built on the baseline; then olga settles the phase, once.
+back (and the first place past the baseline goes to bob), bob's version is credited as built on
+the baseline; then olga settles the phase, once, and bob's rewards show his prize.
 
 The phase's baseline is scored first, as the person ``baseline`` (as ``coop demo`` does): it is
 the reference ``beat-baseline`` and ``new-record`` compare with, and the version alice's Easy
@@ -298,3 +299,16 @@ def test_olga_invalidates_alices_submission_then_settles_the_phase_once(
         f"phase '{PHASE}' of '{curve_hub.challenge_id}' was settled already (settlement 1"
     )
     olga.screenshot("rewards-10-olga-settled-once")
+
+    # bob's rewards: his own, the first place past the baseline alice no longer holds, his prize
+    bob.page.bring_to_front()
+    bob.add_cell_below(0, "from coop_widgets import MyRewards\n\nMyRewards()")
+    bobs = panel_of(bob.page, "Your rewards")
+    rows = bobs.locator("table tbody tr")
+    expect(rows).to_have_count(4)
+    for points, why in [*BOBS_EARNINGS, ALICES_EARNINGS[1]]:
+        expect(rows.filter(has_text=re.compile(why)).locator("td").nth(2)).to_have_text(f"+{points} points")
+    prize = rows.filter(has_text="rank-prize: settled on private scores, shown once they are")
+    expect(prize.locator("td").nth(2)).to_have_text("+100 points")
+    expect(bobs).to_contain_text("Balance: 135 points")
+    bob.screenshot("rewards-11-bob-rewards-after-settlement")
