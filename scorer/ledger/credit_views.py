@@ -55,6 +55,7 @@ def scored_versions(
         Submission.challenge_id == challenge_id,
         Submission.phase_id == phase_id,
         Submission.status == SubmissionStatus.SCORED,
+        Submission.reproduces.is_(None),  # a re-run checks a version, it is none of its own
     ]
     if after is not None:
         scored.append(Submission.id > after)

@@ -15,6 +15,7 @@ from scorer.ledger.commits import add_alias, record_commits
 from scorer.ledger.credit_views import CommitPeople, commit_people, credit_token, scored_versions
 from scorer.ledger.db import make_engine, session_factory, upgrade
 from scorer.ledger.invalidations import invalidate
+from scorer.scoring.results import RunResult
 
 TRACKML = Path(__file__).resolve().parents[2] / "challenge_notebooks" / "trackml"
 NOTEBOOK = "solutions/bob/fit.ipynb"
@@ -66,4 +67,41 @@ def test_versions_people_and_the_token(tmp_path):
         invalidate(session, rerun[0].submission_id, "olga", "read the answers")
     with sessions() as session:
         assert credit_token(session, challenge.id, phase) != token
+    engine.dispose()
+
+
+def test_a_reproduction_run_is_no_version_of_its_own(tmp_path):
+    """A re-run that checks a score reproduces (``reproduces``) never replaces the version it
+    checks, even when it is newer and differs."""
+    url = f"sqlite:///{tmp_path / 'coop.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    challenge = load_spec(TRACKML)
+    phase = challenge.phases[-1].id
+    with sessions.begin() as session:
+        store.upsert_challenge(session, challenge, "bench")
+        import_scored(session, challenge.id, phase, [record("a" * 40, 0.5)])
+    with sessions() as session:
+        [original] = scored_versions(session, challenge.id, phase)
+    with sessions.begin() as session:
+        rerun = store.enqueue(
+            session,
+            challenge_id=challenge.id,
+            phase_id=phase,
+            commit_sha="a" * 40,
+            notebook_path=NOTEBOOK,
+            username="bob",
+            parameters={},
+            reproduces=original.submission_id,
+        ).id
+        assert store.claim(session, rerun, "w2")
+        values = {"accuracy": 0.9, "time_per_event": 0.5, "efficiency": 0.5}
+        moment = datetime(2026, 6, 3, tzinfo=UTC)
+        done = RunResult(values, values, 1.0, 100.0, moment, moment, b"{}", {})
+        assert store.record_result(session, rerun, done)
+    with sessions() as session:
+        assert [
+            (v.submission_id, v.public["accuracy"]) for v in scored_versions(session, challenge.id, phase)
+        ] == [(original.submission_id, 0.5)]
     engine.dispose()
