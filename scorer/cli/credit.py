@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from coop_client.models import CreditTableOut
 from scorer.cli.common import console, fail, print_json, state
 from scorer.exceptions import CoopError
-from scorer.service.routes.credit import of_credit_table
+from scorer.service.convert import of_credit_table
 
 
 def credit(
@@ -43,7 +44,12 @@ def credit(
     if as_json:
         print_json(table.model_dump(mode="json"))
         return
-    title = f"{words[0]} — {table.phase} — credit on {table.measure} ({table.split}, {table.direction})"
+    console.print(credit_table(words[0], table))
+
+
+def credit_table(challenge: str, table: CreditTableOut) -> Table:
+    """A credit table as rich draws it: person, credit, share, the versions that earned it."""
+    title = f"{challenge} — {table.phase} — credit on {table.measure} ({table.split}, {table.direction})"
     out = Table(title=title, title_justify="left")
     for name, justify in (("person", "left"), ("credit", "right"), ("share", "right"), ("versions", "right")):
         out.add_column(name, justify=justify)  # type: ignore[arg-type]
@@ -52,7 +58,7 @@ def credit(
         out.add_row(row.person, f"{row.credit:.6g}", share, str(row.versions))
     noise = f"noise threshold {table.noise_threshold:g}"
     out.caption = f"total {table.total:.6g} = best reached − best at the start ({noise})"
-    console.print(out)
+    return out
 
 
 def _audit(

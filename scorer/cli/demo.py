@@ -10,6 +10,7 @@ import typer
 
 from scorer.challenge import demo as demo_core
 from scorer.cli.common import console, fail, state
+from scorer.cli.credit import credit_table
 from scorer.cli.render import leaderboard_table, submissions_table
 from scorer.cli.rewards import balances_table, history_table
 from scorer.cli.submissions import _run
@@ -17,7 +18,7 @@ from scorer.exceptions import CoopError
 from scorer.facade import CoopAPI
 from scorer.ledger import queries, rewards
 from scorer.ledger.queries import private_scores_visible
-from scorer.service.convert import of_balance, of_rewards
+from scorer.service.convert import of_balance, of_credit_table, of_rewards
 
 CHALLENGES = Path(__file__).resolve().parents[2] / "challenge_notebooks"
 
@@ -73,6 +74,8 @@ def _cooperate(api: CoopAPI, built: list[demo_core.DemoChallenge]) -> None:
     settled = demo_core.cooperate(api, built)
     for done in settled:
         console.print(f"settled {done.challenge_id}/{done.phase_id} on private scores", highlight=False)
+        table = api.credit_table(done.challenge_id, done.phase_id, split="private")
+        console.print(credit_table(done.challenge_id, of_credit_table(table)))
     now = datetime.now(UTC)
     with api.sessions() as session:
         for item in built:

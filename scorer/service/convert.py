@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from coop_client.models import (
     BalanceOut,
@@ -14,6 +14,11 @@ from coop_client.models import (
     ChallengeOut,
     ChallengeSummary,
     ColumnOut,
+    ContributionGraphOut,
+    CreditRowOut,
+    CreditTableOut,
+    GraphEdgeOut,
+    GraphNodeOut,
     LeaderboardOut,
     LimitsOut,
     MetricOut,
@@ -26,6 +31,8 @@ from coop_client.models import (
     SubmissionSummary,
 )
 from scorer.challenge.spec import Challenge, Phase, column_sorting
+from scorer.credit.contribution import GraphPage
+from scorer.credit.phase import CreditTable
 from scorer.exceptions import UnknownPhase
 from scorer.ingest.limits import check_limits, submissions_left
 from scorer.ledger.queries import (
@@ -249,4 +256,62 @@ def of_rewarder(description: Description) -> RewarderOut:
         unit=description.unit,
         moment=description.moment,
         text=description.text,
+    )
+
+
+def of_credit_table(table: CreditTable) -> CreditTableOut:
+    return CreditTableOut(
+        challenge=table.challenge_id,
+        phase=table.phase_id,
+        leaderboard=table.board,
+        measure=table.measure,
+        split=table.split,
+        direction="maximize" if table.direction == "maximize" else "minimize",
+        noise_threshold=table.noise_threshold,
+        total=table.total,
+        rows=[
+            CreditRowOut(person=person, credit=credit, versions=table.versions.get(person, 0))
+            for person, credit in table.credit.items()
+        ],
+    )
+
+
+def of_graph(
+    challenge_id: str,
+    phase_id: str,
+    board: str | None,
+    split: Literal["public", "private"],
+    detail: Literal["all", "steps"],
+    page: GraphPage,
+) -> ContributionGraphOut:
+    nodes = [
+        GraphNodeOut(
+            id=node.key,
+            commit=node.version.commit,
+            notebook=node.version.notebook,
+            submission=node.version.submission_id,
+            people=list(node.people),
+            time=node.time,
+            values=node.version.public if split == "public" else node.version.private,
+            score=node.score,
+            best=node.best,
+            increment=node.increment,
+            credit=node.credit,
+            likes=page.likes.get(node.version.submission_id, 0),
+            flags=list(node.flags),
+        )
+        for node in page.nodes
+    ]
+    return ContributionGraphOut(
+        challenge=challenge_id,
+        phase=phase_id,
+        leaderboard=board,
+        measure=page.measure,
+        split=split,
+        detail=detail,
+        total=page.total,
+        offset=page.offset,
+        next_offset=page.next_offset,
+        nodes=nodes,
+        edges=[GraphEdgeOut(source=e.source, target=e.target, kind=e.kind) for e in page.edges],
     )

@@ -7,16 +7,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from coop_client.models import (
-    ContributionGraphOut,
-    CreditRowOut,
-    CreditTableOut,
-    ErrorOut,
-    GraphEdgeOut,
-    GraphNodeOut,
-)
-from scorer.credit.contribution import MAX_PAGE, GraphPage
-from scorer.credit.phase import CreditTable
+from coop_client.models import ContributionGraphOut, CreditTableOut, ErrorOut
+from scorer.credit.contribution import MAX_PAGE
+from scorer.service.convert import of_credit_table, of_graph
 from scorer.service.deps import Api, Viewer
 
 router = APIRouter(
@@ -76,61 +69,3 @@ def get_contribution_graph(
         organiser=who is not None and who.organiser,
     )
     return of_graph(challenge_id, phase_id, board, split, detail, page)
-
-
-def of_credit_table(table: CreditTable) -> CreditTableOut:
-    return CreditTableOut(
-        challenge=table.challenge_id,
-        phase=table.phase_id,
-        leaderboard=table.board,
-        measure=table.measure,
-        split=table.split,
-        direction="maximize" if table.direction == "maximize" else "minimize",
-        noise_threshold=table.noise_threshold,
-        total=table.total,
-        rows=[
-            CreditRowOut(person=person, credit=credit, versions=table.versions.get(person, 0))
-            for person, credit in table.credit.items()
-        ],
-    )
-
-
-def of_graph(
-    challenge_id: str,
-    phase_id: str,
-    board: str | None,
-    split: Split,
-    detail: Literal["all", "steps"],
-    page: GraphPage,
-) -> ContributionGraphOut:
-    nodes = [
-        GraphNodeOut(
-            id=node.key,
-            commit=node.version.commit,
-            notebook=node.version.notebook,
-            submission=node.version.submission_id,
-            people=list(node.people),
-            time=node.time,
-            values=node.version.public if split == "public" else node.version.private,
-            score=node.score,
-            best=node.best,
-            increment=node.increment,
-            credit=node.credit,
-            likes=page.likes.get(node.version.submission_id, 0),
-            flags=list(node.flags),
-        )
-        for node in page.nodes
-    ]
-    return ContributionGraphOut(
-        challenge=challenge_id,
-        phase=phase_id,
-        leaderboard=board,
-        measure=page.measure,
-        split=split,
-        detail=detail,
-        total=page.total,
-        offset=page.offset,
-        next_offset=page.next_offset,
-        nodes=nodes,
-        edges=[GraphEdgeOut(source=e.source, target=e.target, kind=e.kind) for e in page.edges],
-    )
