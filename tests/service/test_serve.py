@@ -39,6 +39,14 @@ ROUTES = {
     "/api/organise/submissions/{submission_id}/invalidate",
     "/api/organise/challenges",
     "/api/challenges/{challenge_id}/audit",
+    "/api/challenges/{challenge_id}/rewards",
+    "/api/challenges/{challenge_id}/balances",
+    "/api/challenges/{challenge_id}/phases/{phase_id}/rewarders",
+    "/api/submissions/{submission_id}/rewards",
+    "/api/submissions/{submission_id}/like",
+    "/api/me/likes",
+    "/api/challenges/{challenge_id}/phases/{phase_id}/credit",
+    "/api/challenges/{challenge_id}/phases/{phase_id}/graph",
 }
 WEBHOOKS = {"/webhooks/{forge}"}  # mounted outside ROUTERS: no viewer dependency
 
