@@ -166,6 +166,34 @@ def standings(
     return found
 
 
+def in_order(session: Session, challenge: Challenge, phase: Phase, submission_id: int) -> list[int]:
+    """The scored submissions to judge now that ``submission_id`` has finished, in judging
+    order: none while work submitted before it is queued or running (it is judged when that
+    work ends); else it (when scored) and those after it, up to the next one still going."""
+    s, original = Submission, aliased(Submission)
+    at = func.coalesce(original.created_at, s.created_at)
+    runs = (
+        select(s.id, s.status, at)
+        .outerjoin(original, and_(original.id == s.rescore_of, original.phase_id == s.phase_id))
+        .where(*_in_phase(challenge, phase))
+    )
+    mine = session.execute(runs.where(s.id == submission_id)).first()
+    if mine is None:
+        return []
+    when = mine[2]
+    before = or_(at < when, and_(at == when, s.id < submission_id))
+    going = s.status.in_([SubmissionStatus.QUEUED, SubmissionStatus.RUNNING])
+    if session.execute(runs.where(going, before).limit(1)).first() is not None:
+        return []
+    found = []
+    for run_id, status, _at in session.execute(runs.where(~before).order_by(at, s.id)):
+        if status in (SubmissionStatus.QUEUED, SubmissionStatus.RUNNING):
+            break
+        if status is SubmissionStatus.SCORED:
+            found.append(run_id)
+    return found
+
+
 def order(submission: views.Submission) -> tuple[datetime, int]:
     """The order rewarders judge in: when the work was submitted (a rescore at its original's
     time), then the id."""

@@ -62,16 +62,39 @@ class Granted:
 
 
 def grant_live(session: Session, submission_id: int, *, trusted: TrustedTree | None = None) -> Granted:
-    """Judge a scored submission's live rewarders (``trusted`` finds the organiser's code for
-    ``organiser-check``). Nothing for a submission that is not scored, the baseline's run, an
-    invalidated one, or a score superseded by a newer rescore."""
-    found = _scored(session, submission_id)
-    if found is None:
+    """A submission finished (scored or failed): judge the live rewarders of what can be judged
+    now, in the order work was submitted, so that "first" means first submitted whichever
+    worker ends first. While work submitted before it is queued or running, nothing is judged:
+    that work's end judges it. Then it (when scored) and the scored work after it that waited,
+    up to the next run still going. ``trusted`` finds the organiser's code for
+    ``organiser-check``. Nothing for the baseline's run, an invalidated submission or a score
+    superseded by a newer rescore; a re-run judges ``reproduced`` of the work it reproduces."""
+    facts = reward_views.facts(session, submission_id)
+    if facts is None:
         return Granted()
-    facts, challenge, phase = found
-    lock_person(session, facts.person)  # one judge per person at a time (SQLite: the write lock)
+    challenge = load_challenge(session, facts.challenge_id)
+    phase = next((p for p in challenge.phases if p.id == facts.phase_id), None)
+    if phase is None:
+        return Granted()
     if facts.reproduces is not None:
+        if facts.status is not SubmissionStatus.SCORED:
+            return Granted()
+        lock_person(session, facts.person)
         return _judge_rerun(session, challenge, phase, facts.reproduces, submission_id)
+    granted = Granted()
+    for ready in reward_views.in_order(session, challenge, phase, submission_id):
+        granted += _grant_scored(session, challenge, phase, ready, trusted)
+    return granted
+
+
+def _grant_scored(
+    session: Session, challenge: Challenge, phase: Phase, submission_id: int, trusted: TrustedTree | None
+) -> Granted:
+    """Judge one scored submission: a rescore first takes back the open grants of the runs it
+    replaces."""
+    facts = reward_views.facts(session, submission_id)
+    assert facts is not None
+    lock_person(session, facts.person)  # one judge per person at a time (SQLite: the write lock)
     family = reward_views.family(session, submission_id)
     if any(other > submission_id for other, status in family if status is SubmissionStatus.SCORED):
         return Granted()  # a newer score of the same work decides

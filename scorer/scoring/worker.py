@@ -8,6 +8,7 @@ from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
+from coop_client.models import FINISHED
 from scorer.challenge.organiser_tree import organiser_tree
 from scorer.challenge.spec import Challenge
 from scorer.config import ScorerSettings
@@ -21,7 +22,6 @@ from scorer.exceptions import (
 from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger import queries, store
 from scorer.ledger.db import Sessions, make_engine, session_factory
-from scorer.ledger.models import SubmissionStatus
 from scorer.rewards import granting
 from scorer.rewards.checks import TrustedTree
 from scorer.scoring.jobs import build_job
@@ -46,9 +46,10 @@ def score_submission(submission_id: int, plain_settings: dict[str, Any]) -> str:
         view = queries.submission(session, submission_id)
         challenge = queries.load_challenge(session, view.challenge_id)
         repo_url = queries.repo_url(session, view.challenge_id)
+    trusted = partial(_trusted, settings, challenge, repo_url)
     if not claimed:
-        if view.status is SubmissionStatus.SCORED:  # the first run may have stopped before its rewards
-            _live_rewards(sessions, submission_id, partial(_trusted, settings, challenge, repo_url))
+        if view.status in FINISHED:  # the first run may have stopped before judging rewards
+            _live_rewards(sessions, submission_id, trusted)
         return "skipped"
     try:
         job = build_job(settings, challenge, repo_url, view.phase_id, view.commit_sha, view.notebook_path)
@@ -66,12 +67,14 @@ def score_submission(submission_id: int, plain_settings: dict[str, Any]) -> str:
                 provenance=_failure_provenance(failure),
                 executed_notebook=failure.details.get("executed_notebook"),
             )
+        _live_rewards(sessions, submission_id, trusted)  # the work submitted after it waits no more
         return failure.failure_class.value if recorded else "skipped"
     except SandboxUnavailable as exc:  # retrying cannot help: record why, for the operator
         with sessions.begin() as session:
             recorded = store.record_failure(
                 session, submission_id, FailureClass.INFRASTRUCTURE, exc.user_message
             )
+        _live_rewards(sessions, submission_id, trusted)
         return FailureClass.INFRASTRUCTURE.value if recorded else "skipped"
     except CoopError as exc:  # e.g. phase data not prepared: ours to fix, never the participant's
         raise InfrastructureError(exc.user_message, exc.log_message) from exc
@@ -82,8 +85,9 @@ def score_submission(submission_id: int, plain_settings: dict[str, Any]) -> str:
 
 
 def _live_rewards(sessions: Sessions, submission_id: int, trusted: TrustedTree) -> None:
-    """Grant live rewards, then queue a re-run for ``reproduced``, each in a transaction of its
-    own: the score is recorded already, and nothing here may fail or undo it (a granted reward
+    """Grant live rewards (this submission's, and those of the work submitted after it that
+    waited for it to end), then queue a re-run for ``reproduced``, each in a transaction of its
+    own: the outcome is recorded already, and nothing here may fail or undo it (a granted reward
     or a queued re-run is found again, never made twice)."""
     steps = (
         ("live rewards", partial(granting.grant_live, submission_id=submission_id, trusted=trusted)),

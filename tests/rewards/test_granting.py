@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from scorer.exceptions import OrganiseError
-from scorer.ledger import queries, rewards
+from scorer.exceptions import FailureClass, OrganiseError
+from scorer.ledger import queries, rewards, store
 from scorer.ledger.invalidations import invalidate
 from scorer.ledger.likes import set_like
 from scorer.ledger.models import RewardKind
@@ -86,7 +86,8 @@ def test_a_rescore_takes_back_the_replaced_grants_and_judges_afresh(world: World
         better,
     ]
     assert world.balance("alice") == 10 + 5 + 30
-    assert world.grant(worse).rewards == ()  # superseded: the newest score decides
+    again = world.grant(worse)  # superseded: the newest score decides, and is found judged
+    assert again.created == () and {r.reward.submission_id for r in again.rewards} == {better}
 
 
 def test_an_organiser_check_decides_from_the_executed_notebook(world: World):
@@ -175,6 +176,31 @@ def test_the_baseline_is_the_reference_and_earns_nothing(world: World):
     bob = world.submit("bob", 0.81)
     assert world.granted(BASELINE) == [("bob", "first", 20.0)]
     assert [s for _p, s, _a in world.granted(RECORD)] == [f"submission/{bob}"]
+
+
+def test_rewards_are_judged_in_the_order_work_was_submitted(world: World):
+    """Workers finish in any order: bob's run ends first, but alice submitted first, so she is
+    the first to beat the baseline, and bob is judged once her run has ended."""
+    world.submit("baseline", 0.80)
+    alice, bob = world.queue("alice"), world.queue("bob")
+    world.score(bob, 0.90)
+    assert world.grant(bob).rewards == ()  # alice's run, submitted before, is still going
+    world.score(alice, 0.85)
+    assert {r.reward.submission_id for r in world.grant(alice).rewards} == {alice, bob}
+    assert world.granted(BASELINE) == [("alice", "first", 20.0)]
+    assert [s for _p, s, _a in world.granted(RECORD)] == [f"submission/{alice}", f"submission/{bob}"]
+    assert world.grant(bob).created == ()  # judging again adds nothing
+
+
+def test_a_failed_run_no_longer_holds_back_the_work_submitted_after_it(world: World):
+    alice, bob = world.queue("alice"), world.queue("bob")
+    world.score(bob, 0.90)
+    assert world.grant(bob).rewards == ()
+    with world.sessions.begin() as session:
+        assert store.claim(session, alice, "w1")
+        assert store.record_failure(session, alice, FailureClass.EXCEPTION, "NameError")
+    world.grant(alice)
+    assert [p for p, _s, _a in world.granted(THRESHOLD)] == ["bob"]
 
 
 def test_an_invalidated_submission_is_left_out_of_what_rewarders_see(world: World):
