@@ -259,19 +259,25 @@ def _announce(address: HubAddress, log_path: Path, start: int) -> None:
     try:
         transport = httpx.HTTPTransport(verify=address.verify())
         with CoopClient(f"{address.local}/services/coop/", transport=transport) as client:
-            challenges = [c.id for c in client.challenges()]
+            challenges = [client.challenge(c.id) for c in client.challenges()]
     except CoopClientError:
         challenges = []
     console.rule("[bold]Coopetition is up")
     console.print(f"open {url}/", highlight=False)
     if logins:
         console.print("log in as " + logins.removeprefix(LOGINS).strip(), highlight=False)
-    for challenge_id in challenges:
+    for challenge in challenges:
         console.print(
-            f"Easy start {challenge_id}: {url}/hub/user-redirect/coop/start/{challenge_id}", highlight=False
+            f"Easy start {challenge.id}: {url}/hub/user-redirect/coop/start/{challenge.id}", highlight=False
         )
     console.print(f"dashboards (no login): {url}/services/dashboards/", highlight=False)
     console.print(f"scorer API: {url}/services/coop/docs", highlight=False)
+    for challenge in challenges:
+        api = f"{url}/services/coop/api/challenges/{challenge.id}"
+        console.print(f"rewards of {challenge.id}: {api}/rewards", highlight=False)
+        for phase in challenge.phases:
+            where = f"{api}/phases/{phase.id}"
+            console.print(f"  {phase.id}: credit {where}/credit · graph {where}/graph", highlight=False)
     console.print(f"logs: {log_path}\nCtrl-C stops everything.", highlight=False)
 
 

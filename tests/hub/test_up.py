@@ -4,7 +4,9 @@ production it waits for the hub over TLS and prints the public address."""
 from __future__ import annotations
 
 import queue
+import re
 import secrets
+import shutil
 import signal
 import ssl
 import subprocess
@@ -20,7 +22,7 @@ import pytest
 
 from scorer.cli.up import end_processes
 from scorer.ports import Ports
-from tests.hub.conftest import HubSession, hold_hub_ports, hub_environment, processes_of
+from tests.hub.conftest import ROOT, HubSession, hold_hub_ports, hub_environment, processes_of
 from tests.hub.production_hub import production_environment, self_signed
 from tests.pg import schema_url
 
@@ -34,10 +36,10 @@ def alive(process: psutil.Process) -> bool:
         return False
 
 
-def coop_up(home: Path, port: str, env: dict[str, str]) -> subprocess.Popen[str]:
+def coop_up(home: Path, port: str, env: dict[str, str], *options: str) -> subprocess.Popen[str]:
     """``coop up`` in a session of its own (Ctrl-C goes to its group), its output piped."""
     return subprocess.Popen(
-        [COOP, "--home", str(home), "up", "--port", port],
+        [COOP, "--home", str(home), "up", "--port", port, *options],
         env={**env, "COLUMNS": "200"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -110,6 +112,55 @@ def test_coop_up_starts_the_hub_and_ctrl_c_stops_every_process(tmp_path: Path, p
         assert [p for p in tree if alive(p)] == []
         assert [p for p in processes_of(api_url, tmp_path) if alive(p)] == []
     finally:  # whatever happened above, leave nothing running
+        if up.poll() is None:
+            up.send_signal(signal.SIGINT)
+            try:
+                up.wait(120)
+            except subprocess.TimeoutExpired:
+                up.kill()
+                up.wait()
+        end_processes(processes_of(api_url, tmp_path))
+
+
+def test_coop_up_demo_shows_rewards_credit_and_likes_and_serves_the_contribution_graph(
+    tmp_path: Path, ports: Ports
+):
+    """``make demo`` on TrackML's toy phase: alice improves the baseline, bob builds on alice
+    (coop.lineage), alice likes bob's; the ended phase is settled; both are credited, and the
+    printed API addresses answer with the graph and the rewards."""
+    source = tmp_path / "challenges"
+    shutil.copytree(ROOT / "challenge_notebooks" / "trackml", source / "trackml")
+    for example in (source / "trackml" / "examples").glob("*.ipynb"):
+        if "-toy-" not in example.name:
+            example.unlink()
+    env = hub_environment(tmp_path, secrets.token_urlsafe(12), ports)
+    port = env.pop("COOP_HUB_PORT")
+    up = coop_up(tmp_path, port, env, "--demo", "--source", str(source))
+    lines = printed_lines(up)
+    url = f"http://127.0.0.1:{port}"
+    api_url = f"http://127.0.0.1:{env['COOP_HUB_API_PORT']}/hub/api"
+    try:
+        printed = "".join(read_until(lines, "Ctrl-C stops everything", timeout=600))
+        assert "settled trackml/toy on private scores" in printed
+        credit = printed[printed.index("trackml — toy — credit on throughput.score") :]
+        assert re.search(r"│ alice\s+│\s+0\.\d+ │", credit) and re.search(r"│ bob\s+│\s+0\.\d+ │", credit)
+        for granted in ("beat-baseline", "new-record", "score-threshold (settled)", "credit-share (settled)"):
+            assert granted in printed, granted
+        api = f"{url}/services/coop/api/challenges/trackml"
+        assert f"rewards of trackml: {api}/rewards" in printed
+        assert f"toy: credit {api}/phases/toy/credit · graph {api}/phases/toy/graph" in printed
+        graph = httpx.get(f"{api}/phases/toy/graph", timeout=60).json()
+        people = {person: node for node in graph["nodes"] for person in node["people"]}
+        assert set(people) == {"baseline", "alice", "bob"}
+        assert people["alice"]["credit"] > 0 and people["bob"]["credit"] > 0
+        assert people["bob"]["likes"] == 1
+        copy = {"source": people["alice"]["id"], "target": people["bob"]["id"], "kind": "copy"}
+        assert copy in graph["edges"]
+        rewards = httpx.get(f"{api}/rewards?phase=toy", timeout=60).json()
+        assert {r["person"] for r in rewards if r["rewarder"] == "credit-share"} == {"alice", "bob"}
+        up.send_signal(signal.SIGINT)
+        assert up.wait(120) == 0
+    finally:
         if up.poll() is None:
             up.send_signal(signal.SIGINT)
             try:
