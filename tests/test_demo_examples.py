@@ -61,3 +61,19 @@ def test_coop_demo_says_which_failures_are_deliberate(tmp_path):
         in out
     )
     assert on_purpose(CHALLENGES / "trackml" / "examples" / "dave-hardcoded-path.ipynb") in out
+
+
+def test_coop_demo_refuses_a_folder_without_challenges_and_keeps_the_home(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "kept.txt").write_text("mine")
+    coop = str(Path(sys.executable).with_name("coop"))
+    done = subprocess.run(
+        [coop, "--home", str(home), "demo", "--source", str(tmp_path / "typo")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert f"no challenge here: {tmp_path / 'typo'} holds no */challenge.yaml" in " ".join(done.stderr.split())
+    assert (home / "kept.txt").read_text() == "mine"

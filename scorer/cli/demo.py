@@ -34,6 +34,8 @@ def demo(
         settings.home = str(Path(".coop/demo").resolve())
         settings.db_url = f"sqlite:///{Path(settings.home) / 'coop.db'}"
     workspace = Path(settings.home)
+    if not demo_core.challenge_folders(source):
+        fail(CoopError(f"no challenge here: {source} holds no */challenge.yaml"))
     demo_core.reset(workspace)
     console.rule("[bold]Coopetition demo")
     console.print(f"state in {workspace} (SQLite ledger, local Dask cluster, bubblewrap sandbox)")

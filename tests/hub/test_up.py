@@ -56,6 +56,7 @@ def printed_lines(process: subprocess.Popen[str]) -> queue.Queue[str]:
         assert process.stdout is not None
         for line in process.stdout:
             lines.put(line)
+        lines.put("")  # the end: every line read holds at least its newline
 
     threading.Thread(target=pump, daemon=True).start()
     return lines
@@ -69,6 +70,8 @@ def read_until(lines: queue.Queue[str], marker: str, timeout: float) -> list[str
             line = lines.get(timeout=1.0)
         except queue.Empty:
             continue
+        if not line:
+            raise AssertionError(f"the process ended before printing {marker!r}; got:\n{''.join(seen)}")
         seen.append(line)
         if marker in line:
             return seen
@@ -128,19 +131,20 @@ def test_coop_up_demo_shows_rewards_credit_and_likes_and_serves_the_contribution
     """``make demo`` on TrackML's toy phase: alice improves the baseline, bob builds on alice
     (coop.lineage), alice likes bob's; the ended phase is settled; both are credited, and the
     printed API addresses answer with the graph and the rewards."""
-    source = tmp_path / "challenges"
+    source = tmp_path / "challenges"  # outside the home: the demo builds the home afresh
     shutil.copytree(ROOT / "challenge_notebooks" / "trackml", source / "trackml")
     for example in (source / "trackml" / "examples").glob("*.ipynb"):
         if "-toy-" not in example.name:
             example.unlink()
-    env = hub_environment(tmp_path, secrets.token_urlsafe(12), ports)
+    home = tmp_path / "home"
+    env = hub_environment(home, secrets.token_urlsafe(12), ports)
     port = env.pop("COOP_HUB_PORT")
-    up = coop_up(tmp_path, port, env, "--demo", "--source", str(source))
+    up = coop_up(home, port, env, "--demo", "--source", str(source))
     lines = printed_lines(up)
     url = f"http://127.0.0.1:{port}"
     api_url = f"http://127.0.0.1:{env['COOP_HUB_API_PORT']}/hub/api"
     try:
-        printed = "".join(read_until(lines, "Ctrl-C stops everything", timeout=600))
+        printed = "".join(read_until(lines, "Ctrl-C stops everything", timeout=500))
         assert "settled trackml/toy on private scores" in printed
         credit = printed[printed.index("trackml — toy — credit on throughput.score") :]
         assert re.search(r"│ alice\s+│\s+0\.\d+ │", credit) and re.search(r"│ bob\s+│\s+0\.\d+ │", credit)
@@ -168,7 +172,7 @@ def test_coop_up_demo_shows_rewards_credit_and_likes_and_serves_the_contribution
             except subprocess.TimeoutExpired:
                 up.kill()
                 up.wait()
-        end_processes(processes_of(api_url, tmp_path))
+        end_processes(processes_of(api_url, home))
 
 
 def test_coop_up_reports_a_hub_that_cannot_start(tmp_path: Path, ports: Ports):
