@@ -75,5 +75,6 @@ def test_coop_demo_refuses_a_folder_without_challenges_and_keeps_the_home(tmp_pa
         check=False,
     )
     assert done.returncode == 1
-    assert f"no challenge here: {tmp_path / 'typo'} holds no */challenge.yaml" in " ".join(done.stderr.split())
+    said = " ".join(done.stderr.split())
+    assert f"no challenge here: {tmp_path / 'typo'} holds no */challenge.yaml" in said
     assert (home / "kept.txt").read_text() == "mine"
