@@ -122,7 +122,8 @@ def compute(graph: CommitGraph, metric: Metric, *, exact_players: int = EXACT_PL
     """The ladder of the whole graph, parents first."""
     ladder = Ladder(graph, metric, exact_players=exact_players)
     for commit in graph:
-        _settle(ladder, commit)
+        _settle(ladder, commit, account=False)
+    ladder.totals = _totals(ladder.nodes.values())
     return ladder
 
 
@@ -156,8 +157,8 @@ def credit_below(ladder: Ladder, head: str) -> Fraction:
     )
 
 
-def _settle(ladder: Ladder, commit: Commit) -> None:
-    old = ladder.nodes.get(commit.sha)
+def _settle(ladder: Ladder, commit: Commit, *, account: bool = True) -> None:
+    old = ladder.nodes.get(commit.sha) if account else None
     if old is not None:
         _account(ladder.totals, old.credit, -1)
     node, below = _node(ladder, commit)
@@ -167,7 +168,25 @@ def _settle(ladder: Ladder, commit: Commit) -> None:
         ladder.work[commit.sha] = float(node.increment) / len(commit.people or (UNATTRIBUTED,))
     else:
         ladder.work.pop(commit.sha, None)
-    _account(ladder.totals, node.credit, 1)
+    if account:
+        _account(ladder.totals, node.credit, 1)
+
+
+def _totals(nodes: Iterable[NodeCredit]) -> dict[str, Fraction]:
+    """Each person's credit summed over ``nodes``: numerators are added per denominator first
+    (most credit is a float's exact value, and floats have few denominators), so that few
+    fractions are added."""
+    grouped: dict[str, dict[int, int]] = {}
+    for node in nodes:
+        for person, amount in node.credit.items():
+            sums = grouped.setdefault(person, {})
+            sums[amount.denominator] = sums.get(amount.denominator, 0) + amount.numerator
+    totals = {}
+    for person, sums in grouped.items():
+        total = sum((Fraction(numerator, denominator) for denominator, numerator in sums.items()), _ZERO)
+        if total:
+            totals[person] = total
+    return totals
 
 
 def _account(totals: dict[str, Fraction], credit: dict[str, Fraction], sign: int) -> None:
