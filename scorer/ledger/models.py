@@ -29,6 +29,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column
@@ -404,6 +405,24 @@ class Invalidation(AppendOnly, Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(255))
     reason: Mapped[str] = mapped_column(Text)
+
+
+class Profile(Base):
+    """What a person says about themselves on their profile page; no row until they edit it.
+
+    ``display_name`` overrides the person's hub name when set; ``hidden`` keeps the page from
+    everyone but the person and organisers.
+    """
+
+    __tablename__ = "profiles"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    affiliation: Mapped[str | None] = mapped_column(String(255))
+    orcid: Mapped[str | None] = mapped_column(String(19))
+    links: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def append_only_tables() -> set[str]:

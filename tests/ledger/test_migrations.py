@@ -35,6 +35,7 @@ TABLES = {
     "likes",
     "settlements",
     "invalidations",
+    "profiles",
 }
 
 
@@ -59,7 +60,7 @@ def test_the_comparison_notices_a_difference(engine):
 def test_upgrade_is_idempotent_and_at_head(url, engine):
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     upgrade(url)
-    assert current_revision(url) == head == "0005"
+    assert current_revision(url) == head == "0006"
     assert set(inspect(engine).get_table_names()) == TABLES
 
 
@@ -115,6 +116,7 @@ def test_rewards_and_likes_downgrade_to_0003_and_back(url, ledger, sessions):
             "likes",
             "settlements",
             "invalidations",
+            "profiles",
         }
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM submissions")).scalar() == 1
