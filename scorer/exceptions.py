@@ -454,3 +454,62 @@ class AlreadySettled(OrganiseError):
             f"phase {phase_id!r} of {challenge_id!r} was settled already (settlement {settlement_id}, "
             f"on {at.isoformat(timespec='seconds')} by {actor})"
         )
+
+
+# --- federation: signed credentials from other instances -----------------------------------
+
+
+class CredentialRefused(CoopError):
+    """A credential another instance issued, refused on import; nothing of it is stored. Each
+    subclass is one rule (its ``code`` says which)."""
+
+    http_status = 422
+
+
+class MalformedCredential(CredentialRefused):
+    """Not a VC-JWT of an Open Badges credential (bad encoding, header or claims)."""
+
+    http_status = 422
+
+
+class UntrustedIssuer(CredentialRefused):
+    """The issuer is not among the instances this one trusts (``trusted_instances``)."""
+
+    http_status = 403
+
+
+class CredentialTampered(CredentialRefused):
+    """The signature does not verify against the issuer's published keys (changed payload,
+    another key)."""
+
+    http_status = 422
+
+
+class CredentialExpired(CredentialRefused):
+    """Past its ``exp``, or not yet valid (``nbf``)."""
+
+    http_status = 422
+
+
+class ForeignSubject(CredentialRefused):
+    """The credential names someone other than the caller (or no link of theirs)."""
+
+    http_status = 403
+
+
+class CredentialReplayed(CredentialRefused):
+    """This issuer's credential (its ``jti``) was imported already."""
+
+    http_status = 409
+
+
+class IssuerUnreachable(CredentialRefused):
+    """The issuer's JWKS could not be fetched or read."""
+
+    http_status = 502
+
+
+class UnknownLinkCode(CoopError):
+    """A link code that this instance never issued, or that expired."""
+
+    http_status = 404
