@@ -513,3 +513,13 @@ class UnknownLinkCode(CoopError):
     """A link code that this instance never issued, or that expired."""
 
     http_status = 404
+
+
+# --- people search -----------------------------------------------------------------------------
+
+
+class InvalidSearch(CoopError):
+    """A people search's parameters are out of bounds (a weight, the page size, a percentile)
+    or do not parse; an unknown skill is no error (an empty result with a note)."""
+
+    http_status = 422
