@@ -46,6 +46,8 @@ from coop_client.models import (
     OrganiseOut,
     PhaseDatesIn,
     PhaseLimitsIn,
+    ProfileIn,
+    ProfileOut,
     PublishIn,
     PublishOut,
     QuotaOut,
@@ -58,6 +60,7 @@ from coop_client.models import (
     SettlementOut,
     SpecChangeOut,
     SubmissionOut,
+    SubmissionPageOut,
     SubmissionSummary,
     WhoAmI,
 )
@@ -298,6 +301,21 @@ class Routes:
         query = {"board": board, "split": split, "detail": detail, "offset": offset, "limit": limit}
         return Call("GET", path, _one(ContributionGraphOut), query)
 
+    # --- profiles --------------------------------------------------------------------------------
+
+    @staticmethod
+    def profile(person: str) -> Call[ProfileOut]:
+        return Call("GET", f"api/people/{person}", _one(ProfileOut))
+
+    @staticmethod
+    def profile_submissions(person: str, *, offset: int = 0, limit: int = 100) -> Call[SubmissionPageOut]:
+        query = {"offset": offset, "limit": limit}
+        return Call("GET", f"api/people/{person}/submissions", _one(SubmissionPageOut), query)
+
+    @staticmethod
+    def edit_profile(change: ProfileIn) -> Call[ProfileOut]:
+        return Call("PUT", "api/me/profile", _one(ProfileOut), body=change.model_dump())
+
 
 #: Left out of a published folder: git's, Python's and Jupyter's own files.
 NOT_PUBLISHED = {".git", "__pycache__", ".ipynb_checkpoints"}
@@ -529,6 +547,19 @@ class CoopClient:
             challenge_id, phase_id, board=board, split=split, detail=detail, offset=offset, limit=limit
         )
         return self.send(call)
+
+    # --- profiles ------------------------------------------------------------------------------
+
+    def profile(self, person: str) -> ProfileOut:
+        """A person's profile (404 when they hide it, unless it is yours or you organise)."""
+        return self.send(Routes.profile(person))
+
+    def profile_submissions(self, person: str, *, offset: int = 0, limit: int = 100) -> SubmissionPageOut:
+        return self.send(Routes.profile_submissions(person, offset=offset, limit=limit))
+
+    def edit_profile(self, change: ProfileIn) -> ProfileOut:
+        """Replace what your profile says about you."""
+        return self.send(Routes.edit_profile(change))
 
     # --- plumbing ------------------------------------------------------------------------------
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 #: What a challenge id looks like (a path segment of the API and of its git URLs).
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -503,3 +504,145 @@ class ContributionGraphOut(BaseModel):
     next_offset: int | None
     nodes: list[GraphNodeOut]
     edges: list[GraphEdgeOut]
+
+
+# --- profiles -----------------------------------------------------------------------------------
+
+#: The longest display name, affiliation and link a profile keeps, and how many links.
+DISPLAY_NAME_MAX = 100
+AFFILIATION_MAX = 200
+LINK_MAX = 500
+LINKS_MAX = 10
+
+
+class ProfileIn(_Request):
+    """What a person says about themselves; ``PUT /api/me/profile`` replaces all of it. Shown as
+    text wherever it appears (never as markup)."""
+
+    display_name: str | None = Field(None, max_length=DISPLAY_NAME_MAX, description="None: the hub name.")
+    affiliation: str | None = Field(None, max_length=AFFILIATION_MAX)
+    orcid: str | None = Field(
+        None, max_length=19, description="An ORCID iD, e.g. 0000-0002-1825-0097 (its checksum is checked)."
+    )
+    links: list[str] = Field(default_factory=list, max_length=LINKS_MAX, description="http(s) URLs.")
+    hidden: bool = Field(
+        False, description="Hide the profile from search and from anyone but you and organisers."
+    )
+
+    @field_validator("display_name", "affiliation", "orcid")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return (value.strip() or None) if value is not None else None
+
+    @field_validator("links")
+    @classmethod
+    def _http_links(cls, links: list[str]) -> list[str]:
+        for link in links:
+            parts = urlsplit(link)
+            if len(link) > LINK_MAX or parts.scheme not in {"http", "https"} or not parts.hostname:
+                raise ValueError(
+                    f"a link must be an http(s) URL of at most {LINK_MAX} characters: {link[:80]!r}"
+                )
+        return links
+
+
+class ProfileSubmissionOut(BaseModel):
+    """One of a person's submissions on their profile; ``private`` is null while hidden."""
+
+    id: int
+    challenge: str
+    phase: str
+    commit: str
+    notebook: str
+    status: SubmissionStatus
+    created_at: datetime
+    finished_at: datetime | None
+    public: dict[str, float | None]
+    private: dict[str, float | None] | None
+
+
+class SubmissionPageOut(BaseModel):
+    """A page of a person's submissions, newest first; ``next_offset`` pages on."""
+
+    person: str
+    total: int
+    offset: int
+    next_offset: int | None
+    submissions: list[ProfileSubmissionOut]
+
+
+class JoinedPhaseOut(BaseModel):
+    """A phase of a challenge the person submitted to."""
+
+    challenge: str
+    title: str
+    phase: str
+    submissions: int
+    first_at: datetime
+    last_at: datetime
+
+
+class RankOut(BaseModel):
+    """The person's rank on one board of a phase; on the private split, ``delta`` is their public
+    rank minus their private rank (positive: they moved up)."""
+
+    challenge: str
+    phase: str
+    leaderboard: str
+    split: Literal["public", "private"]
+    rank: int
+    of: int
+    delta: int | None = None
+
+
+class CreditCommitOut(BaseModel):
+    """A notebook version that earned the person credit: the gain in score it brought."""
+
+    commit: str
+    notebook: str
+    submission: int
+    metric: str
+    increment: float
+    credit: float
+
+
+class PhaseCreditOut(BaseModel):
+    """The person's credit in a phase on its first board's primary column, with the commits that
+    earned it."""
+
+    challenge: str
+    phase: str
+    measure: str
+    split: Literal["public", "private"]
+    credit: float
+    commits: list[CreditCommitOut]
+
+
+class ProfileBalanceOut(BaseModel):
+    challenge: str
+    unit: str
+    amount: float
+
+
+class ProfileOut(BaseModel):
+    """A person's profile: what they say about themselves and their whole history here."""
+
+    person: str
+    display_name: str
+    affiliation: str | None
+    orcid: str | None
+    links: list[str]
+    hidden: bool
+    joined: list[JoinedPhaseOut]
+    submissions: SubmissionPageOut = Field(description="The newest submissions; page on with /submissions.")
+    ranks: list[RankOut]
+    rewards: list[RewardOut]
+    balances: list[ProfileBalanceOut]
+    credit: list[PhaseCreditOut]
+    achievements: list[RewardOut] = Field(description="Grants of achievement rewarders not taken back.")
+    likes_given: list[int] = Field(description="The submissions the person likes now.")
+    likes_received: int
+    skills: list[dict[str, Any]] = Field(default_factory=list)
+    credentials: list[dict[str, Any]] = Field(
+        default_factory=list, description="Credentials imported from other instances, each with its issuer."
+    )
