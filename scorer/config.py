@@ -26,6 +26,7 @@ ENVIRONMENT = {
     "gateway_auth": "COOP_GATEWAY_AUTH",
     "sandbox": "COOP_SANDBOX",
     "webhook_secrets_file": "COOP_WEBHOOK_SECRETS_FILE",
+    "public_url": "COOP_PUBLIC_URL",
 }
 
 
@@ -127,6 +128,25 @@ class ScorerSettings(Configurable):
         "when the hub logs people in with that forge's OAuth.",
     ).tag(config=True)
 
+    public_url = Unicode(
+        help="The service's address as other instances and browsers reach it (the hub's "
+        "/services/coop, e.g. https://coop.example.org/services/coop): the issuer of this "
+        "instance's credentials, their evidence links, and where its keys are published "
+        "(<public_url>/.well-known/jwks.json). Default: the embedded hub's, "
+        "http://127.0.0.1:8000/services/coop."
+    ).tag(config=True)
+
+    trusted_instances = List(
+        Unicode(),
+        help="The other instances whose credentials people may import here: their `public_url`s. "
+        "A credential from an issuer not listed is refused; each listed issuer's keys are fetched "
+        "from <url>/.well-known/jwks.json when a credential of theirs is imported.",
+    ).tag(config=True)
+
+    credential_days = Int(
+        365, help="Days an exported credential stays valid (its `exp`), counted from its export."
+    ).tag(config=True)
+
     @staticmethod
     def _environment(name: str, fallback: str = "") -> str:
         return os.environ.get(ENVIRONMENT[name]) or fallback
@@ -158,6 +178,10 @@ class ScorerSettings(Configurable):
     @default("webhook_secrets_file")
     def _default_webhook_secrets_file(self) -> str:
         return self._environment("webhook_secrets_file")
+
+    @default("public_url")
+    def _default_public_url(self) -> str:
+        return self._environment("public_url", "http://127.0.0.1:8000/services/coop").rstrip("/")
 
     @default("executor")
     def _default_executor(self) -> str:
