@@ -523,3 +523,27 @@ class InvalidSearch(CoopError):
     or do not parse; an unknown skill is no error (an empty result with a note)."""
 
     http_status = 422
+
+
+# --- profiles ----------------------------------------------------------------------------------
+
+
+class UnknownPerson(CoopError):
+    """No such person, or one whose profile is hidden from the caller (the same answer, so
+    that a hidden profile cannot be told from a missing one)."""
+
+    http_status = 404
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"no profile of {name!r}")
+
+
+class InvalidOrcid(CoopError):
+    """An ORCID iD that is not four groups of four digits or whose checksum is wrong."""
+
+    http_status = 422
+
+    def __init__(self, value: str, why: str) -> None:
+        self.value = value
+        super().__init__(f"invalid ORCID iD {value[:40]!r}: {why}")
