@@ -425,6 +425,41 @@ class Profile(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ImportedCredential(Base):
+    """A credential another instance signed, imported by the person it names here; the issuer's
+    ``jti`` is imported once."""
+
+    __tablename__ = "imported_credentials"
+    __table_args__ = (UniqueConstraint("issuer", "jti"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    jti: Mapped[str] = mapped_column(String(255))
+    issued_to: Mapped[str] = mapped_column(String(255))  # the person's login at the issuer
+    kind: Mapped[str] = mapped_column(String(31))
+    name: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    token: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LinkCode(Base):
+    """A code a person asked for here, to name them in credentials another instance exports;
+    only its SHA-256 is kept. The first import links it to one login at one issuer."""
+
+    __tablename__ = "link_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    issuer: Mapped[str | None] = mapped_column(String(255))
+    issued_to: Mapped[str | None] = mapped_column(String(255))
+
+
 def append_only_tables() -> set[str]:
     return {
         mapper.class_.__tablename__

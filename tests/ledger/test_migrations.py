@@ -18,6 +18,8 @@ from scorer.ledger.db import alembic_config, current_revision, make_engine, upgr
 from scorer.ledger.models import Base
 
 TABLES = {
+    "imported_credentials",
+    "link_codes",
     "audit_events",
     "commits",
     "webhook_deliveries",
@@ -60,7 +62,7 @@ def test_the_comparison_notices_a_difference(engine):
 def test_upgrade_is_idempotent_and_at_head(url, engine):
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     upgrade(url)
-    assert current_revision(url) == head == "0006"
+    assert current_revision(url) == head == "0007"
     assert set(inspect(engine).get_table_names()) == TABLES
 
 
@@ -117,6 +119,8 @@ def test_rewards_and_likes_downgrade_to_0003_and_back(url, ledger, sessions):
             "settlements",
             "invalidations",
             "profiles",
+            "imported_credentials",
+            "link_codes",
         }
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM submissions")).scalar() == 1
