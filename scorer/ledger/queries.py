@@ -332,8 +332,10 @@ def submissions(
     commit: str | None = None,
     status: SubmissionStatus | str | Sequence[SubmissionStatus | str] | None = None,
     limit: int | None = 100,
+    offset: int = 0,
 ) -> list[SubmissionView]:
-    """Newest first (``limit=None``: all). ``commit`` may be an abbreviated SHA (a prefix)."""
+    """Newest first (``limit=None``: all; ``offset`` skips as many). ``commit`` may be an
+    abbreviated SHA (a prefix)."""
     query = select(Submission, Person.username).join(Person, Person.id == Submission.person_id)
     if challenge_id is not None:
         query = query.where(Submission.challenge_id == challenge_id)
@@ -350,7 +352,7 @@ def submissions(
     if status is not None:
         wanted = [status] if isinstance(status, str) else list(status)
         query = query.where(Submission.status.in_([SubmissionStatus(s) for s in wanted]))
-    query = query.order_by(Submission.id.desc()).limit(limit)
+    query = query.order_by(Submission.id.desc()).limit(limit).offset(offset)
     return [_view(sub, username) for sub, username in session.execute(query)]
 
 
