@@ -439,6 +439,8 @@ class ImportedCredential(Base):
     issued_to: Mapped[str] = mapped_column(String(255))  # the person's login at the issuer
     kind: Mapped[str] = mapped_column(String(31))
     name: Mapped[str] = mapped_column(String(255))
+    skills: Mapped[list[str]] = mapped_column(JSONDocument)  # the achievement's alignments
+    evidence_url: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     token: Mapped[str] = mapped_column(Text)
     issued_at: Mapped[datetime] = mapped_column()

@@ -33,6 +33,8 @@ def upgrade() -> None:
         sa.Column("issued_to", sa.String(255), nullable=False),
         sa.Column("kind", sa.String(31), nullable=False),
         sa.Column("name", sa.String(255), nullable=False),
+        sa.Column("skills", JSON, nullable=False),
+        sa.Column("evidence_url", sa.Text(), nullable=False),
         sa.Column("payload", JSON, nullable=False),
         sa.Column("token", sa.Text(), nullable=False),
         sa.Column("issued_at", TIME, nullable=False),
