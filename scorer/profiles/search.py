@@ -129,7 +129,8 @@ def search(index: SkillIndex, query: Query) -> Results:
         terms = _terms(person, query, total_weight)
         if query.weights and not any(term.counted for term in terms):
             continue
-        scored.append((-sum(t.contribution for t in terms), person.person, person, terms))
+        exact = sum(t.weight * t.percentile for t in terms if t.counted) / (total_weight or 1.0)
+        scored.append((-exact, person.person, person, terms))
     scored.sort(key=lambda item: (item[0], item[1]))
     page = scored[query.offset : query.offset + query.limit]
     rows = tuple(Row(p.person, round(-score, 3), terms, p.last_active) for score, _, p, terms in page)
@@ -153,7 +154,7 @@ def _terms(person: PersonSkills, query: Query, total_weight: float) -> tuple[Ter
             Term(
                 name,
                 weight,
-                round(percentile, 1),
+                percentile,
                 counted,
                 round(weight * percentile / total_weight, 3) if counted else 0.0,
                 evidence[:EVIDENCE_SHOWN],
