@@ -128,6 +128,15 @@ class ScorerSettings(Configurable):
         "when the hub logs people in with that forge's OAuth.",
     ).tag(config=True)
 
+    skill_table = Dict(
+        key_trait=Unicode(),
+        value_trait=Unicode(),
+        help="Modules → skills for people search, over the built-in table "
+        "(scorer.profiles.skills.DEFAULT_SKILL_TABLE), {'hdbscan': 'clustering', 'numba': "
+        "'performance-optimisation'}: a scored notebook that imports or calls a module (or one of "
+        "its submodules) shows that skill, with the submission as evidence.",
+    ).tag(config=True)
+
     public_url = Unicode(
         help="The service's address as other instances and browsers reach it (the hub's "
         "/services/coop, e.g. https://coop.example.org/services/coop): the issuer of this "
