@@ -44,6 +44,7 @@ from coop_client.models import (
     NotebookDiffOut,
     OpenPhaseIn,
     OrganiseOut,
+    PeopleSearchOut,
     PhaseDatesIn,
     PhaseLimitsIn,
     ProfileIn,
@@ -58,6 +59,7 @@ from coop_client.models import (
     RewardOut,
     SettleIn,
     SettlementOut,
+    SkillsOut,
     SpecChangeOut,
     SubmissionOut,
     SubmissionPageOut,
@@ -86,7 +88,7 @@ class CoopClientError(CoopError):
 
 
 #: A value of a query parameter (``None``: the parameter is left out).
-QueryValue = str | int | float | bool | None
+QueryValue = str | int | float | bool | list[str] | None
 
 
 @dataclass(frozen=True)
@@ -315,6 +317,35 @@ class Routes:
     @staticmethod
     def edit_profile(change: ProfileIn) -> Call[ProfileOut]:
         return Call("PUT", "api/me/profile", _one(ProfileOut), body=change.model_dump())
+
+    # --- people search ---------------------------------------------------------------------------
+
+    @staticmethod
+    def people(
+        skills: list[str] | None = None,
+        *,
+        domains: list[str] | None = None,
+        challenges: list[str] | None = None,
+        min_percentile: float | None = None,
+        since: str | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> Call[PeopleSearchOut]:
+        """``skills`` as ``["clustering:2", "numpy"]`` (weight 1 when not given)."""
+        query: dict[str, QueryValue] = {
+            "skill": skills or None,
+            "domain": domains or None,
+            "challenge": challenges or None,
+            "min_percentile": min_percentile,
+            "since": since,
+            "offset": offset,
+            "limit": limit,
+        }
+        return Call("GET", "api/people", _one(PeopleSearchOut), query)
+
+    @staticmethod
+    def skills() -> Call[SkillsOut]:
+        return Call("GET", "api/skills", _one(SkillsOut))
 
 
 #: Left out of a published folder: git's, Python's and Jupyter's own files.
@@ -560,6 +591,14 @@ class CoopClient:
     def edit_profile(self, change: ProfileIn) -> ProfileOut:
         """Replace what your profile says about you."""
         return self.send(Routes.edit_profile(change))
+
+    def people(self, skills: list[str] | None = None, **filters: Any) -> PeopleSearchOut:
+        """People ranked by weighted skills (``["clustering:2", "numpy"]``), each row explained."""
+        return self.send(Routes.people(skills, **filters))
+
+    def skills(self) -> SkillsOut:
+        """The skill table and how many people have each skill."""
+        return self.send(Routes.skills())
 
     # --- plumbing ------------------------------------------------------------------------------
 

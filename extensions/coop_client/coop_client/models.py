@@ -646,3 +646,56 @@ class ProfileOut(BaseModel):
     credentials: list[dict[str, Any]] = Field(
         default_factory=list, description="Credentials imported from other instances, each with its issuer."
     )
+
+
+# --- people search ---------------------------------------------------------------------------
+
+
+class SkillEvidenceOut(BaseModel):
+    """Why a person has a skill: scored code that uses it, a challenge tagged with it (weighted
+    by rank and credit), a grant that measured it, a rank, or a credential from elsewhere."""
+
+    kind: Literal["code", "challenge", "measured", "rank", "imported"]
+    weight: float
+    challenge: str | None = None
+    phase: str | None = None
+    submission: int | None = None
+    reward: int | None = None
+    detail: str = Field("", description="The modules, the rank and credit, the rewarder, or the issuer.")
+
+
+class SkillTermOut(BaseModel):
+    """One requested skill of a row: ``contribution`` = weight × percentile / the weights' sum."""
+
+    skill: str
+    weight: float
+    percentile: float = Field(description="Among the people who have this skill here (0 without it).")
+    counted: bool = Field(description="False when the person lacks it or is below min_percentile.")
+    contribution: float
+    evidence: list[SkillEvidenceOut] = Field(description="The strongest few.")
+    evidence_count: int
+
+
+class PersonMatchOut(BaseModel):
+    person: str
+    score: float = Field(description="The weighted mean of the requested skills' percentiles.")
+    terms: list[SkillTermOut]
+    last_active: datetime | None
+
+
+class PeopleSearchOut(BaseModel):
+    rows: list[PersonMatchOut]
+    total: int
+    offset: int
+    limit: int
+    notes: list[str] = Field(default_factory=list, description="E.g. a skill nobody here knows.")
+
+
+class SkillCountOut(BaseModel):
+    skill: str
+    people: int = Field(description="People (profiles not hidden) who have it here.")
+
+
+class SkillsOut(BaseModel):
+    table: dict[str, str] = Field(description="Module → skill, as the operator configured it.")
+    skills: list[SkillCountOut]
