@@ -30,7 +30,10 @@ from scorer.ledger import queries, store
 from scorer.ledger.db import Sessions, make_engine, session_factory, upgrade
 from scorer.ledger.entries import touch
 from scorer.ledger.likes import LikeState, like_counts, set_like
+from scorer.ledger.people import PeopleIndex
 from scorer.ledger.queries import LeaderboardView
+from scorer.profiles.search import Query, Results, search
+from scorer.profiles.skills import SkillIndex, merged_table
 from scorer.registry import Registry
 from scorer.rewards.granting import grant_on_like
 from scorer.scoring.sandbox.choose import runner_for
@@ -60,6 +63,7 @@ class CoopAPI:
         self.sessions: Sessions = session_factory(self.engine)
         self._executor: Executor | None = None
         self.forges = Registry("forge", FORGES)
+        self.people = PeopleIndex(merged_table(settings.skill_table))
 
     # --- challenges ------------------------------------------------------------------------
 
@@ -301,6 +305,17 @@ class CoopAPI:
         return credit.credit_audit(
             self.sessions, self.settings.mirrors, challenge_id, phase_id, board, split, samples=samples
         )
+
+    # --- people -----------------------------------------------------------------------------
+
+    def skill_index(self, *, now: datetime | None = None) -> SkillIndex:
+        """Everyone's skills with evidence (hidden profiles left out), kept per ledger state."""
+        with self.sessions() as session:
+            return self.people.index(session, now=now or datetime.now(UTC))
+
+    def search_people(self, query: Query, *, now: datetime | None = None) -> Results:
+        """People ranked by the query's weighted skills, each row with its explanation."""
+        return search(self.skill_index(now=now), query)
 
     def _check_split(
         self, challenge_id: str, phase_id: str, split: str, organiser: bool, now: datetime | None
