@@ -1,0 +1,171 @@
+"""Federation in the ledger: credentials imported from other instances (once per issuer and
+``jti``) and the link codes that name a person here in another instance's credentials."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from scorer.ledger.models import ImportedCredential, LinkCode, Person, utcnow
+from scorer.ledger.store import person
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """Whose a link code is, until when it may link, and the login it linked (once imported)."""
+
+    person: str
+    expires_at: datetime
+    issuer: str | None
+    issued_to: str | None
+
+
+@dataclass(frozen=True)
+class NewCredential:
+    """A verified credential, as the ledger keeps it."""
+
+    issuer: str
+    jti: str
+    issued_to: str
+    kind: str
+    name: str
+    skills: tuple[str, ...]
+    evidence_url: str
+    payload: dict[str, Any]
+    token: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class ImportedView:
+    """A credential from another instance on a person's record here, marked with its issuer."""
+
+    id: int
+    person: str
+    issuer: str
+    jti: str
+    issued_to: str
+    kind: str
+    name: str
+    skills: tuple[str, ...]
+    evidence_url: str
+    issued_at: datetime
+    expires_at: datetime
+    imported_at: datetime
+    token: str
+
+
+def add_link_code(session: Session, username: str, code_hash: str, expires_at: datetime) -> None:
+    session.add(LinkCode(code_hash=code_hash, person_id=person(session, username).id, expires_at=expires_at))
+    session.flush()
+
+
+def link_code(session: Session, code_hash: str) -> LinkView | None:
+    found = session.execute(
+        select(LinkCode, Person.username)
+        .join(Person, Person.id == LinkCode.person_id)
+        .where(LinkCode.code_hash == code_hash)
+    ).one_or_none()
+    if found is None:
+        return None
+    row, username = found
+    return LinkView(username, row.expires_at, row.issuer, row.issued_to)
+
+
+def bind_link(session: Session, code_hash: str, issuer: str, issued_to: str) -> None:
+    """Link the code to the login it named at ``issuer`` (its first import); later imports
+    through it must come from the same login."""
+    row = session.get(LinkCode, code_hash)
+    if row is not None and row.issuer is None:
+        row.issuer, row.issued_to = issuer, issued_to
+        session.flush()
+
+
+def imported_already(session: Session, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which ``(issuer, jti)`` pairs are on record."""
+    wanted = list(keys)
+    if not wanted:
+        return set()
+    found = session.execute(
+        select(ImportedCredential.issuer, ImportedCredential.jti).where(
+            tuple_(ImportedCredential.issuer, ImportedCredential.jti).in_(wanted)
+        )
+    )
+    return {(issuer, jti) for issuer, jti in found}
+
+
+def store_imported(
+    session: Session, username: str, credentials: Sequence[NewCredential], *, now: datetime | None = None
+) -> list[ImportedView]:
+    """Record the credentials for ``username``; a pair already on record violates the unique
+    constraint (the caller checked it with :func:`imported_already`, in the same transaction)."""
+    owner = person(session, username)
+    moment = now or utcnow()
+    rows = [
+        ImportedCredential(
+            person_id=owner.id,
+            issuer=c.issuer,
+            jti=c.jti,
+            issued_to=c.issued_to,
+            kind=c.kind,
+            name=c.name,
+            skills=list(c.skills),
+            evidence_url=c.evidence_url,
+            payload=c.payload,
+            token=c.token,
+            issued_at=c.issued_at,
+            expires_at=c.expires_at,
+            imported_at=moment,
+        )
+        for c in credentials
+    ]
+    session.add_all(rows)
+    session.flush()
+    return [_view(row, username) for row in rows]
+
+
+def imported_credentials(session: Session, username: str) -> list[ImportedView]:
+    """The credentials ``username`` imported from other instances, oldest import first (none for
+    a person this instance does not know)."""
+    rows = session.scalars(
+        select(ImportedCredential)
+        .join(Person, Person.id == ImportedCredential.person_id)
+        .where(Person.username == username)
+        .order_by(ImportedCredential.id)
+    )
+    return [_view(row, username) for row in rows]
+
+
+def imported_skills(session: Session) -> list[tuple[str, str, str]]:
+    """Every ``(person, issuer, skill)`` of the credentials people imported (what search counts,
+    marked as from elsewhere)."""
+    rows = session.execute(
+        select(Person.username, ImportedCredential.issuer, ImportedCredential.skills)
+        .join(Person, Person.id == ImportedCredential.person_id)
+        .order_by(ImportedCredential.id)
+    )
+    return [(username, issuer, str(skill)) for username, issuer, skills in rows for skill in skills]
+
+
+def _view(row: ImportedCredential, username: str) -> ImportedView:
+    return ImportedView(
+        id=row.id,
+        person=username,
+        issuer=row.issuer,
+        jti=row.jti,
+        issued_to=row.issued_to,
+        kind=row.kind,
+        name=row.name,
+        skills=tuple(row.skills),
+        evidence_url=row.evidence_url,
+        issued_at=row.issued_at,
+        expires_at=row.expires_at,
+        imported_at=row.imported_at,
+        token=row.token,
+    )
