@@ -34,13 +34,17 @@ from coop_client.models import (
     ChallengeOut,
     ChallengeSummary,
     ContributionGraphOut,
+    CredentialsIn,
+    CredentialsOut,
     CreditTableOut,
     Health,
+    ImportedCredentialOut,
     InvalidateIn,
     InvalidationOut,
     LeaderboardOut,
     LikeOut,
     LikesOut,
+    LinkCodeOut,
     NotebookDiffOut,
     OpenPhaseIn,
     OrganiseOut,
@@ -347,6 +351,33 @@ class Routes:
     def skills() -> Call[SkillsOut]:
         return Call("GET", "api/skills", _one(SkillsOut))
 
+    # --- federation ------------------------------------------------------------------------------
+
+    @staticmethod
+    def jwks() -> Call[dict[str, Any]]:
+        """This instance's public keys (JWKS), as other instances fetch them."""
+        return Call("GET", ".well-known/jwks.json", lambda response: response.json())
+
+    @staticmethod
+    def link_code() -> Call[LinkCodeOut]:
+        """A link code naming you here, for exporting your credentials from another instance."""
+        return Call("POST", "api/me/link-codes", _one(LinkCodeOut))
+
+    @staticmethod
+    def export_credentials(person: str, *, link: str | None = None) -> Call[CredentialsOut]:
+        """Your credentials, signed by this instance (``link``: another instance's link code)."""
+        return Call("GET", f"api/people/{person}/credentials", _one(CredentialsOut), {"link": link})
+
+    @staticmethod
+    def import_credentials(credentials: list[str]) -> Call[list[ImportedCredentialOut]]:
+        """Import credentials another instance exported for you: all of them, or none."""
+        body = CredentialsIn(credentials=credentials).model_dump()
+        return Call("POST", "api/me/credentials", _many(ImportedCredentialOut), body=body)
+
+    @staticmethod
+    def imported_credentials() -> Call[list[ImportedCredentialOut]]:
+        return Call("GET", "api/me/credentials", _many(ImportedCredentialOut))
+
 
 #: Left out of a published folder: git's, Python's and Jupyter's own files.
 NOT_PUBLISHED = {".git", "__pycache__", ".ipynb_checkpoints"}
@@ -599,6 +630,20 @@ class CoopClient:
     def skills(self) -> SkillsOut:
         """The skill table and how many people have each skill."""
         return self.send(Routes.skills())
+
+    # --- federation ----------------------------------------------------------------------------
+
+    def link_code(self) -> LinkCodeOut:
+        return self.send(Routes.link_code())
+
+    def export_credentials(self, person: str, *, link: str | None = None) -> CredentialsOut:
+        return self.send(Routes.export_credentials(person, link=link))
+
+    def import_credentials(self, credentials: list[str]) -> list[ImportedCredentialOut]:
+        return self.send(Routes.import_credentials(credentials))
+
+    def imported_credentials(self) -> list[ImportedCredentialOut]:
+        return self.send(Routes.imported_credentials())
 
     # --- plumbing ------------------------------------------------------------------------------
 

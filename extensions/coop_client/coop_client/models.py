@@ -699,3 +699,38 @@ class SkillCountOut(BaseModel):
 class SkillsOut(BaseModel):
     table: dict[str, str] = Field(description="Module → skill, as the operator configured it.")
     skills: list[SkillCountOut]
+
+
+# --- federation: signed credentials between instances ------------------------------------------
+
+
+class LinkCodeOut(BaseModel):
+    code: str = Field(description="Give it to the other instance when you export there (`link`).")
+    expires_at: datetime = Field(description="Credentials issued to it after this are refused here.")
+
+
+class CredentialsOut(BaseModel):
+    issuer: str = Field(description="This instance: its public URL; its keys at /.well-known/jwks.json.")
+    person: str
+    credentials: list[str] = Field(description="Open Badges 3.0 OpenBadgeCredentials, each a VC-JWT.")
+
+
+class CredentialsIn(BaseModel):
+    credentials: list[str] = Field(
+        min_length=1, max_length=500, description="VC-JWTs another instance exported for you."
+    )
+
+
+class ImportedCredentialOut(BaseModel):
+    """A credential from another instance: marked with its issuer, never counted as earned here."""
+
+    id: int
+    issuer: str = Field(description="The instance that signed it (from elsewhere).")
+    issued_to: str = Field(description="Your login there.")
+    kind: Literal["achievement", "reward", "credit"]
+    name: str
+    skills: list[str]
+    evidence_url: str
+    issued_at: datetime
+    expires_at: datetime
+    imported_at: datetime
