@@ -547,3 +547,9 @@ class InvalidOrcid(CoopError):
     def __init__(self, value: str, why: str) -> None:
         self.value = value
         super().__init__(f"invalid ORCID iD {value[:40]!r}: {why}")
+
+
+class OwnCredentialsOnly(CoopError):
+    """A person's credentials exported by someone else: only they may export theirs."""
+
+    http_status = 403
