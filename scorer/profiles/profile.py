@@ -7,10 +7,11 @@ through :mod:`scorer.ledger.queries`, so that nothing here sees a value the view
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from scorer.challenge.spec import Challenge
 from scorer.credit.contribution import GraphNode
 from scorer.ledger.models import RewardKind
 from scorer.ledger.profiles import JoinedPhase, ProfileFields
@@ -99,6 +100,7 @@ class Profile:
     credit: list[PhaseCredit]
     likes_given: list[int]
     likes_received: int
+    specs: Mapping[str, Challenge] = field(default_factory=dict)  # by id: titles, phases, rules
     skills: list[Any] = field(default_factory=list)
     credentials: list[Any] = field(default_factory=list)
 

@@ -16,6 +16,8 @@ from scorer.service.routes import (
     data,
     notebooks,
     organise,
+    people,
+    profiles,
     rewards,
     service,
     submissions,
@@ -32,6 +34,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     organise.router,
     rewards.router,
     credit.router,
+    people.router,
+    profiles.router,  # last: /api/people/{name} must not shadow other /api/people/… routes
 )
 
 

@@ -15,19 +15,27 @@ from coop_client.models import (
     ChallengeSummary,
     ColumnOut,
     ContributionGraphOut,
+    CreditCommitOut,
     CreditRowOut,
     CreditTableOut,
     GraphEdgeOut,
     GraphNodeOut,
+    JoinedPhaseOut,
     LeaderboardOut,
     LimitsOut,
     MetricOut,
+    PhaseCreditOut,
     PhaseOut,
+    ProfileBalanceOut,
+    ProfileOut,
+    ProfileSubmissionOut,
     QuotaOut,
+    RankOut,
     RewarderOut,
     RewardOut,
     RowOut,
     SubmissionOut,
+    SubmissionPageOut,
     SubmissionSummary,
 )
 from scorer.challenge.spec import Challenge, Phase, column_sorting
@@ -43,6 +51,7 @@ from scorer.ledger.queries import (
     private_scores_visible,
 )
 from scorer.ledger.rewards import Balance, RewardView
+from scorer.profiles.profile import PhaseCredit, Profile, SubmissionPage
 from scorer.ranking.leaderboard import column_label, column_precision
 from scorer.rewards.describe import Description
 
@@ -314,4 +323,112 @@ def of_graph(
         next_offset=page.next_offset,
         nodes=nodes,
         edges=[GraphEdgeOut(source=e.source, target=e.target, kind=e.kind) for e in page.edges],
+    )
+
+
+# --- profiles -----------------------------------------------------------------------------------
+
+
+def of_profile(profile: Profile, *, organiser: bool, now: datetime) -> ProfileOut:
+    """A profile as its viewer may see it (private evidence of rewards obeys the rule)."""
+    fields = profile.fields
+
+    def rewards_of(found: Iterable[RewardView]) -> list[RewardOut]:
+        by_challenge: dict[str, list[RewardView]] = {}
+        for view in found:
+            by_challenge.setdefault(view.challenge_id, []).append(view)
+        shown = [
+            row
+            for cid, views in by_challenge.items()
+            for row in of_rewards(profile.specs[cid], views, organiser=organiser, now=now)
+        ]
+        return sorted(shown, key=lambda row: row.id)
+
+    return ProfileOut(
+        person=fields.person,
+        display_name=fields.display_name,
+        affiliation=fields.affiliation,
+        orcid=fields.orcid,
+        links=fields.links,
+        hidden=fields.hidden,
+        joined=[
+            JoinedPhaseOut(
+                challenge=j.challenge_id,
+                title=profile.specs[j.challenge_id].title,
+                phase=j.phase_id,
+                submissions=j.submissions,
+                first_at=j.first_at,
+                last_at=j.last_at,
+            )
+            for j in profile.joined
+        ],
+        submissions=of_submission_page(profile.submissions),
+        ranks=[
+            RankOut(
+                challenge=r.challenge_id,
+                phase=r.phase_id,
+                leaderboard=r.board,
+                split=r.split,
+                rank=r.rank,
+                of=r.of,
+                delta=r.delta,
+            )
+            for r in profile.ranks
+        ],
+        rewards=rewards_of(profile.rewards),
+        balances=[
+            ProfileBalanceOut(challenge=cid, unit=b.unit, amount=float(b.amount))
+            for cid, b in profile.balances
+        ],
+        credit=[of_phase_credit(c) for c in profile.credit],
+        achievements=rewards_of(profile.achievements),
+        likes_given=profile.likes_given,
+        likes_received=profile.likes_received,
+        skills=profile.skills,
+        credentials=profile.credentials,
+    )
+
+
+def of_submission_page(page: SubmissionPage) -> SubmissionPageOut:
+    return SubmissionPageOut(
+        person=page.person,
+        total=page.total,
+        offset=page.offset,
+        next_offset=page.next_offset,
+        submissions=[
+            ProfileSubmissionOut(
+                id=view.id,
+                challenge=view.challenge_id,
+                phase=view.phase_id,
+                commit=view.commit_sha,
+                notebook=view.notebook_path,
+                status=view.status,
+                created_at=view.created_at,
+                finished_at=view.finished_at,
+                public=_finite(scores.public),
+                private=_finite(scores.private) if scores.private is not None else None,
+            )
+            for view, scores in page.submissions
+        ],
+    )
+
+
+def of_phase_credit(credit: PhaseCredit) -> PhaseCreditOut:
+    return PhaseCreditOut(
+        challenge=credit.challenge_id,
+        phase=credit.phase_id,
+        measure=credit.measure,
+        split=credit.split,
+        credit=credit.credit,
+        commits=[
+            CreditCommitOut(
+                commit=c.commit,
+                notebook=c.notebook,
+                submission=c.submission_id,
+                metric=c.metric,
+                increment=c.increment,
+                credit=c.credit,
+            )
+            for c in credit.commits
+        ],
     )

@@ -522,7 +522,10 @@ class ProfileIn(_Request):
     display_name: str | None = Field(None, max_length=DISPLAY_NAME_MAX, description="None: the hub name.")
     affiliation: str | None = Field(None, max_length=AFFILIATION_MAX)
     orcid: str | None = Field(
-        None, max_length=19, description="An ORCID iD, e.g. 0000-0002-1825-0097 (its checksum is checked)."
+        None,
+        max_length=40,
+        description="An ORCID iD, e.g. 0000-0002-1825-0097 or https://orcid.org/0000-0002-1825-0097 "
+        "(its check character is checked).",
     )
     links: list[str] = Field(default_factory=list, max_length=LINKS_MAX, description="http(s) URLs.")
     hidden: bool = Field(
