@@ -14,6 +14,7 @@ from scorer.cli import (
     credit,
     db,
     demo,
+    people,
     rewards,
     rewards_admin,
     serve,
@@ -32,6 +33,7 @@ app = typer.Typer(
 )
 app.add_typer(challenge.app, name="challenge")
 app.add_typer(db.app, name="db")
+app.add_typer(people.app, name="people")
 app.command("score")(submissions.score)
 app.command("rescore")(submissions.rescore)
 app.command("recover")(submissions.recover)
