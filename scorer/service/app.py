@@ -14,6 +14,7 @@ from scorer.service.routes import (
     challenges,
     credit,
     data,
+    federation,
     notebooks,
     organise,
     people,
@@ -34,6 +35,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     organise.router,
     rewards.router,
     credit.router,
+    federation.router,
     people.router,
     profiles.router,  # last: /api/people/{name} must not shadow other /api/people/… routes
 )
@@ -72,4 +74,9 @@ def create_app(api: CoopAPI, auth: Authenticator, *, prefix: str = "") -> FastAP
         app.include_router(router, prefix=root, dependencies=[Depends(viewer)])
     app.include_router(git_http.router, prefix=root, dependencies=[Depends(viewer)])  # git, not in OpenAPI
     app.include_router(webhooks.router, prefix=root)  # signed by the forge: no hub token
+    # Public keys need no token, under the prefix and at the host's root, where verifiers look
+    # (behind the hub, the root one is reached through hub_config's redirect).
+    app.include_router(federation.keys_router, prefix=root)
+    if root:
+        app.include_router(federation.keys_router, include_in_schema=False)
     return app

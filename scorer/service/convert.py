@@ -20,6 +20,7 @@ from coop_client.models import (
     CreditTableOut,
     GraphEdgeOut,
     GraphNodeOut,
+    ImportedCredentialOut,
     JoinedPhaseOut,
     LeaderboardOut,
     LimitsOut,
@@ -43,6 +44,7 @@ from scorer.credit.contribution import GraphPage
 from scorer.credit.phase import CreditTable
 from scorer.exceptions import UnknownPhase
 from scorer.ingest.limits import check_limits, submissions_left
+from scorer.ledger.credentials import ImportedView
 from scorer.ledger.queries import (
     LeaderboardView,
     SubmissionScores,
@@ -431,4 +433,20 @@ def of_phase_credit(credit: PhaseCredit) -> PhaseCreditOut:
             )
             for c in credit.commits
         ],
+    )
+
+
+def of_imported(view: ImportedView) -> ImportedCredentialOut:
+    """A credential imported from another instance, marked with its issuer."""
+    return ImportedCredentialOut(
+        id=view.id,
+        issuer=view.issuer,
+        issued_to=view.issued_to,
+        kind=view.kind,
+        name=view.name,
+        skills=list(view.skills),
+        evidence_url=view.evidence_url,
+        issued_at=view.issued_at,
+        expires_at=view.expires_at,
+        imported_at=view.imported_at,
     )

@@ -47,8 +47,12 @@ ROUTES = {
     "/api/me/likes",
     "/api/challenges/{challenge_id}/phases/{phase_id}/credit",
     "/api/challenges/{challenge_id}/phases/{phase_id}/graph",
+    "/api/me/link-codes",
+    "/api/people/{name}/credentials",
+    "/api/me/credentials",
 }
 WEBHOOKS = {"/webhooks/{forge}"}  # mounted outside ROUTERS: no viewer dependency
+KEYS = {"/.well-known/jwks.json"}  # outside ROUTERS: public, also at the root
 
 
 @pytest.fixture
@@ -69,7 +73,7 @@ def test_every_route_lives_under_the_prefix_and_is_in_the_openapi_document(empty
     app = create_app(empty_api, TOKENS, prefix=PREFIX)
     declared = {route.path for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)}
     assert declared == ROUTES
-    served = {"/services/coop" + path for path in ROUTES | WEBHOOKS}
+    served = {"/services/coop" + path for path in ROUTES | WEBHOOKS | KEYS}
     with running(app) as url:
         document = httpx.get(url + "/services/coop/openapi.json").json()
         assert set(document["paths"]) == served
@@ -78,7 +82,8 @@ def test_every_route_lives_under_the_prefix_and_is_in_the_openapi_document(empty
         assert httpx.get(url + "/openapi.json").status_code == 404
         assert httpx.get(url + "/docs/oauth2-redirect").status_code == 404  # nothing outside the prefix
         for path in served:  # each documented path is routed (404s here would say "Not Found")
-            concrete = path.format(challenge_id="x", phase_id="p", board="b", submission_id=1, forge="github")
+            names = {"challenge_id": "x", "phase_id": "p", "board": "b", "submission_id": 1, "name": "n"}
+            concrete = path.format(forge="github", **names)
             assert httpx.get(url + concrete).json() != {"error": "Not Found"}, path
     board = document["paths"][
         "/services/coop" + "/api/challenges/{challenge_id}/phases/{phase_id}/leaderboards/{board}"
@@ -92,7 +97,7 @@ def test_every_route_lives_under_the_prefix_and_is_in_the_openapi_document(empty
 def test_without_a_prefix_routes_sit_at_the_root(empty_api):
     with running(create_app(empty_api, TOKENS)) as url:
         assert httpx.get(url + "/api/health").status_code == 200
-        assert set(httpx.get(url + "/openapi.json").json()["paths"]) == ROUTES | WEBHOOKS
+        assert set(httpx.get(url + "/openapi.json").json()["paths"]) == ROUTES | WEBHOOKS | KEYS
 
 
 def test_serve_takes_a_tokens_file_then_the_hub_then_refuses(tmp_path):
