@@ -8,8 +8,10 @@ dropped. Each key's ``kid`` is its RFC 7638 thumbprint.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +51,7 @@ def load_keys(home: Path) -> KeyRing:
     """The key ring under ``home``, made (one new key) on first use."""
     path = key_path(home)
     if not path.exists():
-        return _write(path, KeyRing(_new_key()))
+        _write(path, KeyRing(_new_key()), replace=False)  # a racing first use keeps the other's key
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         current = OKPKey.import_key(data["current"])
@@ -74,17 +76,23 @@ def _public(key: OKPKey) -> dict[str, Any]:
     return {**key.as_dict(private=False), "kid": key.thumbprint(), "alg": ALGORITHM, "use": "sig"}
 
 
-def _write(path: Path, ring: KeyRing) -> KeyRing:
+def _write(path: Path, ring: KeyRing, *, replace: bool = True) -> KeyRing:
     data = {
         "current": ring.current.as_dict(private=True),
         "retired": [key.as_dict(private=False) for key in ring.retired],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
     # Created 0600 from the start: the private key is never readable by others, not even briefly.
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-    os.chmod(temporary, 0o600)
-    os.replace(temporary, path)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        if replace:
+            os.replace(temporary, path)
+        else:
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)  # atomic: fails when another process made the key first
+    finally:
+        temporary.unlink(missing_ok=True)
     return ring
