@@ -1,5 +1,5 @@
 """Coopetition's notebook widgets: Submit with live status, leaderboards (with likes), the phase
-banner, your submissions, your rewards, and the organisers' panel.
+banner, your submissions, your rewards, the organisers' panel, and the search for people by skills.
 
     from coop_widgets import Submit
     Submit()                      # commits this notebook, pushes, follows its score
@@ -26,6 +26,7 @@ EXPORTS = {
     "MySubmissions": "coop_widgets.submissions",
     "MyRewards": "coop_widgets.rewards",
     "OrganiserPanel": "coop_widgets.organiser",
+    "PeopleSearch": "coop_widgets.people",
 }
 
 __all__ = sorted(EXPORTS)
