@@ -15,6 +15,7 @@ from scorer.cli import (
     db,
     demo,
     people,
+    profile,
     rewards,
     rewards_admin,
     serve,
@@ -34,6 +35,7 @@ app = typer.Typer(
 app.add_typer(challenge.app, name="challenge")
 app.add_typer(db.app, name="db")
 app.add_typer(people.app, name="people")
+app.add_typer(profile.app, name="profile")
 app.command("score")(submissions.score)
 app.command("rescore")(submissions.rescore)
 app.command("recover")(submissions.recover)
