@@ -12,14 +12,12 @@ import logging
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy.orm import Session
-
 from coop_client.models import ProfileIn
 from scorer.challenge.spec import Challenge
 from scorer.exceptions import CoopError, UnknownPerson
 from scorer.facade import CoopAPI
 from scorer.ledger import likes, profiles, queries, rewards
-from scorer.ledger.db import Sessions
+from scorer.ledger.db import Session, Sessions
 from scorer.ledger.profiles import JoinedPhase, ProfileFields
 from scorer.ledger.queries import SubmissionScores, SubmissionView
 from scorer.profiles.orcid import checked_orcid
