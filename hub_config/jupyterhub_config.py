@@ -120,6 +120,9 @@ if not PROXY.exists():
 c.ConfigurableHTTPProxy.command = [str(PROXY)]
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{number('COOP_PROXY_API_PORT', 8001)}"
 c.ConfigurableHTTPProxy.pid_file = str(HUB_DIR / "proxy.pid")
+# The instance's public keys at the host's root, where verifiers of its credentials look: the
+# proxy sends /.well-known/ to the scorer, which serves /.well-known/jwks.json outside its prefix.
+c.ConfigurableHTTPProxy.extra_routes = {"/.well-known/": f"http://127.0.0.1:{SERVICE_PORT}"}
 
 # --- who logs in (production.py replaces this) -----------------------------------------------
 if MODE == "embedded":
@@ -203,6 +206,7 @@ c.Spawner.http_timeout = 90
 SERVICE_WAIT = {"timeout": 180} if "timeout" in Service.class_traits(input=True) else {}
 SCORER_ENV = {variable: os.environ[variable] for variable in ENVIRONMENT.values() if variable in os.environ}
 SCORER_ENV.update(COOP_HOME=str(HOME), COOP_DB_URL=settings.db_url)
+SCORER_ENV.setdefault("COOP_PUBLIC_URL", SERVICE_URL.rstrip("/"))  # the issuer of its credentials
 c.JupyterHub.services = [
     {
         "name": "coop",

@@ -22,6 +22,7 @@ from scorer.cli import (
     submissions,
     up,
 )
+from scorer.cli import credentials as credentials  # export, import, link-code, rotate-key in `coop profile`
 from scorer.cli.common import State, fail
 from scorer.config import load_settings
 from scorer.exceptions import CoopError

@@ -15,6 +15,7 @@ from scorer.exceptions import CoopError
 from scorer.facade import CoopAPI
 from scorer.ledger.queries import challenge_ids, load_challenge, repo_url
 from scorer.organise.settle import PhaseCloser
+from scorer.profiles.keys import load_keys
 from scorer.service.auth import Authenticator, HubAuthenticator, StaticTokens
 from scorer.service.git_http import serve_repository
 
@@ -77,6 +78,7 @@ def serve(
     try:
         auth = choose_authenticator(tokens_file)
         api = state(ctx).api()
+        keys = load_keys(api.settings.home_path)  # the issuer's key, made on the first start
     except CoopError as exc:
         fail(exc)
     app = create_app(api, auth, prefix=prefix)
@@ -87,6 +89,7 @@ def serve(
         else:
             console.print(f"git: http://{host}:{port}{root}/git/{challenge_id}.git", highlight=False)
     console.print(f"coop serve: http://{host}:{port}{root}/api/ (docs at {root}/docs)", highlight=False)
+    console.print(f"credentials issued as {api.settings.public_url} (key {keys.kid})", highlight=False)
     dispatcher = BackgroundDispatcher(api)
     dispatcher.start()
     closer = PhaseCloser(api)  # settles phases as they end

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import stat
 import subprocess
 import time
 from dataclasses import dataclass
@@ -275,3 +276,15 @@ def test_hub_restart_keeps_servers_and_clones(hub: RunningHub, alice: Participan
     git(clone, "add", str(draft), env=alice.env)
     git(clone, "commit", "-q", "-m", "after the restart", env=alice.env)
     assert "-> alice/work" in git(clone, "push", env=alice.env).stderr  # the token still works
+
+
+def test_the_instance_keys_are_published_at_the_hosts_root(hub: RunningHub):
+    """Other instances verify this one's credentials with /.well-known/jwks.json: the proxy
+    routes it to the scorer (``Proxy.extra_routes``), the same keys as under its prefix."""
+    at_root = httpx.get(f"{hub.url}/.well-known/jwks.json", timeout=30)
+    assert at_root.status_code == 200
+    [key] = at_root.json()["keys"]
+    assert (key["kty"], key["crv"], key["alg"]) == ("OKP", "Ed25519", "Ed25519")
+    assert "d" not in key
+    assert httpx.get(f"{hub.service_url}.well-known/jwks.json", timeout=30).json() == at_root.json()
+    assert stat.S_IMODE((hub.home / "issuer-keys.json").stat().st_mode) == 0o600
