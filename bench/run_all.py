@@ -8,6 +8,7 @@ from bench import (
     leaderboard_endpoint,
     leaderboard_query,
     overhead,
+    people_search,
     push_to_queued,
     rewards,
     scaling,
@@ -23,6 +24,7 @@ def main() -> None:
     ladder = credit.main()
     graph = graph_endpoint.main()
     live = rewards.main(rounds=5)
+    people = people_search.main()
     rows = [
         (
             "credit, 100k commits / 2k merges / 500 people (goals: full ≤ 3 s, one new score ≤ 5 ms p50)",
@@ -39,6 +41,10 @@ def main() -> None:
         (
             "live rewards added to a submission's scoring, Higgs demo phase (goal ≤ 10 %)",
             rewards.summary(live),
+        ),
+        (
+            "people search, 5k people / 100k scored notebooks, 3 weighted skills (goal p50 ≤ 50 ms)",
+            people_search.summary(people),
         ),
         (
             "`coop score` of a trivial notebook vs bare `papermill` (goal ≤ 1.3×)",

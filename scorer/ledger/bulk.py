@@ -38,6 +38,7 @@ class ScoredRecord:
     notebook_path: str = ""
     parameters: Mapping[str, Any] = field(default_factory=dict)
     provenance: Mapping[str, Any] | None = None
+    executed_notebook: bytes | None = None
 
 
 def import_scored(
@@ -93,6 +94,7 @@ def _import_batch(session: Session, challenge_id: str, phase_id: str, batch: lis
             "peak_memory": r.peak_memory,
             "parameters": dict(r.parameters),
             "provenance": jsonable(r.provenance) if r.provenance is not None else None,
+            "executed_notebook": r.executed_notebook,
         }
         for r in batch
     ]
