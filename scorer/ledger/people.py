@@ -197,7 +197,7 @@ def _standings(
 ) -> list[Standing]:
     """Everyone's rank on every board, private where everyone may see it (through the
     ledger's cached boards)."""
-    found = []
+    found: list[Standing] = []
     for cid, challenge in challenges.items():
         for phase in challenge.phases:
             split = "private" if (cid, phase.id) in open_private else "public"

@@ -227,9 +227,9 @@ def skill_index(facts: Facts, table: Mapping[str, str]) -> SkillIndex:
         }
 
     per_person: dict[str, dict[str, Skill]] = defaultdict(dict)
-    for name, by_person in holders.items():
-        for person, skill in by_person.items():
-            per_person[person][name] = skill
+    for name, skilled in holders.items():
+        for person, held in skilled.items():
+            per_person[person][name] = held
     activity: dict[str, list[ScoredWork]] = defaultdict(list)
     for work in facts.work:
         activity[work.person].append(work)
@@ -269,11 +269,11 @@ def _code_evidence(
             key = (item.person, skill, item.challenge_id, item.phase_id)
             seen = newest.get(key)
             if seen is None or item.at > seen[0].at:
-                modules = sorted(m for m in item.modules if skill in module_skills([m], table))
-                newest[key] = (item, ", ".join(modules))
-    for (person, skill, challenge_id, phase_id), (item, modules) in newest.items():
+                used = sorted(m for m in item.modules if skill in module_skills([m], table))
+                newest[key] = (item, ", ".join(used))
+    for (person, skill, challenge_id, phase_id), (item, detail) in newest.items():
         evidence[person][skill].append(
-            Evidence("code", 1.0, challenge_id, phase_id, item.submission_id, detail=modules)
+            Evidence("code", 1.0, challenge_id, phase_id, item.submission_id, detail=detail)
         )
 
 
@@ -295,19 +295,19 @@ def _challenge_evidence(facts: Facts, evidence: dict[str, dict[str, list[Evidenc
             credit[grant.person, grant.challenge_id] += grant.amount
             credit_total[grant.challenge_id] += grant.amount
     for (person, challenge_id), item in worked.items():
-        standing = best.get((person, challenge_id))
-        quality = standing.quality if standing else 0.0
+        top = best.get((person, challenge_id))
+        quality = top.quality if top else 0.0
         total = credit_total.get(challenge_id, 0.0)
         share = credit.get((person, challenge_id), 0.0) / total if total > 0 else 0.0
-        detail = _challenge_detail(standing, share)
+        detail = _challenge_detail(top, share)
         weight = 1.0 + quality + share
         for skill in facts.tags.get(challenge_id, ChallengeTags()).skills:
             evidence[person][skill].append(
                 Evidence("challenge", weight, challenge_id, item.phase_id, item.submission_id, detail=detail)
             )
-        if standing is not None:
+        if top is not None:
             evidence[person][RANK_PREFIX + challenge_id].append(
-                Evidence("rank", quality, challenge_id, standing.phase_id, detail=detail)
+                Evidence("rank", quality, challenge_id, top.phase_id, detail=detail)
             )
 
 
