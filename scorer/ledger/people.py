@@ -2,7 +2,8 @@
 
 :class:`PeopleIndex` builds :func:`scorer.profiles.skills.skill_index` from the ledger's facts
 and keeps it until the ledger changes (a new event, reward, invalidation, profile edit or spec)
-or a phase's closed code or private scores become visible. A notebook's imports are parsed once
+or a phase's closed code or private scores become visible. Credentials people imported from
+other instances count too, their evidence marked with the issuer. A notebook's imports are parsed once
 per submission (an executed notebook never changes) and kept in memory, so a rebuild reads only
 the notebooks scored since.
 
@@ -22,9 +23,11 @@ from sqlalchemy.orm import Session
 
 from scorer.challenge.spec import Challenge
 from scorer.ledger import queries
+from scorer.ledger.credentials import imported_skills
 from scorer.ledger.invalidations import is_invalidated
 from scorer.ledger.models import (
     ChallengeRow,
+    ImportedCredential,
     Invalidation,
     LeaderboardVersion,
     Person,
@@ -89,7 +92,8 @@ class PeopleIndex:
         tags = {
             cid: ChallengeTags(tuple(c.tags.domain), tuple(c.tags.skills)) for cid, c in challenges.items()
         }
-        return Facts(people, work, earned, standings, tags)
+        imported = tuple(item for item in imported_skills(session) if item[0] in shown)
+        return Facts(people, work, earned, standings, tags, imported)
 
     def _read_imports(self, session: Session, ids: Iterable[int]) -> None:
         missing = [sid for sid in ids if sid not in self._imports]
@@ -113,11 +117,13 @@ def visible_people(session: Session) -> tuple[str, ...]:
 
 
 def _ledger_state(session: Session) -> tuple[object, ...]:
-    """Changes with every event, reward, invalidation, profile edit, spec and board change."""
+    """Changes with every event, reward, invalidation, imported credential, profile edit, spec
+    and board change."""
     scalars = [
         select(func.max(SubmissionEvent.id)),
         select(func.max(Reward.id)),
         select(func.max(Invalidation.id)),
+        select(func.max(ImportedCredential.id)),
         select(func.max(Profile.updated_at)),
         select(func.count()).select_from(Profile).where(Profile.hidden.is_(True)),
         select(func.count()).select_from(Person),

@@ -8,9 +8,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import nbformat
-from ledger_helpers import END, Ledger, run_result, sha
+from ledger_helpers import END, START, Ledger, run_result, sha
 
 from scorer.ledger import store
+from scorer.ledger.credentials import NewCredential, store_imported
 from scorer.ledger.invalidations import invalidate
 from scorer.ledger.models import Submission
 from scorer.ledger.people import PeopleIndex
@@ -121,3 +122,28 @@ def test_hidden_profiles_invalidated_work_and_taken_back_grants_are_left_out(ses
     assert index.people["alice"].skills == {}
     assert "fast" not in index.people["carol"].skills
     assert search(index, Query({"deep-learning": 1})).rows == ()
+
+
+def test_imported_credentials_count_marked_with_their_issuer(sessions, ledger) -> None:
+    scored(ledger, "alice", 0.9, notebook("import numpy"))
+    people = PeopleIndex(merged_table())
+    with sessions() as session:
+        assert "clustering" not in people.index(session, now=OPEN).people["alice"].skills
+    credential = NewCredential(
+        issuer="https://other.example/services/coop",
+        jti="urn:uuid:1",
+        issued_to="alice@other",
+        kind="achievement",
+        name="Clustering badge",
+        skills=("clustering",),
+        evidence_url="https://other.example/services/coop/api/submissions/7",
+        payload={},
+        token="header.payload.signature",
+        issued_at=START,
+        expires_at=END,
+    )
+    with sessions.begin() as session:
+        store_imported(session, "alice", [credential])
+    with sessions() as session:
+        (evidence,) = people.index(session, now=OPEN).people["alice"].skills["clustering"].evidence
+    assert (evidence.kind, evidence.detail) == ("imported", "https://other.example/services/coop")
