@@ -122,18 +122,24 @@ def search(index: SkillIndex, query: Query) -> Results:
     else:
         candidates = list(index.people.values())
     total_weight = sum(query.weights.values())
-    scored = []
+    scored: list[tuple[float, str, PersonSkills]] = []
     for person in candidates:
         if not _passes(person, query):
             continue
-        terms = _terms(person, query, total_weight)
-        if query.weights and not any(term.counted for term in terms):
+        weighted, counted = 0.0, False
+        for name, weight in query.weights.items():
+            skill = person.skills.get(name)
+            if skill is not None and skill.percentile >= query.min_percentile:
+                weighted, counted = weighted + weight * skill.percentile, True
+        if query.weights and not counted:
             continue
-        exact = sum(t.weight * t.percentile for t in terms if t.counted) / (total_weight or 1.0)
-        scored.append((-exact, person.person, person, terms))
+        scored.append((-weighted / (total_weight or 1.0), person.person, person))
     scored.sort(key=lambda item: (item[0], item[1]))
+    # explanations only for the page shown
     page = scored[query.offset : query.offset + query.limit]
-    rows = tuple(Row(p.person, round(-score, 3), terms, p.last_active) for score, _, p, terms in page)
+    rows = tuple(
+        Row(p.person, round(-score, 3), _terms(p, query, total_weight), p.last_active) for score, _, p in page
+    )
     return Results(rows, len(scored), query.offset, query.limit)
 
 
