@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from scorer.exceptions import CredentialReplayed
 from scorer.ledger.models import ImportedCredential, LinkCode, Person, utcnow
 from scorer.ledger.store import person
 
@@ -79,12 +81,13 @@ def link_code(session: Session, code_hash: str) -> LinkView | None:
 
 
 def bind_link(session: Session, code_hash: str, issuer: str, issued_to: str) -> None:
-    """Link the code to the login it named at ``issuer`` (its first import); later imports
-    through it must come from the same login."""
-    row = session.get(LinkCode, code_hash)
-    if row is not None and row.issuer is None:
-        row.issuer, row.issued_to = issuer, issued_to
-        session.flush()
+    """Link the code to the login it named at ``issuer`` (its first import; a code linked
+    already keeps its link): later imports through it must come from the same login."""
+    session.execute(
+        update(LinkCode)
+        .where(LinkCode.code_hash == code_hash, LinkCode.issuer.is_(None))
+        .values(issuer=issuer, issued_to=issued_to)
+    )
 
 
 def imported_already(session: Session, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -125,8 +128,11 @@ def store_imported(
         )
         for c in credentials
     ]
-    session.add_all(rows)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add_all(rows)
+    except IntegrityError:  # a concurrent import of the same credential won the race
+        raise CredentialReplayed("these credentials were imported already") from None
     return [_view(row, username) for row in rows]
 
 

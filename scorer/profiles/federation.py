@@ -161,9 +161,10 @@ def import_credentials(
                 raise _numbered(exc, number, len(tokens)) from None
             on_record.add((verified.credential.issuer, verified.credential.jti))
             if verified.link_hash:
-                ledger.bind_link(
-                    session, verified.link_hash, verified.credential.issuer, verified.credential.issued_to
-                )
+                credential = verified.credential
+                ledger.bind_link(session, verified.link_hash, credential.issuer, credential.issued_to)
+                # a racing import may have linked the code first: it must be to this login
+                check_subject(verified, ledger.link_code(session, verified.link_hash), person)
         return ledger.store_imported(session, person, [v.credential for v in checked], now=moment)
 
 
