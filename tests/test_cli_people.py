@@ -52,5 +52,9 @@ def test_the_table(home):
 
 def test_notes_and_refusals(home):
     assert "unknown skill(s): telepathy" in coop(home, "--skill", "telepathy")
+    assert "people 1–2 of 2" in coop(
+        home, "--skill", "numpy", "--skill", "clustering", "--since", "2024-01-01"
+    )
+    assert "people none of 0" in coop(home, "--skill", "numpy", "--since", "2999-01-01T00:00:00")
     assert "the weight of 'numpy' must be above 0" in coop(home, "--skill", "numpy=20", code=1)
     assert "page size" in coop(home, "--limit", "1000", code=1)

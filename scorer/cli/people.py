@@ -51,7 +51,8 @@ def search_people(
 
 
 def people_table(results: PeopleSearchOut) -> Table:
-    out = Table(title=f"people {results.offset + 1}–{results.offset + len(results.rows)} of {results.total}")
+    span = f"{results.offset + 1}–{results.offset + len(results.rows)}" if results.rows else "none"
+    out = Table(title=f"people {span} of {results.total}")
     for name, justify in (("#", "right"), ("person", "left"), ("score", "right"), ("why", "left")):
         out.add_column(name, justify=justify)  # type: ignore[arg-type]
     for place, row in enumerate(results.rows, results.offset + 1):

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from coop_client.utc import as_utc
 from scorer.exceptions import InvalidSearch
 from scorer.profiles.skills import Evidence, PersonSkills, SkillIndex
 
@@ -146,7 +147,10 @@ def search(index: SkillIndex, query: Query) -> Results:
 def _passes(person: PersonSkills, query: Query) -> bool:
     if not person.domains.issuperset(query.domains) or not person.challenges.issuperset(query.challenges):
         return False
-    return query.since is None or (person.last_active is not None and person.last_active >= query.since)
+    # a time without a zone is UTC
+    return query.since is None or (
+        person.last_active is not None and person.last_active >= as_utc(query.since)
+    )
 
 
 def _terms(person: PersonSkills, query: Query, total_weight: float) -> tuple[Term, ...]:
