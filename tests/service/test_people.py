@@ -81,6 +81,8 @@ def test_filters_pages_and_notes(service) -> None:
         first = client.people(["numpy"], limit=1)
         assert (first.total, [r.person for r in first.rows]) == (1, ["dan"])
         assert client.people(["numpy"], challenges=["nope"]).rows == []
+        assert client.people(["numpy"], since="2024-01-01T00:00:00").total == 1  # no zone: UTC
+        assert client.people(["numpy"], since="2999-01-01T00:00:00+02:00").total == 0
         unknown = client.people(["telepathy:3"])
         assert unknown.rows == [] and "telepathy" in unknown.notes[0]
         for bad in ({"skills": ["numpy:11"]}, {"skills": ["numpy=x"]}, {"limit": 101}, {"offset": -1}):
