@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,7 @@ from scorer.facade import CoopAPI
 from scorer.ledger import credentials as ledger
 from scorer.ledger import queries, rewards
 from scorer.ledger.credentials import ImportedView
+from scorer.ledger.db import Session
 from scorer.ledger.models import RewardKind
 from scorer.profiles.credentials import (
     Badge,
@@ -55,8 +56,6 @@ LINK_CODE_LIFETIME = timedelta(days=1)
 JWKS_PATH = "/.well-known/jwks.json"
 #: Seconds to wait for an issuer's keys.
 FETCH_TIMEOUT = 10.0
-
-JwksFetcher = Callable[[str], Mapping[str, Any]]
 
 
 def new_link_code(api: CoopAPI, person: str, *, now: datetime | None = None) -> tuple[str, datetime]:
@@ -130,7 +129,6 @@ def import_credentials(
     person: str,
     tokens: Sequence[str],
     *,
-    fetch: JwksFetcher = fetch_jwks,
     now: datetime | None = None,
 ) -> list[ImportedView]:
     """Verify every token, then record them all for ``person``, or none: the first refusal is
@@ -144,7 +142,7 @@ def import_credentials(
             issuer = claimed_issuer(token)
             check_issuer(issuer, trusted)  # before anything is fetched from it
             if issuer not in keys:
-                keys[issuer] = fetch(issuer)
+                keys[issuer] = fetch_jwks(issuer)
             checked.append(verify(token, keys[issuer], trusted=trusted, now=moment))
         except CoopError as exc:
             raise _numbered(exc, number, len(tokens)) from None
@@ -154,18 +152,24 @@ def import_credentials(
         )
         for number, verified in enumerate(checked, 1):
             try:
-                link = ledger.link_code(session, verified.link_hash) if verified.link_hash else None
-                check_subject(verified, link, person)
-                check_replay(verified, on_record)
+                _check_and_link(session, verified, person, on_record)
             except CoopError as exc:
                 raise _numbered(exc, number, len(tokens)) from None
             on_record.add((verified.credential.issuer, verified.credential.jti))
-            if verified.link_hash:
-                credential = verified.credential
-                ledger.bind_link(session, verified.link_hash, credential.issuer, credential.issued_to)
-                # a racing import may have linked the code first: it must be to this login
-                check_subject(verified, ledger.link_code(session, verified.link_hash), person)
         return ledger.store_imported(session, person, [v.credential for v in checked], now=moment)
+
+
+def _check_and_link(
+    session: Session, verified: Verified, person: str, on_record: set[tuple[str, str]]
+) -> None:
+    link = ledger.link_code(session, verified.link_hash) if verified.link_hash else None
+    check_subject(verified, link, person)
+    check_replay(verified, on_record)
+    if verified.link_hash:
+        credential = verified.credential
+        ledger.bind_link(session, verified.link_hash, credential.issuer, credential.issued_to)
+        # a racing import may have linked the code first: it must be to this same login
+        check_subject(verified, ledger.link_code(session, verified.link_hash), person)
 
 
 def _standing(spec: Challenge, history: Sequence[rewards.RewardView]) -> list[EarnedReward]:
