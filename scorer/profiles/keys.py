@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from typing import Any
 from joserfc.jwk import KeySet, OKPKey
 
 from scorer.exceptions import CoopError
+
+log = logging.getLogger("coop.federation")
 
 KEY_FILE = "issuer-keys.json"
 ALGORITHM = "Ed25519"
@@ -53,6 +56,9 @@ def load_keys(home: Path) -> KeyRing:
     if not path.exists():
         _write(path, KeyRing(_new_key()), replace=False)  # a racing first use keeps the other's key
     try:
+        if path.stat().st_mode & 0o077:  # restored or copied with a looser mode: only ours again
+            log.warning("%s was readable by others: its mode is 0600 again", path)
+            path.chmod(0o600)
         data = json.loads(path.read_text(encoding="utf-8"))
         current = OKPKey.import_key(data["current"])
         retired = tuple(OKPKey.import_key(entry) for entry in data.get("retired", []))

@@ -42,6 +42,9 @@ def test_key_made_once_mode_0600_and_rotation_keeps_old_public_keys(tmp_path):
     first = load_keys(tmp_path)
     assert stat.S_IMODE(key_path(tmp_path).stat().st_mode) == 0o600
     assert load_keys(tmp_path).kid == first.kid  # read back, not made again
+    key_path(tmp_path).chmod(0o644)  # e.g. restored from a backup
+    assert load_keys(tmp_path).kid == first.kid
+    assert stat.S_IMODE(key_path(tmp_path).stat().st_mode) == 0o600
     rotated = rotate_keys(tmp_path)
     assert stat.S_IMODE(key_path(tmp_path).stat().st_mode) == 0o600
     assert rotated.kid != first.kid
