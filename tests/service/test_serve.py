@@ -50,6 +50,11 @@ ROUTES = {
     "/api/me/link-codes",
     "/api/people/{name}/credentials",
     "/api/me/credentials",
+    "/api/people",
+    "/api/skills",
+    "/api/people/{name}",
+    "/api/people/{name}/submissions",
+    "/api/me/profile",
 }
 WEBHOOKS = {"/webhooks/{forge}"}  # mounted outside ROUTERS: no viewer dependency
 KEYS = {"/.well-known/jwks.json"}  # outside ROUTERS: public, also at the root
