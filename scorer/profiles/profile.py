@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from scorer.challenge.spec import Challenge
 from scorer.credit.contribution import GraphNode
+from scorer.ledger.credentials import ImportedView
 from scorer.ledger.models import RewardKind
 from scorer.ledger.profiles import JoinedPhase, ProfileFields
 from scorer.ledger.queries import SubmissionScores, SubmissionView
 from scorer.ledger.rewards import Balance, RewardView
+from scorer.profiles.skills import PersonSkills, Skill
 from scorer.ranking.leaderboard import RankedRow
 
 #: Rewarders whose grants are achievements (``scorer.rewards.achievements``): a thing done,
@@ -24,6 +26,8 @@ from scorer.ranking.leaderboard import RankedRow
 ACHIEVEMENTS = frozenset({"score-threshold", "limited-hardware", "beat-baseline", "organiser-check"})
 #: The largest page of submissions a request may ask for.
 MAX_PAGE = 500
+#: The evidence a profile shows per skill (the strongest first).
+EVIDENCE_SHOWN = 10
 
 Split = Literal["public", "private"]
 
@@ -101,8 +105,8 @@ class Profile:
     likes_given: list[int]
     likes_received: int
     specs: Mapping[str, Challenge] = field(default_factory=dict)  # by id: titles, phases, rules
-    skills: list[Any] = field(default_factory=list)
-    credentials: list[Any] = field(default_factory=list)
+    skills: list[Skill] = field(default_factory=list)
+    credentials: list[ImportedView] = field(default_factory=list)  # from other instances
 
     @property
     def achievements(self) -> list[RewardView]:
@@ -160,6 +164,12 @@ def achievements(rewards: Iterable[RewardView]) -> list[RewardView]:
         for r in rows
         if r.kind == RewardKind.GRANT and r.rewarder_type in ACHIEVEMENTS and r.id not in taken_back
     ]
+
+
+def strongest_skills(found: PersonSkills | None) -> list[Skill]:
+    """A person's skills, highest percentile first (then by name)."""
+    skills = found.skills.values() if found else ()
+    return sorted(skills, key=lambda skill: (-skill.percentile, skill.name))
 
 
 def _row(person: str, rows: Sequence[RankedRow]) -> RankedRow | None:

@@ -1,5 +1,6 @@
 """The profile's edge: reads a person's profile from the ledger, the leaderboards, the reward
-ledger, likes and credit (git), as a viewer may see it, and saves what they say about themselves.
+ledger, likes, credit (git), the skill index and imported credentials, as a viewer may see it,
+and saves what they say about themselves.
 
 Private scores (submissions, ranks, credit) go through the rule of :mod:`scorer.ledger.queries`;
 a hidden profile is :class:`~scorer.exceptions.UnknownPerson` to anyone but its person and
@@ -16,7 +17,7 @@ from coop_client.models import ProfileIn
 from scorer.challenge.spec import Challenge
 from scorer.exceptions import CoopError, UnknownPerson
 from scorer.facade import CoopAPI
-from scorer.ledger import likes, profiles, queries, rewards
+from scorer.ledger import credentials, likes, profiles, queries, rewards
 from scorer.ledger.db import Session, Sessions
 from scorer.ledger.profiles import JoinedPhase, ProfileFields
 from scorer.ledger.queries import SubmissionScores, SubmissionView
@@ -30,6 +31,7 @@ from scorer.profiles.profile import (
     may_view,
     page_window,
     ranks,
+    strongest_skills,
 )
 
 log = logging.getLogger("coop.profiles")
@@ -59,6 +61,8 @@ def read_profile(
         balances = [(cid, b) for cid in specs for b in rewards.balances(session, cid, person=name)]
         given = likes.likes_given(session, name)
         received = sum(likes.likes_received(session, j.challenge_id, j.phase_id).get(name, 0) for j in joined)
+        skills = strongest_skills(api.people.index(session, now=moment).people.get(name))
+        imported = credentials.imported_credentials(session, name)
     return Profile(
         fields=fields,
         joined=joined,
@@ -70,6 +74,8 @@ def read_profile(
         likes_given=given,
         likes_received=received,
         specs=specs,
+        skills=skills,
+        credentials=imported,
     )
 
 

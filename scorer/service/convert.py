@@ -29,6 +29,7 @@ from coop_client.models import (
     PhaseOut,
     ProfileBalanceOut,
     ProfileOut,
+    ProfileSkillOut,
     ProfileSubmissionOut,
     QuotaOut,
     RankOut,
@@ -53,9 +54,11 @@ from scorer.ledger.queries import (
     private_scores_visible,
 )
 from scorer.ledger.rewards import Balance, RewardView
-from scorer.profiles.profile import PhaseCredit, Profile, SubmissionPage
+from scorer.profiles.profile import EVIDENCE_SHOWN, PhaseCredit, Profile, SubmissionPage
+from scorer.profiles.skills import Skill
 from scorer.ranking.leaderboard import column_label, column_precision
 from scorer.rewards.describe import Description
+from scorer.service.routes.people import of_evidence
 
 #: What evidence drawn from private scores keeps while they are hidden: no value, and no rule
 #: either (a rule may quote one, "new record (was 0.8123)").
@@ -386,8 +389,18 @@ def of_profile(profile: Profile, *, organiser: bool, now: datetime) -> ProfileOu
         achievements=rewards_of(profile.achievements),
         likes_given=profile.likes_given,
         likes_received=profile.likes_received,
-        skills=profile.skills,
-        credentials=profile.credentials,
+        skills=[of_profile_skill(skill) for skill in profile.skills],
+        credentials=[of_imported(view) for view in profile.credentials],
+    )
+
+
+def of_profile_skill(skill: Skill) -> ProfileSkillOut:
+    return ProfileSkillOut(
+        skill=skill.name,
+        percentile=skill.percentile,
+        strength=round(skill.raw, 3),
+        evidence=[of_evidence(e) for e in skill.evidence[:EVIDENCE_SHOWN]],
+        evidence_count=len(skill.evidence),
     )
 
 

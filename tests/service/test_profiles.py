@@ -19,12 +19,13 @@ from coop_client.client import CoopClient
 from coop_client.models import ProfileIn
 from scorer.config import ScorerSettings
 from scorer.facade import CoopAPI
+from scorer.ledger import credentials, store
 from scorer.ledger.bulk import ScoredRecord, import_scored
 from scorer.profiles.profile import MAX_PAGE
 from scorer.profiles.read import FIRST_PAGE
 from scorer.service.app import create_app
 from scorer.service.auth import ORGANISE, SUBMIT, Identity, StaticTokens
-from tests.ledger.ledger_helpers import END, sha
+from tests.ledger.ledger_helpers import END, START, sha
 from tests.pg import schema_url
 from tests.service.conftest import PREFIX, running
 from tests.service.rewards_ledger import PRIVATE_VALUE, Rewarded, reward
@@ -39,6 +40,19 @@ TOKENS = StaticTokens(
     }
 )
 MANY = 10_000
+IMPORTED = credentials.NewCredential(
+    issuer="https://other.example.org",
+    jti="urn:uuid:1",
+    issued_to="alice-there",
+    kind="achievement",
+    name="<b>Fast</b> tracker",
+    skills=("clustering",),
+    evidence_url="https://other.example.org/api/submissions/7",
+    payload={},
+    token="header.payload.signature",
+    issued_at=START,
+    expires_at=END + timedelta(days=10_000),
+)
 
 
 @dataclass
@@ -87,7 +101,11 @@ def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         data = reward(api.sessions)
         api.like(data.alice, "bob")
         with api.sessions.begin() as session:
+            # no repository to read credit from (see tests/profiles/test_profile_credit.py), and
+            # no network either: a local path that does not exist
+            store.upsert_challenge(session, data.spec, str(home.parent / "absent.git"))
             dan_ids = import_scored(session, "higgs", "p2", dan_records())
+            credentials.store_imported(session, "alice", [IMPORTED])
         url = stack.enter_context(running(create_app(api, TOKENS, prefix=PREFIX)))
         yield Service(url + PREFIX.rstrip("/"), data, dan_ids)
 
@@ -124,9 +142,21 @@ def test_a_profile_shows_the_whole_history(service: Service):
     assert [(b.challenge, b.unit, b.amount) for b in alice.balances] == [("higgs", "points", 315)]
     assert [r.rewarder for r in alice.achievements] == ["score-threshold"]
     assert (alice.likes_given, alice.likes_received) == ([], 1)
+    assert [(s.skill, s.percentile, [e.kind for e in s.evidence]) for s in alice.skills] == [
+        ("clustering", 100.0, ["imported"]),  # from the credential another instance issued
+        ("rank:higgs", 100.0, ["rank"]),
+    ]
+    [imported] = alice.credentials
+    assert (imported.issuer, imported.issued_to, imported.name, imported.skills) == (
+        "https://other.example.org",
+        "alice-there",
+        "<b>Fast</b> tracker",  # data; shown as text wherever it is shown
+        ["clustering"],
+    )
     with service.client() as anonymous:
         bob = anonymous.profile("bob")
     assert bob.likes_given == [data.alice]
+    assert bob.credentials == [] and [s.skill for s in bob.skills] == ["rank:higgs"]
     assert [r.rewarder for r in bob.achievements] == []  # his grant was taken back
     assert [(r.phase, r.split, r.rank, r.delta) for r in bob.ranks if r.leaderboard == "main"] == [
         ("p1", "public", 2, None),

@@ -506,6 +506,94 @@ class ContributionGraphOut(BaseModel):
     edges: list[GraphEdgeOut]
 
 
+# --- people search ---------------------------------------------------------------------------
+
+
+class SkillEvidenceOut(BaseModel):
+    """Why a person has a skill: scored code that uses it, a challenge tagged with it (weighted
+    by rank and credit), a grant that measured it, a rank, or a credential from elsewhere."""
+
+    kind: Literal["code", "challenge", "measured", "rank", "imported"]
+    weight: float
+    challenge: str | None = None
+    phase: str | None = None
+    submission: int | None = None
+    reward: int | None = None
+    detail: str = Field("", description="The modules, the rank and credit, the rewarder, or the issuer.")
+
+
+class SkillTermOut(BaseModel):
+    """One requested skill of a row: ``contribution`` = weight × percentile / the weights' sum."""
+
+    skill: str
+    weight: float
+    percentile: float = Field(description="Among the people who have this skill here (0 without it).")
+    counted: bool = Field(description="False when the person lacks it or is below min_percentile.")
+    contribution: float
+    evidence: list[SkillEvidenceOut] = Field(description="The strongest few.")
+    evidence_count: int
+
+
+class PersonMatchOut(BaseModel):
+    person: str
+    score: float = Field(description="The weighted mean of the requested skills' percentiles.")
+    terms: list[SkillTermOut]
+    last_active: datetime | None
+
+
+class PeopleSearchOut(BaseModel):
+    rows: list[PersonMatchOut]
+    total: int
+    offset: int
+    limit: int
+    notes: list[str] = Field(default_factory=list, description="E.g. a skill nobody here knows.")
+
+
+class SkillCountOut(BaseModel):
+    skill: str
+    people: int = Field(description="People (profiles not hidden) who have it here.")
+
+
+class SkillsOut(BaseModel):
+    table: dict[str, str] = Field(description="Module → skill, as the operator configured it.")
+    skills: list[SkillCountOut]
+
+
+# --- federation: signed credentials between instances ------------------------------------------
+
+
+class LinkCodeOut(BaseModel):
+    code: str = Field(description="Give it to the other instance when you export there (`link`).")
+    expires_at: datetime = Field(description="Credentials issued to it after this are refused here.")
+
+
+class CredentialsOut(BaseModel):
+    issuer: str = Field(description="This instance: its public URL; its keys at /.well-known/jwks.json.")
+    person: str
+    credentials: list[str] = Field(description="Open Badges 3.0 OpenBadgeCredentials, each a VC-JWT.")
+
+
+class CredentialsIn(BaseModel):
+    credentials: list[str] = Field(
+        min_length=1, max_length=500, description="VC-JWTs another instance exported for you."
+    )
+
+
+class ImportedCredentialOut(BaseModel):
+    """A credential from another instance: marked with its issuer, never counted as earned here."""
+
+    id: int
+    issuer: str = Field(description="The instance that signed it (from elsewhere).")
+    issued_to: str = Field(description="Your login there.")
+    kind: Literal["achievement", "reward", "credit"]
+    name: str
+    skills: list[str]
+    evidence_url: str
+    issued_at: datetime
+    expires_at: datetime
+    imported_at: datetime
+
+
 # --- profiles -----------------------------------------------------------------------------------
 
 #: The longest display name, affiliation and link a profile keeps, and how many links.
@@ -627,6 +715,17 @@ class ProfileBalanceOut(BaseModel):
     amount: float
 
 
+class ProfileSkillOut(BaseModel):
+    """A skill with the evidence that proves it; its percentile is among the people here who
+    have it."""
+
+    skill: str
+    percentile: float
+    strength: float = Field(description="The sum of its evidence's weights.")
+    evidence: list[SkillEvidenceOut] = Field(description="The strongest first, at most ten.")
+    evidence_count: int
+
+
 class ProfileOut(BaseModel):
     """A person's profile: what they say about themselves and their whole history here."""
 
@@ -645,95 +744,10 @@ class ProfileOut(BaseModel):
     achievements: list[RewardOut] = Field(description="Grants of achievement rewarders not taken back.")
     likes_given: list[int] = Field(description="The submissions the person likes now.")
     likes_received: int
-    skills: list[dict[str, Any]] = Field(default_factory=list)
-    credentials: list[dict[str, Any]] = Field(
+    skills: list[ProfileSkillOut] = Field(
+        default_factory=list,
+        description="What the person's work here proves (none while hidden from search).",
+    )
+    credentials: list[ImportedCredentialOut] = Field(
         default_factory=list, description="Credentials imported from other instances, each with its issuer."
     )
-
-
-# --- people search ---------------------------------------------------------------------------
-
-
-class SkillEvidenceOut(BaseModel):
-    """Why a person has a skill: scored code that uses it, a challenge tagged with it (weighted
-    by rank and credit), a grant that measured it, a rank, or a credential from elsewhere."""
-
-    kind: Literal["code", "challenge", "measured", "rank", "imported"]
-    weight: float
-    challenge: str | None = None
-    phase: str | None = None
-    submission: int | None = None
-    reward: int | None = None
-    detail: str = Field("", description="The modules, the rank and credit, the rewarder, or the issuer.")
-
-
-class SkillTermOut(BaseModel):
-    """One requested skill of a row: ``contribution`` = weight × percentile / the weights' sum."""
-
-    skill: str
-    weight: float
-    percentile: float = Field(description="Among the people who have this skill here (0 without it).")
-    counted: bool = Field(description="False when the person lacks it or is below min_percentile.")
-    contribution: float
-    evidence: list[SkillEvidenceOut] = Field(description="The strongest few.")
-    evidence_count: int
-
-
-class PersonMatchOut(BaseModel):
-    person: str
-    score: float = Field(description="The weighted mean of the requested skills' percentiles.")
-    terms: list[SkillTermOut]
-    last_active: datetime | None
-
-
-class PeopleSearchOut(BaseModel):
-    rows: list[PersonMatchOut]
-    total: int
-    offset: int
-    limit: int
-    notes: list[str] = Field(default_factory=list, description="E.g. a skill nobody here knows.")
-
-
-class SkillCountOut(BaseModel):
-    skill: str
-    people: int = Field(description="People (profiles not hidden) who have it here.")
-
-
-class SkillsOut(BaseModel):
-    table: dict[str, str] = Field(description="Module → skill, as the operator configured it.")
-    skills: list[SkillCountOut]
-
-
-# --- federation: signed credentials between instances ------------------------------------------
-
-
-class LinkCodeOut(BaseModel):
-    code: str = Field(description="Give it to the other instance when you export there (`link`).")
-    expires_at: datetime = Field(description="Credentials issued to it after this are refused here.")
-
-
-class CredentialsOut(BaseModel):
-    issuer: str = Field(description="This instance: its public URL; its keys at /.well-known/jwks.json.")
-    person: str
-    credentials: list[str] = Field(description="Open Badges 3.0 OpenBadgeCredentials, each a VC-JWT.")
-
-
-class CredentialsIn(BaseModel):
-    credentials: list[str] = Field(
-        min_length=1, max_length=500, description="VC-JWTs another instance exported for you."
-    )
-
-
-class ImportedCredentialOut(BaseModel):
-    """A credential from another instance: marked with its issuer, never counted as earned here."""
-
-    id: int
-    issuer: str = Field(description="The instance that signed it (from elsewhere).")
-    issued_to: str = Field(description="Your login there.")
-    kind: Literal["achievement", "reward", "credit"]
-    name: str
-    skills: list[str]
-    evidence_url: str
-    issued_at: datetime
-    expires_at: datetime
-    imported_at: datetime
