@@ -19,6 +19,7 @@ from scorer.profiles.skills import Evidence, PersonSkills, SkillIndex
 MAX_WEIGHT = 10.0
 MAX_SKILLS = 20
 MAX_LIMIT = 100
+MAX_NAME = 100
 #: The evidence a row shows per skill (the strongest first).
 EVIDENCE_SHOWN = 3
 
@@ -96,6 +97,12 @@ def _split_weight(item: str) -> tuple[str, float]:
 def validate(query: Query) -> None:
     if len(query.weights) > MAX_SKILLS:
         raise InvalidSearch(f"at most {MAX_SKILLS} skills per search, not {len(query.weights)}")
+    for kind, values in (("domains", query.domains), ("challenges", query.challenges)):
+        if len(values) > MAX_SKILLS:
+            raise InvalidSearch(f"at most {MAX_SKILLS} {kind} per search, not {len(values)}")
+    for name in (*query.weights, *query.domains, *query.challenges):
+        if len(name) > MAX_NAME:
+            raise InvalidSearch(f"a name longer than {MAX_NAME} characters: {name[:20]!r}…")
     for name, weight in query.weights.items():
         if not 0 < weight <= MAX_WEIGHT:  # also refuses NaN
             raise InvalidSearch(

@@ -183,6 +183,9 @@ def test_an_unknown_skill_is_an_empty_result_with_a_note() -> None:
         Query(offset=-1),
         Query(min_percentile=101),
         Query({f"s{i}": 1 for i in range(21)}),
+        Query({"x" * 101: 1}),
+        Query(domains=("d" * 101,)),
+        Query(challenges=tuple(f"c{i}" for i in range(21))),
     ],
 )
 def test_bounds(query: Query) -> None:
