@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 
+from coop_client.models import ProfileIn
 from scorer.credit.contribution import GraphNode
 from scorer.ledger.credit_views import ScoredVersion
 from scorer.ledger.models import Moment, RewardKind
@@ -24,7 +26,9 @@ from scorer.profiles.profile import (
     may_view,
     page_window,
     ranks,
+    strongest_skills,
 )
+from scorer.profiles.skills import PersonSkills, Skill
 from scorer.ranking.leaderboard import RankedRow
 
 T = datetime(2026, 1, 1, tzinfo=UTC)
@@ -124,3 +128,30 @@ def test_page_window_and_next_offset():
     assert page.next_offset == 4
     assert SubmissionPage("alice", 5, 4, [object()]).next_offset is None  # type: ignore[list-item]
     assert SubmissionPage("alice", 5, 9, []).next_offset is None
+
+
+def test_the_edit_model_bounds_fields_and_links():
+    change = ProfileIn(display_name="  ", affiliation=" CERN ", links=["https://example.org/x", "http://a.b"])
+    assert (change.display_name, change.affiliation) == (None, "CERN")
+    for links in (["javascript:alert(1)"], ["mailto:a@example.org"], ["//example.org"], ["https://"]):
+        with pytest.raises(ValidationError, match="a link must be an http"):
+            ProfileIn(links=links)
+    with pytest.raises(ValidationError, match="at most 100 characters"):
+        ProfileIn(display_name="x" * 101)
+    with pytest.raises(ValidationError, match="Extra inputs"):
+        ProfileIn.model_validate({"person": "alice"})
+
+
+def test_strongest_skills_first():
+    def skill(name, percentile):
+        return Skill(name, 1.0, percentile, ())
+
+    found = PersonSkills(
+        "alice",
+        {s.name: s for s in (skill("b", 50), skill("a", 50), skill("c", 90))},
+        frozenset(),
+        frozenset(),
+        None,
+    )
+    assert [s.name for s in strongest_skills(found)] == ["c", "a", "b"]
+    assert strongest_skills(None) == []
