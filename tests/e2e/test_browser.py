@@ -147,16 +147,24 @@ def test_the_organiser_edits_a_rewarder_from_the_panel(curve_hub: CurveHub, olga
     done = olga.page.get_by_text(re.compile(r"^Done: edit-rewarder, commit [0-9a-f]{10} \(audit #(\d+)\)\.$"))
     expect(done).to_be_visible()
     olga.page.get_by_role("tab", name="Audit trail").click()
-    expect(olga.page.locator("table:visible tbody tr").first).to_contain_text("olga")
-    expect(olga.page.locator("table:visible tbody tr").first).to_contain_text("edit-rewarder")
+    # the edit, then (newer) the rewards it took back and granted again under the new rule
+    edit = olga.page.locator("table:visible tbody tr", has_text="edit-rewarder").first
+    expect(edit).to_contain_text("olga")
     olga.screenshot("09-olga-audit-trail")
 
     token = curve_hub.hub.server_environment("olga")["JUPYTERHUB_API_TOKEN"]  # her kernels' token
     challenge = f"api/challenges/{curve_hub.challenge_id}"
     spec = service(curve_hub, f"{challenge}/organise", token).json()["spec"]
     assert {k: spec["phases"][0]["rewarders"][0][k] for k in NEW_REWARDER} == NEW_REWARDER
-    [event, *_older] = service(curve_hub, f"{challenge}/audit", token).json()
-    assert (event["actor"], event["action"]) == ("olga", "edit-rewarder")
+    trail = service(curve_hub, f"{challenge}/audit", token).json()
+    event = next(e for e in trail if e["action"] == "edit-rewarder")
+    assert event["actor"] == "olga"
+    regrant = trail[0]  # alice's score-threshold grant, taken back and made again at 25 points
+    assert (regrant["action"], regrant["detail"]["compensated"], regrant["detail"]["granted"]) == (
+        "rewarder-regranted",
+        1,
+        1,
+    )
     assert event["detail"]["after"]["rewarder"] == NEW_REWARDER
     assert f"(audit #{event['id']})" in done.inner_text()
     assert event["detail"]["commit"] == curve_hub.git_served("rev-parse", "main").stdout.strip()
