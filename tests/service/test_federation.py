@@ -121,6 +121,13 @@ def test_a_valid_import_shows_up_marked_with_its_issuer_and_counts_in_search(pai
         assert [(c.issuer, c.issued_to) for c in imported] == [(a.url, "alice")] * 2
         assert {c.kind for c in imported} == {"achievement", "reward"}
         assert [c.name for c in client.imported_credentials()] == [c.name for c in imported]
+        # on alice's profile there, each with its issuer; and in the people search, from elsewhere
+        assert [(c.issuer, c.name) for c in client.profile("alice").credentials] == [
+            (c.issuer, c.name) for c in imported
+        ]
+        [row] = client.people(["clustering"]).rows
+        assert row.person == "alice"
+        assert {(e.kind, e.detail) for e in row.terms[0].evidence} == {("imported", a.url)}
     with b.api.sessions() as session:
         assert sorted(imported_skills(session)) == sorted([("alice", a.url, s) for s in SKILLS] * 2)
     # the same credentials again: replayed, nothing stored
