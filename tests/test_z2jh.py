@@ -203,7 +203,7 @@ def test_native_overlay_replaces_github_and_finds_its_templates(values):
     assert "GitHubOAuthenticator" not in hub["config"]
     assert not {"GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET"} & set(hub["extraEnv"])
     assert hub["config"]["Authenticator"]["admin_users"], "someone must approve the sign-ups"
-    assert set(hub["extraConfig"]) == {"coop-groups", "coop-nativeauth-templates"}
+    assert set(hub["extraConfig"]) == {"coop-groups", "coop-jwks", "coop-nativeauth-templates"}
     c = run_snippets(hub["extraConfig"], "hub.extraConfig", get_config=getter(native))
     [templates] = JupyterHub(config=c).template_paths
     assert (Path(templates) / "signup.html").is_file()
@@ -438,3 +438,13 @@ def test_no_participant_is_asked_about_jupyter_news(values, embedded, monkeypatc
     assert system_labconfig == "/etc/jupyter/labconfig" and "/etc/jupyter" in SYSTEM_CONFIG_PATH
     assert "--LabApp.news_url=None" in embedded.Spawner.args
     assert "--LabApp.news_url=None" in values["hub"]["config"]["KubeSpawner"]["args"]
+
+
+def test_the_proxy_routes_the_scorer_keys_at_the_root_and_the_scorer_knows_its_address(values):
+    hub = values["hub"]
+    c = run_snippets(
+        {"coop-jwks": hub["extraConfig"]["coop-jwks"]}, "hub.extraConfig", get_config=getter(values)
+    )
+    assert c.Proxy.extra_routes == {"/.well-known/": hub["services"]["coop"]["url"]}
+    coop_env = env(container(manifests()[("Deployment", "coop")]))
+    assert coop_env["COOP_PUBLIC_URL"] == f"https://{values['proxy']['https']['hosts'][0]}/services/coop"
