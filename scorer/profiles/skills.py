@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 #: Module (a dotted prefix) → skill. The operator extends it with ``ScorerSettings.skill_table``.
 DEFAULT_SKILL_TABLE: Mapping[str, str] = {
@@ -69,8 +69,7 @@ EvidenceKind = Literal["code", "challenge", "measured", "rank"]
 # --- the facts skills are computed from (read by scorer.ledger.people) -------------------------
 
 
-@dataclass(frozen=True)
-class ScoredWork:
+class ScoredWork(NamedTuple):  # a tuple: 100k of them are made per index
     """One scored submission; ``modules`` is empty while its code is closed."""
 
     submission_id: int
@@ -132,8 +131,7 @@ class Facts:
 # --- what a person's skills are ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(NamedTuple):
     kind: EvidenceKind | Literal["imported"]
     weight: float
     challenge_id: str | None = None
@@ -259,7 +257,7 @@ def _code_evidence(
     work: Iterable[ScoredWork], table: Mapping[str, str], evidence: dict[str, dict[str, list[Evidence]]]
 ) -> None:
     """One unit per (person, skill, phase); the newest submission of the phase as evidence."""
-    newest: dict[tuple[str, str, str, str], tuple[ScoredWork, str]] = {}
+    newest: dict[tuple[str, str, str, str], ScoredWork] = {}
     skills_of: dict[frozenset[str], set[str]] = {}  # many submissions share one import set
     for item in work:
         skills = skills_of.get(item.modules)
@@ -268,10 +266,14 @@ def _code_evidence(
         for skill in skills:
             key = (item.person, skill, item.challenge_id, item.phase_id)
             seen = newest.get(key)
-            if seen is None or item.at > seen[0].at:
-                used = sorted(m for m in item.modules if skill in module_skills([m], table))
-                newest[key] = (item, ", ".join(used))
-    for (person, skill, challenge_id, phase_id), (item, detail) in newest.items():
+            if seen is None or item.at > seen.at:
+                newest[key] = item
+    details: dict[tuple[frozenset[str], str], str] = {}  # the modules that show the skill
+    for (person, skill, challenge_id, phase_id), item in newest.items():
+        detail = details.get((item.modules, skill))
+        if detail is None:
+            used = sorted(m for m in item.modules if skill in module_skills([m], table))
+            detail = details[item.modules, skill] = ", ".join(used)
         evidence[person][skill].append(
             Evidence("code", 1.0, challenge_id, phase_id, item.submission_id, detail=detail)
         )
@@ -281,7 +283,8 @@ def _challenge_evidence(facts: Facts, evidence: dict[str, dict[str, list[Evidenc
     worked: dict[tuple[str, str], ScoredWork] = {}
     for item in facts.work:
         key = (item.person, item.challenge_id)
-        if key not in worked or item.at > worked[key].at:
+        seen = worked.get(key)
+        if seen is None or item.at > seen.at:
             worked[key] = item
     best: dict[tuple[str, str], Standing] = {}
     for standing in facts.standings:
