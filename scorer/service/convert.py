@@ -25,6 +25,8 @@ from coop_client.models import (
     LeaderboardOut,
     LimitsOut,
     MetricOut,
+    PeopleSearchOut,
+    PersonMatchOut,
     PhaseCreditOut,
     PhaseOut,
     ProfileBalanceOut,
@@ -36,6 +38,10 @@ from coop_client.models import (
     RewarderOut,
     RewardOut,
     RowOut,
+    SkillCountOut,
+    SkillEvidenceOut,
+    SkillsOut,
+    SkillTermOut,
     SubmissionOut,
     SubmissionPageOut,
     SubmissionSummary,
@@ -54,11 +60,11 @@ from scorer.ledger.queries import (
     private_scores_visible,
 )
 from scorer.ledger.rewards import Balance, RewardView
+from scorer.profiles import search as people
 from scorer.profiles.profile import EVIDENCE_SHOWN, PhaseCredit, Profile, SubmissionPage
-from scorer.profiles.skills import Skill
+from scorer.profiles.skills import Evidence, Skill, SkillIndex
 from scorer.ranking.leaderboard import column_label, column_precision
 from scorer.rewards.describe import Description
-from scorer.service.routes.people import of_evidence
 
 #: What evidence drawn from private scores keeps while they are hidden: no value, and no rule
 #: either (a rule may quote one, "new record (was 0.8123)").
@@ -463,3 +469,48 @@ def of_imported(view: ImportedView) -> ImportedCredentialOut:
         expires_at=view.expires_at,
         imported_at=view.imported_at,
     )
+
+
+def of_results(results: people.Results) -> PeopleSearchOut:
+    rows = [
+        PersonMatchOut(
+            person=row.person,
+            score=row.score,
+            last_active=row.last_active,
+            terms=[
+                SkillTermOut(
+                    skill=t.skill,
+                    weight=t.weight,
+                    percentile=round(t.percentile, 1),
+                    counted=t.counted,
+                    contribution=t.contribution,
+                    evidence=[of_evidence(e) for e in t.evidence],
+                    evidence_count=t.evidence_count,
+                )
+                for t in row.terms
+            ],
+        )
+        for row in results.rows
+    ]
+    return PeopleSearchOut(
+        rows=rows, total=results.total, offset=results.offset, limit=results.limit, notes=list(results.notes)
+    )
+
+
+def of_evidence(e: Evidence) -> SkillEvidenceOut:
+    return SkillEvidenceOut(
+        kind=e.kind,
+        weight=round(e.weight, 3),
+        challenge=e.challenge_id,
+        phase=e.phase_id,
+        submission=e.submission_id,
+        reward=e.reward_id,
+        detail=e.detail,
+    )
+
+
+def of_skills(index: SkillIndex, table: dict[str, str]) -> SkillsOut:
+    counts = [
+        SkillCountOut(skill=name, people=len(index.holders.get(name, {}))) for name in sorted(index.known)
+    ]
+    return SkillsOut(table=dict(sorted(table.items())), skills=counts)

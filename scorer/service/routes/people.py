@@ -8,17 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from coop_client.models import (
-    ErrorOut,
-    PeopleSearchOut,
-    PersonMatchOut,
-    SkillCountOut,
-    SkillEvidenceOut,
-    SkillsOut,
-    SkillTermOut,
-)
+from coop_client.models import ErrorOut, PeopleSearchOut, SkillsOut
 from scorer.profiles import search as people
-from scorer.profiles.skills import Evidence, SkillIndex
+from scorer.service.convert import of_results, of_skills
 from scorer.service.deps import Api
 
 router = APIRouter(tags=["people"], responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}})
@@ -56,48 +48,3 @@ def search_people(
 def get_skills(api: Api) -> SkillsOut:
     """The module → skill table and every skill known here with how many people have it."""
     return of_skills(api.skill_index(), api.people.table)
-
-
-def of_results(results: people.Results) -> PeopleSearchOut:
-    rows = [
-        PersonMatchOut(
-            person=row.person,
-            score=row.score,
-            last_active=row.last_active,
-            terms=[
-                SkillTermOut(
-                    skill=t.skill,
-                    weight=t.weight,
-                    percentile=round(t.percentile, 1),
-                    counted=t.counted,
-                    contribution=t.contribution,
-                    evidence=[of_evidence(e) for e in t.evidence],
-                    evidence_count=t.evidence_count,
-                )
-                for t in row.terms
-            ],
-        )
-        for row in results.rows
-    ]
-    return PeopleSearchOut(
-        rows=rows, total=results.total, offset=results.offset, limit=results.limit, notes=list(results.notes)
-    )
-
-
-def of_evidence(e: Evidence) -> SkillEvidenceOut:
-    return SkillEvidenceOut(
-        kind=e.kind,
-        weight=round(e.weight, 3),
-        challenge=e.challenge_id,
-        phase=e.phase_id,
-        submission=e.submission_id,
-        reward=e.reward_id,
-        detail=e.detail,
-    )
-
-
-def of_skills(index: SkillIndex, table: dict[str, str]) -> SkillsOut:
-    counts = [
-        SkillCountOut(skill=name, people=len(index.holders.get(name, {}))) for name in sorted(index.known)
-    ]
-    return SkillsOut(table=dict(sorted(table.items())), skills=counts)
