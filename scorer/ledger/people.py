@@ -38,6 +38,7 @@ from scorer.ledger.models import (
     SubmissionEvent,
     SubmissionStatus,
 )
+from scorer.ledger.reward_views import BASELINE_PERSON
 from scorer.profiles.imports import notebook_imports
 from scorer.profiles.skills import ChallengeTags, Earned, Facts, ScoredWork, SkillIndex, Standing, skill_index
 
@@ -106,11 +107,12 @@ class PeopleIndex:
 
 
 def visible_people(session: Session) -> tuple[str, ...]:
-    """Everyone whose profile is not hidden, by name."""
+    """Everyone whose profile is not hidden, by name (the baseline's runner is the organisers'
+    reference, nobody to find)."""
     query = (
         select(Person.username)
         .outerjoin(Profile, Profile.person_id == Person.id)
-        .where(or_(Profile.hidden.is_(None), Profile.hidden.is_(False)))
+        .where(or_(Profile.hidden.is_(None), Profile.hidden.is_(False)), Person.username != BASELINE_PERSON)
         .order_by(Person.username)
     )
     return tuple(session.scalars(query))

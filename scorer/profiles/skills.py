@@ -317,7 +317,8 @@ def _challenge_evidence(facts: Facts, evidence: dict[str, dict[str, list[Evidenc
 def _challenge_detail(standing: Standing | None, share: float) -> str:
     parts = ["scored work"]
     if standing is not None:
-        parts.append(f"rank {standing.rank} of {standing.of} ({standing.split}, {standing.board})")
+        where = f"{standing.phase_id}, {standing.split}, {standing.board}"
+        parts.append(f"rank {standing.rank} of {standing.of} ({where})")
     if share > 0:
         parts.append(f"{share:.0%} of the credit")
     return "; ".join(parts)

@@ -40,6 +40,7 @@ def test_the_demo_people_have_skills_their_executed_notebooks_prove(tmp_path):
     try:
         index = api.skill_index()
         assert {"alice", "bob"} <= set(index.people)
+        assert "baseline" not in index.people  # the baseline's runner is no one to find
         for person in ("alice", "bob"):
             numpy = index.people[person].skills["numpy"]
             code = [e for e in numpy.evidence if e.kind == "code"]

@@ -80,7 +80,7 @@ def test_challenge_tags_are_weighted_by_rank_and_credit() -> None:
     assert raw == {"ann": 2.0, "ben": 1.5, "cat": 2.0}  # 1 + rank quality + share of the credit
     (evidence,) = index.people["cat"].skills["clustering"].evidence
     assert evidence.kind == "challenge"
-    assert evidence.detail == "scored work; rank 3 of 3 (public, main); 100% of the credit"
+    assert evidence.detail == "scored work; rank 3 of 3 (p1, public, main); 100% of the credit"
     assert index.people["ann"].skills["rank:trackml"].percentile == 100.0
     assert index.people["cat"].skills["rank:trackml"].raw == 0.0
 

@@ -74,7 +74,7 @@ def test_filters_pages_and_notes(service) -> None:
             ranked.rows[0]
             .terms[0]
             .evidence[0]
-            .detail.startswith("scored work; rank 1 of 4 (private, main)")  # p1 shows its private board
+            .detail.startswith("scored work; rank 1 of 4 (p1, private, main)")  # p1 shows its private board
         )
         everyone = client.people(limit=100)
         assert {r.person for r in everyone.rows} == {"alice", "bob", "carol", "dan"}
