@@ -11,6 +11,7 @@ import typer
 from scorer.challenge import demo as demo_core
 from scorer.cli.common import console, fail, state
 from scorer.cli.credit import credit_table
+from scorer.cli.people import people_table
 from scorer.cli.render import leaderboard_table, submissions_table
 from scorer.cli.rewards import balances_table, history_table
 from scorer.cli.submissions import _run
@@ -18,9 +19,12 @@ from scorer.exceptions import CoopError
 from scorer.facade import CoopAPI
 from scorer.ledger import queries, rewards
 from scorer.ledger.queries import private_scores_visible
-from scorer.service.convert import of_balance, of_credit_table, of_rewards
+from scorer.profiles import search as people
+from scorer.service.convert import of_balance, of_credit_table, of_results, of_rewards
 
 CHALLENGES = Path(__file__).resolve().parents[2] / "challenge_notebooks"
+#: What the demo asks the people search (a recruiter's weights): ``coop people search`` does the same.
+DEMO_SEARCH = ("clustering=2", "performance-optimisation=1", "numpy=1")
 
 
 def demo(
@@ -85,6 +89,9 @@ def _cooperate(api: CoopAPI, built: list[demo_core.DemoChallenge]) -> None:
             shown = of_rewards(spec, rewards.history(session, spec.id), organiser=False, now=now)
             console.print(history_table(f"Rewards — {spec.title}", shown))
             console.print(balances_table([of_balance(b) for b in rewards.balances(session, spec.id)]))
+    wanted = people.parse_weights(DEMO_SEARCH)
+    console.print(f"people search: {' '.join(f'--skill {term}' for term in DEMO_SEARCH)}", highlight=False)
+    console.print(people_table(of_results(api.search_people(people.Query(wanted)))))
 
 
 def _say_which_fail_on_purpose(api: CoopAPI, on_purpose: dict[int, str]) -> None:

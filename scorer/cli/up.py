@@ -278,6 +278,11 @@ def _announce(address: HubAddress, log_path: Path, start: int) -> None:
         for phase in challenge.phases:
             where = f"{api}/phases/{phase.id}"
             console.print(f"  {phase.id}: credit {where}/credit · graph {where}/graph", highlight=False)
+    people = f"{url}/services/coop/api/people"
+    console.print(
+        f"people search: {people}?skill=clustering=2&skill=numpy · a profile: {people}/<name>",
+        highlight=False,
+    )
     console.print(f"logs: {log_path}\nCtrl-C stops everything.", highlight=False)
 
 

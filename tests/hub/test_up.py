@@ -160,6 +160,16 @@ def test_coop_up_demo_shows_rewards_credit_and_likes_and_serves_the_contribution
         assert people["bob"]["likes"] == 1
         copy = {"source": people["alice"]["id"], "target": people["bob"]["id"], "kind": "copy"}
         assert copy in graph["edges"]
+        demo_search = "--skill clustering=2 --skill performance-optimisation=1 --skill numpy=1"
+        assert f"people search: {demo_search}" in printed
+        search = f"{url}/services/coop/api/people"
+        assert (
+            f"people search: {search}?skill=clustering=2&skill=numpy · a profile: {search}/<name>" in printed
+        )
+        found = httpx.get(search, params={"skill": ["clustering=2", "numpy"]}, timeout=60).json()
+        assert {row["person"] for row in found["rows"]} == {"alice", "bob"}  # never the baseline
+        assert all(term["evidence"] for row in found["rows"] for term in row["terms"])
+        assert httpx.get(f"{search}/alice", timeout=60).json()["person"] == "alice"
         rewards = httpx.get(f"{api}/rewards?phase=toy", timeout=60).json()
         assert {r["person"] for r in rewards if r["rewarder"] == "credit-share"} == {"alice", "bob"}
         up.send_signal(signal.SIGINT)
