@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -148,15 +148,27 @@ def imported_credentials(session: Session, username: str) -> list[ImportedView]:
     return [_view(row, username) for row in rows]
 
 
-def imported_skills(session: Session) -> list[tuple[str, str, str]]:
-    """Every ``(person, issuer, skill)`` of the credentials people imported (what search counts,
-    marked as from elsewhere)."""
+def imported_skills(session: Session, *, now: datetime) -> list[tuple[str, str, str]]:
+    """Every ``(person, issuer, skill)`` of the imported credentials not expired at ``now``
+    (what search counts, marked as from elsewhere)."""
     rows = session.execute(
         select(Person.username, ImportedCredential.issuer, ImportedCredential.skills)
         .join(Person, Person.id == ImportedCredential.person_id)
+        .where(ImportedCredential.expires_at > now)
         .order_by(ImportedCredential.id)
     )
     return [(username, issuer, str(skill)) for username, issuer, skills in rows for skill in skills]
+
+
+def expired_count(session: Session, *, now: datetime) -> int:
+    """How many imported credentials have expired at ``now`` (a search index keyed by it drops
+    them as they expire)."""
+    return (
+        session.scalar(
+            select(func.count()).select_from(ImportedCredential).where(ImportedCredential.expires_at <= now)
+        )
+        or 0
+    )
 
 
 def _view(row: ImportedCredential, username: str) -> ImportedView:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from scorer.challenge.spec import Challenge
 from scorer.ledger import queries
-from scorer.ledger.credentials import imported_skills
+from scorer.ledger.credentials import expired_count, imported_skills
 from scorer.ledger.invalidations import is_invalidated
 from scorer.ledger.models import (
     ChallengeRow,
@@ -60,7 +60,7 @@ class PeopleIndex:
     def index(self, session: Session, *, now: datetime) -> SkillIndex:
         challenges = {cid: queries.load_challenge(session, cid) for cid in queries.challenge_ids(session)}
         open_code, open_private = _visible(challenges, now)
-        key = (_ledger_state(session), open_code, open_private)
+        key = (_ledger_state(session), open_code, open_private, expired_count(session, now=now))
         with self._lock:  # one reader builds, the others wait and find it current
             if self._index is None or key != self._key:
                 self._index = skill_index(
@@ -93,7 +93,7 @@ class PeopleIndex:
         tags = {
             cid: ChallengeTags(tuple(c.tags.domain), tuple(c.tags.skills)) for cid, c in challenges.items()
         }
-        imported = tuple(item for item in imported_skills(session) if item[0] in shown)
+        imported = tuple(item for item in imported_skills(session, now=now) if item[0] in shown)
         return Facts(people, work, earned, standings, tags, imported)
 
     def _read_imports(self, session: Session, ids: Iterable[int]) -> None:

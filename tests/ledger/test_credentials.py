@@ -36,7 +36,10 @@ def test_stored_once_per_issuer_and_jti_and_listed_with_skills(sessions):
         }
         assert [c.jti for c in credentials.imported_credentials(session, "alice")] == ["urn:uuid:1"]
         assert credentials.imported_credentials(session, "bob") == []
-        assert credentials.imported_skills(session) == [("alice", A, "clustering")]
+        assert credentials.imported_skills(session, now=NOW) == [("alice", A, "clustering")]
+        later = NOW + timedelta(days=30)  # expired: it no longer counts in search
+        assert credentials.imported_skills(session, now=later) == []
+        assert credentials.expired_count(session, now=later) == 1
 
 
 def test_a_link_code_links_one_login(sessions):
