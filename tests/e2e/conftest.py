@@ -389,3 +389,11 @@ def pytest_runtest_makereport(
                 with contextlib.suppress(Exception):  # the page may be gone: the report matters more
                     value.page.screenshot(path=ARTIFACTS / f"failed-{item.name}-{value.name}.png")
     return report
+
+
+def scored(curve: CurveHub, user: str) -> bool:
+    """``user`` has a scored submission in the challenge (none of theirs failed)."""
+    path = f"api/submissions?challenge={curve.challenge_id}&person={user}"
+    found = httpx.get(curve.hub.service_url + path, timeout=60).json()
+    assert not [s for s in found if s["status"] == "failed"], found
+    return any(s["status"] == "scored" for s in found)

@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from scorer.challenge.scaffold import scaffold
-from tests.e2e.conftest import PHASE, CurveHub, Person, exactly, wait_until
+from tests.e2e.conftest import PHASE, CurveHub, Person, exactly, scored, wait_until
 
 pytestmark = pytest.mark.needs("chromium", "bwrap")
 
@@ -55,23 +55,6 @@ def push_a_solution(curve: CurveHub, user: str, work: Path) -> None:
     git("push", "-q", "origin", f"HEAD:refs/heads/{user}/work")
 
 
-def scored(curve: CurveHub, user: str) -> bool:
-    path = f"api/submissions?challenge={curve.challenge_id}&person={user}"
-    found = httpx.get(curve.hub.service_url + path, timeout=60).json()
-    assert not [s for s in found if s["status"] == "failed"], found
-    return any(s["status"] == "scored" for s in found)
-
-
-def new_notebook(someone: Person, source: str) -> None:
-    """A new notebook in the folder the file browser shows (the home folder), ``source`` run."""
-    someone.menu("File", "New Launcher").click()
-    launcher = someone.page.locator(".jp-Launcher-section:visible", has_text="Notebook")
-    launcher.locator(".jp-LauncherCard").first.click()
-    someone.idle()
-    someone.replace_cell(0, source)
-    someone.page.keyboard.press("Shift+Enter")
-
-
 def test_olga_publishes_picks_the_challenge_and_ends_its_phase_and_the_private_board_appears(
     curve_hub: CurveHub, alice: Person, olga: Person, tmp_path: Path
 ) -> None:
@@ -79,14 +62,14 @@ def test_olga_publishes_picks_the_challenge_and_ends_its_phase_and_the_private_b
     push_a_solution(curve_hub, "alice", tmp_path)
     wait_until(lambda: scored(curve_hub, "alice"), "alice's pushed solution to be scored")
     board = f'Leaderboard(challenge="{curve_hub.challenge_id}", split="private")'
-    new_notebook(alice, f"from coop_widgets import Leaderboard\n\n{board}")
+    alice.new_notebook(f"from coop_widgets import Leaderboard\n\n{board}")
     expect(alice.page.get_by_text(HIDDEN)).to_be_visible()
     assert private_board(curve_hub).status_code == 403
     alice.screenshot("organiser-01-alice-private-board-hidden")
 
     olga.log_in()
     folder = scaffold("Second curve", olga.home / "second-curve")  # the challenge she wrote
-    new_notebook(olga, "from coop_widgets import OrganiserPanel\n\nOrganiserPanel()")
+    olga.new_notebook("from coop_widgets import OrganiserPanel\n\nOrganiserPanel()")
     panel = olga.page.locator(".widget-vbox").filter(has=olga.page.get_by_role("tab", name="Publish")).last
     expect(panel).to_contain_text(f"Organiser panel · {curve_hub.challenge_id} · refs/heads/main")
 

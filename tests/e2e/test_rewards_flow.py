@@ -40,9 +40,9 @@ from tests.e2e.conftest import (
     CurveHub,
     Person,
     exactly,
+    scored,
     wait_until,
 )
-from tests.e2e.test_organiser import scored
 from tests.hub.conftest import RunningHub
 
 pytestmark = pytest.mark.needs("chromium", "bwrap")
