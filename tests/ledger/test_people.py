@@ -140,10 +140,12 @@ def test_imported_credentials_count_marked_with_their_issuer(sessions, ledger) -
         payload={},
         token="header.payload.signature",
         issued_at=START,
-        expires_at=END,
+        expires_at=END + timedelta(days=365),
     )
     with sessions.begin() as session:
         store_imported(session, "alice", [credential])
     with sessions() as session:
         (evidence,) = people.index(session, now=OPEN).people["alice"].skills["clustering"].evidence
-    assert (evidence.kind, evidence.detail) == ("imported", "https://other.example/services/coop")
+        assert (evidence.kind, evidence.detail) == ("imported", "https://other.example/services/coop")
+        expired = people.index(session, now=END + timedelta(days=366))  # no ledger change: time alone
+        assert "clustering" not in expired.people["alice"].skills
