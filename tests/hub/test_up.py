@@ -62,6 +62,18 @@ def printed_lines(process: subprocess.Popen[str]) -> queue.Queue[str]:
     return lines
 
 
+def leave_nothing_running(up: subprocess.Popen[str], api_url: str, home: Path) -> None:
+    """Whatever a test saw, ``coop up`` and every process its hub started are gone after it."""
+    if up.poll() is None:
+        up.send_signal(signal.SIGINT)
+        try:
+            up.wait(120)
+        except subprocess.TimeoutExpired:
+            up.kill()
+            up.wait()
+    end_processes(processes_of(api_url, home))
+
+
 def read_until(lines: queue.Queue[str], marker: str, timeout: float) -> list[str]:
     seen: list[str] = []
     deadline = time.monotonic() + timeout
@@ -115,14 +127,7 @@ def test_coop_up_starts_the_hub_and_ctrl_c_stops_every_process(tmp_path: Path, p
         assert [p for p in tree if alive(p)] == []
         assert [p for p in processes_of(api_url, tmp_path) if alive(p)] == []
     finally:  # whatever happened above, leave nothing running
-        if up.poll() is None:
-            up.send_signal(signal.SIGINT)
-            try:
-                up.wait(120)
-            except subprocess.TimeoutExpired:
-                up.kill()
-                up.wait()
-        end_processes(processes_of(api_url, tmp_path))
+        leave_nothing_running(up, api_url, tmp_path)
 
 
 def test_coop_up_demo_shows_rewards_credit_and_likes_and_serves_the_contribution_graph(
@@ -175,14 +180,7 @@ def test_coop_up_demo_shows_rewards_credit_and_likes_and_serves_the_contribution
         up.send_signal(signal.SIGINT)
         assert up.wait(120) == 0
     finally:
-        if up.poll() is None:
-            up.send_signal(signal.SIGINT)
-            try:
-                up.wait(120)
-            except subprocess.TimeoutExpired:
-                up.kill()
-                up.wait()
-        end_processes(processes_of(api_url, home))
+        leave_nothing_running(up, api_url, home)
 
 
 def test_coop_up_reports_a_hub_that_cannot_start(tmp_path: Path, ports: Ports):
@@ -220,11 +218,4 @@ def test_coop_up_in_production_answers_over_tls_and_prints_the_public_address(tm
             up.send_signal(signal.SIGINT)
             assert up.wait(120) == 0
         finally:
-            if up.poll() is None:
-                up.send_signal(signal.SIGINT)
-                try:
-                    up.wait(120)
-                except subprocess.TimeoutExpired:
-                    up.kill()
-                    up.wait()
-            end_processes(processes_of(api_url, tmp_path))
+            leave_nothing_running(up, api_url, tmp_path)
