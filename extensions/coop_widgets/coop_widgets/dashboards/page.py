@@ -15,7 +15,7 @@ A dashboard module renders from the service's models and hands the result to :fu
 
 - :func:`query` reads the page's query string the way Voila documents for preheated kernels
   (``voila.utils.get_query_string``: it waits for the request a preheated kernel is given to);
-  first value of each parameter.
+  first value of each parameter; :func:`query_all` every value (a form's repeated fields).
 - :func:`client` is a :class:`CoopClient` at ``$COOP_SERVICE_URL`` without a token: a viewer is
   anonymous, and sees what the service shows anyone.
 - :func:`link` (another dashboard), :func:`notebook_link` and :func:`diff_link` (the service's
@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -100,16 +100,34 @@ class NotFound(CoopError):
 def query(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The page's query parameters (first value of each); ``environ`` stands for the kernel's
     environment in tests (no waiting then)."""
+    found: dict[str, str] = {}
+    for key, value in parse_qsl(_raw_query(environ), keep_blank_values=False):
+        found.setdefault(key, value)
+    return found
+
+
+def _raw_query(environ: Mapping[str, str] | None) -> str:
     if environ is None:
         from voila.utils import get_query_string  # only inside Voila's kernels
 
-        raw = get_query_string() or ""
-    else:
-        raw = environ.get("QUERY_STRING", "")
-    found: dict[str, str] = {}
-    for key, value in parse_qsl(raw, keep_blank_values=False):
-        found.setdefault(key, value)
+        return get_query_string() or ""
+    return environ.get("QUERY_STRING", "")
+
+
+def query_all(environ: Mapping[str, str] | None = None) -> dict[str, list[str]]:
+    """Every value of each parameter in order, blanks kept (a form's rows pair up by position)."""
+    found: dict[str, list[str]] = {}
+    for key, value in parse_qsl(_raw_query(environ), keep_blank_values=True):
+        found.setdefault(key, []).append(value)
     return found
+
+
+def offset(params: Mapping[str, str]) -> int:
+    """The address's ``offset`` (0 when missing or not a whole number)."""
+    try:
+        return max(0, int(params.get("offset", "0")))
+    except ValueError:
+        return 0
 
 
 def need(params: Mapping[str, str], key: str, what: str) -> str:
@@ -163,6 +181,18 @@ def anchor(href: str, label: str, *, title: str | None = None) -> str:
     """A link; ``label`` is escaped, ``href`` one of this module's links (escaped too)."""
     hint = f' title="{escape(title)}"' if title else ""
     return f'<a href="{escape(href)}"{hint}>{escape(label)}</a>'
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, numeric: Sequence[int] = ()) -> str:
+    """A table of already-escaped cells under column headers (``numeric`` columns right-aligned)."""
+    head = "".join(f'<th scope="col">{text(h)}</th>' for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(row))
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def header(current: str) -> str:
