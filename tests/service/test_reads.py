@@ -32,6 +32,16 @@ def test_anonymous_reads_challenges_and_the_public_leaderboard(service, scored):
     assert 0 < row.values["rmse"] < 0.3 and row.rank_change is None
 
 
+def test_the_list_of_challenges_counts_participants_and_their_submissions(service, scored):
+    with CoopClient(service) as client:
+        [summary] = client.challenges()
+        bob = client.submission(scored.bob_id)
+        detail = client.challenge("curve")
+    assert summary.activity is not None and detail.activity is None  # counted in the list only
+    assert (summary.activity.participants, summary.activity.submissions) == (2, 2)  # a failure counts
+    assert summary.activity.last_at == bob.created_at
+
+
 def test_private_leaderboard_is_hidden_from_participants_until_the_end(service):
     with CoopClient(service, token="alice-token") as alice, pytest.raises(CoopClientError) as refused:
         alice.leaderboard("curve", "phase-1", "main", split="private")

@@ -52,10 +52,20 @@ class WhoAmI(BaseModel):
     organiser: bool
 
 
+class ActivityOut(BaseModel):
+    """How much a challenge is used: its participants' own submissions (not rescores or
+    reproduction runs, not the baseline's runner)."""
+
+    participants: int
+    submissions: int
+    last_at: datetime | None = Field(description="When the latest one was made (null: none yet).")
+
+
 class ChallengeSummary(BaseModel):
     id: str
     title: str
     current_phase: str | None
+    activity: ActivityOut | None = Field(None, description="In the list of challenges only.")
 
 
 class MetricOut(BaseModel):

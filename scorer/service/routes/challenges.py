@@ -7,8 +7,8 @@ from typing import Literal
 
 from fastapi import APIRouter, Response
 
-from coop_client.models import ChallengeOut, ChallengeSummary, ErrorOut, LeaderboardOut, QuotaOut
-from scorer.ledger import likes, queries
+from coop_client.models import ActivityOut, ChallengeOut, ChallengeSummary, ErrorOut, LeaderboardOut, QuotaOut
+from scorer.ledger import activity, likes, queries
 from scorer.ledger.cache import ViewCache
 from scorer.service.convert import of_challenge, of_challenge_summary, of_leaderboard, of_quota
 from scorer.service.deps import Api, Caller, Viewer
@@ -22,11 +22,16 @@ _encoded: ViewCache[bytes] = ViewCache()
 
 @router.get("/api/challenges", response_model=list[ChallengeSummary])
 def list_challenges(api: Api) -> list[ChallengeSummary]:
-    """Every published challenge, with its open phase."""
+    """Every published challenge, with its open phase and how much it is used."""
     now = datetime.now(UTC)
     with api.sessions() as session:
         ids = queries.challenge_ids(session)
-        return [of_challenge_summary(queries.load_challenge(session, i), now) for i in ids]
+        used = activity.per_challenge(session)
+        summaries = [of_challenge_summary(queries.load_challenge(session, i), now) for i in ids]
+    unused = activity.Activity(participants=0, submissions=0, last_at=None)
+    for summary in summaries:
+        summary.activity = ActivityOut(**vars(used.get(summary.id, unused)))
+    return summaries
 
 
 @router.get("/api/challenges/{challenge_id}", response_model=ChallengeOut)

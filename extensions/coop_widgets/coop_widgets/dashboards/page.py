@@ -36,6 +36,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from html import escape
+from typing import TypeAlias
 from urllib.parse import parse_qsl, quote, urlencode
 
 import ipywidgets as widgets
@@ -45,7 +46,7 @@ from coop_client.client import CoopClient, CoopClientError
 from coop_client.errors import CoopError
 
 #: What a page renders: a widget, or a string of escaped HTML.
-Content = widgets.Widget | str
+Content: TypeAlias = widgets.Widget | str
 
 #: The dashboard notebooks (``<name>.ipynb`` in ``voila_dashboards/``) and their titles in the nav.
 PAGES = {
@@ -108,7 +109,7 @@ def query(environ: Mapping[str, str] | None = None) -> dict[str, str]:
 
 def _raw_query(environ: Mapping[str, str] | None) -> str:
     if environ is None:
-        from voila.utils import get_query_string  # only inside Voila's kernels
+        from voila.utils import get_query_string  # type: ignore[import-untyped]  # Voila's kernels only
 
         return get_query_string() or ""
     return environ.get("QUERY_STRING", "")
