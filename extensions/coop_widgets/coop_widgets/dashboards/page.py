@@ -83,6 +83,16 @@ STYLE = """
 .coop-state.upcoming { color: #0b4f9c; }
 .coop-notice { padding: 8px 12px; border-left: 4px solid #0b57d0; background: #eef3fc; margin: 8px 0; }
 .coop-problem { padding: 8px 12px; border-left: 4px solid #b3261e; background: #fcefee; margin: 8px 0; }
+.coop-dash caption { text-align: left; font-weight: 600; padding: 4px 0; }
+.coop-cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 14px;
+  list-style: none; padding: 0; }
+.coop-card { border: 1px solid #ccc; border-radius: 8px; padding: 4px 14px 10px; height: 100%; }
+.coop-card.ended { background: #f7f7f7; }
+.coop-timeline { display: flex; flex-wrap: wrap; gap: 10px; list-style: none; padding: 0; }
+.coop-step { border: 1px solid #ccc; border-radius: 6px; padding: 6px 12px; flex: 1; min-width: 240px; }
+.coop-step[aria-current] { border: 2px solid #0b57d0; }
+.coop-step h3 { margin: 4px 0; }
+.coop-rules { margin: 4px 0; padding-left: 18px; font-size: 0.9em; }
 """
 
 
@@ -184,8 +194,15 @@ def anchor(href: str, label: str, *, title: str | None = None) -> str:
     return f'<a href="{escape(href)}"{hint}>{escape(label)}</a>'
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, numeric: Sequence[int] = ()) -> str:
-    """A table of already-escaped cells under column headers (``numeric`` columns right-aligned)."""
+def table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    numeric: Sequence[int] = (),
+    caption: str | None = None,
+) -> str:
+    """A table of already-escaped cells under column headers (``numeric`` columns right-aligned,
+    ``caption`` plain text)."""
     head = "".join(f'<th scope="col">{text(h)}</th>' for h in headers)
     body = "".join(
         "<tr>"
@@ -193,7 +210,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, numeric: Seq
         + "</tr>"
         for row in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    title = f"<caption>{text(caption)}</caption>" if caption else ""
+    return f"<table>{title}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def header(current: str) -> str:
