@@ -398,22 +398,17 @@ def credit_table(table: CreditTableOut, nodes: Sequence[GraphNodeOut]) -> str:
             for amount, node in best[:EARNED_SHOWN]
         ]
         more = f" +{row.versions - len(links)} more" if row.versions > len(links) else ""
-        rows.append(
-            f"<tr><td>{page.anchor(page.profile_link(row.person), row.person)}</td>"
-            f'<td class="num">{row.credit:.4g}</td><td class="num">{share}</td>'
-            f"<td>{', '.join(links)}{page.text(more)}</td></tr>"
-        )
+        person = page.anchor(page.profile_link(row.person), row.person)
+        rows.append([person, f"{row.credit:.4g}", share, ", ".join(links) + page.text(more)])
     if not rows:
         return '<div class="coop-dash"><h2>Credit</h2><p>No version has earned credit yet.</p></div>'
     shown = (
         f"<p>The {CREDIT_ROWS} largest of {len(table.rows):,}.</p>" if len(table.rows) > CREDIT_ROWS else ""
     )
-    head = "".join(
-        f'<th scope="col">{h}</th>' for h in ("person", "credit", "share", "versions that earned it")
-    )
+    headers = ["person", "credit", "share", "versions that earned it"]
     return (
         f'<div class="coop-dash"><h2>Credit</h2><p>Total {table.total:.4g} on {page.text(table.measure)}.</p>'
-        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{shown}</div>"
+        f"{page.table(headers, rows, numeric=[1, 2])}{shown}</div>"
     )
 
 

@@ -34,7 +34,7 @@ def render(params: Mapping[str, str]) -> str:
         history = client.rewards(challenge.id, phase=phase.id, person=person)
         balances = client.balances(challenge.id, phase=phase.id)
     return rewards_page(
-        challenge, phase, rewarders, history, balances, person=person, offset=_int(params, "offset")
+        challenge, phase, rewarders, history, balances, person=person, offset=page.offset(params)
     )
 
 
@@ -109,7 +109,7 @@ def balances_section(balances: Sequence[BalanceOut]) -> str:
         [page.anchor(page.profile_link(who), who)] + [_amount(table[who].get(unit, 0.0)) for unit in units]
         for who in people
     ]
-    return "<h2>Balances</h2>" + _table(["person", *units], rows, numeric=range(1, len(units) + 1))
+    return "<h2>Balances</h2>" + page.table(["person", *units], rows, numeric=range(1, len(units) + 1))
 
 
 def settlement_section(
@@ -139,7 +139,7 @@ def settlement_section(
         [page.anchor(page.profile_link(g.person), g.person), _amount(g.amount, g.unit), _why(g)]
         for g in settled
     ]
-    return head + f"<p>{summary}</p>" + _table(["person", "amount", "why"], rows, numeric=[1])
+    return head + f"<p>{summary}</p>" + page.table(["person", "amount", "why"], rows, numeric=[1])
 
 
 def history_section(
@@ -165,7 +165,7 @@ def history_section(
         title
         + everyone
         + span
-        + _table(headers, rows, numeric=[2])
+        + page.table(headers, rows, numeric=[2])
         + _pager(challenge_id, phase_id, person, offset, len(newest))
     )
 
@@ -226,24 +226,5 @@ def _pager(challenge_id: str, phase_id: str, person: str | None, offset: int, to
     return f'<nav aria-label="History pages"><p>{" · ".join(links)}</p></nav>' if links else ""
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, numeric: Sequence[int] = ()) -> str:
-    """A table of already-escaped cells with a header row (``numeric`` columns right-aligned)."""
-    head = "".join(f'<th scope="col">{page.text(h)}</th>' for h in headers)
-    body = "".join(
-        "<tr>"
-        + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(row))
-        + "</tr>"
-        for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
 def _amount(value: float, unit: str = "") -> str:
     return page.text(f"{value:+g} {unit}".strip() if unit else f"{value:g}")
-
-
-def _int(params: Mapping[str, str], key: str) -> int:
-    try:
-        return max(0, int(params.get(key, "0")))
-    except ValueError:
-        return 0
