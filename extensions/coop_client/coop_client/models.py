@@ -142,6 +142,9 @@ class ColumnOut(BaseModel):
     label: str
     precision: int
     sorting: str
+    computation: str | None = Field(
+        None, description='How a computed column is computed, e.g. "average rank of a, b" (null: a metric).'
+    )
 
 
 class RowOut(BaseModel):
@@ -163,6 +166,10 @@ class LeaderboardOut(BaseModel):
     primary: str
     columns: list[ColumnOut]
     rows: list[RowOut]
+    tie_break: list[str] = Field(
+        default_factory=list, description="Columns breaking ties in order; then the earlier submission."
+    )
+    select: str | None = Field(None, description="Which submission stands for a person: best or last.")
 
 
 class SubmissionSummary(BaseModel):
