@@ -1,0 +1,140 @@
+"""A challenge's page (``challenge.ipynb?id=<challenge>[&phase=<id>][&board=<key>]``): its phases
+on a timeline with their rules, the description (sanitised Markdown), and every leaderboard of
+the phase shown (the open one unless the address names another), the board named first. Once a
+phase shows its private scores, each board shows the private ranking with every entry's Δ from
+its public rank; before, a notice says they stay hidden and until when.
+
+    from coop_widgets.dashboards.challenge import page
+    page()
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import ipywidgets as widgets
+
+from coop_client.client import CoopClient
+from coop_client.models import ChallengeOut, LeaderboardOut, PhaseOut
+from coop_widgets import _html
+from coop_widgets.dashboards import page as shared
+from coop_widgets.dashboards.board import BoardView
+from coop_widgets.dashboards.markdown import to_html
+from coop_widgets.dashboards.timeline import ENDED, UPCOMING, badge, challenge_state, phase_state, timeline
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the page shows: the challenge, its phase, and each board (public, private if shown)."""
+
+    challenge: ChallengeOut
+    phase: PhaseOut
+    boards: list[list[LeaderboardOut]]
+    private_shown: bool
+    selected: int  # the board the address names (its index), else 0
+
+
+def page() -> None:
+    """Show the page (the notebook's one call)."""
+    shared.show(render, current="challenge", missing="challenge")
+
+
+def render() -> widgets.Widget:
+    params = shared.query()
+    now = datetime.now(UTC)
+    challenge_id = shared.need(params, "id", "challenge")
+    with shared.client() as client:
+        shown = read(client, challenge_id, params.get("phase"), params.get("board"), now)
+    return widget(shown, now)
+
+
+def chosen_phase(challenge: ChallengeOut, phase_id: str | None, now: datetime) -> PhaseOut:
+    """The phase named, else the open one, else the one that started last, else the first."""
+    if phase_id:
+        found = next((p for p in challenge.phases if p.id == phase_id), None)
+        if found is None:
+            raise shared.NotFound(f"phase in {challenge.title}", phase_id)
+        return found
+    ordered = sorted(challenge.phases, key=lambda p: p.start)
+    started = [p for p in ordered if phase_state(p, now) != UPCOMING]
+    current = next((p for p in ordered if p.open), None)
+    return current or (started[-1] if started else ordered[0])
+
+
+def private_shown(phase: PhaseOut, now: datetime) -> bool:
+    return phase.private_visible_at is not None and phase.private_visible_at <= now
+
+
+def read(
+    client: CoopClient, challenge_id: str, phase_id: str | None, board: str | None, now: datetime
+) -> Shown:
+    """Everything the page shows, read from the service (a board named but unknown: NotFound)."""
+    challenge = client.challenge(challenge_id)
+    phase = chosen_phase(challenge, phase_id, now)
+    if board and board not in phase.leaderboards:
+        raise shared.NotFound(f"leaderboard in phase {phase.title}", board)
+    reveal = private_shown(phase, now)
+    splits = ("private", "public") if reveal else ("public",)
+    boards = [
+        [client.leaderboard(challenge.id, phase.id, key, split=split) for split in splits]
+        for key in phase.leaderboards
+    ]
+    selected = phase.leaderboards.index(board) if board else 0
+    return Shown(challenge, phase, boards, reveal, selected)
+
+
+def notice(phase: PhaseOut, revealed: bool, now: datetime) -> str:
+    """Whether the ranking below is final, in a sentence."""
+    if revealed:
+        return (
+            "The phase has ended: the private ranking decides. Δ is each entry's move from its public "
+            "rank (▲ up, ▼ down): the public leader can fall."
+        )
+    if phase.private_visible_at is None:
+        when = "they are never shown"
+    else:
+        when = f"they are shown from {_html.moment(phase.private_visible_at)}"
+    where = "is still open" if phase_state(phase, now) != ENDED else "has ended"
+    return (
+        f"Private scores stay hidden: the phase {where} and {when}. The ranking below uses only the "
+        "public part of the test set and may change when the private ranking is revealed."
+    )
+
+
+def head_html(shown: Shown, now: datetime) -> str:
+    """The challenge's heading, timeline and description, and the shown phase's title."""
+    challenge, phase = shown.challenge, shown.phase
+    state, sentence = challenge_state(challenge, now)
+    tags = "".join(f'<span class="coop-tag">{shared.text(tag)}</span>' for tag in challenge.domain)
+    start = (
+        f"<p>{shared.anchor(shared.easy_start_link(challenge.id, phase.id), 'Easy start')} "
+        "<small>(log in to the hub: the phase's baseline opens in your own JupyterLab)</small></p>"
+        if state != ENDED
+        else ""
+    )
+    links = " · ".join(
+        shared.anchor(shared.link(name, id=challenge.id, phase=phase.id), label)
+        for name, label in (("rewards", "Rewards"), ("graph", "Contribution graph"))
+    )
+    return (
+        f"<p>{shared.anchor(shared.link('index'), '← All challenges')}</p>"
+        f"<h1>{shared.text(challenge.title)} {badge(state)}</h1><div>{tags}</div>"
+        f"<p><strong>{shared.text(sentence)}</strong></p>{start}"
+        f"<h2>Phases</h2>{timeline(challenge, now, phase.id)}"
+        f'<details open><summary>About the challenge</summary><div class="coop-description">'
+        f"{to_html(challenge.description)}</div></details>"
+        f"<h2>Phase: {shared.text(phase.title)} {badge(phase_state(phase, now))}</h2>"
+        f"<div>{to_html(phase.description)}</div><p>{links}</p>"
+        f'<div class="coop-notice" role="note">{shared.text(notice(phase, shown.private_shown, now))}</div>'
+    )
+
+
+def widget(shown: Shown, now: datetime) -> widgets.Widget:
+    head = widgets.HTML(head_html(shown, now))
+    if not shown.boards:
+        return widgets.VBox([head, widgets.HTML("<p>This phase has no leaderboard.</p>")])
+    views = [BoardView(boards) for boards in shown.boards]
+    tabs = widgets.Tab(children=views, titles=[boards[0].title for boards in shown.boards])
+    tabs.selected_index = shown.selected
+    return widgets.VBox([head, tabs])
