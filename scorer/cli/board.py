@@ -9,7 +9,7 @@ import typer
 from scorer.cli.common import console, fail, print_json, state
 from scorer.cli.render import leaderboard_table
 from scorer.exceptions import CoopError
-from scorer.service.convert import of_leaderboard
+from scorer.service.convert.challenges import of_leaderboard
 
 
 def leaderboard(

@@ -11,7 +11,7 @@ from rich.table import Table
 from coop_client.models import CreditTableOut
 from scorer.cli.common import console, fail, print_json, state
 from scorer.exceptions import CoopError
-from scorer.service.convert import of_credit_table
+from scorer.service.convert.credit import of_credit_table
 
 
 def credit(

@@ -20,7 +20,9 @@ from scorer.facade import CoopAPI
 from scorer.ledger import queries, rewards
 from scorer.ledger.queries import private_scores_visible
 from scorer.profiles import search as people
-from scorer.service.convert import of_balance, of_credit_table, of_results, of_rewards
+from scorer.service.convert.credit import of_credit_table
+from scorer.service.convert.people import of_results
+from scorer.service.convert.rewards import of_balance, of_rewards
 
 CHALLENGES = Path(__file__).resolve().parents[2] / "challenge_notebooks"
 #: What the demo asks the people search (a recruiter's weights): ``coop people search`` does the same.

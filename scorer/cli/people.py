@@ -13,7 +13,7 @@ from coop_client.models import PeopleSearchOut
 from scorer.cli.common import console, fail, print_json, state
 from scorer.exceptions import CoopError
 from scorer.profiles import search as people
-from scorer.service.convert import of_results
+from scorer.service.convert.people import of_results
 
 app = typer.Typer(help="Search people by the skills their scored work proves.", no_args_is_help=True)
 

@@ -19,7 +19,7 @@ from coop_client.models import ProfileIn, ProfileOut
 from scorer.cli.common import console, errors, fail, print_json, state
 from scorer.exceptions import CoopError
 from scorer.profiles.read import read_profile
-from scorer.service.convert import of_profile
+from scorer.service.convert.profiles import of_profile
 
 app = typer.Typer(help="People's profiles: show one, edit your own.", no_args_is_help=True)
 

@@ -13,7 +13,7 @@ from coop_client.models import BalanceOut, RewardOut
 from scorer.cli.common import console, fail, print_json, state
 from scorer.exceptions import CoopError
 from scorer.ledger import queries, rewards
-from scorer.service.convert import of_balance, of_rewards
+from scorer.service.convert.rewards import of_balance, of_rewards
 
 
 def show_rewards(

@@ -14,7 +14,7 @@ from scorer.dispatch.dispatcher import Finished
 from scorer.exceptions import CoopError
 from scorer.facade import CoopAPI
 from scorer.ingest.push import resubmit
-from scorer.service.convert import of_submission
+from scorer.service.convert.submissions import of_submission
 
 
 def score(

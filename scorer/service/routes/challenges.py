@@ -10,7 +10,7 @@ from fastapi import APIRouter, Response
 from coop_client.models import ActivityOut, ChallengeOut, ChallengeSummary, ErrorOut, LeaderboardOut, QuotaOut
 from scorer.ledger import activity, likes, queries
 from scorer.ledger.cache import ViewCache
-from scorer.service.convert import of_challenge, of_challenge_summary, of_leaderboard, of_quota
+from scorer.service.convert.challenges import of_challenge, of_challenge_summary, of_leaderboard, of_quota
 from scorer.service.deps import Api, Caller, Viewer
 
 router = APIRouter(tags=["challenges"], responses={404: {"model": ErrorOut}})

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from coop_client.models import ContributionGraphOut, CreditTableOut, ErrorOut
 from scorer.credit.contribution import MAX_PAGE
-from scorer.service.convert import of_credit_table, of_graph
+from scorer.service.convert.credit import of_credit_table, of_graph
 from scorer.service.deps import Api, Viewer
 
 router = APIRouter(

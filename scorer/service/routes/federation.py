@@ -15,7 +15,7 @@ from scorer.exceptions import OwnCredentialsOnly
 from scorer.ledger.credentials import imported_credentials
 from scorer.profiles.federation import export_credentials, import_credentials, new_link_code
 from scorer.profiles.keys import load_keys
-from scorer.service.convert import of_imported
+from scorer.service.convert.profiles import of_imported
 from scorer.service.deps import Api, Caller
 
 #: Served apart, without authentication: other instances fetch it to verify credentials.

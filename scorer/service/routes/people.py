@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from coop_client.models import ErrorOut, PeopleSearchOut, SkillsOut
 from scorer.profiles import search as people
-from scorer.service.convert import of_results, of_skills
+from scorer.service.convert.people import of_results, of_skills
 from scorer.service.deps import Api
 
 router = APIRouter(tags=["people"], responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}})

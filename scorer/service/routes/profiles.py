@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from coop_client.models import ErrorOut, ProfileIn, ProfileOut, SubmissionPageOut
 from scorer.profiles.profile import MAX_PAGE
 from scorer.profiles.read import read_profile, read_submissions, save_profile
-from scorer.service.convert import of_profile, of_submission_page
+from scorer.service.convert.profiles import of_profile, of_submission_page
 from scorer.service.deps import Api, Caller, Viewer
 
 router = APIRouter(tags=["people"], responses={404: {"model": ErrorOut, "description": "No such person."}})

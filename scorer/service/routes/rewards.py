@@ -14,7 +14,7 @@ from scorer.challenge.spec import Challenge
 from scorer.ledger import likes, queries, rewards
 from scorer.rewards.describe import describe
 from scorer.service.auth import SUBMIT, Identity
-from scorer.service.convert import of_balance, of_rewarder, of_rewards
+from scorer.service.convert.rewards import of_balance, of_rewarder, of_rewards
 from scorer.service.deps import Api, Caller, Viewer, require_scope
 
 router = APIRouter(tags=["rewards"], responses={404: {"model": ErrorOut}})

@@ -11,7 +11,7 @@ from scorer.exceptions import NotebookNotRun
 from scorer.ingest.push import resubmit
 from scorer.ledger import queries
 from scorer.service.auth import SUBMIT, Identity
-from scorer.service.convert import of_submission, of_submission_summary
+from scorer.service.convert.submissions import of_submission, of_submission_summary
 from scorer.service.deps import Api, Viewer, require_scope
 
 router = APIRouter(tags=["submissions"], responses={404: {"model": ErrorOut}})
