@@ -15,6 +15,7 @@ from scorer.ranking.leaderboard import (
     Entry,
     RankedRow,
     build_leaderboard,
+    column_computation,
     column_precision,
     column_values,
     format_value,
@@ -93,6 +94,29 @@ def test_column_values_of_every_kind() -> None:
         "score": pytest.approx(0.4 * math.sqrt(math.log(301))),
         "avg": None,
     }
+
+
+def test_a_computed_column_says_how_in_words() -> None:
+    spec = challenge(
+        board(
+            [
+                {"key": "accuracy"},
+                {"key": "loss"},
+                {"key": "avg", "computation": {"average_rank": ["accuracy", "loss"]}},
+                {"key": "mix", "computation": {"weighted_sum": {"accuracy": 2, "loss": -0.5}}},
+                {"key": "score", "computation": {"expression": "2 * accuracy"}},
+            ],
+            "accuracy",
+        )
+    )
+    said = [column_computation(c) for c in spec.leaderboards[0].columns]
+    assert said == [
+        None,
+        None,
+        "average rank of accuracy, loss",
+        "2 × accuracy + -0.5 × loss",
+        "2 * accuracy",
+    ]
 
 
 def test_weighted_sum_is_none_when_a_term_is_missing() -> None:

@@ -126,6 +126,18 @@ def column_precision(challenge: Challenge, column: Column) -> int:
     return DEFAULT_PRECISION
 
 
+def column_computation(column: Column) -> str | None:
+    """How a computed column is computed, in words (``None`` for a metric's column)."""
+    computation = column.computation
+    if computation is None:
+        return None
+    if isinstance(computation, AverageRank):
+        return "average rank of " + ", ".join(computation.average_rank)
+    if isinstance(computation, WeightedSum):
+        return " + ".join(f"{weight:g} × {key}" for key, weight in computation.weighted_sum.items())
+    return computation.expression
+
+
 def format_value(value: float | None, precision: int) -> str:
     """``value`` with ``precision`` decimals, or "—" when undefined."""
     if value is None or math.isnan(value):

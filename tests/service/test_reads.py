@@ -42,6 +42,16 @@ def test_the_list_of_challenges_counts_participants_and_their_submissions(servic
     assert summary.activity.last_at == bob.created_at
 
 
+def test_a_phase_says_its_run_limits_and_rules_and_a_board_how_it_ranks(service, scored):
+    with CoopClient(service) as client:
+        [phase] = client.challenge("curve").phases
+        board = client.leaderboard("curve", "phase-1", "main")
+    limits = phase.run_limits
+    assert limits is not None and (limits.wall_time, limits.cell_time, limits.memory) == (60, 30, 1024**3)
+    assert phase.open_code is False and phase.public_fraction
+    assert board.select == "best" and all(c.computation is None for c in board.columns)
+
+
 def test_private_leaderboard_is_hidden_from_participants_until_the_end(service):
     with CoopClient(service, token="alice-token") as alice, pytest.raises(CoopClientError) as refused:
         alice.leaderboard("curve", "phase-1", "main", split="private")

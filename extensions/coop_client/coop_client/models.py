@@ -84,6 +84,16 @@ class LimitsOut(BaseModel):
     min_interval: float | None
 
 
+class RunLimitsOut(BaseModel):
+    """What each run of a phase may use (it never has a network)."""
+
+    wall_time: float = Field(description="Seconds for the whole run.")
+    cell_time: float = Field(description="Seconds for any single cell.")
+    memory: int = Field(description="Bytes of peak memory.")
+    output: int = Field(description="Bytes of cell output kept.")
+    disk: int = Field(description="Bytes of files the run may write.")
+
+
 class PhaseOut(BaseModel):
     id: str
     title: str
@@ -94,6 +104,11 @@ class PhaseOut(BaseModel):
     leaderboards: list[str]
     private_visible_at: datetime | None
     submissions: LimitsOut
+    run_limits: RunLimitsOut | None = None
+    public_fraction: float | None = Field(None, description="The share of the test set public scores use.")
+    open_code: bool | datetime | None = Field(
+        None, description="Solutions visible to everyone: always, never, or from a time."
+    )
 
 
 class QuotaOut(BaseModel):
@@ -521,6 +536,49 @@ class ContributionGraphOut(BaseModel):
     next_offset: int | None
     nodes: list[GraphNodeOut]
     edges: list[GraphEdgeOut]
+
+
+class GraphGroupOut(BaseModel):
+    """Versions of one person (or of `others`) in one time bucket, drawn as one mark."""
+
+    person: str
+    start: datetime
+    end: datetime
+    count: int
+    best: float | None = Field(description="The group's best score (none when all were invalidated).")
+    credit: float
+    best_node: str | None = Field(description="The version that scored `best`.")
+
+
+class BestPointOut(BaseModel):
+    time: datetime
+    value: float
+
+
+class GraphOverviewOut(BaseModel):
+    """A time window of a phase's contribution graph at its level of detail: each version
+    (``nodes``, ``edges``) when at most ``max_nodes`` are in it, else ``groups`` by person and
+    time bucket; with the phase's best so far, the people drawn on their own, and the versions
+    that earned the people of largest credit the most."""
+
+    challenge: str
+    phase: str
+    leaderboard: str | None
+    measure: str
+    split: Literal["public", "private"]
+    direction: Literal["maximize", "minimize"]
+    start: datetime
+    end: datetime
+    total: int = Field(description="Versions in the window.")
+    phase_total: int = Field(description="Versions in the phase.")
+    people: list[str] = Field(description="The people drawn on their own (the largest credits first).")
+    best: list[BestPointOut] = Field(description="The phase's best so far: a point each time it improved.")
+    nodes: list[GraphNodeOut]
+    edges: list[GraphEdgeOut]
+    groups: list[GraphGroupOut]
+    earned: dict[str, list[CreditCommitOut]] = Field(
+        description="Each of the largest credits' people: the versions that earned them most."
+    )
 
 
 # --- people search ---------------------------------------------------------------------------

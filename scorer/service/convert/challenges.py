@@ -16,11 +16,12 @@ from coop_client.models import (
     PhaseOut,
     QuotaOut,
     RowOut,
+    RunLimitsOut,
 )
 from scorer.challenge.spec import Challenge, Phase, column_sorting
 from scorer.ingest.limits import check_limits, submissions_left
 from scorer.ledger.queries import LeaderboardView
-from scorer.ranking.leaderboard import column_label, column_precision
+from scorer.ranking.leaderboard import column_computation, column_label, column_precision
 from scorer.service.convert.finite import finite
 
 
@@ -35,6 +36,9 @@ def of_phase(challenge: Challenge, phase: Phase, now: datetime) -> PhaseOut:
         leaderboards=[b.key for b in challenge.phase_leaderboards(phase)],
         private_visible_at=phase.private_visible_at(),
         submissions=LimitsOut(**phase.submissions.model_dump()),
+        run_limits=RunLimitsOut(**phase.limits.model_dump(exclude={"processes"})),
+        public_fraction=phase.test_split.public_fraction,
+        open_code=phase.open_code,
     )
 
 
@@ -85,6 +89,7 @@ def of_leaderboard(
                 label=column_label(challenge, c),
                 precision=column_precision(challenge, c),
                 sorting=str(column_sorting(challenge, c)),
+                computation=column_computation(c),
             )
             for c in view.columns
         ],
@@ -100,6 +105,8 @@ def of_leaderboard(
             )
             for row in view.rows
         ],
+        tie_break=list(view.board.tie_break),
+        select=str(view.board.select),
     )
 
 
