@@ -90,6 +90,8 @@ def test_before_the_end_a_notice_says_private_scores_stay_hidden(still_open: str
     assert not shown.private_shown and [[b.split for b in boards] for boards in shown.boards] == [["public"]]
     head = plain(challenge.head_html(shown, now))
     assert "Private scores stay hidden: the phase is still open" in head
+    assert re.search(r"each run: [\d.]+ s in all, [\d.]+ s per cell, .* of memory, .* no network", head)
+    assert "public scores use 30% of the test set" in head
     text = plain(board.board_html(shown.boards[0][0], shown.boards[0][0].rows))
     assert re.search(r"1 alice 0\.1000 .* 2 bob .* 3 carol", text) and "Δ" not in text
 

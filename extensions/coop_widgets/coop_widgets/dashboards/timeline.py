@@ -38,15 +38,37 @@ def challenge_state(challenge: ChallengeOut, now: datetime) -> tuple[str, str]:
     return ENDED, f"ended {_html.moment(max(ended))}" if ended else "ended"
 
 
+def size(count: int) -> str:
+    """Bytes as a person reads them: ``2 GiB``, ``5 MiB``, ``300 KiB``."""
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count} B"
+
+
 def limits(phase: PhaseOut) -> list[str]:
-    """The phase's submission rules in words."""
+    """The phase's limits and rules in words."""
     rules = []
+    run = phase.run_limits
+    if run is not None:
+        rules.append(
+            f"each run: {run.wall_time:g} s in all, {run.cell_time:g} s per cell, {size(run.memory)} of "
+            f"memory, {size(run.disk)} of files, no network"
+        )
     if phase.submissions.per_day is not None:
         rules.append(f"{phase.submissions.per_day} submissions a day")
     if phase.submissions.per_person is not None:
         rules.append(f"{phase.submissions.per_person} submissions per person in the phase")
     if phase.submissions.min_interval:
         rules.append(f"at least {phase.submissions.min_interval:g} s between submissions")
+    if phase.public_fraction is not None:
+        rules.append(f"public scores use {phase.public_fraction:.0%} of the test set, private ones the rest")
+    if phase.open_code is True:
+        rules.append("every solution's code is open to all")
+    elif phase.open_code is False:
+        rules.append("solutions' code stays with their authors")
+    elif phase.open_code is not None:
+        rules.append(f"solutions' code opens to all from {_html.moment(phase.open_code)}")
     if phase.private_visible_at is None:
         rules.append("private scores are never shown")
     else:
