@@ -5,15 +5,16 @@ through :mod:`~scorer.ledger.queries`, :mod:`~scorer.ledger.rewards` and
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from scorer.exceptions import UnknownPerson
 from scorer.ledger import store
-from scorer.ledger.models import Person, Profile, Submission, utcnow
+from scorer.ledger.models import CommitRow, EmailAlias, Person, Profile, Submission, utcnow
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,34 @@ def joined_phases(session: Session, username: str) -> list[JoinedPhase]:
     )
     found = [JoinedPhase(*row) for row in rows]
     return sorted(found, key=lambda j: (j.challenge_id, j.first_at, j.phase_id))
+
+
+def coauthored_phases(session: Session, username: str) -> list[tuple[str, str]]:
+    """The phases (challenge, phase) with a submitted commit whose ``Co-authored-by:`` trailer
+    names one of ``username``'s verified emails, by challenge then phase."""
+    emails = set(
+        session.scalars(
+            select(EmailAlias.email)
+            .join(Person, Person.id == EmailAlias.person_id)
+            .where(Person.username == username)
+        )
+    )
+    if not emails:
+        return []
+    text = cast(CommitRow.co_authors, Text)
+    # a coarse filter in SQL (the document's text holds the email, raw or JSON-escaped), the exact one below
+    spelled = {form for email in emails for form in (email, json.dumps(email)[1:-1])}
+    rows = session.execute(
+        select(Submission.challenge_id, Submission.phase_id, CommitRow.co_authors)
+        .join(
+            CommitRow,
+            (CommitRow.challenge_id == Submission.challenge_id) & (CommitRow.sha == Submission.commit_sha),
+        )
+        .where(or_(*(text.contains(form, autoescape=True) for form in spelled)))
+    )
+    return sorted(
+        {(cid, pid) for cid, pid, named in rows if any(entry["email"] in emails for entry in named)}
+    )
 
 
 def submission_count(session: Session, username: str) -> int:

@@ -50,6 +50,10 @@ def read_profile(
     with api.sessions() as session:
         fields = _visible_fields(session, name, viewer, organiser)
         joined = profiles.joined_phases(session, name)
+        # a verified co-author earns credit in phases they never submitted to themselves
+        credited = dict.fromkeys(
+            [(j.challenge_id, j.phase_id) for j in joined] + profiles.coauthored_phases(session, name)
+        )
         specs = {cid: queries.load_challenge(session, cid) for cid in queries.challenge_ids(session)}
         page = _page(session, name, 0, FIRST_PAGE, organiser, moment)
         standings = [
@@ -70,7 +74,7 @@ def read_profile(
         ranks=ranks(name, standings),
         rewards=history,
         balances=balances,
-        credit=[c for j in joined if (c := _credit(api, specs[j.challenge_id], j, name, organiser, moment))],
+        credit=[c for cid, pid in credited if (c := _credit(api, specs[cid], pid, name, organiser, moment))],
         likes_given=given,
         likes_received=received,
         specs=specs,
@@ -161,11 +165,11 @@ def _standings(
 
 
 def _credit(
-    api: CoopAPI, spec: Challenge, joined: JoinedPhase, name: str, organiser: bool, now: datetime
+    api: CoopAPI, spec: Challenge, phase_id: str, name: str, organiser: bool, now: datetime
 ) -> PhaseCredit | None:
     """The person's credit in a phase on its first board's primary column (private once
     visible), or ``None`` when they earned none or the phase's history cannot be read."""
-    phase = queries.phase_of(spec, joined.phase_id)
+    phase = queries.phase_of(spec, phase_id)
     private = queries.private_scores_visible(phase, now=now, viewer_is_organiser=organiser)
     split: Literal["public", "private"] = "private" if private else "public"
     commits, measure, offset = [], "", 0

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from ledger_helpers import END, START
+from ledger_helpers import END, START, sha
 
 from scorer.exceptions import UnknownPerson
+from scorer.ingest.attribution import CommitFacts, Person
 from scorer.ledger import profiles, queries
+from scorer.ledger.commits import add_alias, record_commits
 
 
 def test_an_unknown_person_has_no_profile(sessions):
@@ -90,3 +92,24 @@ def test_submissions_page_newest_first(sessions, ledger):
         rest = queries.submissions(session, username="alice", limit=2, offset=2)
         last = queries.submissions(session, username="alice", limit=2, offset=4)
     assert [s.id for s in first + rest + last] == ids[::-1]
+
+
+def test_the_phases_a_verified_co_author_shares_exactly_by_email(sessions, ledger):
+    """A commit's trailers name ``a_l@x.example`` and ``ünï@x.example``: their verified owners
+    share its phase; ``l@x.example``, only a part of a named email, does not (nor does a commit
+    never submitted give anyone a phase)."""
+    ledger.submit("bob", 0.5)  # the commit sha(1) in p1
+    ledger.submit("bob", 0.6, phase="p2")  # sha(2) in p2, no trailer
+    who = Person("Bob", "bob@x.example")
+    named = (Person("A", "a_l@x.example"), Person("U", "ünï@x.example"))
+    with sessions.begin() as session:
+        for person, email in [("ann", "a_l@x.example"), ("uma", "ünï@x.example"), ("lee", "l@x.example")]:
+            add_alias(session, person, email)
+        commits = [
+            CommitFacts(sha(1), (), who, who, 1_700_000_000, "tuned", named),
+            CommitFacts(sha(9), (), who, who, 1_700_000_000, "unsubmitted", (Person("L", "l@x.example"),)),
+        ]
+        record_commits(session, "higgs", pusher="bob", ref="refs/heads/bob/main", commits=commits)
+    with sessions() as session:
+        found = {name: profiles.coauthored_phases(session, name) for name in ["ann", "uma", "lee", "bob"]}
+    assert found == {"ann": [("higgs", "p1")], "uma": [("higgs", "p1")], "lee": [], "bob": []}
