@@ -250,7 +250,12 @@ def problem_page(exc: BaseException, missing: str) -> str:
 
 def show(render: Callable[[], Content], *, current: str = "", missing: str = "page") -> None:
     """Display the header, then what ``render`` returns, or the friendly page for its error
-    (``missing`` names what a 404 lacked: "challenge", "person", …)."""
+    (``missing`` names what a 404 lacked: "challenge", "person", …).
+
+    A preheated kernel runs its notebook when Voila starts it, long before anyone asks for the
+    page: :func:`query` waits here for the viewer's request first, so that every page reads the
+    service when it is viewed, even a page that reads no parameter."""
+    query()
     display(HTML(header(current)))
     try:
         content = render()

@@ -1,0 +1,221 @@
+"""Browser fixtures of the Voila dashboards: one real platform on the demo's data for the session.
+
+- ``demo_platform`` (one per session): ``coop --home <tmp> up --demo``, what ``make demo`` runs,
+  on loopback ports held for it (:func:`tests.hub.conftest.hold_hub_ports`): the shipped
+  challenges published, their baselines and examples scored, the toy phases settled; the hub
+  with the scorer and the dashboards as its services. Teardown stops it (Ctrl-C) and every
+  process it started.
+- ``dashboards`` (one per session): :class:`Dashboards`, Debian's ``/usr/bin/chromium`` headless
+  (never a downloaded browser). :meth:`Dashboards.open` opens a dashboard page anonymously, in a
+  browser context of its own, and records every request it makes: a request to any host but
+  the loopback one fails the test (and is never sent). :meth:`Viewer.check` asserts the page
+  shows no Python traceback and no outside request was made, then saves a screenshot to
+  ``test-artifacts/dashboards/<name>.png`` (git-ignored).
+
+Waits use Playwright's auto-waiting locators with generous timeouts: they bound how long to
+wait, they never judge speed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, expect, sync_playwright
+
+from scorer.cli.up import end_processes
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.hub.conftest import ROOT, hold_hub_ports, hub_environment, processes_of
+
+ARTIFACTS = ROOT / "test-artifacts" / "dashboards"
+COOP = str(Path(sys.executable).parent / "coop")
+#: Seconds: the demo scores every shipped baseline and example before the hub starts.
+UP_TIMEOUT = 1500.0
+#: Milliseconds: Voila starts a kernel (or takes a preheated one) and renders the page.
+PAGE_TIMEOUT = 120_000
+LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
+#: What a page must never show: Python's traceback, or Voila's note that a cell raised.
+TRACEBACKS = ("Traceback (most recent call last)", "There was an error when executing cell")
+
+
+@dataclass
+class DemoPlatform:
+    """The running platform: the hub's URL and the scorer's home."""
+
+    url: str
+    home: Path
+    printed: str
+
+    @property
+    def dashboards_url(self) -> str:
+        return f"{self.url}/services/dashboards/"
+
+    @property
+    def service_url(self) -> str:
+        return f"{self.url}/services/coop/"
+
+    def page_url(self, name: str, **params: str) -> str:
+        """A dashboard's address, as a viewer types it or a link reaches it."""
+        query = f"?{urlencode(params)}" if params else ""
+        return f"{self.dashboards_url}voila/render/{name}.ipynb{query}"
+
+
+def _read_until(lines: queue.Queue[str], marker: str, timeout: float) -> str:
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1.0)
+        except queue.Empty:
+            continue
+        if not line:
+            raise AssertionError(f"coop up ended before printing {marker!r}:\n{''.join(seen)}")
+        seen.append(line)
+        if marker in line:
+            return "".join(seen)
+    raise AssertionError(f"{marker!r} never printed:\n{''.join(seen)}")
+
+
+def _coop_up(home: Path, env: dict[str, str], port: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [COOP, "--home", str(home), "up", "--demo", "--port", port],
+        env={**env, "COLUMNS": "200"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # Ctrl-C goes to its group
+    )
+
+
+def _printed_lines(process: subprocess.Popen[str]) -> queue.Queue[str]:
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+        lines.put("")  # the end: every line read holds at least its newline
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+@pytest.fixture(scope="session")
+def demo_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPlatform]:
+    home = tmp_path_factory.mktemp("dashboards") / "home"
+    with hold_hub_ports() as ports:
+        env = hub_environment(home, secrets.token_urlsafe(12), ports)
+        port = env.pop("COOP_HUB_PORT")
+        api_url = f"http://127.0.0.1:{env['COOP_HUB_API_PORT']}/hub/api"
+        up = _coop_up(home, env, port)
+        try:
+            printed = _read_until(_printed_lines(up), "Ctrl-C stops everything", UP_TIMEOUT)
+            yield DemoPlatform(f"http://127.0.0.1:{port}", home, printed)
+        finally:
+            if up.poll() is None:
+                os.killpg(up.pid, signal.SIGINT)
+                try:
+                    up.wait(120)
+                except subprocess.TimeoutExpired:
+                    up.kill()
+                    up.wait()
+            end_processes(processes_of(api_url, home))
+
+
+@dataclass
+class Viewer:
+    """One anonymous viewer's tab on a dashboard, and every request it made."""
+
+    page: Page
+    context: BrowserContext
+    requests: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+
+    def check(self, name: str) -> None:
+        """No traceback shown, nothing asked of another host; the screenshot ``<name>.png``."""
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        shown = self.page.locator("body").inner_text()
+        for sign in TRACEBACKS:
+            assert sign not in shown, f"{name} shows a traceback:\n{shown[:3000]}"
+        assert not self.outside, f"{name} asked other hosts: {self.outside}"
+
+    def close(self) -> None:
+        self.context.close()
+
+
+class Dashboards:
+    """Chromium, and a new anonymous viewer for each page opened."""
+
+    def __init__(self, platform: DemoPlatform, browser: Browser) -> None:
+        self.platform = platform
+        self.browser = browser
+        self.viewers: list[Viewer] = []  # open ones: a failing test leaves their screenshots
+
+    def open(self, name: str, **params: str) -> Viewer:
+        """``name``'s page with ``params`` as its query, its header shown."""
+        context = self.browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(PAGE_TIMEOUT)
+        viewer = Viewer(context.new_page(), context)
+        self.viewers.append(viewer)
+        context.on("close", lambda _context: self.viewers.remove(viewer))
+
+        def record(route: Route, request: Request) -> None:
+            viewer.requests.append(request.url)
+            host = urlsplit(request.url).hostname or ""
+            if request.url.startswith(("data:", "blob:")) or host in LOOPBACK:
+                route.continue_()
+            else:
+                viewer.outside.append(request.url)
+                route.abort()
+
+        context.route("**/*", record)
+        context.on("websocket", lambda ws: viewer.requests.append(ws.url))
+        viewer.page.on(
+            "websocket",
+            lambda ws: None if urlsplit(ws.url).hostname in LOOPBACK else viewer.outside.append(ws.url),
+        )
+        viewer.page.goto(self.platform.page_url(name, **params))
+        expect(viewer.page.locator(".coop-nav")).to_be_visible()
+        return viewer
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """On a failure, a screenshot and the text of every page the test left open."""
+    report = yield
+    dashboards = getattr(item, "funcargs", {}).get("dashboards")
+    if report.when == "call" and report.failed and isinstance(dashboards, Dashboards):
+        for n, viewer in enumerate(dashboards.viewers):
+            with contextlib.suppress(Exception):  # the page may be gone: the report matters more
+                failed = ARTIFACTS / f"failed-{item.name}-{n}"
+                viewer.page.screenshot(path=failed.with_suffix(".png"), full_page=True)
+                failed.with_suffix(".txt").write_text(viewer.page.locator("body").inner_text())
+    return report
+
+
+@pytest.fixture(scope="session")
+def dashboards(demo_platform: DemoPlatform) -> Iterator[Dashboards]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    expect.set_options(timeout=PAGE_TIMEOUT)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield Dashboards(demo_platform, chromium)
+        finally:
+            chromium.close()
