@@ -19,6 +19,7 @@ from scorer.challenge.organiser_tree import organiser_tree
 from scorer.challenge.phase_data import PhaseData, prepare_phase_data
 from scorer.challenge.spec import Challenge
 from scorer.config import ScorerSettings
+from scorer.credit import overview
 from scorer.credit import phase as credit
 from scorer.credit.audit import AuditRow
 from scorer.credit.contribution import Detail, GraphPage
@@ -291,6 +292,40 @@ class CoopAPI:
         with self.sessions() as session:
             likes = like_counts(session, [node.version.submission_id for node in page.nodes])
         return replace(page, likes=likes)
+
+    def graph_overview(
+        self,
+        challenge_id: str,
+        phase_id: str,
+        board: str | None = None,
+        split: Literal["public", "private"] = "public",
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        max_nodes: int = overview.MAX_NODES,
+        buckets: int = overview.BUCKETS,
+        organiser: bool = False,
+        now: datetime | None = None,
+    ) -> tuple[str, overview.Overview]:
+        """The phase's contribution graph in a time window at its level of detail, with likes."""
+        self._check_split(challenge_id, phase_id, split, organiser, now)
+        key, found = credit.graph_overview(
+            self.sessions,
+            self.settings.mirrors,
+            challenge_id,
+            phase_id,
+            board,
+            split,
+            start=start,
+            end=end,
+            max_nodes=max_nodes,
+            buckets=buckets,
+        )
+        if found.page is None:
+            return key, found
+        with self.sessions() as session:
+            likes = like_counts(session, [node.version.submission_id for node in found.page.nodes])
+        return key, replace(found, page=replace(found.page, likes=likes))
 
     def credit_audit(
         self,

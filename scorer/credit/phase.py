@@ -17,11 +17,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from dataclasses import replace as with_changes
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
 from scorer.challenge.spec import Challenge, Phase
+from scorer.credit import overview
 from scorer.credit.audit import AuditRow, audit
 from scorer.credit.contribution import Detail, GraphPage, graph_page, steps
 from scorer.credit.graph import Commit, CommitGraph, CreditError
@@ -366,6 +368,31 @@ def contribution_graph(
     state = phase_credit(sessions, mirrors, challenge_id, phase_id)
     key = state.board_measure(board)
     return with_changes(state.page(key, split, detail, offset, limit), measure=key)
+
+
+def graph_overview(
+    sessions: Sessions,
+    mirrors: Path,
+    challenge_id: str,
+    phase_id: str,
+    board: str | None = None,
+    split: Split = "public",
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    max_nodes: int = overview.MAX_NODES,
+    buckets: int = overview.BUCKETS,
+) -> tuple[str, overview.Overview]:
+    """The measure of ``board``'s primary column, and its graph in a time window at its level
+    of detail (:mod:`scorer.credit.overview`)."""
+    state = phase_credit(sessions, mirrors, challenge_id, phase_id)
+    key = state.board_measure(board)
+    ladder = state.ladder(key, split)
+    with state.lock:
+        found = overview.overview(
+            ladder, state.by_key, start=start, end=end, max_nodes=max_nodes, buckets=buckets
+        )
+    return key, found
 
 
 def credit_audit(

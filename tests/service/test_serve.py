@@ -47,6 +47,7 @@ ROUTES = {
     "/api/me/likes",
     "/api/challenges/{challenge_id}/phases/{phase_id}/credit",
     "/api/challenges/{challenge_id}/phases/{phase_id}/graph",
+    "/api/challenges/{challenge_id}/phases/{phase_id}/graph/overview",
     "/api/me/link-codes",
     "/api/people/{name}/credentials",
     "/api/me/credentials",

@@ -21,6 +21,7 @@ import io
 import tarfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -37,6 +38,7 @@ from coop_client.models import (
     CredentialsIn,
     CredentialsOut,
     CreditTableOut,
+    GraphOverviewOut,
     Health,
     ImportedCredentialOut,
     InvalidateIn,
@@ -306,6 +308,29 @@ class Routes:
         path = f"api/challenges/{challenge_id}/phases/{phase_id}/graph"
         query = {"board": board, "split": split, "detail": detail, "offset": offset, "limit": limit}
         return Call("GET", path, _one(ContributionGraphOut), query)
+
+    @staticmethod
+    def graph_overview(
+        challenge_id: str,
+        phase_id: str,
+        *,
+        board: str | None = None,
+        split: str = "public",
+        start: datetime | None = None,
+        end: datetime | None = None,
+        max_nodes: int | None = None,
+        buckets: int | None = None,
+    ) -> Call[GraphOverviewOut]:
+        path = f"api/challenges/{challenge_id}/phases/{phase_id}/graph/overview"
+        query: dict[str, QueryValue] = {
+            "board": board,
+            "split": split,
+            "start": None if start is None else start.isoformat(),
+            "end": None if end is None else end.isoformat(),
+            "max_nodes": max_nodes,
+            "buckets": buckets,
+        }
+        return Call("GET", path, _one(GraphOverviewOut), query)
 
     # --- profiles --------------------------------------------------------------------------------
 
@@ -607,6 +632,32 @@ class CoopClient:
         moved the ladder, merges and copies)."""
         call = Routes.contribution_graph(
             challenge_id, phase_id, board=board, split=split, detail=detail, offset=offset, limit=limit
+        )
+        return self.send(call)
+
+    def graph_overview(
+        self,
+        challenge_id: str,
+        phase_id: str,
+        *,
+        board: str | None = None,
+        split: str = "public",
+        start: datetime | None = None,
+        end: datetime | None = None,
+        max_nodes: int | None = None,
+        buckets: int | None = None,
+    ) -> GraphOverviewOut:
+        """The contribution graph in a time window (default: the whole phase) at its level of
+        detail: each version when few enough are in it, else groups by person and time bucket."""
+        call = Routes.graph_overview(
+            challenge_id,
+            phase_id,
+            board=board,
+            split=split,
+            start=start,
+            end=end,
+            max_nodes=max_nodes,
+            buckets=buckets,
         )
         return self.send(call)
 

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from coop_client.models import ContributionGraphOut, CreditTableOut, ErrorOut
+from coop_client.models import ContributionGraphOut, CreditTableOut, ErrorOut, GraphOverviewOut
+from scorer.credit import overview
 from scorer.credit.contribution import MAX_PAGE
-from scorer.service.convert.credit import of_credit_table, of_graph
+from scorer.service.convert.credit import of_credit_table, of_graph, of_overview
 from scorer.service.deps import Api, Viewer
 
 router = APIRouter(
@@ -25,6 +27,11 @@ router = APIRouter(
 
 Split = Literal["public", "private"]
 BoardQuery = Annotated[str | None, Query(description="A board of the phase (default: its first).")]
+Moment = Annotated[
+    datetime | None, Query(description="A window's end (default: the phase's first or last version).")
+]
+MaxNodes = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Most versions drawn one by one.")]
+Buckets = Annotated[int, Query(ge=1, le=500, description="Time buckets when grouping.")]
 
 
 @router.get("/api/challenges/{challenge_id}/phases/{phase_id}/credit", response_model=CreditTableOut)
@@ -69,3 +76,35 @@ def get_contribution_graph(
         organiser=who is not None and who.organiser,
     )
     return of_graph(challenge_id, phase_id, board, split, detail, page)
+
+
+@router.get(
+    "/api/challenges/{challenge_id}/phases/{phase_id}/graph/overview", response_model=GraphOverviewOut
+)
+def get_graph_overview(
+    api: Api,
+    who: Viewer,
+    challenge_id: str,
+    phase_id: str,
+    board: BoardQuery = None,
+    split: Split = "public",
+    start: Moment = None,
+    end: Moment = None,
+    max_nodes: MaxNodes = overview.MAX_NODES,
+    buckets: Buckets = overview.BUCKETS,
+) -> GraphOverviewOut:
+    """What a viewer draws of the contribution graph in a time window: each version when at most
+    ``max_nodes`` are in it, else groups by person and time bucket (zoom in for the versions);
+    the phase's best so far; the versions that earned the largest credits."""
+    measure, found = api.graph_overview(
+        challenge_id,
+        phase_id,
+        board,
+        split,
+        start=start,
+        end=end,
+        max_nodes=max_nodes,
+        buckets=buckets,
+        organiser=who is not None and who.organiser,
+    )
+    return of_overview(challenge_id, phase_id, board, split, measure, found)

@@ -2,8 +2,10 @@
 phase's scored notebook versions over time (y: the board's primary column), the best so far,
 edges to git parents, merge parents and copied originals; a mark's size is its credit, its
 colour and its symbol the person (named in the legend and on hover). A click on a version
-shows the links to its notebook and its diff; a click on a group zooms into it. Large phases
-start grouped (:mod:`.zoom`). Beside the graph, the credit table.
+shows the links to its notebook and its diff; a click on a group zooms into it. The service
+says what to draw of each time window (``…/graph/overview``: each version when few enough are
+in it, else groups by person and time bucket), so a 100k-version phase starts grouped and the
+kernel never holds it whole. Beside the graph, the credit table.
 
 The figure is plotly's ``FigureWidget`` (an anywidget: its JavaScript comes with the widget's
 state from the kernel, never from a CDN).
@@ -13,24 +15,28 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import ipywidgets as widgets
 import plotly.graph_objects as go
 
-from coop_client.client import CoopClient
-from coop_client.models import ChallengeOut, CreditTableOut, GraphEdgeOut, GraphNodeOut, PhaseOut
-from coop_widgets.dashboards import page, zoom
+from coop_client.models import (
+    ChallengeOut,
+    CreditCommitOut,
+    CreditTableOut,
+    GraphEdgeOut,
+    GraphGroupOut,
+    GraphNodeOut,
+    GraphOverviewOut,
+    PhaseOut,
+)
+from coop_widgets.dashboards import page
 from coop_widgets.dashboards.rewards import phase_of
 
-#: The largest page the graph route gives.
-GRAPH_PAGE = 5000
 #: Rows of the credit table shown (the largest credits).
 CREDIT_ROWS = 100
-#: Versions named in a credit row (the largest credits first).
-EARNED_SHOWN = 3
 #: Marker diameters in pixels: no credit, the largest credit.
 SIZES = (7.0, 30.0)
 PALETTE = (
@@ -42,6 +48,9 @@ SYMBOLS = (
     "triangle-down", "pentagon", "hexagon", "hourglass", "bowtie",
 )  # fmt: skip
 OTHERS_STYLE = ("#9e9e9e", "circle-open")
+#: The service's names: the group of everyone not drawn on their own; a version nobody verified.
+OTHERS = "others"
+UNATTRIBUTED = "(unattributed)"
 EDGES = {  # kind: legend name, colour, dash
     "parent": ("git parent", "#b0b0b0", "solid"),
     "merge": ("merge parent", "#555555", "dash"),
@@ -57,32 +66,29 @@ def main() -> None:
 def render(params: Mapping[str, str]) -> widgets.Widget:
     """The page for the address's ``id``, ``phase`` and ``board``."""
     challenge_id = page.need(params, "id", "challenge")
-    with page.client() as client:
+    client = page.client()  # kept open: each zoom asks the service what to draw
+    try:
         challenge = client.challenge(challenge_id)
         phase = phase_of(challenge, params.get("phase"))
         board = params.get("board") or None
         if board is not None and board not in phase.leaderboards:
             raise page.NotFound("leaderboard", board)
         table = client.credit(challenge.id, phase.id, board=board)
-        nodes, edges = fetch_graph(client, challenge.id, phase.id, board)
-    return GraphPage(challenge, phase, table, nodes, edges)
+        first = client.graph_overview(challenge.id, phase.id, board=board)
+    except BaseException:
+        client.close()
+        raise
+
+    def window(start: datetime, end: datetime) -> GraphOverviewOut:
+        return client.graph_overview(challenge.id, phase.id, board=board, start=start, end=end)
+
+    shown = GraphPage(challenge, phase, table, first, window)
+    shown.on_close = client.close
+    return shown
 
 
-def fetch_graph(
-    client: CoopClient, challenge_id: str, phase_id: str, board: str | None
-) -> tuple[list[GraphNodeOut], list[GraphEdgeOut]]:
-    """Every version of the phase and every edge, a page at a time."""
-    nodes: list[GraphNodeOut] = []
-    edges: list[GraphEdgeOut] = []
-    offset: int | None = 0
-    while offset is not None:
-        found = client.contribution_graph(
-            challenge_id, phase_id, board=board, offset=offset, limit=GRAPH_PAGE
-        )
-        nodes += found.nodes
-        edges += found.edges
-        offset = found.next_offset
-    return nodes, edges
+#: What a zoom asks the service: the window ``start``–``end`` at its level of detail.
+Window = Callable[[datetime, datetime], GraphOverviewOut]
 
 
 class GraphPage(widgets.VBox):
@@ -93,51 +99,51 @@ class GraphPage(widgets.VBox):
         challenge: ChallengeOut,
         phase: PhaseOut,
         table: CreditTableOut,
-        nodes: list[GraphNodeOut],
-        edges: list[GraphEdgeOut],
+        first: GraphOverviewOut,
+        window: Window,
     ) -> None:
-        self.table, self.nodes, self.edges = table, nodes, edges
-        self.maximize = table.direction == "maximize"
-        self.by_id = {node.id: node for node in nodes}
-        self.people = zoom.leading(nodes, [row.person for row in table.rows])
-        self.best = zoom.best_so_far(nodes, maximize=self.maximize)
+        self.table, self.window, self.shown = table, window, first
+        self.on_close: Callable[[], None] | None = None
         self.figure = go.FigureWidget(layout=layout(table))
         self.detail = widgets.HTML()
         self.links = widgets.HTML(click_prompt())
-        self.links.add_class("coop-links")
-        self.view: zoom.View | None = None
-        self.marks: list[list[Any]] = []  # per trace: the node or group of each point
-        credit = widgets.HTML(credit_table(table, nodes))
+        self.marks: list[list[GraphNodeOut | GraphGroupOut]] = []  # per trace: each point's version or group
+        credit = widgets.HTML(credit_table(table, first.earned))
         graph = widgets.VBox([self.figure, self.detail, self.links], layout=widgets.Layout(flex="3 1 640px"))
         super().__init__(
             [
-                widgets.HTML(heading(challenge, phase, table, len(nodes))),
+                widgets.HTML(heading(challenge, phase, table, first.phase_total)),
                 widgets.HBox(
                     [graph, widgets.Box([credit], layout=widgets.Layout(flex="2 1 360px", overflow="auto"))],
                     layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"),
                 ),
             ]
         )
-        self.draw()
+        self.draw(first)
         self.figure.layout.xaxis.on_change(self._zoomed, "range")
 
-    def draw(self, start: datetime | None = None, end: datetime | None = None) -> None:
-        """Draw the window ``start``–``end`` (default: the whole phase) at its level of detail."""
-        self.view = zoom.view(self.nodes, maximize=self.maximize, start=start, end=end, people=self.people)
-        traces, self.marks = traces_of(self.view, self.edges, self.by_id, self.people, self.best, self.table)
+    def draw(self, shown: GraphOverviewOut) -> None:
+        """Draw a window as the service gave it."""
+        self.shown = shown
+        traces, self.marks = traces_of(shown, self.table)
         with self.figure.batch_update():
             self.figure.data = []
             self.figure.add_traces(traces)
         for trace in self.figure.data:
             trace.on_click(self._clicked)
-        self.detail.value = detail_note(self.view, len(self.nodes))
+        self.detail.value = detail_note(shown)
 
-    def select(self, mark: GraphNodeOut | zoom.Group) -> None:
+    def select(self, mark: GraphNodeOut | GraphGroupOut) -> None:
         """A click on ``mark``: a version's links, or a group zoomed into."""
-        if isinstance(mark, zoom.Group):
+        if isinstance(mark, GraphGroupOut):
             self.figure.layout.xaxis.range = [_plotted(mark.start), _plotted(mark.end)]
             return
         self.links.value = node_links(mark, self.table)
+
+    def close(self) -> None:
+        if self.on_close is not None:
+            self.on_close()
+        super().close()
 
     def _clicked(self, trace: Any, points: Any, _state: Any) -> None:
         index = next((i for i, shown in enumerate(self.figure.data) if shown is trace), None)
@@ -146,17 +152,12 @@ class GraphPage(widgets.VBox):
         self.select(self.marks[index][points.point_inds[0]])
 
     def _zoomed(self, _axis: Any, window: Sequence[str | datetime] | None) -> None:
-        if not window or self.view is None:
+        if not window:
             return
         start, end = (_parsed(value) for value in window)
-        if (start, end) == (self.view.start, self.view.end):
-            return
-        shown = zoom.view(self.nodes, maximize=self.maximize, start=start, end=end, people=self.people)
-        if not shown.grouped and not self.view.grouped and shown.total == self.view.total:
-            self.view = shown  # the same versions: nothing to draw again
-            return
-        self.draw(start, end)
-        self.figure.layout.xaxis.range = list(window)
+        if (start, end) != (self.shown.start, self.shown.end):
+            self.draw(self.window(start, end))
+            self.figure.layout.xaxis.range = list(window)  # drawing anew would autorange
 
 
 def layout(table: CreditTableOut) -> dict[str, Any]:
@@ -175,24 +176,16 @@ def layout(table: CreditTableOut) -> dict[str, Any]:
 
 
 def traces_of(
-    view: zoom.View,
-    edges: Sequence[GraphEdgeOut],
-    by_id: Mapping[str, GraphNodeOut],
-    people: Sequence[str],
-    best: Sequence[tuple[datetime, float]],
-    table: CreditTableOut,
-) -> tuple[list[go.Scatter], list[list[Any]]]:
-    """The figure's traces for ``view`` and, for each, the node or group behind each point."""
-    traces: list[go.Scatter] = []
-    marks: list[list[Any]] = []  # lines are not clicked: no marks
-    if not view.grouped:
-        for trace in edge_traces(view.nodes, edges, by_id).values():
-            traces.append(trace)
-            marks.append([])
+    shown: GraphOverviewOut, table: CreditTableOut
+) -> tuple[list[go.Scatter], list[list[GraphNodeOut | GraphGroupOut]]]:
+    """The figure's traces for a window and, for each, the version or group behind each point
+    (lines are not clicked: none)."""
+    traces: list[go.Scatter] = [*edge_traces(shown.nodes, shown.edges).values()]
+    marks: list[list[GraphNodeOut | GraphGroupOut]] = [[] for _ in traces]
     traces.append(
         go.Scatter(
-            x=[_plotted(time) for time, _ in best],
-            y=[value for _, value in best],
+            x=[_plotted(point.time) for point in shown.best],
+            y=[point.value for point in shown.best],
             mode="lines",
             line={"shape": "hv", "color": "#000000", "width": 2},
             name="best so far",
@@ -200,17 +193,18 @@ def traces_of(
         )
     )
     marks.append([])
-    largest = max((zoom.credit_of(node) for node in view.nodes), default=0.0)
-    largest = max([largest, *(group.credit for group in view.groups)])
-    for index, person in enumerate([*people, zoom.OTHERS]):
-        colour, symbol = style(index, len(people))
-        if view.grouped:
-            mine_groups = [group for group in view.groups if group.person == person]
-            if mine_groups:
-                traces.append(group_trace(person, mine_groups, colour, symbol, largest))
-                marks.append(list(mine_groups))
-            continue
-        mine = [node for node in view.nodes if _drawn_as(node, people) == person and node.score is not None]
+    largest = max(
+        [0.0, *(credit_of(node) for node in shown.nodes), *(group.credit for group in shown.groups)]
+    )
+    for index, person in enumerate([*shown.people, OTHERS]):
+        colour, symbol = style(index, len(shown.people))
+        groups = [group for group in shown.groups if group.person == person]
+        if groups:
+            traces.append(group_trace(person, groups, colour, symbol, largest))
+            marks.append(list(groups))
+        mine = [
+            node for node in shown.nodes if drawn_as(node, shown.people) == person and node.score is not None
+        ]
         if mine:
             traces.append(node_trace(person, mine, colour, symbol, largest, table))
             marks.append(list(mine))
@@ -247,7 +241,7 @@ def node_trace(
         marker={
             "color": colour,
             "symbol": symbol,
-            "size": [size(zoom.credit_of(node), largest) for node in nodes],
+            "size": [size(credit_of(node), largest) for node in nodes],
             "line": {"width": 1, "color": "#ffffff"},
         },
         hovertext=[hover(node, table) for node in nodes],
@@ -256,10 +250,10 @@ def node_trace(
 
 
 def group_trace(
-    person: str, groups: Sequence[zoom.Group], colour: str, symbol: str, largest: float
+    person: str, groups: Sequence[GraphGroupOut], colour: str, symbol: str, largest: float
 ) -> go.Scatter:
     return go.Scatter(
-        x=[_plotted(group.time) for group in groups],
+        x=[_plotted(group.start + (group.end - group.start) / 2) for group in groups],
         y=[group.best for group in groups],
         mode="markers",
         name=f"{person} (grouped)",
@@ -278,18 +272,13 @@ def group_trace(
     )
 
 
-def edge_traces(
-    nodes: Sequence[GraphNodeOut], edges: Sequence[GraphEdgeOut], by_id: Mapping[str, GraphNodeOut]
-) -> dict[str, go.Scatter]:
-    """One line trace per edge kind, between the drawn versions (a parent out of the window is
-    drawn where it is, so the line leaves the window)."""
-    drawn = {node.id for node in nodes if node.score is not None}
+def edge_traces(nodes: Sequence[GraphNodeOut], edges: Sequence[GraphEdgeOut]) -> dict[str, go.Scatter]:
+    """One line trace per edge kind, between the versions drawn (with a score)."""
+    by_id = {node.id: node for node in nodes if node.score is not None}
     points: dict[str, tuple[list[Any], list[Any]]] = defaultdict(lambda: ([], []))
     for edge in edges:
         source, target = by_id.get(edge.source), by_id.get(edge.target)
-        if source is None or target is None or source.score is None or target.score is None:
-            continue
-        if edge.target not in drawn and edge.source not in drawn:
+        if source is None or target is None:
             continue
         xs, ys = points[edge.kind]
         xs += [_plotted(source.time), _plotted(target.time), None]
@@ -311,7 +300,7 @@ def edge_traces(
 
 def hover(node: GraphNodeOut, table: CreditTableOut) -> str:
     """Commit, people, notebook, score with its change over its parents' best, and credit."""
-    people = ", ".join(node.people) or zoom.UNATTRIBUTED
+    people = ", ".join(node.people) or UNATTRIBUTED
     credit = ", ".join(f"{who} {amount:+.4g}" for who, amount in node.credit.items() if amount) or "none"
     flags = f"<br>{page.text(', '.join(node.flags))}" if node.flags else ""
     return (
@@ -325,12 +314,12 @@ def hover(node: GraphNodeOut, table: CreditTableOut) -> str:
 def node_links(node: GraphNodeOut, table: CreditTableOut) -> str:
     """The panel a click on a version fills: what it is and links to its notebook and diff."""
     people = ", ".join(page.anchor(page.profile_link(who), who) for who in node.people) or page.text(
-        zoom.UNATTRIBUTED
+        UNATTRIBUTED
     )
     return (
         f'<div role="status" aria-live="polite"><b>Commit <code>{page.text(node.commit[:10])}</code></b> · '
         f"{page.text(node.notebook)} · by {people} · {page.text(table.measure)} {_value(node.score)} "
-        f"(Δ {node.increment:+.4g}) · credit {zoom.credit_of(node):.4g}<br>"
+        f"(Δ {node.increment:+.4g}) · credit {credit_of(node):.4g}<br>"
         f"{page.anchor(page.notebook_link(node.submission), 'Open its executed notebook')} · "
         f"{page.anchor(page.diff_link(node.submission), 'Its diff to its parent')}</div>"
     )
@@ -340,17 +329,18 @@ def click_prompt() -> str:
     return '<div role="status" aria-live="polite">Click a version to open its notebook and its diff.</div>'
 
 
-def detail_note(view: zoom.View, total: int) -> str:
+def detail_note(shown: GraphOverviewOut) -> str:
     """Says what the figure draws: every version, or groups until zoomed in."""
-    if view.grouped:
+    if shown.groups:
         return (
-            f"<p>{view.total:,} versions in this window are drawn as {len(view.groups):,} groups (by person "
-            f"and by time); click a group or drag across the time axis to zoom in until each version is "
-            f"drawn (at most {zoom.MAX_NODES:,}). Double-click to zoom out.</p>"
+            f"<p>{shown.total:,} versions in this window are drawn as {len(shown.groups):,} groups (by "
+            f"person and by time); click a group or drag across the time axis to zoom in until each "
+            f"version is drawn. Double-click: the whole phase.</p>"
         )
-    if view.total < total:
-        return f"<p>{view.total:,} of {total:,} versions in this window, each drawn. Double-click: all.</p>"
-    return f"<p>All {total:,} versions of the phase.</p>"
+    if shown.total < shown.phase_total:
+        window = f"{shown.total:,} of {shown.phase_total:,} versions in this window"
+        return f"<p>{window}, each drawn (double-click: all).</p>"
+    return f"<p>All {shown.phase_total:,} versions of the phase.</p>"
 
 
 def heading(challenge: ChallengeOut, phase: PhaseOut, table: CreditTableOut, count: int) -> str:
@@ -382,20 +372,14 @@ def heading(challenge: ChallengeOut, phase: PhaseOut, table: CreditTableOut, cou
     )
 
 
-def credit_table(table: CreditTableOut, nodes: Sequence[GraphNodeOut]) -> str:
+def credit_table(table: CreditTableOut, earned: Mapping[str, Sequence[CreditCommitOut]]) -> str:
     """Person, credit, share of the total and the versions that earned it (the largest first)."""
-    earned: dict[str, list[tuple[float, GraphNodeOut]]] = defaultdict(list)
-    for node in nodes:
-        for who, amount in node.credit.items():
-            if amount > 0:
-                earned[who].append((amount, node))
     rows = []
     for row in table.rows[:CREDIT_ROWS]:
         share = f"{row.credit / table.total:.1%}" if table.total else "—"
-        best = sorted(earned.get(row.person, []), key=lambda item: -item[0])
         links = [
-            page.anchor(page.notebook_link(node.submission), node.commit[:7], title=f"{amount:+.4g}")
-            for amount, node in best[:EARNED_SHOWN]
+            page.anchor(page.notebook_link(found.submission), found.commit[:7], title=f"{found.credit:+.4g}")
+            for found in earned.get(row.person, [])
         ]
         more = f" +{row.versions - len(links)} more" if row.versions > len(links) else ""
         person = page.anchor(page.profile_link(row.person), row.person)
@@ -412,9 +396,14 @@ def credit_table(table: CreditTableOut, nodes: Sequence[GraphNodeOut]) -> str:
     )
 
 
-def _drawn_as(node: GraphNodeOut, people: Sequence[str]) -> str:
-    person = zoom.person_of(node)
-    return person if person in people else zoom.OTHERS
+def credit_of(node: GraphNodeOut) -> float:
+    return sum(node.credit.values())
+
+
+def drawn_as(node: GraphNodeOut, people: Sequence[str]) -> str:
+    """Whose colour a version takes: its pusher's, if drawn on their own, else the others'."""
+    person = node.people[0] if node.people else UNATTRIBUTED
+    return person if person in people else OTHERS
 
 
 def _plotted(time: datetime) -> datetime:
