@@ -174,6 +174,10 @@ def test_a_large_phase_starts_grouped_and_a_click_on_a_group_zooms_into_it():
     asked = len(crowd.asked)
     shown.figure.layout.xaxis.range = ["2026-05-28 20:00:00", "2026-06-01 00:00:00"]  # the same: no request
     assert len(crowd.asked) == asked
+    clicked(shown, f"{leader} (grouped)", 0)
+    assert not shown.shown.groups
+    shown.figure.plotly_relayout({"xaxis.autorange": True})  # a double-click, as the browser sends it
+    assert shown.shown is shown.whole and len(crowd.asked) == asked + 1
 
 
 def test_the_credit_table_gives_share_and_the_versions_that_earned_it(small: Phase):

@@ -102,7 +102,7 @@ class GraphPage(widgets.VBox):
         first: GraphOverviewOut,
         window: Window,
     ) -> None:
-        self.table, self.window, self.shown = table, window, first
+        self.table, self.window, self.whole, self.shown = table, window, first, first
         self.on_close: Callable[[], None] | None = None
         self.figure = go.FigureWidget(layout=layout(table))
         self.detail = widgets.HTML()
@@ -120,7 +120,7 @@ class GraphPage(widgets.VBox):
             ]
         )
         self.draw(first)
-        self.figure.layout.xaxis.on_change(self._zoomed, "range")
+        self.figure.layout.xaxis.on_change(self._zoomed, "range", "autorange")
 
     def draw(self, shown: GraphOverviewOut) -> None:
         """Draw a window as the service gave it."""
@@ -151,8 +151,11 @@ class GraphPage(widgets.VBox):
             return  # another trace's click, or a line's
         self.select(self.marks[index][points.point_inds[0]])
 
-    def _zoomed(self, _axis: Any, window: Sequence[str | datetime] | None) -> None:
-        if not window:
+    def _zoomed(self, _axis: Any, window: Sequence[str | datetime] | None, autorange: object) -> None:
+        if autorange is True and self.shown is not self.whole:  # a double-click: the whole phase again
+            self.draw(self.whole)
+            return
+        if not window or autorange is True:
             return
         start, end = (_parsed(value) for value in window)
         if (start, end) != (self.shown.start, self.shown.end):
