@@ -9,13 +9,16 @@ the notebooks scored since.
 
 Rules applied here (from :mod:`scorer.ledger.queries`): only code visible to everyone is read
 for skills, ranks come from the private board only once private scores are public, invalidated
-submissions and hidden profiles are left out.
+submissions and hidden profiles are left out of the index (and so of the search). A hidden
+person's own skills, for their profile as they and organisers see it, are computed apart by
+:meth:`PeopleIndex.person`.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -40,7 +43,17 @@ from scorer.ledger.models import (
 )
 from scorer.ledger.reward_views import BASELINE_PERSON
 from scorer.profiles.imports import notebook_imports
-from scorer.profiles.skills import ChallengeTags, Earned, Facts, ScoredWork, SkillIndex, Standing, skill_index
+from scorer.profiles.skills import (
+    ChallengeTags,
+    Earned,
+    Facts,
+    PersonSkills,
+    ScoredWork,
+    Skill,
+    SkillIndex,
+    Standing,
+    skill_index,
+)
 
 #: Executed notebooks read per query while filling the imports cache.
 NOTEBOOK_BATCH = 200
@@ -55,19 +68,48 @@ class PeopleIndex:
         self._shared: dict[frozenset[str], frozenset[str]] = {}  # one object per distinct set
         self._key: Hashable | None = None
         self._index: SkillIndex | None = None
+        self._everyone: Facts | None = None
         self._lock = threading.Lock()
 
     def index(self, session: Session, *, now: datetime) -> SkillIndex:
+        return self._current(session, now)[0]
+
+    def person(self, session: Session, name: str, *, now: datetime) -> PersonSkills:
+        """``name``'s skills with their evidence. A hidden person (whom the index and so the
+        search leave out, and whom only they and organisers may see) has theirs computed from
+        their own facts, each percentile among the skill's visible holders plus them; the
+        index is left as it is."""
+        index, everyone = self._current(session, now)
+        if name in index.people:
+            return index.people[name]
+        shown = set(index.people)
+        own = Facts(
+            (name,),
+            tuple(work for work in everyone.work if work.person == name),
+            # every visible grant too: a challenge's share of credit is of everyone's credit there
+            tuple(grant for grant in everyone.earned if grant.person == name or grant.person in shown),
+            tuple(standing for standing in everyone.standings if standing.person == name),
+            everyone.tags,
+            tuple(item for item in everyone.imported if item[0] == name),
+        )
+        found = skill_index(own, self.table).people[name]
+        skills = {
+            skill: replace(held, percentile=percentile_among(held.raw, index.holders.get(skill, {})))
+            for skill, held in found.skills.items()
+        }
+        return replace(found, skills=skills)
+
+    def _current(self, session: Session, now: datetime) -> tuple[SkillIndex, Facts]:
+        """The index of the visible people, and the facts of everyone it was built from."""
         challenges = {cid: queries.load_challenge(session, cid) for cid in queries.challenge_ids(session)}
         open_code, open_private = _visible(challenges, now)
         key = (_ledger_state(session), open_code, open_private, expired_count(session, now=now))
         with self._lock:  # one reader builds, the others wait and find it current
-            if self._index is None or key != self._key:
-                self._index = skill_index(
-                    self._facts(session, challenges, open_code, open_private, now), self.table
-                )
+            if self._index is None or self._everyone is None or key != self._key:
+                self._everyone = self._facts(session, challenges, open_code, open_private, now)
+                self._index = skill_index(_among(self._everyone, visible_people(session)), self.table)
                 self._key = key
-            return self._index
+            return self._index, self._everyone
 
     def _facts(
         self,
@@ -77,9 +119,8 @@ class PeopleIndex:
         open_private: frozenset[tuple[str, str]],
         now: datetime,
     ) -> Facts:
-        people = visible_people(session)
-        shown = set(people)
-        rows = [row for row in _scored(session) if row[1] in shown]
+        """Everyone's facts, hidden people's too (naming no one: :func:`_among` picks whose)."""
+        rows = _scored(session)
         self._read_imports(session, [row[0] for row in rows if (row[2], row[3]) in open_code])
         empty: frozenset[str] = frozenset()
         work = tuple(
@@ -88,13 +129,17 @@ class PeopleIndex:
             )
             for sid, person, cid, pid, at in rows
         )
-        earned = tuple(grant for grant in _earned(session) if grant.person in shown)
-        standings = tuple(s for s in _standings(session, challenges, open_private, now) if s.person in shown)
         tags = {
             cid: ChallengeTags(tuple(c.tags.domain), tuple(c.tags.skills)) for cid, c in challenges.items()
         }
-        imported = tuple(item for item in imported_skills(session, now=now) if item[0] in shown)
-        return Facts(people, work, earned, standings, tags, imported)
+        return Facts(
+            (),
+            work,
+            tuple(_earned(session)),
+            tuple(_standings(session, challenges, open_private, now)),
+            tags,
+            tuple(imported_skills(session, now=now)),
+        )
 
     def _read_imports(self, session: Session, ids: Iterable[int]) -> None:
         missing = [sid for sid in ids if sid not in self._imports]
@@ -104,6 +149,26 @@ class PeopleIndex:
             for sid, notebook in session.execute(query):
                 modules = notebook_imports(notebook) if notebook else frozenset()
                 self._imports[sid] = self._shared.setdefault(modules, modules)
+
+
+def percentile_among(raw: float, holders: Mapping[str, Skill]) -> float:
+    """The percentile of a strength ``raw`` among ``holders`` and its own person, who is not
+    one of them (:func:`~scorer.profiles.skills.skill_index`'s rule with one holder more)."""
+    at_most = sum(1 for held in holders.values() if held.raw <= raw)
+    return 100.0 * (at_most + 1) / (len(holders) + 1)
+
+
+def _among(facts: Facts, people: tuple[str, ...]) -> Facts:
+    """The facts of ``people`` alone."""
+    shown = set(people)
+    return Facts(
+        people,
+        tuple(work for work in facts.work if work.person in shown),
+        tuple(grant for grant in facts.earned if grant.person in shown),
+        tuple(standing for standing in facts.standings if standing.person in shown),
+        facts.tags,
+        tuple(item for item in facts.imported if item[0] in shown),
+    )
 
 
 def visible_people(session: Session) -> tuple[str, ...]:

@@ -65,7 +65,7 @@ def read_profile(
         balances = [(cid, b) for cid in specs for b in rewards.balances(session, cid, person=name)]
         given = likes.likes_given(session, name)
         received = sum(likes.likes_received(session, j.challenge_id, j.phase_id).get(name, 0) for j in joined)
-        skills = strongest_skills(api.people.index(session, now=moment).people.get(name))
+        skills = strongest_skills(api.people.person(session, name, now=moment))
         imported = credentials.imported_credentials(session, name)
     return Profile(
         fields=fields,

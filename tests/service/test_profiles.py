@@ -233,6 +233,38 @@ def test_a_hidden_profile_is_a_404_to_others_only(service: Service):
     assert service.get("/api/people/erin").json()["display_name"] == "Erin"
 
 
+def test_a_hidden_person_and_organisers_still_see_their_skills_search_never_does(service: Service):
+    """Hidden, bob is out of the skill index and the search; his own profile and an organiser's
+    view keep his skills with their evidence, each percentile among the visible holders plus
+    him: exactly what his public profile showed before he hid it."""
+
+    def holders(skill: str) -> int:
+        counts = service.get("/api/skills").json()["skills"]
+        return next(row["people"] for row in counts if row["skill"] == skill)
+
+    def found(skill: str) -> list[str]:
+        return [row["person"] for row in service.get(f"/api/people?skill={skill}").json()["rows"]]
+
+    public = service.get("/api/people/bob").json()["skills"]
+    assert public and all(skill["evidence"] for skill in public)
+    skill = public[0]["skill"]
+    before = holders(skill)
+    assert "bob" in found(skill)
+    assert service.put("bob", {"hidden": True}).status_code == 200
+    try:
+        for who in ("bob", "org"):
+            shown = service.get("/api/people/bob", who)
+            assert shown.status_code == 200 and shown.json()["hidden"] is True
+            assert shown.json()["skills"] == public, who
+        for who in (None, "alice"):
+            assert service.get("/api/people/bob", who).status_code == 404
+        assert holders(skill) == before - 1
+        assert "bob" not in found(skill)
+    finally:
+        assert service.put("bob", {}).status_code == 200
+    assert service.get("/api/people/bob").json()["skills"] == public
+
+
 def test_nobody_edits_another_persons_profile(service: Service):
     assert service.put(None, {"display_name": "Mallory"}).status_code == 401
     url = f"{service.url}/api/people/alice"
