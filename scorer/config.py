@@ -160,6 +160,20 @@ class ScorerSettings(Configurable):
     def _environment(name: str, fallback: str = "") -> str:
         return os.environ.get(ENVIRONMENT[name]) or fallback
 
+    link_codes_live = Int(
+        10,
+        min=1,
+        help="Link codes (`POST /api/me/link-codes`) a person may hold at once: one more is refused "
+        "(429 `too-many-link-codes`, with Retry-After) until one expires, a day after it was made.",
+    ).tag(config=True)
+
+    link_code_interval = Int(
+        10,
+        min=0,
+        help="Seconds a person waits between two link codes: one sooner is refused "
+        "(429 `link-code-too-soon`, with Retry-After).",
+    ).tag(config=True)
+
     @default("home")
     def _default_home(self) -> str:
         return self._environment("home") or str(Path(".coop").resolve())

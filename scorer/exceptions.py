@@ -553,3 +553,27 @@ class OwnCredentialsOnly(CoopError):
     """A person's credentials exported by someone else: only they may export theirs."""
 
     http_status = 403
+
+
+class RateLimited(CoopError):
+    """Asked again too soon: ``retry_after`` is how many seconds until it may be (the service
+    sends it as a ``Retry-After`` header)."""
+
+    http_status = 429
+    retry_after: int = 1  # whole seconds, at least one; each refusal sets its own
+
+    def __init__(self, user_message: str, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(user_message)
+
+
+class TooManyLinkCodes(RateLimited):
+    """A person holds as many unexpired link codes as they may (``link_codes_live``)."""
+
+    http_status = 429
+
+
+class LinkCodeTooSoon(RateLimited):
+    """A link code asked for sooner than ``link_code_interval`` after the person's last one."""
+
+    http_status = 429

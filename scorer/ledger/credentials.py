@@ -28,6 +28,12 @@ class LinkView:
 
 
 @dataclass(frozen=True)
+class LinkCodeTimes:
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class NewCredential:
     """A verified credential, as the ledger keeps it."""
 
@@ -63,9 +69,27 @@ class ImportedView:
     token: str
 
 
-def add_link_code(session: Session, username: str, code_hash: str, expires_at: datetime) -> None:
-    session.add(LinkCode(code_hash=code_hash, person_id=person(session, username).id, expires_at=expires_at))
+def add_link_code(
+    session: Session, username: str, code_hash: str, expires_at: datetime, *, now: datetime | None = None
+) -> None:
+    owner = person(session, username).id
+    made = now or utcnow()
+    session.add(LinkCode(code_hash=code_hash, person_id=owner, created_at=made, expires_at=expires_at))
     session.flush()
+
+
+def live_link_codes(session: Session, username: str, *, now: datetime) -> list[LinkCodeTimes]:
+    """When each of ``username``'s link codes unexpired at ``now`` was made and expires, oldest
+    first. The person's row stays locked until the transaction ends (on PostgreSQL), so that
+    requests at once each count the others' codes."""
+    owner = person(session, username).id
+    session.execute(select(Person.id).where(Person.id == owner).with_for_update())
+    rows = session.execute(
+        select(LinkCode.created_at, LinkCode.expires_at)
+        .where(LinkCode.person_id == owner, LinkCode.expires_at > now)
+        .order_by(LinkCode.created_at)
+    )
+    return [LinkCodeTimes(created_at, expires_at) for created_at, expires_at in rows]
 
 
 def link_code(session: Session, code_hash: str) -> LinkView | None:

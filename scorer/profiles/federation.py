@@ -15,6 +15,7 @@ useless to anyone else on B, and one code cannot link two logins.
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -23,11 +24,11 @@ from typing import Any
 import httpx
 
 from scorer.challenge.spec import Challenge
-from scorer.exceptions import CoopError, IssuerUnreachable
+from scorer.exceptions import CoopError, IssuerUnreachable, LinkCodeTooSoon, RateLimited, TooManyLinkCodes
 from scorer.facade import CoopAPI
 from scorer.ledger import credentials as ledger
 from scorer.ledger import queries, rewards
-from scorer.ledger.credentials import ImportedView
+from scorer.ledger.credentials import ImportedView, LinkCodeTimes
 from scorer.ledger.db import Session
 from scorer.ledger.models import RewardKind
 from scorer.profiles.credentials import (
@@ -59,12 +60,41 @@ FETCH_TIMEOUT = 10.0
 
 
 def new_link_code(api: CoopAPI, person: str, *, now: datetime | None = None) -> tuple[str, datetime]:
-    """A fresh link code for ``person`` and until when credentials may be issued to it."""
+    """A fresh link code for ``person`` and until when credentials may be issued to it.
+    Refused (nothing stored) with :class:`TooManyLinkCodes` while they hold
+    ``link_codes_live`` unexpired codes, with :class:`LinkCodeTooSoon` within
+    ``link_code_interval`` seconds of their last one; both say when to ask again."""
+    moment = now or datetime.now(UTC)
     code = secrets.token_urlsafe(18)
-    expires_at = (now or datetime.now(UTC)) + LINK_CODE_LIFETIME
+    expires_at = moment + LINK_CODE_LIFETIME
     with api.sessions.begin() as session:
-        ledger.add_link_code(session, person, code_hash(code), expires_at)
+        live = ledger.live_link_codes(session, person, now=moment)
+        _check_link_rate(live, api.settings.link_codes_live, api.settings.link_code_interval, moment)
+        ledger.add_link_code(session, person, code_hash(code), expires_at, now=moment)
     return code, expires_at
+
+
+def _check_link_rate(live: Sequence[LinkCodeTimes], most: int, interval: int, now: datetime) -> None:
+    """When both limits are hit, the refusal names the one that reopens last."""
+    refusals: list[RateLimited] = []
+    if len(live) >= most:
+        freed = sorted(c.expires_at for c in live)[len(live) - most]  # then one fewer than ``most``
+        wait = _seconds(freed - now)
+        refusals.append(
+            TooManyLinkCodes(f"at most {most} unexpired link codes at once: ask again in {wait} s", wait)
+        )
+    if live and (opens := max(c.created_at for c in live) + timedelta(seconds=interval)) > now:
+        wait = _seconds(opens - now)
+        refusals.append(
+            LinkCodeTooSoon(f"at most one link code every {interval} s: ask again in {wait} s", wait)
+        )
+    if refusals:
+        raise max(refusals, key=lambda refusal: refusal.retry_after)
+
+
+def _seconds(span: timedelta) -> int:
+    """Whole seconds, rounded up: asking again after them is never too soon."""
+    return max(1, math.ceil(span.total_seconds()))
 
 
 def badges(api: CoopAPI, person: str) -> list[Badge]:

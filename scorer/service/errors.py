@@ -3,9 +3,9 @@ with its status; never a stack.
 
 Routes only raise. A :class:`~scorer.exceptions.CoopError` brings its own status
 (``http_status``), the message the caller reads (``user_message``), the one the log keeps
-(``log_message``) and a short reason code (``code``). Starlette's own errors (no such route, wrong
-method) and FastAPI's validation errors (422) keep their statuses; anything else is a 500 with a
-generic message, its traceback logged.
+(``log_message``) and a short reason code (``code``); a rate limit adds ``Retry-After``.
+Starlette's own errors (no such route, wrong method) and FastAPI's validation errors (422) keep
+their statuses; anything else is a 500 with a generic message, its traceback logged.
 
 Under ``/git/`` the same message goes as one line of ``text/plain``: git shows such a body to
 the user (as ``remote: <message>``) and ignores any other kind.
@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 
-from scorer.exceptions import CoopError
+from scorer.exceptions import CoopError, RateLimited
 
 log = logging.getLogger("coop.service")
 
@@ -47,7 +47,10 @@ async def _coop_error(request: Request, exc: Exception) -> Response:
     (log.warning if status >= 500 else log.info)(
         "%s %s → %s %s: %s", request.method, request.url.path, status, exc.code, exc.log_message
     )
-    return _reply(request, status, exc.user_message, exc.code)
+    response = _reply(request, status, exc.user_message, exc.code)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

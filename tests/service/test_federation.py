@@ -77,6 +77,8 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Instance, I
         with a.api.sessions.begin() as session:
             store.upsert_challenge(session, tagged(rewarded.spec), "https://git.example.org/higgs.git")
         with instance(top / "b", trusted=[a.url + "/"]) as b:
+            b.api.settings.link_code_interval = 0  # alice asks B for a code per export, at once
+            b.api.settings.link_codes_live = 100
             yield a, b
 
 
@@ -222,6 +224,36 @@ def test_jwks_at_the_root_and_under_the_prefix_and_rotation_keeps_old_keys(pair)
         fresh = export(a, b)
         assert payload(fresh[0])["iss"] == a.url
         assert len(client.import_credentials(fresh)) == 2  # and the new one signs
+
+
+def test_link_codes_are_rate_limited_with_a_reason_and_retry_after(pair):
+    """olga (nobody else asks for her codes) meets both limits of B, each a 429 with its own
+    reason code and when to ask again; the typed client reports it too."""
+    _a, b = pair
+    settings = b.api.settings
+
+    def ask() -> httpx.Response:
+        return httpx.post(f"{b.url}/api/me/link-codes", headers={"Authorization": "token org-token"})
+
+    def refusal(response: httpx.Response) -> tuple[int, str, int]:
+        return response.status_code, response.json()["code"], int(response.headers["Retry-After"])
+
+    settings.link_code_interval = 3600
+    try:
+        assert ask().status_code == 201
+        status, code, retry = refusal(ask())
+        assert (status, code) == (429, "link-code-too-soon") and 0 < retry <= 3600
+        settings.link_code_interval, settings.link_codes_live = 0, 2
+        assert ask().status_code == 201
+        too_many = ask()
+        status, code, retry = refusal(too_many)
+        assert (status, code) == (429, "too-many-link-codes") and 3600 < retry <= 24 * 3600
+        assert "at most 2 unexpired link codes at once" in too_many.json()["error"]
+        with b.client("org-token") as client, pytest.raises(CoopClientError) as caught:
+            client.link_code()
+        assert caught.value.status == 429
+    finally:
+        settings.link_code_interval, settings.link_codes_live = 0, 100
 
 
 def test_the_client_reports_a_refusal(pair):

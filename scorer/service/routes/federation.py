@@ -44,10 +44,20 @@ def get_jwks(api: Api) -> JSONResponse:
     return JSONResponse(jwks, headers={"Cache-Control": "public, max-age=300"})
 
 
-@router.post("/api/me/link-codes", response_model=LinkCodeOut, status_code=201)
+@router.post(
+    "/api/me/link-codes",
+    response_model=LinkCodeOut,
+    status_code=201,
+    responses={
+        429: {
+            "model": ErrorOut,
+            "description": "`too-many-link-codes` or `link-code-too-soon` (`Retry-After`: when to ask).",
+        }
+    },
+)
 def post_link_code(api: Api, who: Caller) -> LinkCodeOut:
     """A code naming you here: export your credentials on another instance with it, then
-    import them here."""
+    import them here. A person holds a few codes at once and asks at most every few seconds."""
     code, expires_at = new_link_code(api, who.name)
     return LinkCodeOut(code=code, expires_at=expires_at)
 
