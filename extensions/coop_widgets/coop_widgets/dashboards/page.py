@@ -14,7 +14,8 @@ A dashboard module renders from the service's models and hands the result to :fu
     page.show(render, missing="challenge")
 
 - :func:`query` reads the page's query string the way Voila documents for preheated kernels
-  (``voila.utils.get_query_string``: it waits for the request a preheated kernel is given to);
+  (``voila.utils.get_query_string``, i.e. ``wait_for_request()`` then ``$QUERY_STRING``: a
+  preheated kernel waits for the viewer's request, once);
   first value of each parameter; :func:`query_all` every value (a form's repeated fields).
 - :func:`client` is a :class:`CoopClient` at ``$COOP_SERVICE_URL`` without a token: a viewer is
   anonymous, and sees what the service shows anyone.
@@ -32,6 +33,7 @@ Pages (``PAGES``): ``index`` (challenges), ``challenge``, ``rewards``, ``graph``
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -84,6 +86,7 @@ STYLE = """
 .coop-notice { padding: 8px 12px; border-left: 4px solid #0b57d0; background: #eef3fc; margin: 8px 0; }
 .coop-problem { padding: 8px 12px; border-left: 4px solid #b3261e; background: #fcefee; margin: 8px 0; }
 .coop-dash caption { text-align: left; font-weight: 600; padding: 4px 0; }
+.coop-cards > li { list-style: none; }
 .coop-cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 14px;
   list-style: none; padding: 0; }
 .coop-card { border: 1px solid #ccc; border-radius: 8px; padding: 4px 14px 10px; height: 100%; }
@@ -119,10 +122,19 @@ def query(environ: Mapping[str, str] | None = None) -> dict[str, str]:
 
 def _raw_query(environ: Mapping[str, str] | None) -> str:
     if environ is None:
-        from voila.utils import get_query_string  # type: ignore[import-untyped]  # Voila's kernels only
-
-        return get_query_string() or ""
+        _wait_for_request()
+        return os.environ.get("QUERY_STRING", "")
     return environ.get("QUERY_STRING", "")
+
+
+@functools.cache
+def _wait_for_request() -> None:
+    """Voila's ``get_query_string()`` is ``wait_for_request()`` then ``$QUERY_STRING``; a preheated
+    kernel serves one viewer and Voila sends it the request once, so it waits once (a second
+    wait would never end); elsewhere it returns at once and Voila set the variable at start."""
+    from voila.utils import wait_for_request  # type: ignore[import-untyped]  # Voila's kernels only
+
+    wait_for_request()
 
 
 def query_all(environ: Mapping[str, str] | None = None) -> dict[str, list[str]]:
