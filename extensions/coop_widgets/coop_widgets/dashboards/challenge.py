@@ -108,7 +108,7 @@ def head_html(shown: Shown, now: datetime) -> str:
     state, sentence = challenge_state(challenge, now)
     tags = "".join(f'<span class="coop-tag">{shared.text(tag)}</span>' for tag in challenge.domain)
     start = (
-        f"<p>{shared.anchor(shared.easy_start_link(challenge.id, phase.id), 'Easy start')} "
+        f"<p>{shared.anchor(shared.easy_start_link(challenge.id, phase.id), 'Easy start', button=True)} "
         "<small>(log in to the hub: the phase's baseline opens in your own JupyterLab)</small></p>"
         if state != ENDED
         else ""

@@ -84,7 +84,7 @@ def card_html(card: Card, now: datetime) -> str:
         else ""
     )
     start = (
-        f"<p>{shared.anchor(shared.easy_start_link(challenge.id), 'Easy start')} "
+        f"<p>{shared.anchor(shared.easy_start_link(challenge.id), 'Easy start', button=True)} "
         "<small>(log in to the hub; the phase's baseline opens in your own JupyterLab)</small></p>"
         if state != ENDED
         else ""

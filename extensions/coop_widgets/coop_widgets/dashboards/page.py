@@ -87,6 +87,8 @@ STYLE = """
 .coop-problem { padding: 8px 12px; border-left: 4px solid #b3261e; background: #fcefee; margin: 8px 0; }
 .coop-dash caption { text-align: left; font-weight: 600; padding: 4px 0; }
 .coop-cards > li { list-style: none; }
+.coop-dash a.coop-button { display: inline-block; padding: 4px 14px; border-radius: 4px;
+  background: #0b57d0; color: #fff; text-decoration: none; font-weight: 600; }
 .coop-cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 14px;
   list-style: none; padding: 0; }
 .coop-card { border: 1px solid #ccc; border-radius: 8px; padding: 4px 14px 10px; height: 100%; }
@@ -200,10 +202,12 @@ def text(value: object) -> str:
     return escape(str(value))
 
 
-def anchor(href: str, label: str, *, title: str | None = None) -> str:
-    """A link; ``label`` is escaped, ``href`` one of this module's links (escaped too)."""
+def anchor(href: str, label: str, *, title: str | None = None, button: bool = False) -> str:
+    """A link (drawn as a button if ``button``); ``label`` is escaped, ``href`` one of this
+    module's links (escaped too)."""
     hint = f' title="{escape(title)}"' if title else ""
-    return f'<a href="{escape(href)}"{hint}>{escape(label)}</a>'
+    look = ' class="coop-button"' if button else ""
+    return f'<a href="{escape(href)}"{hint}{look}>{escape(label)}</a>'
 
 
 def table(
