@@ -233,6 +233,12 @@ c.JupyterHub.services = [
             "--Voila.ip=127.0.0.1",
             f"--port={DASHBOARDS_PORT}",
             "--Voila.base_url=/services/dashboards/",
+            # Viewers wait for no kernel start: one kernel per page runs its notebook ahead and
+            # waits for the request (the pages read their query string as Voila documents for
+            # this). Voila's safe defaults stay: no execute requests from the browser, sources
+            # stripped, no tracebacks shown.
+            "--preheat_kernel=True",
+            "--pool_size=1",
         ],
         "environment": {"COOP_SERVICE_URL": SERVICE_URL, "HOME": os.environ.get("HOME", str(HOME))},
         **SERVICE_WAIT,
