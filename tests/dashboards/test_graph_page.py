@@ -111,6 +111,7 @@ def small() -> Phase:
 def test_the_figure_draws_edges_by_kind_the_best_so_far_and_a_trace_per_person(small: Phase):
     shown = small.page()
     data = {trace.name: trace for trace in shown.figure.data}
+    assert len(shown.figure._widget_data) == len(data)  # in the state a browser's first view reads
     assert list(data) == ["git parent", "merge parent", "copied from", "best so far", "alice", "bob", "carol"]
     assert len(data["merge parent"].x) == 6 and data["merge parent"].line.dash == "dash"  # 2 segments
     assert data["copied from"].line.dash == "dot" and data["git parent"].line.dash == "solid"

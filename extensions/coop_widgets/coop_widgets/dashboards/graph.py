@@ -104,10 +104,12 @@ class GraphPage(widgets.VBox):
     ) -> None:
         self.table, self.window, self.whole, self.shown = table, window, first, first
         self.on_close: Callable[[], None] | None = None
-        self.figure = go.FigureWidget(layout=layout(table))
+        traces, self.marks = traces_of(first, table)
+        # The first traces go in with the widget's state: traces added before a view exists
+        # never reach it (plotly sends them as messages to the views).
+        self.figure = go.FigureWidget(data=traces, layout=layout(table))
         self.detail = widgets.HTML()
         self.links = widgets.HTML(click_prompt())
-        self.marks: list[list[GraphNodeOut | GraphGroupOut]] = []  # per trace: each point's version or group
         credit = widgets.HTML(credit_table(table, first.earned))
         graph = widgets.VBox([self.figure, self.detail, self.links], layout=widgets.Layout(flex="3 1 640px"))
         super().__init__(
@@ -119,16 +121,19 @@ class GraphPage(widgets.VBox):
                 ),
             ]
         )
-        self.draw(first)
+        self._shown(first)
         self.figure.layout.xaxis.on_change(self._zoomed, "range", "autorange")
 
     def draw(self, shown: GraphOverviewOut) -> None:
         """Draw a window as the service gave it."""
-        self.shown = shown
         traces, self.marks = traces_of(shown, self.table)
         with self.figure.batch_update():
             self.figure.data = []
             self.figure.add_traces(traces)
+        self._shown(shown)
+
+    def _shown(self, shown: GraphOverviewOut) -> None:
+        self.shown = shown
         for trace in self.figure.data:
             trace.on_click(self._clicked)
         self.detail.value = detail_note(shown)
