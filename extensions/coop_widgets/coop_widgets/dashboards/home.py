@@ -16,7 +16,7 @@ from coop_client.models import ChallengeOut, ChallengeSummary, LeaderboardOut
 from coop_widgets import _html
 from coop_widgets.dashboards import page as shared
 from coop_widgets.dashboards.markdown import first_paragraph
-from coop_widgets.dashboards.timeline import ENDED, OPEN, badge, challenge_state, phase_state
+from coop_widgets.dashboards.timeline import ENDED, OPEN, UPCOMING, badge, challenge_state, phase_state
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def render() -> str:
 
 def read_card(client: CoopClient, summary: ChallengeSummary, now: datetime) -> Card:
     challenge = client.challenge(summary.id)
-    started = [p for p in challenge.phases if phase_state(p, now) != "upcoming"]
+    started = [p for p in challenge.phases if phase_state(p, now) != UPCOMING]
     shown = summary.current_phase or (max(started, key=lambda p: p.start).id if started else None)
     phase = next((p for p in challenge.phases if p.id == shown), None)
     boards = [client.leaderboard(challenge.id, phase.id, key) for key in phase.leaderboards] if phase else []
