@@ -92,7 +92,8 @@ def profile_page(profile: ProfileOut, submissions: SubmissionPageOut) -> str:
 
 def about(profile: ProfileOut) -> str:
     """The name, affiliation, ORCID iD and links, as text cut to the service's limits."""
-    facts = [f"<code>{page.text(clip(profile.person, DISPLAY_NAME_MAX))}</code>"]
+    shown_name = clip(profile.display_name, DISPLAY_NAME_MAX)
+    facts = [f"hub name <code>{page.text(profile.person)}</code>"] if shown_name != profile.person else []
     if profile.affiliation:
         facts.append(page.text(clip(profile.affiliation, AFFILIATION_MAX)))
     if profile.orcid:
@@ -103,8 +104,9 @@ def about(profile: ProfileOut) -> str:
         '<p class="coop-notice">Hidden from search and from anonymous viewers.</p>' if profile.hidden else ""
     )
     return (
-        f"<h1>{page.text(clip(profile.display_name, DISPLAY_NAME_MAX))}</h1>"
-        f"<p>{' · '.join(facts)}</p>{links}{hidden}"
+        f"<h1>{page.text(shown_name)}</h1>"
+        + (f"<p>{' · '.join(facts)}</p>" if facts else "")
+        + f"{links}{hidden}"
     )
 
 
