@@ -30,6 +30,9 @@ ENVIRONMENT = {
 }
 
 
+#: The environment variable of ``trusted_instances`` (a list: not one of :data:`ENVIRONMENT`).
+TRUSTED_INSTANCES = "COOP_TRUSTED_INSTANCES"
+
 #: Settings only the service needs, kept off the wire to workers.
 SERVICE_ONLY = frozenset({"webhook_secrets"})
 
@@ -142,23 +145,20 @@ class ScorerSettings(Configurable):
         "/services/coop, e.g. https://coop.example.org/services/coop): the issuer of this "
         "instance's credentials, their evidence links, and where its keys are published "
         "(<public_url>/.well-known/jwks.json). Default: the embedded hub's, "
-        "http://127.0.0.1:8000/services/coop."
+        "http://127.0.0.1:<COOP_HUB_PORT, 8000>/services/coop."
     ).tag(config=True)
 
     trusted_instances = List(
         Unicode(),
         help="The other instances whose credentials people may import here: their `public_url`s. "
         "A credential from an issuer not listed is refused; each listed issuer's keys are fetched "
-        "from <url>/.well-known/jwks.json when a credential of theirs is imported.",
+        "from <url>/.well-known/jwks.json when a credential of theirs is imported. Default: "
+        f"${TRUSTED_INSTANCES}, addresses separated by spaces or commas.",
     ).tag(config=True)
 
     credential_days = Int(
         365, help="Days an exported credential stays valid (its `exp`), counted from its export."
     ).tag(config=True)
-
-    @staticmethod
-    def _environment(name: str, fallback: str = "") -> str:
-        return os.environ.get(ENVIRONMENT[name]) or fallback
 
     link_codes_live = Int(
         10,
@@ -173,6 +173,10 @@ class ScorerSettings(Configurable):
         help="Seconds a person waits between two link codes: one sooner is refused "
         "(429 `link-code-too-soon`, with Retry-After).",
     ).tag(config=True)
+
+    @staticmethod
+    def _environment(name: str, fallback: str = "") -> str:
+        return os.environ.get(ENVIRONMENT[name]) or fallback
 
     @default("home")
     def _default_home(self) -> str:
@@ -204,7 +208,12 @@ class ScorerSettings(Configurable):
 
     @default("public_url")
     def _default_public_url(self) -> str:
-        return self._environment("public_url", "http://127.0.0.1:8000/services/coop").rstrip("/")
+        port = os.environ.get("COOP_HUB_PORT") or "8000"
+        return self._environment("public_url", f"http://127.0.0.1:{port}/services/coop").rstrip("/")
+
+    @default("trusted_instances")
+    def _default_trusted_instances(self) -> list[str]:
+        return os.environ.get(TRUSTED_INSTANCES, "").replace(",", " ").split()
 
     @default("executor")
     def _default_executor(self) -> str:
@@ -232,16 +241,23 @@ class ScorerSettings(Configurable):
     def trusted(self) -> Path:
         return self.home_path / "trusted"
 
+    def environment(self) -> dict[str, str]:
+        """These settings as the ``COOP_*`` variables a child process (``coop serve``) reads."""
+        variables = {variable: str(_plain(getattr(self, name))) for name, variable in ENVIRONMENT.items()}
+        return {**variables, TRUSTED_INSTANCES: " ".join(self.trusted_instances)}
+
     def to_dict(self) -> dict[str, Any]:
         """Plain values, to ship to Dask workers (classes as import strings): never the service's
         secrets (workers score notebooks; they have no use for webhook secrets)."""
         values = {
             name: getattr(self, name) for name in self.trait_names(config=True) if name not in SERVICE_ONLY
         }
-        return {
-            name: f"{value.__module__}.{value.__qualname__}" if isinstance(value, type) else value
-            for name, value in values.items()
-        }
+        return {name: _plain(value) for name, value in values.items()}
+
+
+def _plain(value: Any) -> Any:
+    """A setting's value as text and JSON carry it: a class as its import string."""
+    return f"{value.__module__}.{value.__qualname__}" if isinstance(value, type) else value
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> ScorerSettings:

@@ -11,7 +11,7 @@ import pytest
 from traitlets import TraitError
 from traitlets.config.loader import ConfigFileNotFound
 
-from scorer.config import ENVIRONMENT, ScorerSettings, load_settings
+from scorer.config import ENVIRONMENT, TRUSTED_INSTANCES, ScorerSettings, load_settings
 from scorer.dispatch.executors import LocalClusterExecutor, SchedulerExecutor
 from scorer.exceptions import CoopError
 from scorer.scoring.sandbox.bwrap import BwrapRunner
@@ -23,7 +23,7 @@ from scorer.scoring.sandbox.runner import UnsandboxedRunner
 def bare(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A working folder with no coop_config.py and no COOP_* variable set."""
     monkeypatch.chdir(tmp_path)
-    for variable in ENVIRONMENT.values():
+    for variable in [*ENVIRONMENT.values(), TRUSTED_INSTANCES, "COOP_HUB_PORT"]:
         monkeypatch.delenv(variable, raising=False)
     return tmp_path
 
@@ -55,6 +55,30 @@ def test_the_environment_gives_defaults(bare, monkeypatch):
     assert settings.db_url == f"sqlite:///{bare / 'from-env' / 'coop.db'}"
     assert settings.sandbox is UnsandboxedRunner
     assert settings.executor is SchedulerExecutor  # a scheduler address implies its executor
+
+
+def test_the_issuer_and_its_trusted_instances_from_the_environment(bare, monkeypatch):
+    assert load_settings().public_url == "http://127.0.0.1:8000/services/coop"
+    assert load_settings().trusted_instances == []
+    monkeypatch.setenv("COOP_HUB_PORT", "8123")  # the embedded hub's scorer on another port
+    monkeypatch.setenv(TRUSTED_INSTANCES, "https://a.example.org/services/coop, https://b.example.org")
+    settings = load_settings()
+    assert settings.public_url == "http://127.0.0.1:8123/services/coop"
+    assert settings.trusted_instances == ["https://a.example.org/services/coop", "https://b.example.org"]
+    monkeypatch.setenv("COOP_PUBLIC_URL", "https://coop.example.org/services/coop/")
+    assert load_settings().public_url == "https://coop.example.org/services/coop"
+
+
+def test_settings_travel_to_a_child_process_as_its_environment(bare, monkeypatch):
+    """What ``coop up`` and the hub config hand to ``coop serve`` reads back as the same settings."""
+    sent = ScorerSettings(
+        home=str(bare / "elsewhere"), sandbox="none", trusted_instances=["https://a.example.org"]
+    )
+    for variable, value in sent.environment().items():
+        monkeypatch.setenv(variable, value)
+    received = load_settings()
+    for name in [*ENVIRONMENT, "trusted_instances"]:
+        assert getattr(received, name) == getattr(sent, name), name
 
 
 def test_the_config_file_wins_over_the_environment(bare, monkeypatch):
