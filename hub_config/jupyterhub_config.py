@@ -5,13 +5,15 @@ JupyterHub on 127.0.0.1:8000 behind configurable-http-proxy (from the project's
 JupyterLab server per participant (home ``<COOP_HOME>/hub/users/<name>``), a shared demo
 password for the accounts alice, bob, carol (participants) and olga (organiser), and three
 hub-managed services: ``coop`` (the scorer, ``coop serve``) at ``/services/coop/``,
-``dashboards`` (Voila, public) at ``/services/dashboards/`` and the idle culler.
+``dashboards`` (Voila, public) at ``/services/dashboards/`` and the idle culler; after
+``coop demo``, also the demo's second instance ``partner`` at ``/services/partner/``.
 
 Every setting below can be changed by environment, so that tests run it on ports of their own
 (``scorer.ports``):
 ``COOP_HOME`` / ``COOP_DB_URL`` (the scorer's state, as for every ``coop`` command),
 ``COOP_HUB_IP`` (127.0.0.1), ``COOP_HUB_PORT`` (8000), ``COOP_HUB_API_PORT`` (8081),
 ``COOP_PROXY_API_PORT`` (8001), ``COOP_SERVICE_PORT`` (8765), ``COOP_DASHBOARDS_PORT`` (8766),
+``COOP_PARTNER_PORT`` (8767),
 ``COOP_IDLE_TIMEOUT`` (seconds, 3600), ``COOP_DEMO_PASSWORD`` (default: generated once into
 ``<COOP_HOME>/hub/demo-password``), ``COOP_DEMO_USERS`` (more participant accounts, comma-separated,
 with the demo password: the load benchmark's). ``COOP_HUB_MODE=production`` applies ``production.py``
@@ -31,8 +33,9 @@ from jupyterhub.services.service import Service
 from jupyterhub.spawner import LocalProcessSpawner, Spawner
 
 from scorer.challenge.spec import SLUG
-from scorer.config import ENVIRONMENT, load_settings
+from scorer.config import load_settings
 from scorer.ports import Ports, hold
+from scorer.profiles import partner
 from scorer.service.auth import ORGANISE, SCOPES, SUBMIT
 
 c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)
@@ -103,6 +106,7 @@ LOCAL = "127.0.0.1" if IP in {"", "0.0.0.0"} else IP  # how processes on this ma
 HUB_PORT = number("COOP_HUB_PORT", 8000)
 SERVICE_PORT = number("COOP_SERVICE_PORT", 8765)
 DASHBOARDS_PORT = number("COOP_DASHBOARDS_PORT", 8766)
+PARTNER_PORT = number("COOP_PARTNER_PORT", 8767)
 #: The scorer as single-user servers, kernels and dashboards reach it: through the proxy.
 SERVICE_URL = f"http://{LOCAL}:{HUB_PORT}/services/coop/"
 
@@ -204,9 +208,8 @@ c.Spawner.http_timeout = 90
 #: not within its default 30 s, too short on a loaded machine (`coop serve` starts Dask workers,
 #: Voila a kernel manager); JupyterHub 5.5 has no such field and keeps going.
 SERVICE_WAIT = {"timeout": 180} if "timeout" in Service.class_traits(input=True) else {}
-SCORER_ENV = {variable: os.environ[variable] for variable in ENVIRONMENT.values() if variable in os.environ}
-SCORER_ENV.update(COOP_HOME=str(HOME), COOP_DB_URL=settings.db_url)
-SCORER_ENV.setdefault("COOP_PUBLIC_URL", SERVICE_URL.rstrip("/"))  # the issuer of its credentials
+settings.public_url = os.environ.get("COOP_PUBLIC_URL") or SERVICE_URL.rstrip("/")  # its issuer
+SCORER_ENV = {**settings.environment(), "COOP_HOME": str(HOME)}
 c.JupyterHub.services = [
     {
         "name": "coop",
@@ -253,6 +256,31 @@ c.JupyterHub.services = [
         ],
     },
 ]
+
+# The demo's second instance (`coop demo` makes its folder): profiles carried between two
+# Coopetitions, each with its own ledger and key (scorer/profiles/partner.py).
+if MODE == "embedded" and partner.folder(HOME).is_dir():
+    PARTNER = partner.settings(HOME, f"http://{LOCAL}:{HUB_PORT}", settings.public_url)
+    c.JupyterHub.services.append(
+        {
+            "name": partner.NAME,
+            "url": f"http://127.0.0.1:{PARTNER_PORT}",
+            "command": [
+                str(BIN / "coop"),
+                "serve",
+                "--host=127.0.0.1",
+                f"--port={PARTNER_PORT}",
+                f"--prefix=/services/{partner.NAME}/",
+            ],
+            "environment": {**PARTNER.environment(), "HOME": os.environ.get("HOME", str(HOME))},
+            "oauth_client_allowed_scopes": [SUBMIT],
+            "display": False,
+            **SERVICE_WAIT,
+        }
+    )
+    for role in c.JupyterHub.load_roles:
+        if role["name"] in {"coop-participant", "coop-organiser"}:
+            role["scopes"].append(f"access:services!service={partner.NAME}")
 
 if MODE == "production":
     spec = importlib.util.spec_from_file_location("coop_hub_production", HERE / "production.py")

@@ -19,6 +19,7 @@ from scorer.exceptions import CoopError
 from scorer.facade import CoopAPI
 from scorer.ledger import queries, rewards
 from scorer.ledger.queries import private_scores_visible
+from scorer.profiles import partner
 from scorer.profiles import search as people
 from scorer.service.convert.credit import of_credit_table
 from scorer.service.convert.people import of_results
@@ -43,6 +44,7 @@ def demo(
     if not demo_core.challenge_folders(source):
         fail(CoopError(f"no challenge here: {source} holds no */challenge.yaml"))
     demo_core.reset(workspace)
+    partner.folder(workspace).mkdir()  # `coop up` runs it beside this instance
     console.rule("[bold]Coopetition demo")
     console.print(f"state in {workspace} (SQLite ledger, local Dask cluster, bubblewrap sandbox)")
     try:

@@ -30,7 +30,10 @@ import typer
 from coop_client.client import CoopClient, CoopClientError
 from scorer.cli import demo as demo_command
 from scorer.cli.common import console, errors, state
-from scorer.config import ENVIRONMENT
+from scorer.config import ScorerSettings
+from scorer.exceptions import CoopError
+from scorer.facade import CoopAPI
+from scorer.profiles import partner
 
 CONFIG = Path(__file__).resolve().parents[2] / "hub_config" / "jupyterhub_config.py"
 #: The hub, told to stop everyone's server when it stops (the config keeps them over a restart).
@@ -41,14 +44,15 @@ HUB = [
     "--JupyterHub.cleanup_servers=True",
 ]
 #: The hub config's ports (the public one is ``--port``). Each has a fixed default below the
-#: kernel's ephemeral range (8000, 8081, 8001, 8765, 8766), so no program that binds port 0 is
-#: ever given one. Tests and benchmarks run several hubs: they set all five from scorer.ports.
+#: kernel's ephemeral range (8000, 8081, 8001, 8765, 8766, 8767), so no program that binds port 0
+#: is ever given one. Tests and benchmarks run several hubs: they set them all from scorer.ports.
 PORT_VARIABLES = (
     "COOP_HUB_PORT",
     "COOP_HUB_API_PORT",
     "COOP_PROXY_API_PORT",
     "COOP_SERVICE_PORT",
     "COOP_DASHBOARDS_PORT",
+    "COOP_PARTNER_PORT",
 )
 #: The line the hub config prints with the demo logins (read back from the hub's log).
 LOGINS = "Coopetition demo logins:"
@@ -79,19 +83,16 @@ def up(
     if demo:
         _demo(ctx, fresh, source)
     home = Path(settings.home).resolve()
-    environment = {
-        **os.environ,
-        **{variable: str(getattr(settings, name)) for name, variable in ENVIRONMENT.items()},
-        "COOP_HOME": str(home),
-        "COOP_HUB_IP": ip,
-        "COOP_HUB_PORT": str(port),
-    }
+    environment = {**os.environ, "COOP_HOME": str(home), "COOP_HUB_IP": ip, "COOP_HUB_PORT": str(port)}
     address = hub_address(environment)
+    if not (settings.trait_has_value("public_url") or os.environ.get("COOP_PUBLIC_URL")):
+        settings.public_url = f"{address.public}/services/coop"
+    environment.update({**settings.environment(), "COOP_HOME": str(home)})
     hub_dir = home / "hub"
     hub_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     log_path = hub_dir / "jupyterhub.log"
     start = log_path.stat().st_size if log_path.exists() else 0
-    code = _run_hub(environment, address, log_path, start)
+    code = _run_hub(environment, address, log_path, start, settings)
     if code is not None:
         errors.print(f"[bold red]error:[/] JupyterHub stopped (exit code {code}); its log: {log_path}")
         errors.print(_tail(log_path, start), highlight=False, markup=False)
@@ -156,7 +157,9 @@ def hub_address(environment: Mapping[str, str]) -> HubAddress:
     return HubAddress(local, public, certificate if tls and certificate.is_file() else None)
 
 
-def _run_hub(environment: dict[str, str], address: HubAddress, log_path: Path, start: int) -> int | None:
+def _run_hub(
+    environment: dict[str, str], address: HubAddress, log_path: Path, start: int, settings: ScorerSettings
+) -> int | None:
     """Run the hub until SIGINT or SIGTERM (``None``) or until it exits by itself (its code);
     its log goes to ``log_path`` (this run's part from offset ``start``)."""
     stop = threading.Event()
@@ -174,6 +177,8 @@ def _run_hub(environment: dict[str, str], address: HubAddress, log_path: Path, s
         try:
             if _wait_ready(hub, address, stop, tree):
                 _announce(address, log_path, start)
+                _carry_to_partner(settings, address, stop)
+                console.print(f"logs: {log_path}\nCtrl-C stops everything.", highlight=False)
             while not stop.is_set() and hub.poll() is None:
                 tree.refresh()
                 stop.wait(1.0)
@@ -227,13 +232,7 @@ def end_processes(processes: list[psutil.Process], grace: float = 10.0) -> None:
 
 def hub_answers(client: httpx.Client, url: str) -> bool:
     """Whether the hub at ``url`` and the scorer service behind it both pass their health checks."""
-    try:
-        return (
-            client.get(f"{url}/hub/health").status_code == 200
-            and client.get(f"{url}/services/coop/api/health").status_code == 200
-        )
-    except httpx.HTTPError:
-        return False
+    return _answers(client, f"{url}/hub/health") and _answers(client, f"{url}/services/coop/api/health")
 
 
 def _wait_ready(
@@ -283,7 +282,45 @@ def _announce(address: HubAddress, log_path: Path, start: int) -> None:
         f"people search: {people}?skill=clustering=2&skill=numpy · a profile: {people}/<name>",
         highlight=False,
     )
-    console.print(f"logs: {log_path}\nCtrl-C stops everything.", highlight=False)
+
+
+def _carry_to_partner(settings: ScorerSettings, address: HubAddress, stop: threading.Event) -> None:
+    """With the demo's partner instance: a demo person's credentials carried there (once), and
+    where to see them."""
+    home = Path(settings.home).resolve()
+    if not partner.folder(home).is_dir():
+        return
+    there = partner.settings(home, address.local, settings.public_url)
+    deadline = time.monotonic() + READY_TIMEOUT
+    with address.client() as client:
+        while not _answers(client, f"{there.public_url}/api/health"):
+            if stop.is_set() or time.monotonic() > deadline:
+                errors.print(f"[yellow]warning:[/] the partner did not answer at {there.public_url}/")
+                return
+            stop.wait(0.5)
+    issuer, receiver = CoopAPI(settings, migrate=False), CoopAPI(there, migrate=False)
+    try:
+        imported = partner.carry_credentials(issuer, receiver)
+    except CoopError as exc:
+        errors.print(f"[yellow]warning:[/] credentials not carried to the partner: {exc.user_message}")
+        return
+    finally:
+        issuer.close()
+        receiver.close()
+    lines = [
+        f"partner instance (its own ledger and key): {there.public_url}/api/",
+        f"  trusts credentials issued by {settings.public_url}",
+        f"  {partner.PERSON}'s profile there, {len(imported)} credential(s) imported: "
+        f"{there.public_url}/api/people/{partner.PERSON}",
+    ]
+    console.print("\n".join(lines), highlight=False, soft_wrap=True)
+
+
+def _answers(client: httpx.Client, url: str) -> bool:
+    try:
+        return client.get(url).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _lines(path: Path, start: int) -> list[str]:

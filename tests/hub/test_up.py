@@ -177,6 +177,18 @@ def test_coop_up_demo_shows_rewards_credit_and_likes_and_serves_the_contribution
         assert httpx.get(f"{search}/alice", timeout=60).json()["person"] == "alice"
         rewards = httpx.get(f"{api}/rewards?phase=toy", timeout=60).json()
         assert {r["person"] for r in rewards if r["rewarder"] == "credit-share"} == {"alice", "bob"}
+        # the second instance: its own key, alice's credentials from the first verified and kept
+        partner = f"{url}/services/partner"
+        assert f"imported: {partner}/api/people/alice" in printed
+        assert f"trusts credentials issued by {url}/services/coop" in printed
+        keys = (httpx.get(f"{where}/.well-known/jwks.json", timeout=60).json() for where in (partner, url))
+        assert not {k["kid"] for k in next(keys)["keys"]} & {k["kid"] for k in next(keys)["keys"]}
+        there = httpx.get(f"{partner}/api/people/alice", timeout=60).json()
+        imported = there["credentials"]
+        assert imported and {c["issuer"] for c in imported} == {f"{url}/services/coop"}
+        assert {c["issued_to"] for c in imported} == {"alice"}
+        assert any(c["name"].startswith("beat-baseline in ") for c in imported)
+        assert {c["kind"] for c in imported} >= {"achievement", "credit"}
         up.send_signal(signal.SIGINT)
         assert up.wait(120) == 0
     finally:
