@@ -94,7 +94,7 @@ PROCESS_FIXTURES = frozenset(
 #: Real parts that exist to run something: a test that needs one starts processes.
 PROCESS_PARTS = frozenset({"bwrap", "chromium", "jupyterhub-5.5"})
 #: Modules whose tests start processes in their own bodies (``coop up``).
-PROCESS_MODULES = frozenset({"test_up.py"})
+PROCESS_MODULES = frozenset({"test_up.py", "test_challenge_notebooks_nbval.py"})
 
 # In CI the machine is shared and slow at times: Hypothesis judges correctness, never speed.
 hypothesis_settings.register_profile("ci", deadline=None, print_blob=True)
