@@ -35,7 +35,7 @@ from tests.service.conftest import PREFIX, running
 GOAL_S = 2.0
 
 
-def main(commits: int = 100_000, merges: int = 2_000, people: int = 5_000, runs: int = 5) -> dict[str, float]:
+def main(commits: int = 100_000, merges: int = 2_000, people: int = 500, runs: int = 5) -> dict[str, float]:
     home = Path(tempfile.mkdtemp(prefix="coop-bench-"))
     made = [Commit(c.sha, c.parents, c.people[:1], c.time, c.score) for c in history(commits, merges, people)]
     shas = repository(home / "challenge.git", made)
@@ -44,7 +44,7 @@ def main(commits: int = 100_000, merges: int = 2_000, people: int = 5_000, runs:
     try:
         phase_id = fill(api, home / "challenge.git", made, shas)
         with running(create_app(api, StaticTokens({}), prefix=PREFIX)) as base:
-            client = CoopClient(base + PREFIX, timeout=600)
+            client = CoopClient(base + PREFIX, timeout=3600)
             challenge = client.challenge("trackml")
             phase = phase_of(challenge, phase_id)
 
@@ -88,7 +88,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--commits", type=int, default=100_000)
     parser.add_argument("--merges", type=int, default=2_000)
-    parser.add_argument("--people", type=int, default=5_000)
+    parser.add_argument("--people", type=int, default=500)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     result = main(args.commits, args.merges, args.people, args.runs)
