@@ -242,8 +242,15 @@ c.JupyterHub.services = [
             # stripped, no tracebacks shown.
             "--preheat_kernel=True",
             "--pool_size=1",
+            # Voila's lab template with Font Awesome from the hub instead of a CDN (found through
+            # JUPYTER_PATH in hub_config/voila/templates/coop/): viewers ask no other host.
+            "--template=coop",
         ],
-        "environment": {"COOP_SERVICE_URL": SERVICE_URL, "HOME": os.environ.get("HOME", str(HOME))},
+        "environment": {
+            "COOP_SERVICE_URL": SERVICE_URL,
+            "HOME": os.environ.get("HOME", str(HOME)),
+            "JUPYTER_PATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("JUPYTER_PATH")])),
+        },
         **SERVICE_WAIT,
     },
     {

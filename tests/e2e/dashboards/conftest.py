@@ -207,6 +207,15 @@ def pytest_runtest_makereport(
     return report
 
 
+@pytest.fixture(autouse=True)
+def close_viewers(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Whatever a test did, the viewers it opened are closed after it (after any failure's capture)."""
+    yield
+    if "dashboards" in request.fixturenames:
+        for viewer in list(request.getfixturevalue("dashboards").viewers):
+            viewer.close()
+
+
 @pytest.fixture(scope="session")
 def dashboards(demo_platform: DemoPlatform) -> Iterator[Dashboards]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -42,7 +42,7 @@ from typing import TypeAlias
 from urllib.parse import parse_qsl, quote, urlencode
 
 import ipywidgets as widgets
-from IPython.display import HTML, display
+from IPython.display import display
 
 from coop_client.client import CoopClient, CoopClientError
 from coop_client.errors import CoopError
@@ -87,6 +87,7 @@ STYLE = """
 .coop-problem { padding: 8px 12px; border-left: 4px solid #b3261e; background: #fcefee; margin: 8px 0; }
 .coop-dash caption { text-align: left; font-weight: 600; padding: 4px 0; }
 .coop-cards > li { list-style: none; }
+.coop-dash { --jp-widgets-horizontal-tab-width: 340px; }
 .coop-dash a.coop-button { display: inline-block; padding: 4px 14px; border-radius: 4px;
   background: #0b57d0; color: #fff; text-decoration: none; font-weight: 600; }
 .coop-cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 14px;
@@ -270,17 +271,18 @@ def show(render: Callable[[], Content], *, current: str = "", missing: str = "pa
 
     A preheated kernel runs its notebook when Voila starts it, long before anyone asks for the
     page: :func:`query` waits here for the viewer's request first, so that every page reads the
-    service when it is viewed, even a page that reads no parameter."""
+    service when it is viewed, even a page that reads no parameter.
+
+    Everything is shown in HTML widgets, never as HTML output: Voila draws outputs with
+    JupyterLab's renderer, whose link handler swallows clicks on relative links."""
     query()
-    display(HTML(header(current)))
+    display(widgets.HTML(header(current)))
     try:
         content = render()
     except Exception as exc:  # a viewer never sees a traceback; the kernel's log keeps the type
         print(f"dashboard {current or '?'}: {type(exc).__name__}: {exc}", file=sys.__stderr__)
-        display(HTML(problem_page(exc, missing)))
+        display(widgets.HTML(problem_page(exc, missing)))
         return
-    if isinstance(content, str):
-        display(HTML(f'<div class="coop-dash">{content}</div>'))
-    else:
-        content.add_class("coop-dash")
-        display(content)
+    shown = widgets.HTML(content) if isinstance(content, str) else content
+    shown.add_class("coop-dash")
+    display(shown)
