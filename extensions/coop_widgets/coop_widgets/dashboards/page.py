@@ -77,6 +77,9 @@ STYLE = """
 .coop-dash th, .coop-dash td { padding: 3px 8px; text-align: left; border-bottom: 1px solid #ddd; }
 .coop-dash th { background: #f2f2f2; }
 .coop-dash td.num { text-align: right; font-variant-numeric: tabular-nums; }
+/* the class twice: above JupyterLab's :not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td */
+.coop-dash.coop-dash th, .coop-dash.coop-dash td { text-align: left; }
+.coop-dash.coop-dash td.num { text-align: right; }
 .coop-tag { display: inline-block; padding: 0 6px; margin: 0 4px 0 0; border-radius: 8px;
   background: #e8eef9; font-size: 0.85em; }
 .coop-state { display: inline-block; padding: 0 6px; border-radius: 4px; font-size: 0.85em;
