@@ -105,7 +105,8 @@ if __name__ == "__main__":
         f"(p95 {result['build_p95_ms']:.0f})"
     )
     print(
-        f"zoom into a group ({result['zoomed_nodes']:.0f} versions drawn): p50 {result['zoom_p50_ms']:.0f} ms"
+        f"zoom into a group (its {result['zoomed_nodes']:.0f} versions): p50 {result['zoom_p50_ms']:.0f} ms; "
+        f"{result['levels']:.0f} click(s) on a group until each version is drawn"
     )
     print(
         f"page ready: {result['page_p50_s']:.2f} s p50 "
