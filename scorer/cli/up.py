@@ -85,8 +85,8 @@ def up(
     home = Path(settings.home).resolve()
     environment = {**os.environ, "COOP_HOME": str(home), "COOP_HUB_IP": ip, "COOP_HUB_PORT": str(port)}
     address = hub_address(environment)
-    if not (settings.trait_has_value("public_url") or os.environ.get("COOP_PUBLIC_URL")):
-        settings.public_url = f"{address.public}/services/coop"
+    if not (os.environ.get("COOP_PUBLIC_URL") or "public_url" in settings.config.get("ScorerSettings", {})):
+        settings.public_url = f"{address.public}/services/coop"  # the issuer: this hub's scorer
     environment.update({**settings.environment(), "COOP_HOME": str(home)})
     hub_dir = home / "hub"
     hub_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
