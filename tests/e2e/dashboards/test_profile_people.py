@@ -67,9 +67,9 @@ def test_alices_profile_shows_every_section(dashboards: Dashboards):
 def test_a_search_typed_with_the_keyboard_ranks_the_demo_people_with_explanations(dashboards: Dashboards):
     viewer = dashboards.open("people")
     page = viewer.page
-    page.get_by_role("textbox", name="Skill 1").focus()
+    page.get_by_role("combobox", name="Skill 1").focus()
     for n, (skill, weight) in enumerate(WEIGHTS, 1):
-        expect(page.get_by_role("textbox", name=f"Skill {n}")).to_be_focused()
+        expect(page.get_by_role("combobox", name=f"Skill {n}")).to_be_focused()
         page.keyboard.type(skill)
         page.keyboard.press("Tab")
         page.keyboard.press("Control+A")
@@ -87,7 +87,7 @@ def test_a_search_typed_with_the_keyboard_ranks_the_demo_people_with_explanation
     first = rows.first
     expect(first.locator("td").nth(4)).to_contain_text(re.compile(r"clustering ×2: percentile [\d.]+, "))
     expect(first.locator("td").nth(4)).to_contain_text("numpy ×1: percentile")
-    expect(page.get_by_role("textbox", name="Skill 1")).to_have_value("clustering")  # the form keeps it
+    expect(page.get_by_role("combobox", name="Skill 1")).to_have_value("clustering")  # the form keeps it
     tables_have_headers(page)
     viewer.check("people-search")
 
