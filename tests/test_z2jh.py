@@ -278,6 +278,9 @@ def test_services_are_reached_where_their_pods_listen(values):
     assert coop["readinessProbe"]["httpGet"]["path"] == "/services/coop/api/health"
     voila = container(objects[("Deployment", "dashboards")])
     assert "--Voila.base_url=/services/dashboards/" in voila["command"]
+    # the embedded hub's Voila flags: preheated kernels, and the template that asks no CDN
+    assert {"--preheat_kernel=True", "--pool_size=1", "--template=coop"} <= set(voila["command"])
+    assert env(voila)["JUPYTER_PATH"] == "/srv/hub_config"
     service_url = values["hub"]["services"]["coop"]["url"] + "/services/coop/"
     [attach] = values["singleuser"]["initContainers"]
     assert values["singleuser"]["extraEnv"]["COOP_SERVICE_URL"] == service_url
