@@ -104,7 +104,9 @@ def test_a_verified_co_author_who_never_submitted_has_the_credit_of_the_commit_n
             record_commits(session, "higgs", pusher="bob", ref="refs/heads/bob/main", commits=facts)
             runs = [(first, {"accuracy": 0.5, "loss": 1.0}), (second, {"accuracy": 0.7, "loss": 1.0})]
             records = [
-                ScoredRecord("bob", sha, START + timedelta(hours=n), scores, scores, 1.0, 10.0, notebook_path=bob)
+                ScoredRecord(
+                    "bob", sha, START + timedelta(hours=n), scores, scores, 1.0, 10.0, notebook_path=bob
+                )
                 for n, (sha, scores) in enumerate(runs)
             ]
             import_scored(session, "higgs", "p1", records)
