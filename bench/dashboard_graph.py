@@ -73,8 +73,12 @@ def main(commits: int = 100_000, merges: int = 2_000, people: int = 500, runs: i
                 shown.draw(first)
 
             zooms = timed(lambda: shown.select(group), runs, before=whole)
-            assert not shown.shown.groups
             figures["zoomed_nodes"] = shown.shown.total
+            levels = 1
+            while shown.shown.groups:  # click the first group again until each version is drawn
+                shown.select(shown.shown.groups[0])
+                levels += 1
+            figures["levels"] = levels
             for name, samples in (("read", reads), ("build", builds), ("zoom", zooms)):
                 figures[f"{name}_p50_ms"], figures[f"{name}_p95_ms"] = percentiles(samples)
             figures["page_p50_s"] = (figures["read_p50_ms"] + figures["build_p50_ms"]) / 1000
