@@ -23,8 +23,9 @@ from coop_widgets.people import MAX_WEIGHT, explanation
 
 #: People on one page of results.
 PER_PAGE = 20
-#: Empty skill rows the form offers below the chosen ones.
+#: Empty skill rows the form offers below the chosen ones, and the fewest rows it shows.
 BLANK_ROWS = 2
+FEWEST_ROWS = 4
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,8 @@ def people_page(
 
 def form(search: Search, known: SkillsOut, challenges: Sequence[ChallengeSummary]) -> str:
     """A GET form: submitting it loads this page at the address of the new search."""
-    rows = [*search.weights, *[("", 1.0)] * BLANK_ROWS]
+    blanks = max(BLANK_ROWS, FEWEST_ROWS - len(search.weights))
+    rows = [*search.weights, *[("", 1.0)] * blanks]
     skill_rows = "".join(
         f'<div><label>Skill {i} <input name="skill" list="coop-skills" value="{page.text(skill)}" '
         f'size="28"></label> <label>weight <input name="weight" type="number" min="0.1" '
