@@ -89,11 +89,13 @@ PROCESS_FIXTURES = frozenset(
         "closed",
         "scorer",
         "quota_service",
+        "demo_platform",
+        "dashboards",
     }
 )
 #: Real parts that exist to run something: a test that needs one starts processes.
 PROCESS_PARTS = frozenset({"bwrap", "chromium", "jupyterhub-5.5"})
-#: Modules whose tests start processes in their own bodies (``coop up``).
+#: Modules whose tests start processes in their own bodies (``coop up``, nbval's kernels).
 PROCESS_MODULES = frozenset({"test_up.py", "test_challenge_notebooks_nbval.py"})
 
 # In CI the machine is shared and slow at times: Hypothesis judges correctness, never speed.
