@@ -15,7 +15,8 @@ from coop_widgets.rewards import earned
 
 #: Rows of the history on one page.
 PER_PAGE = 50
-WHEN = {"live": "as soon as earned", "settlement": "at the settlement, on private scores"}
+#: How soon a rewarder grants (a settlement rewarder's sentence says when already).
+WHEN = {"live": " <i>(as soon as earned)</i>", "settlement": ""}
 
 
 def main() -> None:
@@ -92,7 +93,7 @@ def phase_nav(challenge: ChallengeOut, current: PhaseOut) -> str:
 def rewarders_section(rewarders: Sequence[RewarderOut]) -> str:
     if not rewarders:
         return "<h2>How to earn rewards</h2><p>This phase gives no rewards.</p>"
-    items = "".join(f"<li>{page.text(r.text)} <i>({WHEN[r.moment]})</i></li>" for r in rewarders)
+    items = "".join(f"<li>{page.text(r.text)}{WHEN[r.moment]}</li>" for r in rewarders)
     return f"<h2>How to earn rewards</h2><ul>{items}</ul>"
 
 
