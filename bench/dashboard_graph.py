@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.credit import history
@@ -24,7 +24,7 @@ from bench.leaderboard_endpoint import percentiles, timed
 from coop_client.client import CoopClient
 from coop_client.models import CreditTableOut, GraphOverviewOut
 from coop_widgets.dashboards import graph
-from coop_widgets.dashboards.rewards import phase_of
+from coop_widgets.dashboards.challenge import chosen_phase
 from scorer.config import ScorerSettings
 from scorer.credit.graph import Commit
 from scorer.facade import CoopAPI
@@ -46,7 +46,7 @@ def main(commits: int = 100_000, merges: int = 2_000, people: int = 500, runs: i
         with running(create_app(api, StaticTokens({}), prefix=PREFIX)) as base:
             client = CoopClient(base + PREFIX, timeout=3600)
             challenge = client.challenge("trackml")
-            phase = phase_of(challenge, phase_id)
+            phase = chosen_phase(challenge, phase_id, datetime.now(UTC))
 
             def read() -> tuple[CreditTableOut, GraphOverviewOut]:
                 return client.credit("trackml", phase_id), client.graph_overview("trackml", phase_id)

@@ -84,7 +84,7 @@ def test_one_persons_history_links_back_to_everyones(served: Rewarded):
 
 
 def test_unknown_challenge_and_phase_are_not_found(served: Rewarded):
-    with pytest.raises(page.NotFound, match="No such phase: nope"):
+    with pytest.raises(page.NotFound, match="No such phase in Higgs boson: nope"):
         rewards.render({"id": "higgs", "phase": "nope"})
     with pytest.raises(page.NotFound, match="No challenge"):
         rewards.render({})

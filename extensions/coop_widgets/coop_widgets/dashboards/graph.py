@@ -33,7 +33,7 @@ from coop_client.models import (
     PhaseOut,
 )
 from coop_widgets.dashboards import page
-from coop_widgets.dashboards.rewards import phase_of
+from coop_widgets.dashboards.challenge import chosen_phase
 
 #: Rows of the credit table shown (the largest credits).
 CREDIT_ROWS = 100
@@ -69,7 +69,7 @@ def render(params: Mapping[str, str]) -> widgets.Widget:
     client = page.client()  # kept open: each zoom asks the service what to draw
     try:
         challenge = client.challenge(challenge_id)
-        phase = phase_of(challenge, params.get("phase"))
+        phase = chosen_phase(challenge, params.get("phase"), datetime.now(UTC))
         board = params.get("board") or None
         if board is not None and board not in phase.leaderboards:
             raise page.NotFound("leaderboard", board)

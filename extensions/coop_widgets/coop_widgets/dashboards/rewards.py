@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 from coop_client.models import BalanceOut, ChallengeOut, PhaseOut, RewarderOut, RewardOut
 from coop_widgets._html import moment
 from coop_widgets.dashboards import page
+from coop_widgets.dashboards.challenge import chosen_phase
 from coop_widgets.rewards import earned
 
 #: Rows of the history on one page.
@@ -30,24 +32,13 @@ def render(params: Mapping[str, str]) -> str:
     person = params.get("person") or None
     with page.client() as client:
         challenge = client.challenge(challenge_id)
-        phase = phase_of(challenge, params.get("phase"))
+        phase = chosen_phase(challenge, params.get("phase"), datetime.now(UTC))
         rewarders = client.rewarders(challenge.id, phase.id)
         history = client.rewards(challenge.id, phase=phase.id, person=person)
         balances = client.balances(challenge.id, phase=phase.id)
     return rewards_page(
         challenge, phase, rewarders, history, balances, person=person, offset=page.offset(params)
     )
-
-
-def phase_of(challenge: ChallengeOut, phase_id: str | None) -> PhaseOut:
-    """The phase named, else the current one, else the last (a :class:`page.NotFound` if unknown)."""
-    wanted = phase_id or challenge.current_phase
-    for phase in challenge.phases:
-        if phase.id == wanted:
-            return phase
-    if phase_id is None and challenge.phases:
-        return challenge.phases[-1]
-    raise page.NotFound("phase", phase_id)
 
 
 def rewards_page(
