@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Page, expect
 
+from coop_widgets.dashboards import people
 from coop_widgets.dashboards.profile import SECTIONS
 from tests.e2e.dashboards.conftest import Dashboards
 
@@ -79,7 +80,8 @@ def test_a_search_typed_with_the_keyboard_ranks_the_demo_people_with_explanation
 
     expect(page.get_by_role("heading", name="Results", level=2)).to_be_visible()
     asked = query(page)
-    assert asked["skill"] == [s for s, _ in WEIGHTS] and asked["weight"] == [w for _, w in WEIGHTS]
+    search, notes = people.parse(parse_qs(urlsplit(page.url).query, keep_blank_values=True))
+    assert search.weights == tuple((s, float(w)) for s, w in WEIGHTS) and notes == []
     rows = page.locator("tbody tr")
     expect(rows.nth(1)).to_be_visible()  # at least two people ranked
     scores = [float(s) for s in page.locator("tbody tr td:nth-child(3)").all_inner_texts()]
