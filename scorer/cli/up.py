@@ -270,6 +270,16 @@ def _announce(address: HubAddress, log_path: Path, start: int) -> None:
             f"Easy start {challenge.id}: {url}/hub/user-redirect/coop/start/{challenge.id}", highlight=False
         )
     console.print(f"dashboards (no login): {url}/services/dashboards/", highlight=False)
+    pages = f"{url}/services/dashboards/voila/render"
+    for challenge in challenges:
+        console.print(
+            f"  {challenge.id}: {pages}/challenge.ipynb?id={challenge.id} · rewards, graph: "
+            f"{pages}/rewards.ipynb?id={challenge.id}, {pages}/graph.ipynb?id={challenge.id}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    people_pages = f"{pages}/people.ipynb · a profile: {pages}/profile.ipynb?id=<name>"
+    console.print(f"  people: {people_pages}", highlight=False, soft_wrap=True)
     console.print(f"scorer API: {url}/services/coop/docs", highlight=False)
     for challenge in challenges:
         api = f"{url}/services/coop/api/challenges/{challenge.id}"

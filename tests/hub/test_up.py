@@ -175,6 +175,11 @@ def test_coop_up_demo_shows_rewards_credit_and_likes_and_serves_the_contribution
         assert {row["person"] for row in found["rows"]} == {"alice", "bob"}  # never the baseline
         assert all(term["evidence"] for row in found["rows"] for term in row["terms"])
         assert httpx.get(f"{search}/alice", timeout=60).json()["person"] == "alice"
+        pages = f"{url}/services/dashboards/voila/render"
+        assert f"trackml: {pages}/challenge.ipynb?id=trackml · rewards, graph: " in printed
+        assert f"people: {pages}/people.ipynb · a profile: {pages}/profile.ipynb?id=<name>" in printed
+        page = httpx.get(f"{pages}/profile.ipynb?id=alice", timeout=120)
+        assert page.status_code == 200 and "profile" in page.text.lower()
         rewards = httpx.get(f"{api}/rewards?phase=toy", timeout=60).json()
         assert {r["person"] for r in rewards if r["rewarder"] == "credit-share"} == {"alice", "bob"}
         # the second instance: its own key, alice's credentials from the first verified and kept
