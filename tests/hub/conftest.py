@@ -14,10 +14,12 @@ hub and every process that belongs to it (servers, kernels, services, proxy).
 from __future__ import annotations
 
 import os
+import queue
 import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -38,6 +40,7 @@ from scorer.ports import Ports, hold
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "hub_config" / "jupyterhub_config.py"
 JUPYTERHUB = str(Path(sys.executable).parent / "jupyterhub")
+COOP = str(Path(sys.executable).parent / "coop")
 PARTICIPANTS = ("alice", "bob", "carol")
 ORGANISER = "olga"
 START_TIMEOUT = 180.0
@@ -262,3 +265,57 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
         yield running
     finally:
         running.close()
+
+
+def coop_up(home: Path, port: str, env: dict[str, str], *options: str) -> subprocess.Popen[str]:
+    """``coop up`` in a session of its own (Ctrl-C goes to its group), its output piped."""
+    return subprocess.Popen(
+        [COOP, "--home", str(home), "up", "--port", port, *options],
+        env={**env, "COLUMNS": "200"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def printed_lines(process: subprocess.Popen[str]) -> queue.Queue[str]:
+    """The lines ``process`` prints, as they come (read in a thread of their own)."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+        lines.put("")  # the end: every line read holds at least its newline
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def leave_nothing_running(up: subprocess.Popen[str], api_url: str, home: Path) -> None:
+    """Whatever a test saw, ``coop up`` and every process its hub started are gone after it."""
+    if up.poll() is None:
+        up.send_signal(signal.SIGINT)
+        try:
+            up.wait(120)
+        except subprocess.TimeoutExpired:
+            up.kill()
+            up.wait()
+    end_processes(processes_of(api_url, home))
+
+
+def read_until(lines: queue.Queue[str], marker: str, timeout: float) -> list[str]:
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1.0)
+        except queue.Empty:
+            continue
+        if not line:
+            raise AssertionError(f"the process ended before printing {marker!r}; got:\n{''.join(seen)}")
+        seen.append(line)
+        if marker in line:
+            return seen
+    raise AssertionError(f"{marker!r} never printed; got:\n{''.join(seen)}")

@@ -3,16 +3,12 @@ production it waits for the hub over TLS and prints the public address."""
 
 from __future__ import annotations
 
-import queue
 import re
 import secrets
 import shutil
 import signal
 import ssl
 import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,13 +16,21 @@ import httpx
 import psutil
 import pytest
 
-from scorer.cli.up import end_processes
 from scorer.ports import Ports
-from tests.hub.conftest import ROOT, HubSession, hold_hub_ports, hub_environment, processes_of
+from tests.hub.conftest import (
+    COOP,
+    ROOT,
+    HubSession,
+    coop_up,
+    hold_hub_ports,
+    hub_environment,
+    leave_nothing_running,
+    printed_lines,
+    processes_of,
+    read_until,
+)
 from tests.hub.production_hub import production_environment, self_signed
 from tests.pg import schema_url
-
-COOP = str(Path(sys.executable).parent / "coop")
 
 
 def alive(process: psutil.Process) -> bool:
@@ -34,60 +38,6 @@ def alive(process: psutil.Process) -> bool:
         return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
-
-
-def coop_up(home: Path, port: str, env: dict[str, str], *options: str) -> subprocess.Popen[str]:
-    """``coop up`` in a session of its own (Ctrl-C goes to its group), its output piped."""
-    return subprocess.Popen(
-        [COOP, "--home", str(home), "up", "--port", port, *options],
-        env={**env, "COLUMNS": "200"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-
-
-def printed_lines(process: subprocess.Popen[str]) -> queue.Queue[str]:
-    """The lines ``process`` prints, as they come (read in a thread of their own)."""
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
-        lines.put("")  # the end: every line read holds at least its newline
-
-    threading.Thread(target=pump, daemon=True).start()
-    return lines
-
-
-def leave_nothing_running(up: subprocess.Popen[str], api_url: str, home: Path) -> None:
-    """Whatever a test saw, ``coop up`` and every process its hub started are gone after it."""
-    if up.poll() is None:
-        up.send_signal(signal.SIGINT)
-        try:
-            up.wait(120)
-        except subprocess.TimeoutExpired:
-            up.kill()
-            up.wait()
-    end_processes(processes_of(api_url, home))
-
-
-def read_until(lines: queue.Queue[str], marker: str, timeout: float) -> list[str]:
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=1.0)
-        except queue.Empty:
-            continue
-        if not line:
-            raise AssertionError(f"the process ended before printing {marker!r}; got:\n{''.join(seen)}")
-        seen.append(line)
-        if marker in line:
-            return seen
-    raise AssertionError(f"{marker!r} never printed; got:\n{''.join(seen)}")
 
 
 @pytest.fixture

@@ -19,14 +19,8 @@ wait, they never judge speed.
 from __future__ import annotations
 
 import contextlib
-import os
-import queue
 import secrets
-import signal
-import subprocess
 import sys
-import threading
-import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,9 +29,16 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, expect, sync_playwright
 
-from scorer.cli.up import end_processes
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.hub.conftest import ROOT, hold_hub_ports, hub_environment, processes_of
+from tests.hub.conftest import (
+    ROOT,
+    coop_up,
+    hold_hub_ports,
+    hub_environment,
+    leave_nothing_running,
+    printed_lines,
+    read_until,
+)
 
 ARTIFACTS = ROOT / "test-artifacts" / "dashboards"
 COOP = str(Path(sys.executable).parent / "coop")
@@ -72,46 +73,6 @@ class DemoPlatform:
         return f"{self.dashboards_url}voila/render/{name}.ipynb{query}"
 
 
-def _read_until(lines: queue.Queue[str], marker: str, timeout: float) -> str:
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=1.0)
-        except queue.Empty:
-            continue
-        if not line:
-            raise AssertionError(f"coop up ended before printing {marker!r}:\n{''.join(seen)}")
-        seen.append(line)
-        if marker in line:
-            return "".join(seen)
-    raise AssertionError(f"{marker!r} never printed:\n{''.join(seen)}")
-
-
-def _coop_up(home: Path, env: dict[str, str], port: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [COOP, "--home", str(home), "up", "--demo", "--port", port],
-        env={**env, "COLUMNS": "200"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # Ctrl-C goes to its group
-    )
-
-
-def _printed_lines(process: subprocess.Popen[str]) -> queue.Queue[str]:
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
-        lines.put("")  # the end: every line read holds at least its newline
-
-    threading.Thread(target=pump, daemon=True).start()
-    return lines
-
-
 @pytest.fixture(scope="session")
 def demo_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPlatform]:
     home = tmp_path_factory.mktemp("dashboards") / "home"
@@ -119,19 +80,12 @@ def demo_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPlat
         env = hub_environment(home, secrets.token_urlsafe(12), ports)
         port = env.pop("COOP_HUB_PORT")
         api_url = f"http://127.0.0.1:{env['COOP_HUB_API_PORT']}/hub/api"
-        up = _coop_up(home, env, port)
+        up = coop_up(home, port, env, "--demo")
         try:
-            printed = _read_until(_printed_lines(up), "Ctrl-C stops everything", UP_TIMEOUT)
+            printed = "".join(read_until(printed_lines(up), "Ctrl-C stops everything", UP_TIMEOUT))
             yield DemoPlatform(f"http://127.0.0.1:{port}", home, printed)
         finally:
-            if up.poll() is None:
-                os.killpg(up.pid, signal.SIGINT)
-                try:
-                    up.wait(120)
-                except subprocess.TimeoutExpired:
-                    up.kill()
-                    up.wait()
-            end_processes(processes_of(api_url, home))
+            leave_nothing_running(up, api_url, home)
 
 
 @dataclass
