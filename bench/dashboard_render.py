@@ -1,0 +1,426 @@
+"""The dashboards' first meaningful render in Chromium, with Voila as the hub runs it: preheated
+kernels vs a cold kernel, and 20 viewers at once; goals: the leaderboard page ≤ 1 s p50
+preheated, the contribution graph page ≤ 2 s.
+
+Voila is started with the dashboards service's command and environment read from
+``hub_config/jupyterhub_config.py`` (``--preheat_kernel=True --pool_size=…``, the ``coop``
+template through ``JUPYTER_PATH``, the base URL ``/services/dashboards/``), ``COOP_SERVICE_URL``
+pointing at a ledger served by ``coop serve``'s app under uvicorn on loopback; the cold Voila is
+the same command without the two preheating options. Debian's ``/usr/bin/chromium`` (headless,
+Playwright) opens each page in a new browser context (a first visit: nothing cached), and the
+page itself records when the first leaderboard row (or the graph's first drawn mark) has a box on
+screen, in ``performance.now()`` from its navigation's start.
+
+- **challenge page**: ``challenge.ipynb?id=trackml&phase=…&board=throughput`` on
+  :mod:`bench.leaderboard_query`'s ledger (100k submissions, 5k people), ``--runs`` viewers one
+  after another on the preheated Voila, then on the cold one; between two viewers the previous one
+  leaves (its kernel shut down as Voila does on ``beforeunload``) and, preheated, every page's
+  kernel is back waiting for a request (its websocket to Voila's ``voila/query`` open);
+- **20 viewers at once** on the preheated Voila: each one's time to its first row (p50, p95),
+  failures (no row within the timeout, or an error page), the RSS of Voila's kernel processes
+  (psutil) once every row is shown, per viewer, and of Voila's server process;
+- **contribution graph page**: ``graph.ipynb?id=trackml&phase=…`` on :mod:`bench.graph_endpoint`'s
+  phase (100k commits in git, 70k scored versions, 500 people) in its own ledger and Voila,
+  preheated and cold, after the service computed the phase's ladder once (as after its first
+  viewer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PageTimeout
+from traitlets.config import PyFileConfigLoader
+
+from bench import graph_endpoint, leaderboard_query
+from bench.credit import history
+from bench.leaderboard_endpoint import percentiles
+from coop_client.client import CoopClient
+from coop_widgets.dashboards import challenge
+from scorer.cli.up import end_processes
+from scorer.config import ScorerSettings
+from scorer.credit.graph import Commit
+from scorer.facade import CoopAPI
+from scorer.service.app import create_app
+from scorer.service.auth import StaticTokens
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.dashboards.conftest import TRACEBACKS
+from tests.hub.conftest import CONFIG, ROOT, hold_hub_ports, hub_environment
+from tests.service.conftest import PREFIX, running
+
+GOALS_S = {"board": 1.0, "graph": 2.0}
+#: What each page shows first that matters: a leaderboard row, a mark of the graph.
+ROW = ".coop-board tbody tr"
+MARK = ".js-plotly-plot .scatterlayer .trace path.point"
+PREHEAT_OPTIONS = ("--preheat_kernel=", "--pool_size=")
+#: Seconds: a viewer's page (20 kernels start at once on a small machine), Voila's start and refill.
+PAGE_TIMEOUT_S = 300.0
+READY_TIMEOUT_S = 300.0
+MIB = 1024 * 1024
+
+#: Run in every document before its own scripts: the time (from the navigation's start) when an
+#: element matching the selector first has a box and is not hidden, or when an error page shows.
+WATCH = """
+(() => {
+  const look = () => {
+    if (window.coopShown !== undefined || window.coopFailed !== undefined) return true;
+    if (document.querySelector('.coop-problem')) {
+      window.coopFailed = performance.now();
+      return true;
+    }
+    for (const element of document.querySelectorAll(SELECTOR)) {
+      if (element.getClientRects().length > 0 && getComputedStyle(element).visibility !== 'hidden') {
+        window.coopShown = performance.now();
+        return true;
+      }
+    }
+    return false;
+  };
+  const observer = new MutationObserver(() => look() && observer.disconnect());
+  observer.observe(document, {childList: true, subtree: true, attributes: true});
+  const frame = () => look() || requestAnimationFrame(frame);
+  requestAnimationFrame(frame);
+})();
+"""
+
+
+def option(command: list[str], name: str) -> str:
+    """The value of ``--name=value`` in ``command``."""
+    return next(arg.split("=", 1)[1] for arg in command if arg.startswith(f"--{name}="))
+
+
+def dashboards_service(environ: dict[str, str]) -> dict[str, Any]:
+    """The hub config's ``dashboards`` service, the config loaded under ``environ`` as the hub would."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(environ)
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):  # the demo logins it prints
+            config = PyFileConfigLoader(CONFIG.name, str(CONFIG.parent)).load_config()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return next(s for s in config.JupyterHub.services if s["name"] == "dashboards")
+
+
+class Voila:
+    """Voila started as the hub starts it, serving the dashboards from ``service_url``'s ledger;
+    ``preheated=False`` drops the preheating options (a kernel starts at each request)."""
+
+    def __init__(
+        self,
+        service: dict[str, Any],
+        environ: dict[str, str],
+        service_url: str,
+        *,
+        preheated: bool,
+        log: Path,
+    ) -> None:
+        command = list(service["command"])
+        self.port = int(option(command, "port"))
+        self.base = f"http://127.0.0.1:{self.port}{option(command, 'Voila.base_url')}"
+        self.pooled = 0
+        if preheated:
+            notebooks = len(list((ROOT / "voila_dashboards").glob("*.ipynb")))
+            self.pooled = notebooks * int(option(command, "pool_size"))
+        else:
+            command = [arg for arg in command if not arg.startswith(PREHEAT_OPTIONS)]
+        env = {**environ, **service["environment"], "COOP_SERVICE_URL": service_url}
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        self.server = psutil.Process(self.process.pid)
+        self.log = log
+
+    def url(self, page: str, **params: str) -> str:
+        return f"{self.base}voila/render/{page}.ipynb?" + "&".join(f"{k}={v}" for k, v in params.items())
+
+    def kernels(self) -> list[psutil.Process]:
+        found = []
+        for child in self.server.children(recursive=True):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                if any("ipykernel" in part for part in child.cmdline()):
+                    found.append(child)
+        return found
+
+    def waiting(self) -> int:
+        """Kernels that ran their notebook ahead and wait for a request (connected to ``voila/query``)."""
+        count = 0
+        for kernel in self.kernels():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                count += any(
+                    c.raddr and c.raddr.port == self.port and c.status == psutil.CONN_ESTABLISHED
+                    for c in kernel.net_connections(kind="tcp")
+                )
+        return count
+
+    def idle(self) -> bool:
+        """Answering, no viewer's kernel left, and (preheated) every page's kernel waiting."""
+        try:
+            answered = httpx.get(self.base, timeout=5, follow_redirects=True).status_code == 200
+        except httpx.HTTPError:
+            answered = False
+        return answered and len(self.kernels()) == self.pooled == self.waiting()
+
+    def wait_idle(self) -> float:
+        """Seconds until :meth:`idle` (polled)."""
+        begin = time.monotonic()
+        while not self.idle():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Voila exited ({self.process.returncode}); see {self.log}")
+            if time.monotonic() - begin > READY_TIMEOUT_S:
+                raise RuntimeError(f"Voila not idle after {READY_TIMEOUT_S:.0f} s; see {self.log}")
+            time.sleep(0.2)
+        return time.monotonic() - begin
+
+    def memory(self) -> tuple[float, float]:
+        """RSS in MiB: Voila's kernel processes together, Voila's server process."""
+        kernels = 0
+        for kernel in self.kernels():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                kernels += kernel.memory_info().rss
+        return kernels / MIB, self.server.memory_info().rss / MIB
+
+    def stop(self) -> None:
+        kernels = self.kernels()
+        end_processes([self.server], grace=30)
+        end_processes([k for k in kernels if k.is_running()])
+
+
+@contextlib.contextmanager
+def voila(*args: Any, **kwargs: Any) -> Iterator[Voila]:
+    """A :class:`Voila`, idle (its pool full), stopped with its kernels at the end."""
+    started = Voila(*args, **kwargs)
+    try:
+        started.wait_idle()
+        yield started
+    finally:
+        started.stop()
+
+
+@dataclass
+class Viewers:
+    """``count`` anonymous viewers, each in a new browser context, all navigating at once."""
+
+    pages: list[Page]
+
+    @classmethod
+    def open(cls, browser: Browser, count: int, selector: str) -> Viewers:
+        pages = []
+        for _ in range(count):
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.add_init_script(WATCH.replace("SELECTOR", repr(selector)))
+            pages.append(context.new_page())
+        return cls(pages)
+
+    def visit(self, url: str) -> list[float | None]:
+        """Seconds from each page's navigation until its first meaningful element; ``None`` for a
+        failure (an error page, a traceback, nothing within :data:`PAGE_TIMEOUT_S`)."""
+        for page in self.pages:  # started without waiting for any answer: all at once
+            page.evaluate("url => { window.location.href = url; }", url)
+        times: list[float | None] = []
+        deadline = time.monotonic() + PAGE_TIMEOUT_S
+        for page in self.pages:
+            left = max(1.0, deadline - time.monotonic()) * 1000
+            try:
+                page.wait_for_url(lambda u: u.startswith("http"), wait_until="commit", timeout=left)
+                page.wait_for_function(
+                    "() => window.coopShown !== undefined || window.coopFailed !== undefined", timeout=left
+                )
+            except PageTimeout:
+                times.append(None)
+                continue
+            shown = page.evaluate("() => window.coopShown ?? null")
+            text = page.locator("body").inner_text()
+            broken = shown is None or any(sign in text for sign in TRACEBACKS)
+            times.append(None if broken else shown / 1000)
+        return times
+
+    def leave(self) -> None:
+        """Each viewer leaves (``beforeunload``: Voila shuts their kernel down), then closes."""
+        for page in self.pages:
+            page.goto("about:blank")
+            page.context.close()
+
+
+def first_renders(browser: Browser, server: Voila, url: str, selector: str, runs: int) -> list[float]:
+    """``runs`` viewers one after another (after one not counted: Voila's templates, the OS's
+    caches), Voila idle again before each."""
+    times = []
+    for run in range(runs + 1):
+        viewers = Viewers.open(browser, 1, selector)
+        [shown] = viewers.visit(url)
+        viewers.leave()
+        if shown is None:
+            raise RuntimeError(f"{url}: no {selector} shown; see {server.log}")
+        if run:
+            times.append(shown)
+        server.wait_idle()
+    return times
+
+
+#: Starts a Voila (preheated or not) for a ``with`` block.
+Starter = Callable[[bool], contextlib.AbstractContextManager[Voila]]
+
+
+def compare(
+    browser: Browser, start: Starter, page: str, params: dict[str, str], selector: str, runs: int, name: str
+) -> dict[str, float]:
+    """Preheated vs cold: p50 and slowest of each, and the ratio cold / preheated."""
+    figures = {}
+    for preheated, state in ((True, "preheated"), (False, "cold")):
+        with start(preheated) as server:
+            times = first_renders(browser, server, server.url(page, **params), selector, runs)
+        figures[f"{name}_{state}_p50_s"] = statistics.median(times)
+        figures[f"{name}_{state}_max_s"] = max(times)
+    figures[f"{name}_ratio"] = figures[f"{name}_cold_p50_s"] / figures[f"{name}_preheated_p50_s"]
+    return figures
+
+
+def crowd(browser: Browser, server: Voila, url: str, count: int) -> dict[str, float]:
+    """``count`` viewers of ``url`` at once: time to the first row, failures, memory."""
+    kernels_idle, server_idle = server.memory()
+    viewers = Viewers.open(browser, count, ROW)
+    try:
+        times = viewers.visit(url)
+        kernels_busy, server_busy = server.memory()
+    finally:
+        viewers.leave()
+    shown = [t for t in times if t is not None] or [math.nan]
+    p50, p95 = percentiles(shown if len(shown) > 1 else shown * 2)
+    return {
+        "crowd_p50_s": p50 / 1000,
+        "crowd_p95_s": p95 / 1000,
+        "crowd_max_s": max(shown),
+        "crowd_failures": sum(t is None for t in times),
+        "kernels_idle_mib": kernels_idle,
+        "kernels_crowd_mib": kernels_busy,
+        "per_viewer_mib": kernels_busy / count,
+        "per_viewer_added_mib": (kernels_busy - kernels_idle) / count,
+        "voila_idle_mib": server_idle,
+        "voila_crowd_mib": server_busy,
+    }
+
+
+def main(
+    submissions: int = 100_000,
+    people: int = 5_000,
+    commits: int = 100_000,
+    merges: int = 2_000,
+    graph_people: int = 500,
+    runs: int = 5,
+    viewers: int = 20,
+) -> dict[str, float]:
+    home = Path(tempfile.mkdtemp(prefix="coop-bench-"))
+    figures: dict[str, float] = {}
+    with hold_hub_ports() as ports, sync_playwright() as playwright:
+        environ = hub_environment(home / "hub", "not-used", ports)
+        service = dashboards_service(environ)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+
+        def starter(service_url: str) -> Starter:
+            def start(preheated: bool) -> contextlib.AbstractContextManager[Voila]:
+                log = home / f"voila-{'preheated' if preheated else 'cold'}.log"
+                return voila(service, environ, service_url, preheated=preheated, log=log)
+
+            return start
+
+        api = CoopAPI(ScorerSettings(home=str(home / "board")))
+        try:
+            phase_id = leaderboard_query.fill(api, submissions, people)
+            with running(create_app(api, StaticTokens({}), prefix=PREFIX)) as base:
+                with CoopClient(base + PREFIX, timeout=600) as client:  # each board ranked once, kept
+                    challenge.read(client, "trackml", phase_id, None, datetime.now(UTC))
+                start = starter(base + PREFIX)
+                params = {"id": "trackml", "phase": phase_id, "board": "throughput"}
+                figures |= compare(browser, start, "challenge", params, ROW, runs, "board")
+                with start(True) as server:
+                    figures |= crowd(browser, server, server.url("challenge", **params), viewers)
+        finally:
+            api.close()
+
+        made = [
+            Commit(c.sha, c.parents, c.people[:1], c.time, c.score)
+            for c in history(commits, merges, graph_people)
+        ]
+        shas = graph_endpoint.repository(home / "challenge.git", made)
+        api = CoopAPI(ScorerSettings(home=str(home / "graph")))
+        try:
+            phase_id = graph_endpoint.fill(api, home / "challenge.git", made, shas)
+            with running(create_app(api, StaticTokens({}), prefix=PREFIX)) as base:
+                with CoopClient(base + PREFIX, timeout=3600) as client:  # the ladder computed once, kept
+                    client.credit("trackml", phase_id)
+                    overview = client.graph_overview("trackml", phase_id)
+                figures["graph_nodes"] = overview.phase_total
+                params = {"id": "trackml", "phase": phase_id}
+                figures |= compare(browser, starter(base + PREFIX), "graph", params, MARK, runs, "graph")
+        finally:
+            api.close()
+        browser.close()
+    shutil.rmtree(home)  # kept after a failure: Voila's logs
+    return figures
+
+
+def summary(figures: dict[str, float], viewers: int) -> str:
+    """The figures in a few lines."""
+    lines = []
+    for name, page in (
+        ("board", "challenge page (first leaderboard row)"),
+        ("graph", "graph page (first mark)"),
+    ):
+        preheated, cold = figures[f"{name}_preheated_p50_s"], figures[f"{name}_cold_p50_s"]
+        lines.append(
+            f"{page}: preheated {preheated:.2f} s p50 (slowest {figures[f'{name}_preheated_max_s']:.2f}; "
+            f"{preheated / GOALS_S[name]:.2f} of the {GOALS_S[name]:g} s goal), cold kernel {cold:.2f} s p50 "
+            f"(slowest {figures[f'{name}_cold_max_s']:.2f}): cold / preheated {figures[f'{name}_ratio']:.1f}×"
+        )
+    lines.append(
+        f"{viewers} viewers at once: first row p50 {figures['crowd_p50_s']:.1f} s, "
+        f"p95 {figures['crowd_p95_s']:.1f} s, slowest {figures['crowd_max_s']:.1f} s, "
+        f"{figures['crowd_failures']:.0f} failed"
+    )
+    lines.append(
+        f"memory (RSS): kernels {figures['kernels_crowd_mib']:.0f} MiB with {viewers} viewers "
+        f"({figures['per_viewer_mib']:.0f} MiB per viewer; {figures['per_viewer_added_mib']:.0f} MiB each "
+        f"above the idle pool's {figures['kernels_idle_mib']:.0f} MiB); Voila's server "
+        f"{figures['voila_crowd_mib']:.0f} MiB (idle {figures['voila_idle_mib']:.0f})"
+    )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--submissions", type=int, default=100_000)
+    parser.add_argument("--people", type=int, default=5_000)
+    parser.add_argument("--commits", type=int, default=100_000)
+    parser.add_argument("--merges", type=int, default=2_000)
+    parser.add_argument("--graph-people", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=5, help="viewers one after another, per page and Voila")
+    parser.add_argument("--viewers", type=int, default=20, help="viewers at once")
+    args = parser.parse_args()
+    result = main(
+        args.submissions, args.people, args.commits, args.merges, args.graph_people, args.runs, args.viewers
+    )
+    print(
+        f"{args.submissions} submissions / {args.people} people; graph: {result['graph_nodes']:.0f} "
+        f"scored versions ({args.commits} commits, {args.graph_people} people)"
+    )
+    print(summary(result, args.viewers))
