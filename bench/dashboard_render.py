@@ -30,11 +30,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import math
 import os
+import secrets
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -221,11 +224,14 @@ class Viewers:
     pages: list[Page]
 
     @classmethod
-    def open(cls, browser: Browser, count: int, selector: str) -> Viewers:
+    def open(cls, browser: Browser, count: int, selector: str, server: Voila) -> Viewers:
         pages = []
         for _ in range(count):
             context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.add_init_script(WATCH.replace("SELECTOR", repr(selector)))
+            # Voila sets no _xsrf cookie, so the shutdown its page sends on leaving is refused (403)
+            # and the viewer's kernel outlives the page: each viewer has the cookie a page would set.
+            context.add_cookies([{"name": "_xsrf", "value": secrets.token_hex(16), "url": server.base}])
+            context.add_init_script(WATCH.replace("SELECTOR", json.dumps(selector)))
             pages.append(context.new_page())
         return cls(pages)
 
@@ -264,7 +270,7 @@ def first_renders(browser: Browser, server: Voila, url: str, selector: str, runs
     caches), Voila idle again before each."""
     times = []
     for run in range(runs + 1):
-        viewers = Viewers.open(browser, 1, selector)
+        viewers = Viewers.open(browser, 1, selector, server)
         [shown] = viewers.visit(url)
         viewers.leave()
         if shown is None:
@@ -296,7 +302,7 @@ def compare(
 def crowd(browser: Browser, server: Voila, url: str, count: int) -> dict[str, float]:
     """``count`` viewers of ``url`` at once: time to the first row, failures, memory."""
     kernels_idle, server_idle = server.memory()
-    viewers = Viewers.open(browser, count, ROW)
+    viewers = Viewers.open(browser, count, ROW, server)
     try:
         times = viewers.visit(url)
         kernels_busy, server_busy = server.memory()
@@ -350,8 +356,10 @@ def main(
                 start = starter(base + PREFIX)
                 params = {"id": "trackml", "phase": phase_id, "board": "throughput"}
                 figures |= compare(browser, start, "challenge", params, ROW, runs, "board")
+                print(f"so far: {figures}", file=sys.stderr)  # a long run: what it measured
                 with start(True) as server:
                     figures |= crowd(browser, server, server.url("challenge", **params), viewers)
+                print(f"so far: {figures}", file=sys.stderr)
         finally:
             api.close()
 
