@@ -1,11 +1,12 @@
-"""Browser fixtures of the Voila dashboards: one real platform on the demo's data for the session.
+"""Browser fixtures of the Voila dashboards: one real platform on the demo's data for them all.
 
-- ``demo_platform`` (one per session): ``coop --home <tmp> up --demo``, what ``make demo`` runs,
-  on loopback ports held for it (:func:`tests.hub.conftest.hold_hub_ports`): the shipped
+- ``demo_platform`` (one for this folder's tests): ``coop --home <tmp> up --demo``, what
+  ``make demo`` runs, on loopback ports held for it (:func:`tests.hub.conftest.hold_hub_ports`): the shipped
   challenges published, their baselines and examples scored, the toy phases settled; the hub
   with the scorer and the dashboards as its services. Teardown stops it (Ctrl-C) and every
   process it started.
-- ``dashboards`` (one per session): :class:`Dashboards`, Debian's ``/usr/bin/chromium`` headless
+- ``dashboards`` (one per module: Playwright's sync API runs an event loop until it closes, and
+  no later test may find one running): :class:`Dashboards`, Debian's ``/usr/bin/chromium`` headless
   (never a downloaded browser). :meth:`Dashboards.open` opens a dashboard page anonymously, in a
   browser context of its own, and records every request it makes: a request to any host but
   the loopback one fails the test (and is never sent). :meth:`Viewer.check` asserts the page
@@ -73,7 +74,7 @@ class DemoPlatform:
         return f"{self.dashboards_url}voila/render/{name}.ipynb{query}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped after the last dashboards test, not at the session's end
 def demo_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPlatform]:
     home = tmp_path_factory.mktemp("dashboards") / "home"
     with hold_hub_ports() as ports:
@@ -170,7 +171,7 @@ def close_viewers(request: pytest.FixtureRequest) -> Iterator[None]:
             viewer.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # Playwright's sync API runs a loop: never past its module
 def dashboards(demo_platform: DemoPlatform) -> Iterator[Dashboards]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     expect.set_options(timeout=PAGE_TIMEOUT)
