@@ -241,6 +241,11 @@ class ScorerSettings(Configurable):
     def trusted(self) -> Path:
         return self.home_path / "trusted"
 
+    @property
+    def environments(self) -> Path:
+        """Challenge environments, one folder per hash of their inputs."""
+        return self.home_path / "environments"
+
     def environment(self) -> dict[str, str]:
         """These settings as the ``COOP_*`` variables a child process (``coop serve``) reads."""
         variables = {variable: str(_plain(getattr(self, name))) for name, variable in ENVIRONMENT.items()}
