@@ -167,7 +167,9 @@ class Submission(Base):
     parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
     input_hash: Mapped[str | None] = mapped_column(String(128))
     scorer_version: Mapped[str | None] = mapped_column(String(64))
-    environment_hash: Mapped[str | None] = mapped_column(String(128))
+    environment_hash: Mapped[str | None] = mapped_column(String(128), doc="the platform's own")
+    #: The key of the challenge environment the kernel ran in; None: the platform's own.
+    challenge_environment: Mapped[str | None] = mapped_column(String(64))
     provenance: Mapped[dict[str, Any] | None]
     executed_notebook: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     rescore_of: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))

@@ -86,6 +86,7 @@ class SubmissionView:
     input_hash: str | None
     scorer_version: str | None
     environment_hash: str | None
+    challenge_environment: str | None
     provenance: dict[str, Any] | None
     rescore_of: int | None
 
@@ -307,6 +308,7 @@ def _view(sub: Submission, username: str) -> SubmissionView:
         input_hash=sub.input_hash,
         scorer_version=sub.scorer_version,
         environment_hash=sub.environment_hash,
+        challenge_environment=sub.challenge_environment,
         provenance=sub.provenance,
         rescore_of=sub.rescore_of,
     )

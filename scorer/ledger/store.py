@@ -37,7 +37,7 @@ from scorer.scoring.results import RunResult
 
 COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 #: Keys of a run's provenance copied into their own columns.
-PROVENANCE_COLUMNS = ("input_hash", "scorer_version", "environment_hash")
+PROVENANCE_COLUMNS = ("input_hash", "scorer_version", "environment_hash", "challenge_environment")
 PENDING = (SubmissionStatus.RUNNING, SubmissionStatus.QUEUED)
 
 

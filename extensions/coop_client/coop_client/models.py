@@ -210,6 +210,11 @@ class SubmissionOut(SubmissionSummary):
     public: dict[str, float | None]
     private: dict[str, float | None] | None
     provenance: dict[str, Any] | None = None
+    challenge_environment: str | None = Field(
+        None,
+        description="SHA-256 of the challenge environment the kernel ran in (its requirements, Python "
+        "and platform pins); null when the phase declares none and the platform's own Python ran it.",
+    )
 
 
 class DiffEntryOut(BaseModel):

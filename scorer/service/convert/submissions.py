@@ -40,4 +40,5 @@ def of_submission(view: SubmissionView, scores: SubmissionScores) -> SubmissionO
         public=finite(scores.public),
         private=finite(scores.private) if scores.private is not None else None,
         provenance=view.provenance,
+        challenge_environment=view.challenge_environment,
     )
