@@ -24,6 +24,8 @@ SPEC_FILE = "challenge.yaml"
 SOLUTIONS_PATH = "solutions"
 #: The organiser's branch unless the specification says otherwise.
 ORGANISER_REF = "main"
+#: Prefix of the kernels JupyterLab offers for challenge environments.
+KERNEL_PREFIX = "coop-"
 
 
 class Timed(Protocol):
@@ -86,6 +88,22 @@ def solution_path(solutions: SolutionsRule, user: str, name: str) -> PurePosixPa
     return base / f"{user}-{name}.ipynb"
 
 
+def kernel_name(challenge_id: str, phase_id: str | None = None) -> str:
+    """The kernel JupyterLab offers for a challenge's environment (``coop-<challenge>``), or for
+    a phase's own (``coop-<challenge>-<phase>``) when the phase declares one."""
+    return f"{KERNEL_PREFIX}{challenge_id}" + (f"-{phase_id}" if phase_id else "")
+
+
+def kernelspec(challenge_id: str, phase_id: str | None = None) -> dict[str, str]:
+    """A notebook's ``kernelspec`` metadata naming that kernel ("Python (trackml)")."""
+    shown = f"{challenge_id}, {phase_id}" if phase_id else challenge_id
+    return {
+        "name": kernel_name(challenge_id, phase_id),
+        "display_name": f"Python ({shown})",
+        "language": "python",
+    }
+
+
 class _Tolerant(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -104,6 +122,7 @@ class PhaseView(_Tolerant):
     start: datetime
     end: datetime | None = None
     baseline: str
+    environment: dict[str, object] | None = None
 
     @field_validator("start", "end")
     @classmethod
@@ -114,9 +133,20 @@ class PhaseView(_Tolerant):
 class Layout(_Tolerant):
     """The keys of ``challenge.yaml`` a participant's clone reads."""
 
+    id: str | None = Field(None, pattern=SLUG)
+    environment: dict[str, object] | None = None
     solutions: SolutionsView = SolutionsView()
     organiser: OrganiserView = OrganiserView()
     phases: list[PhaseView] = Field(min_length=1)
 
     def phase(self, phase_id: str) -> PhaseView:
         return find_phase(self.phases, phase_id)
+
+    def kernelspec(self, phase: PhaseView) -> dict[str, str] | None:
+        """The kernel of the phase's challenge environment; None when it declares none (the
+        platform's own Python)."""
+        if self.id is None:
+            return None
+        if phase.environment:
+            return kernelspec(self.id, phase.id)
+        return kernelspec(self.id) if self.environment else None

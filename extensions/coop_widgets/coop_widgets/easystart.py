@@ -2,12 +2,15 @@
 
 The specification and the baseline are read from the organiser's branch as fetched
 (``origin/HEAD`` names it), never from the participant's working tree. An existing solution
-notebook is never overwritten: Easy start then simply opens it. The phase's inputs are put
+notebook is never overwritten: Easy start then simply opens it. When the phase declares a
+challenge environment, the copy names its kernel ("Python (higgs)"), so that JupyterLab runs it
+with the packages the scorer runs it with. The phase's inputs are put
 where that notebook reads them by :mod:`coop_widgets.inputs`.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
@@ -57,6 +60,8 @@ def easy_start(
     if target.exists():
         return relative
     baseline = _show(clone, f"origin/{layout.organiser.ref}", phase.baseline)
+    if kernel := layout.kernelspec(phase):
+        baseline = _with_kernel(baseline, kernel, phase.baseline)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(target, "xb") as handle:  # "x": a notebook made meanwhile is kept, not replaced
@@ -64,6 +69,15 @@ def easy_start(
     except FileExistsError:
         pass
     return relative
+
+
+def _with_kernel(notebook: bytes, kernel: dict[str, str], path: str) -> bytes:
+    try:
+        document = json.loads(notebook)
+        document["metadata"]["kernelspec"] = kernel
+    except (ValueError, TypeError, KeyError) as exc:
+        raise EasyStartError(f"the baseline {path} is not a notebook: {exc!r}") from None
+    return (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode()
 
 
 def _organiser_spec(clone: Path) -> Layout:
