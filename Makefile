@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: demo test test-fast lint bench clean
 
-$(STAMP): pyproject.toml extensions/coop_client/pyproject.toml extensions/coop_widgets/pyproject.toml package.json Makefile
+$(STAMP): pyproject.toml extensions/coop_client/pyproject.toml extensions/coop_widgets/pyproject.toml package.json Makefile \
+		challenge_notebooks/higgs/requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python >= 3.11.4 is required"; exit 1; }
 	@command -v npm >/dev/null 2>&1 || { echo "npm is required (configurable-http-proxy)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +16,9 @@ $(STAMP): pyproject.toml extensions/coop_client/pyproject.toml extensions/coop_w
 	$(BIN)/python -m pip install --quiet -e extensions/coop_client -e extensions/coop_widgets -e '.[test,production]'
 	# JupyterHub 5.5 (what Zero to JupyterHub ships) beside 6.x: tests/hub/test_jupyterhub55.py runs the config on it
 	$(BIN)/python -m pip install --quiet --no-deps --target $(VENV)/jupyterhub-5.5 'jupyterhub==5.5.*'
+	# Wheels challenge environments are built from without the internet (tests, the demo): the
+	# kernel side pinned as installed, build backends, the demo challenge's requirements
+	$(BIN)/python -m scorer.environments.wheelhouse $(VENV)/wheelhouse challenge_notebooks/higgs/requirements.txt
 	npm install --no-audit --no-fund --silent
 	touch $@
 

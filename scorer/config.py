@@ -7,6 +7,7 @@ Precedence, as everywhere in Jupyter: command-line options > config file > envir
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +175,28 @@ class ScorerSettings(Configurable):
         "(429 `link-code-too-soon`, with Retry-After).",
     ).tag(config=True)
 
+    environment_index_url = Unicode(
+        help="The package index challenge environments are built from (pip's --index-url), e.g. "
+        "a mirror. Default: pip's own configuration (PyPI unless pip.conf says otherwise)."
+    ).tag(config=True)
+
+    environment_find_links = List(
+        Unicode(),
+        help="Folders (or pages) of wheels looked in before any index when a challenge environment "
+        "is built. Default: <venv>/wheelhouse when present (`make` fills it with the kernel side "
+        "and the demo's packages, so the demo builds without the internet).",
+    ).tag(config=True)
+
+    environment_offline = Bool(
+        False,
+        help="Build challenge environments from `environment_find_links` and the wheels fetched "
+        "before only, never from an index.",
+    ).tag(config=True)
+
+    environment_build_timeout = Int(
+        1800, min=1, help="Seconds a challenge environment's build may take before it is stopped."
+    ).tag(config=True)
+
     @staticmethod
     def _environment(name: str, fallback: str = "") -> str:
         return os.environ.get(ENVIRONMENT[name]) or fallback
@@ -214,6 +237,11 @@ class ScorerSettings(Configurable):
     @default("trusted_instances")
     def _default_trusted_instances(self) -> list[str]:
         return os.environ.get(TRUSTED_INSTANCES, "").replace(",", " ").split()
+
+    @default("environment_find_links")
+    def _default_environment_find_links(self) -> list[str]:
+        wheelhouse = Path(sys.prefix) / "wheelhouse"
+        return [str(wheelhouse)] if wheelhouse.is_dir() else []
 
     @default("executor")
     def _default_executor(self) -> str:

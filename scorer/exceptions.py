@@ -189,6 +189,41 @@ class PhaseNotStarted(CoopError):
     http_status = 403
 
 
+# --- challenge environments ------------------------------------------------------------------
+
+
+class RequirementsInvalid(CoopError):
+    """A challenge's requirements file has errors; ``problems`` lists them with their lines."""
+
+    http_status = 422
+
+    def __init__(self, file: str, problems: list[str]) -> None:
+        self.file = file
+        self.problems = problems
+        listed = "\n".join(f"{file}: {p}" for p in problems)
+        super().__init__(f"{len(problems)} problem(s) in the requirements file:\n{listed}")
+
+
+class EnvironmentBuildFailed(CoopError):
+    """A challenge environment could not be built: ``package`` names the package at fault (or
+    ``None``), ``log_tail`` the end of the installer's output. Nothing is left half-built and the
+    environment that served before still does."""
+
+    http_status = 422
+
+    def __init__(self, package: str | None, message: str, log_tail: str = "") -> None:
+        self.package = package
+        self.log_tail = log_tail
+        tail = f"\n{log_tail}" if log_tail else ""
+        super().__init__(message, f"{message}{tail}")
+
+
+class EnvironmentNotPrepared(InfrastructureError):
+    """A phase declares an environment that is not built here (``coop challenge prepare``)."""
+
+    http_status = 503
+
+
 # --- the ledger -------------------------------------------------------------------------------
 
 

@@ -205,6 +205,32 @@ class Rewarder(Strict):
         return rewarder_class(self.type).validate(self.amount, self.threshold, self.params).references()
 
 
+class EnvironmentSpec(Strict):
+    """The packages a challenge's notebooks run with, in JupyterLab and in the scorer: built once
+    into a virtual environment named by the hash of its inputs. The platform adds what a kernel
+    needs (ipykernel, ipywidgets, the Submit widget); the organiser lists only the science."""
+
+    requirements: str = Field(
+        pattern=r"^[^/\\]",
+        description="A requirements file in the challenge repository (relative to its root): pinned "
+        "versions (`numpy==2.4.6`) or a lock file (`uv pip compile` output); `./folder` entries "
+        "install a package from that folder of the repository.",
+    )
+    python: str | None = Field(
+        None,
+        pattern=r"^3\.\d{1,2}$",
+        description="Python version (e.g. 3.11) where the platform offers several; default: the "
+        "platform's own.",
+    )
+
+    @field_validator("requirements")
+    @classmethod
+    def _inside_repository(cls, value: str) -> str:
+        if ".." in value.split("/") or "\\" in value:
+            raise ValueError("must be a path inside the repository, with / and no '..'")
+        return value
+
+
 class Phase(Strict):
     id: Slug
     title: str
@@ -227,6 +253,9 @@ class Phase(Strict):
     predictions: Predictions
     leaderboards: list[Slug] | None = Field(None, description="Leaderboards shown (all if absent).")
     rewarders: list[Rewarder] = []
+    environment: EnvironmentSpec | None = Field(
+        None, description="This phase's software environment, instead of the challenge's."
+    )
 
     @field_validator("start", "end")
     @classmethod
@@ -331,6 +360,11 @@ class Challenge(Strict):
     noise_threshold: float = Field(0.0, ge=0, description="Smallest gain counted as an improvement.")
     allow_unsandboxed: bool = Field(
         False, description="Run untrusted notebooks without a sandbox when none is available."
+    )
+    environment: EnvironmentSpec | None = Field(
+        None,
+        description="The packages notebooks run with (a kernel in JupyterLab, the same in the "
+        "scorer's sandbox); absent: the platform's own environment.",
     )
     metrics: list[Metric] = Field(min_length=1)
     leaderboards: list[Leaderboard] = Field(min_length=1)
@@ -477,6 +511,12 @@ def column_sorting(challenge: Challenge, column: Column) -> Sorting:
     if column.computation is None and column.source_metric in BUILTIN_VARIABLES:
         return Sorting.ASC
     return Sorting.DESC
+
+
+def environment_spec(challenge: Challenge, phase_id: str) -> EnvironmentSpec | None:
+    """The environment a phase runs in: its own, else the challenge's, else ``None`` (the
+    platform's)."""
+    return challenge.phase(phase_id).environment or challenge.environment
 
 
 def json_schema() -> dict[str, Any]:
