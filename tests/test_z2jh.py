@@ -27,6 +27,7 @@ from jupyterhub.auth import Authenticator
 from traitlets.config import Config, PyFileConfigLoader
 
 from scorer.config import ScorerSettings
+from scorer.environments.kernelspecs import jupyter_path
 from scorer.service.auth import SCOPES
 from scorer.service.git_http import git_root
 from tests.conftest import require
@@ -292,8 +293,8 @@ def test_scoring_workers_see_the_scorers_state_but_user_pods_never_do(values):
     objects = manifests()
     coop = objects[("Deployment", "coop")]["spec"]["template"]["spec"]
     home = env(coop["containers"][0])["COOP_HOME"]
-    [mount] = coop["containers"][0]["volumeMounts"]
-    [volume] = coop["volumes"]
+    [mount] = [m for m in coop["containers"][0]["volumeMounts"] if m["name"] == "coop-home"]
+    [volume] = [v for v in coop["volumes"] if v["name"] == "coop-home"]
     assert mount["mountPath"] == home and volume["persistentVolumeClaim"]["claimName"] == "coop-home"
     claim = objects[("PersistentVolumeClaim", "coop-home")]["spec"]
     assert claim["accessModes"] == ["ReadWriteMany"]  # the coop pod and the workers at once
@@ -307,9 +308,10 @@ def test_scoring_workers_see_the_scorers_state_but_user_pods_never_do(values):
     mounts = {m["mountPath"]: m for m in box["volumeMounts"]}
     read_only = {str(git_root(settings.home_path)), str(settings.data_root)}
     writable = {str(settings.mirrors), str(settings.trusted), str(settings.runs)}
-    assert set(mounts) == read_only | writable
+    assert set(mounts) == read_only | writable | {str(settings.environments)}
+    read_only.add(str(settings.environments))
     assert {path for path, m in mounts.items() if m.get("readOnly")} == read_only
-    for path in read_only | {str(settings.mirrors), str(settings.trusted)}:
+    for path in read_only - {str(settings.environments)} | {str(settings.mirrors), str(settings.trusted)}:
         assert mounts[path]["name"] == "coop-home" and mounts[path]["subPath"] == Path(path).name
     assert "emptyDir" in volumes[mounts[str(settings.runs)]["name"]]
     assert box["securityContext"]["allowPrivilegeEscalation"] is False
@@ -451,3 +453,34 @@ def test_the_proxy_routes_the_scorer_keys_at_the_root_and_the_scorer_knows_its_a
     assert c.Proxy.extra_routes == {"/.well-known/": hub["services"]["coop"]["url"]}
     coop_env = env(container(manifests()[("Deployment", "coop")]))
     assert coop_env["COOP_PUBLIC_URL"] == f"https://{values['proxy']['https']['hosts'][0]}/services/coop"
+
+
+def test_challenge_environments_are_one_volume_at_the_same_path_in_every_pod(values):
+    """Built where the scorer's settings put them, writable only there; read-only at that same
+    path in the scoring workers and the user pods, whose JupyterLab finds the kernelspecs."""
+    objects = manifests()
+    coop = objects[("Deployment", "coop")]["spec"]["template"]["spec"]
+    settings = ScorerSettings(home=env(coop["containers"][0])["COOP_HOME"])
+    claim = objects[("PersistentVolumeClaim", "coop-environments")]["spec"]
+    assert claim["accessModes"] == ["ReadWriteMany"]
+
+    def mounted(volumes: list[dict], mounts: list[dict]) -> dict:
+        claims = {v["name"]: v.get("persistentVolumeClaim", {}).get("claimName") for v in volumes}
+        [mount] = [m for m in mounts if claims.get(m["name"]) == "coop-environments"]
+        assert "subPath" not in mount
+        return mount
+
+    scorer = mounted(coop["volumes"], coop["containers"][0]["volumeMounts"])
+    assert scorer["mountPath"] == str(settings.environments) and not scorer.get("readOnly")
+    worker = load("dask-gateway-values.yaml")["gateway"]["backend"]["worker"]
+    workers = mounted(worker["extraPodConfig"]["volumes"], worker["extraContainerConfig"]["volumeMounts"])
+    assert workers["mountPath"] == str(settings.environments) and workers["readOnly"] is True
+    storage = values["singleuser"]["storage"]
+    users = mounted(storage["extraVolumes"], storage["extraVolumeMounts"])
+    assert users["mountPath"] == str(settings.environments) and users["readOnly"] is True
+    assert values["singleuser"]["extraEnv"]["JUPYTER_PATH"] == str(jupyter_path(settings))
+
+
+def test_the_embedded_hub_offers_the_challenge_kernels_too(embedded):
+    home = embedded.JupyterHub.services[0]["environment"]["COOP_HOME"]
+    assert embedded.Spawner.environment["JUPYTER_PATH"] == str(jupyter_path(ScorerSettings(home=home)))
