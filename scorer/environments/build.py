@@ -134,8 +134,8 @@ def _platform_wheels(settings: ScorerSettings, progress: Progress) -> Path:
     if folder.is_dir():
         return folder
     sources = {name: coop_platform.local_source(name) for name in digests}
-    build_requires = sorted({r for source in sources.values() for r in build_requires(source)})
-    fetch_wheels(settings, build_requires, f"{sys.version_info.major}.{sys.version_info.minor}")
+    backends = sorted({r for source in sources.values() for r in build_requires(source)})
+    fetch_wheels(settings, backends, f"{sys.version_info.major}.{sys.version_info.minor}")
     progress("building the platform's packages")
     with file_lock(folder.parent.parent / "platform.lock"):
         if folder.is_dir():
