@@ -1,4 +1,5 @@
-"""Building a :class:`~scorer.scoring.pipeline.Job` from the ledger's view of a submission."""
+"""Building a :class:`~scorer.scoring.pipeline.Job` from the ledger's view of a submission: the
+commit, the organiser's trusted tree, the phase data, the sandbox and the phase's environment."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from scorer.challenge.organiser_tree import organiser_tree
 from scorer.challenge.phase_data import load_phase_data
 from scorer.challenge.spec import Challenge
 from scorer.config import ScorerSettings
+from scorer.environments.store import environment_for
 from scorer.ingest.repo import ChallengeRepo
 from scorer.scoring.pipeline import Job
 from scorer.scoring.sandbox.choose import runner_for
@@ -21,15 +23,17 @@ def build_job(
 ) -> Job:
     repo = ChallengeRepo.mirror(repo_url, settings.mirrors, having=commit)
     organiser_commit = repo.resolve(challenge.organiser.ref)
+    tree = organiser_tree(settings, repo, challenge.id, organiser_commit)
     return Job(
         challenge=challenge,
         phase=challenge.phase(phase_id),
         repo=repo,
         commit=repo.resolve(commit),
         notebook=notebook,
-        organiser_tree=organiser_tree(settings, repo, challenge.id, organiser_commit),
+        organiser_tree=tree,
         organiser_commit=organiser_commit,
         data=load_phase_data(settings.data_root, challenge.id, phase_id),
         runner=runner_for(settings, challenge),
         runs_dir=settings.runs,
+        environment=environment_for(settings, challenge, phase_id, tree),
     )

@@ -6,6 +6,7 @@ result is the caller's business (the ledger), so this module does no database wo
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tarfile
 import tempfile
@@ -19,6 +20,8 @@ import nbformat
 
 from scorer.challenge.phase_data import PhaseData
 from scorer.challenge.spec import Challenge, Phase
+from scorer.environments.model import Environment
+from scorer.environments.store import lease
 from scorer.exceptions import InfrastructureError, PolicyRefusal, SubmissionFailure
 from scorer.ingest.repo import ChallengeRepo
 from scorer.scoring.metrics import compute_metrics, read_answers
@@ -29,6 +32,9 @@ from scorer.scoring.results import RunResult
 from scorer.scoring.safe_read import NotARegularFile, read_regular
 from scorer.scoring.sandbox.runner import RunFolders, Runner, RunOutcome, RunRequest
 from scorer.scoring.sanitize import MAX_NOTEBOOK_BYTES, CellLabel, read_notebook, sanitize
+
+#: Key of the executed notebook's ``coop`` metadata naming the challenge environment it ran in.
+ENVIRONMENT_METADATA = "environment"
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,8 @@ class Job:
     data: PhaseData
     runner: Runner
     runs_dir: Path
+    #: The challenge environment the kernel runs from; None: the platform's own Python.
+    environment: Environment | None = None
 
 
 def score(job: Job) -> RunResult:
@@ -54,7 +62,8 @@ def score(job: Job) -> RunResult:
     started = datetime.now(UTC)
     try:
         labels = checkout(job, folders.work)
-        outcome = execute(job, folders)
+        with lease(job.environment) if job.environment else contextlib.nullcontext():
+            outcome = execute(job, folders)
         executed = _read_executed(folders.output / "executed.ipynb")
         try:
             return collect(job, folders, outcome, executed, labels, started)
@@ -123,7 +132,13 @@ def checkout(job: Job, work: Path) -> tuple[CellLabel, ...]:
             shutil.copy2(source, target)
     baseline_file = job.organiser_tree / job.phase.baseline
     baseline = read_notebook(baseline_file.read_bytes(), job.phase.baseline)
-    sanitized = sanitize(job.repo.read(job.commit, job.notebook), job.notebook, baseline)
+    sanitized = sanitize(
+        job.repo.read(job.commit, job.notebook), job.notebook, baseline, job.environment is not None
+    )
+    coop = sanitized.notebook.metadata.setdefault("coop", {})
+    coop.pop(ENVIRONMENT_METADATA, None)  # participant input: only the scorer says where it ran
+    if job.environment:
+        coop[ENVIRONMENT_METADATA] = job.environment.key
     target = work / PurePosixPath(job.notebook)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(nbformat.writes(sanitized.notebook), encoding="utf-8")
@@ -155,6 +170,7 @@ def execute(job: Job, folders: RunFolders) -> RunOutcome:
         job.data.inputs,
         job.phase.limits,
         job.phase.predictions.file,
+        job.environment,
     )
     try:
         return job.runner.run(request)
@@ -174,6 +190,7 @@ def provenance(job: Job, started: datetime, outcome: RunOutcome, executed: bytes
         "answers_hash": job.data.answers_hash,
         "scorer_version": scorer_version(),
         "environment_hash": environment_hash(),
+        "challenge_environment": job.environment.key if job.environment else None,
         "sandboxed": outcome.sandboxed,
         "limits": job.phase.limits.model_dump(mode="json"),
         "started_at": started.isoformat(),

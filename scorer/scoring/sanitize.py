@@ -18,6 +18,7 @@ from nbformat import NotebookNode
 from nbformat.validator import normalize
 
 from coop_client.models import PARAMETERS_TAG
+from scorer.environments.model import KERNEL_NAME
 from scorer.exceptions import InvalidNotebook
 from scorer.scoring.widget_cells import widget_cells
 
@@ -29,6 +30,12 @@ SUBMIT_TAG = "coop-submit"
 #: Cells papermill adds to a notebook it runs: its parameters and its error banners.
 PAPERMILL_TAGS = frozenset({"injected-parameters", "papermill-error-cell-tag"})
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+#: The kernel of a phase that declares a challenge environment: the one that environment carries.
+ENVIRONMENT_KERNELSPEC = {
+    "name": KERNEL_NAME,
+    "display_name": "Python (challenge environment)",
+    "language": "python",
+}
 MAX_NOTEBOOK_BYTES = 20 * 1024**2
 
 
@@ -185,19 +192,22 @@ def clear_outputs(notebook: NotebookNode) -> NotebookNode:
     return result
 
 
-def pin_kernel(notebook: NotebookNode) -> NotebookNode:
-    """Never trust the notebook's own kernelspec: it is participant input."""
+def pin_kernel(notebook: NotebookNode, in_environment: bool = False) -> NotebookNode:
+    """Never trust the notebook's own kernelspec: it is participant input. The kernel is the
+    challenge environment's when the phase has one, else the platform's."""
     result = copy.deepcopy(notebook)
-    result.metadata["kernelspec"] = dict(KERNELSPEC)
+    result.metadata["kernelspec"] = dict(ENVIRONMENT_KERNELSPEC if in_environment else KERNELSPEC)
     result.metadata["language_info"] = {"name": "python"}
     return result
 
 
-def sanitize(data: bytes, path: str, baseline: NotebookNode | None) -> Sanitized:
+def sanitize(
+    data: bytes, path: str, baseline: NotebookNode | None, in_environment: bool = False
+) -> Sanitized:
     """The whole sanitize pass: what runs is what the participant wrote, and only that."""
     notebook = read_notebook(data, path)
     require_parameters_cell(notebook, path)
     if baseline is not None:
         notebook = restore_organiser_cells(notebook, baseline, path)
     left = leave_out_platform_cells(notebook)
-    return Sanitized(pin_kernel(clear_outputs(left.notebook)), left.positions)
+    return Sanitized(pin_kernel(clear_outputs(left.notebook), in_environment), left.positions)

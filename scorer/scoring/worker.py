@@ -22,10 +22,12 @@ from scorer.exceptions import (
 from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger import queries, store
 from scorer.ledger.db import Sessions, make_engine, session_factory
+from scorer.ledger.queries import SubmissionView
 from scorer.rewards import granting
 from scorer.rewards.checks import TrustedTree
 from scorer.scoring.jobs import build_job
 from scorer.scoring.pipeline import score
+from scorer.scoring.provenance import ENVIRONMENT_CHANGED, environment_change
 
 log = logging.getLogger(__name__)
 
@@ -54,17 +56,20 @@ def score_submission(submission_id: int, plain_settings: dict[str, Any]) -> str:
     try:
         job = build_job(settings, challenge, repo_url, view.phase_id, view.commit_sha, view.notebook_path)
         result = score(job)
+        _note_environment_change(sessions, view, result.provenance)
     except SubmissionFailure as failure:
         if failure.retryable:
             log.warning("submission %s: %s", submission_id, failure.log_message)
             raise
+        provenance = _failure_provenance(failure)
+        _note_environment_change(sessions, view, provenance)
         with sessions.begin() as session:
             recorded = store.record_failure(
                 session,
                 submission_id,
                 failure.failure_class,
                 failure.user_message,
-                provenance=_failure_provenance(failure),
+                provenance=provenance,
                 executed_notebook=failure.details.get("executed_notebook"),
             )
         _live_rewards(sessions, submission_id, trusted)  # the work submitted after it waits no more
@@ -105,6 +110,17 @@ def _trusted(settings: ScorerSettings, challenge: Challenge, repo_url: str) -> P
     """The organiser's trusted tree at the organiser's ref now."""
     repo = ChallengeRepo.mirror(repo_url, settings.mirrors)
     return organiser_tree(settings, repo, challenge.id, repo.resolve(challenge.organiser.ref))
+
+
+def _note_environment_change(sessions: Sessions, view: SubmissionView, provenance: dict[str, Any]) -> None:
+    """A rescore whose challenge environment is not the one its original ran in says so."""
+    if view.rescore_of is None or not provenance:
+        return
+    with sessions() as session:
+        before = queries.submission(session, view.rescore_of).challenge_environment
+    now = provenance.get("challenge_environment")
+    if before != now:
+        provenance[ENVIRONMENT_CHANGED] = environment_change(before, now)
 
 
 def _failure_provenance(failure: SubmissionFailure) -> dict[str, Any]:

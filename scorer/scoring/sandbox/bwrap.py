@@ -1,6 +1,7 @@
 """The bubblewrap sandbox: seen inside as ``/coop/work`` (writable), ``/coop/output`` (writable)
 and ``/coop/data`` (the phase inputs, read-only). Nothing else of the host is visible but the
-system folders and the Python environment, read-only: no answer keys, no database, no home
+system folders, the platform's Python environment and the challenge's (where the kernel runs),
+read-only, each at its host path: no answer keys, no database, no home
 folders, no network, no credentials in the environment.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from scorer.challenge.spec import RunLimits
+from scorer.environments.model import Environment
 from scorer.exceptions import SandboxUnavailable
 from scorer.scoring.sandbox.runner import ENTRY, Runner, RunRequest
 
@@ -89,7 +91,8 @@ class BwrapRunner(Runner):
         # Order matters: later mounts go on top of earlier ones (a venv under /tmp must come
         # after the /tmp tmpfs, or the tmpfs hides it).
         argv = [self.bwrap, *NAMESPACES, "--hostname", "sandbox", "--clearenv"]
-        argv += _system_binds() + _scratch_mounts(request.limits) + self._environment_binds()
+        argv += _system_binds() + _scratch_mounts(request.limits)
+        argv += self._environment_binds(request.environment)
         argv += [
             *("--perms", "0755", "--dir", str(MOUNT)),
             *("--bind", str(request.folders.work), f"{MOUNT}/work"),
@@ -111,9 +114,12 @@ class BwrapRunner(Runner):
             argv += ["--unshare-user", "--disable-userns", "--", *command]
         return argv
 
-    def _environment_binds(self) -> list[str]:
-        """The interpreter and the virtual environment, read-only, minus hidden packages."""
+    def _environment_binds(self, environment: Environment | None) -> list[str]:
+        """The interpreter and the virtual environment papermill runs in, and the challenge
+        environment the kernel runs from with its interpreter: read-only, minus hidden packages."""
         roots = _python_roots()
+        if environment:
+            roots = _outermost([*roots, *_environment_roots(environment)])
         argv: list[str] = []
         # bwrap makes missing parents of a mount point mode 0700: make ours traversable first.
         for path in sorted({p for root in roots for p in root.parents} - PRESENT):
@@ -174,7 +180,17 @@ def _package_folder(name: str) -> Path | None:
 
 def _python_roots() -> list[Path]:
     """The interpreter's installation and the virtual environment, outside /usr."""
-    roots = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
-    roots.add(Path(sysconfig.get_paths()["purelib"]).resolve())
-    kept = [p for p in sorted(roots) if not str(p).startswith("/usr/")]
+    roots = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()]
+    return _outermost([*roots, Path(sysconfig.get_paths()["purelib"]).resolve()])
+
+
+def _environment_roots(environment: Environment) -> list[Path]:
+    """A challenge environment and the interpreter it was made from; the environment at its own
+    path too, which its kernelspec names, when that path goes through a link."""
+    return [environment.path.absolute(), environment.path.resolve(), environment.base_prefix()]
+
+
+def _outermost(paths: list[Path]) -> list[Path]:
+    """The folders outside /usr, without those inside another one."""
+    kept = [p for p in sorted(set(paths)) if not str(p).startswith("/usr/")]
     return [p for p in kept if not any(p != q and p.is_relative_to(q) for q in kept)]

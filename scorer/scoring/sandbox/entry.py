@@ -146,7 +146,7 @@ def main() -> int:
             job["output"],
             parameters=job["parameters"],
             engine_name="coop",
-            kernel_name="python3",
+            kernel_name=job["kernel_name"],
             language="python",
             cwd=job["cwd"],
             execution_timeout=job["cell_timeout"],

@@ -18,12 +18,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from scorer.challenge.spec import RunLimits
+from scorer.environments.model import KERNEL_NAME, Environment
 from scorer.scoring.sandbox.watchdog import Watchdog, kill_group
 
 ENTRY = Path(__file__).with_name("entry.py")
 #: Extra address space on top of the memory limit: kernels reserve far more than they touch.
 ADDRESS_SPACE_HEADROOM = 4 * 1024**3
 PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ")
+#: The kernel a notebook runs in when its phase declares no environment: the platform's own.
+PLATFORM_KERNEL = "python3"
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,12 @@ class RunRequest:
     inputs: Path
     limits: RunLimits
     predictions_file: str
+    #: The challenge environment the kernel runs from; None: the platform's own Python.
+    environment: Environment | None = None
+
+    @property
+    def kernel_name(self) -> str:
+        return KERNEL_NAME if self.environment else PLATFORM_KERNEL
 
 
 @dataclass
@@ -144,6 +153,7 @@ class Runner:
                 "inputs_dir": str(self.inputs_path(request)),
                 "predictions_path": str(self.inside(request, "output") / request.predictions_file),
             },
+            "kernel_name": request.kernel_name,
             "cell_timeout": limits.cell_time,
             "output_cap": int(limits.output),
             "rlimits": rlimits,
@@ -174,6 +184,8 @@ class Runner:
             "MKL_NUM_THREADS": "1",
         }
         env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
+        if request.environment:  # papermill stays in our Python; it finds the kernel here
+            env["JUPYTER_PATH"] = str(request.environment.jupyter_path)
         return env
 
 
