@@ -29,35 +29,26 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import math
-import os
-import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import httpx
-import psutil
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PageTimeout
-from traitlets.config import PyFileConfigLoader
 
 from bench import graph_endpoint, leaderboard_query
 from bench.credit import history
 from bench.leaderboard_endpoint import percentiles
 from coop_client.client import CoopClient
 from coop_widgets.dashboards import challenge
-from scorer.cli.up import end_processes
 from scorer.config import ScorerSettings
 from scorer.credit.graph import Commit
 from scorer.facade import CoopAPI
@@ -65,18 +56,16 @@ from scorer.service.app import create_app
 from scorer.service.auth import StaticTokens
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.dashboards.conftest import TRACEBACKS
-from tests.hub.conftest import CONFIG, ROOT, hold_hub_ports, hub_environment
+from tests.e2e.dashboards.served import Voila, dashboards_service, voila
+from tests.hub.conftest import hold_hub_ports, hub_environment
 from tests.service.conftest import PREFIX, running
 
 GOALS_S = {"board": 1.0, "graph": 2.0}
 #: What each page shows first that matters: a leaderboard row, a mark of the graph.
 ROW = ".coop-board tbody tr"
 MARK = ".js-plotly-plot .scatterlayer .trace path.point"
-PREHEAT_OPTIONS = ("--preheat_kernel=", "--pool_size=")
-#: Seconds: a viewer's page (20 kernels start at once on a small machine), Voila's start and refill.
+#: Seconds: a viewer's page (20 kernels start at once on a small machine).
 PAGE_TIMEOUT_S = 300.0
-READY_TIMEOUT_S = 300.0
-MIB = 1024 * 1024
 
 #: Run in every document before its own scripts: the time (from the navigation's start) when an
 #: element matching the selector first has a box and is not hidden, or when an error page shows.
@@ -104,119 +93,6 @@ WATCH = """
 """
 
 
-def option(command: list[str], name: str) -> str:
-    """The value of ``--name=value`` in ``command``."""
-    return next(arg.split("=", 1)[1] for arg in command if arg.startswith(f"--{name}="))
-
-
-def dashboards_service(environ: dict[str, str]) -> dict[str, Any]:
-    """The hub config's ``dashboards`` service, the config loaded under ``environ`` as the hub would."""
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(environ)
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):  # the demo logins it prints
-            config = PyFileConfigLoader(CONFIG.name, str(CONFIG.parent)).load_config()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    return next(s for s in config.JupyterHub.services if s["name"] == "dashboards")
-
-
-class Voila:
-    """Voila started as the hub starts it, serving the dashboards from ``service_url``'s ledger;
-    ``preheated=False`` drops the preheating options (a kernel starts at each request)."""
-
-    def __init__(
-        self,
-        service: dict[str, Any],
-        environ: dict[str, str],
-        service_url: str,
-        *,
-        preheated: bool,
-        log: Path,
-    ) -> None:
-        command = list(service["command"])
-        self.port = int(option(command, "port"))
-        self.base = f"http://127.0.0.1:{self.port}{option(command, 'Voila.base_url')}"
-        self.pooled = 0
-        if preheated:
-            notebooks = len(list((ROOT / "voila_dashboards").glob("*.ipynb")))
-            self.pooled = notebooks * int(option(command, "pool_size"))
-        else:
-            command = [arg for arg in command if not arg.startswith(PREHEAT_OPTIONS)]
-        env = {**environ, **service["environment"], "COOP_SERVICE_URL": service_url}
-        with log.open("ab") as out:
-            self.process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
-        self.server = psutil.Process(self.process.pid)
-        self.log = log
-
-    def url(self, page: str, **params: str) -> str:
-        return f"{self.base}voila/render/{page}.ipynb?" + "&".join(f"{k}={v}" for k, v in params.items())
-
-    def kernels(self) -> list[psutil.Process]:
-        found = []
-        for child in self.server.children(recursive=True):
-            with contextlib.suppress(psutil.NoSuchProcess):
-                if any("ipykernel" in part for part in child.cmdline()):
-                    found.append(child)
-        return found
-
-    def waiting(self) -> int:
-        """Kernels that ran their notebook ahead and wait for a request (connected to ``voila/query``)."""
-        count = 0
-        for kernel in self.kernels():
-            with contextlib.suppress(psutil.NoSuchProcess):
-                count += any(
-                    c.raddr and c.raddr.port == self.port and c.status == psutil.CONN_ESTABLISHED
-                    for c in kernel.net_connections(kind="tcp")
-                )
-        return count
-
-    def idle(self) -> bool:
-        """Answering, no viewer's kernel left, and (preheated) every page's kernel waiting."""
-        try:
-            answered = httpx.get(self.base, timeout=5, follow_redirects=True).status_code == 200
-        except httpx.HTTPError:
-            answered = False
-        return answered and len(self.kernels()) == self.pooled == self.waiting()
-
-    def wait_idle(self) -> float:
-        """Seconds until :meth:`idle` (polled)."""
-        begin = time.monotonic()
-        while not self.idle():
-            if self.process.poll() is not None:
-                raise RuntimeError(f"Voila exited ({self.process.returncode}); see {self.log}")
-            if time.monotonic() - begin > READY_TIMEOUT_S:
-                raise RuntimeError(f"Voila not idle after {READY_TIMEOUT_S:.0f} s; see {self.log}")
-            time.sleep(0.2)
-        return time.monotonic() - begin
-
-    def memory(self) -> tuple[float, float]:
-        """RSS in MiB: Voila's kernel processes together, Voila's server process."""
-        kernels = 0
-        for kernel in self.kernels():
-            with contextlib.suppress(psutil.NoSuchProcess):
-                kernels += kernel.memory_info().rss
-        return kernels / MIB, self.server.memory_info().rss / MIB
-
-    def stop(self) -> None:
-        kernels = self.kernels()
-        end_processes([self.server], grace=30)
-        end_processes([k for k in kernels if k.is_running()])
-
-
-@contextlib.contextmanager
-def voila(*args: Any, **kwargs: Any) -> Iterator[Voila]:
-    """A :class:`Voila`, idle (its pool full), stopped with its kernels at the end."""
-    started = Voila(*args, **kwargs)
-    try:
-        started.wait_idle()
-        yield started
-    finally:
-        started.stop()
-
-
 @dataclass
 class Viewers:
     """``count`` anonymous viewers, each in a new browser context, all navigating at once."""
@@ -224,13 +100,10 @@ class Viewers:
     pages: list[Page]
 
     @classmethod
-    def open(cls, browser: Browser, count: int, selector: str, server: Voila) -> Viewers:
+    def open(cls, browser: Browser, count: int, selector: str) -> Viewers:
         pages = []
         for _ in range(count):
             context = browser.new_context(viewport={"width": 1280, "height": 900})
-            # Voila sets no _xsrf cookie, so the shutdown its page sends on leaving is refused (403)
-            # and the viewer's kernel outlives the page: each viewer has the cookie a page would set.
-            context.add_cookies([{"name": "_xsrf", "value": secrets.token_hex(16), "url": server.base}])
             context.add_init_script(WATCH.replace("SELECTOR", json.dumps(selector)))
             pages.append(context.new_page())
         return cls(pages)
@@ -270,7 +143,7 @@ def first_renders(browser: Browser, server: Voila, url: str, selector: str, runs
     caches), Voila idle again before each."""
     times = []
     for run in range(runs + 1):
-        viewers = Viewers.open(browser, 1, selector, server)
+        viewers = Viewers.open(browser, 1, selector)
         [shown] = viewers.visit(url)
         viewers.leave()
         if shown is None:
@@ -302,7 +175,7 @@ def compare(
 def crowd(browser: Browser, server: Voila, url: str, count: int) -> dict[str, float]:
     """``count`` viewers of ``url`` at once: time to the first row, failures, memory."""
     kernels_idle, server_idle = server.memory()
-    viewers = Viewers.open(browser, count, ROW, server)
+    viewers = Viewers.open(browser, count, ROW)
     try:
         times = viewers.visit(url)
         kernels_busy, server_busy = server.memory()

@@ -23,6 +23,7 @@ Run directly with ``jupyterhub -f hub_config/jupyterhub_config.py``.
 """
 
 import importlib.util
+import json
 import os
 import re
 import secrets
@@ -107,6 +108,16 @@ HUB_PORT = number("COOP_HUB_PORT", 8000)
 SERVICE_PORT = number("COOP_SERVICE_PORT", 8765)
 DASHBOARDS_PORT = number("COOP_DASHBOARDS_PORT", 8766)
 PARTNER_PORT = number("COOP_PARTNER_PORT", 8767)
+#: The dashboards: kernels kept waiting for the leaderboards page (about 100 MiB each; every other
+#: page keeps one), and seconds before an idle kernel whose page left without a word is culled.
+BOARD_POOL = number("COOP_DASHBOARDS_BOARD_POOL", 3)
+DASHBOARDS_CULL = number("COOP_DASHBOARDS_CULL", 300)
+#: The lab extensions the dashboards' pages load (Voila's widgets manager needs its own).
+DASHBOARD_EXTENSIONS = (
+    "@jupyter-widgets/jupyterlab-manager",
+    "@voila-dashboards/widgets-manager8",
+    "anywidget",
+)
 #: The scorer as single-user servers, kernels and dashboards reach it: through the proxy.
 SERVICE_URL = f"http://{LOCAL}:{HUB_PORT}/services/coop/"
 
@@ -236,12 +247,24 @@ c.JupyterHub.services = [
             "--Voila.ip=127.0.0.1",
             f"--port={DASHBOARDS_PORT}",
             "--Voila.base_url=/services/dashboards/",
-            # Viewers wait for no kernel start: one kernel per page runs its notebook ahead and
-            # waits for the request (the pages read their query string as Voila documents for
-            # this). Voila's safe defaults stay: no execute requests from the browser, sources
-            # stripped, no tracebacks shown.
+            # Viewers wait for no kernel start: kernels run each page's notebook ahead and wait
+            # for the request (the pages read their query string as Voila documents for this),
+            # one per page and more for the leaderboards, the page most viewed. Voila's safe
+            # defaults stay: no execute requests from the browser, sources stripped, no
+            # tracebacks shown.
             "--preheat_kernel=True",
             "--pool_size=1",
+            "--VoilaKernelManager.kernel_pools_config="
+            + json.dumps({"default": {"pool_size": 1}, "challenge.ipynb": {"pool_size": BOARD_POOL}}),
+            # A page shuts its kernel down when its viewer leaves (the coop template sets the
+            # _xsrf cookie that shutdown needs); a kernel whose page vanished without a word
+            # (a closed laptop, a crash) is culled once idle and disconnected. The waiting
+            # kernels are never culled (Voila spares its pools).
+            f"--MappingKernelManager.cull_idle_timeout={DASHBOARDS_CULL}",
+            f"--MappingKernelManager.cull_interval={max(1, DASHBOARDS_CULL // 4)}",
+            # Only the lab extensions the pages use (widgets; plotly's FigureWidget is an
+            # anywidget): no page loads plotly's 4.8 MB renderer extension, git or nbdime.
+            *(f"--VoilaConfiguration.extension_allowlist={name}" for name in DASHBOARD_EXTENSIONS),
             # Voila's lab template with Font Awesome from the hub instead of a CDN (found through
             # JUPYTER_PATH in hub_config/voila/templates/coop/): viewers ask no other host.
             "--template=coop",
