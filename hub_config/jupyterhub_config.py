@@ -35,6 +35,7 @@ from jupyterhub.spawner import LocalProcessSpawner, Spawner
 
 from scorer.challenge.spec import SLUG
 from scorer.config import load_settings
+from scorer.environments.kernelspecs import jupyter_path
 from scorer.ports import Ports, hold
 from scorer.profiles import partner
 from scorer.service.auth import ORGANISE, SCOPES, SUBMIT
@@ -188,6 +189,8 @@ if os.geteuid() == 0:  # e.g. a container: the servers run as the hub's user, an
 c.Spawner.environment = {
     "COOP_SERVICE_URL": SERVICE_URL,
     "JUPYTER_CONFIG_PATH": str(HERE / "jupyter"),
+    # A kernel per challenge environment ("Python (higgs)"), written when it is prepared.
+    "JUPYTER_PATH": str(jupyter_path(settings)),
     "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "/usr/bin:/bin")]),
 }
 #: Ports held for local servers, from their spawn until they stop.
