@@ -185,3 +185,22 @@ def test_a_board_says_how_it_ranks_and_how_computed_columns_are_computed():
     said = plain(html)
     assert "Main: ranked by Score (higher first), ties broken by Time; each person's best submission" in said
     assert "ƒ Score = 2 * accuracy" in said and "Score ↓ ƒ" in said and "Time ↑" in said
+
+
+def test_the_page_reads_each_boards_first_rows_and_the_whole_board_when_a_viewer_sorts(still_open: str):
+    with CoopClient(still_open) as client:
+        first = client.leaderboard("curve", "phase-1", "main", limit=2)
+        everything = client.leaderboard("curve", "phase-1", "main")
+    assert [r.person for r in first.rows] == ["alice", "bob"] and first.total == everything.total == 3
+    asked: list[str] = []
+
+    def whole(split: str) -> LeaderboardOut:
+        asked.append(split)
+        return everything
+
+    view = board.BoardView([first], whole)
+    assert "rows 1–3 of 3" in view.where.value and asked == []  # the page as it opens: no more read
+    view.sort.value = "#person"
+    assert asked == ["public"] and view.table.value.count("<tr>") == 4
+    view.reverse.value = True
+    assert asked == ["public"] and "carol" in plain(view.table.value).split("bob")[0]  # read once

@@ -150,10 +150,10 @@ class Routes:
 
     @staticmethod
     def leaderboard(
-        challenge_id: str, phase_id: str, board: str, *, split: str = "public"
+        challenge_id: str, phase_id: str, board: str, *, split: str = "public", limit: int | None = None
     ) -> Call[LeaderboardOut]:
         path = f"api/challenges/{challenge_id}/phases/{phase_id}/leaderboards/{board}"
-        return Call("GET", path, _one(LeaderboardOut), {"split": split})
+        return Call("GET", path, _one(LeaderboardOut), {"split": split, "limit": limit})
 
     @staticmethod
     def quota(challenge_id: str, phase_id: str) -> Call[QuotaOut]:
@@ -484,9 +484,10 @@ class CoopClient:
         return self.send(Routes.challenge(challenge_id))
 
     def leaderboard(
-        self, challenge_id: str, phase_id: str, board: str, *, split: str = "public"
+        self, challenge_id: str, phase_id: str, board: str, *, split: str = "public", limit: int | None = None
     ) -> LeaderboardOut:
-        return self.send(Routes.leaderboard(challenge_id, phase_id, board, split=split))
+        """A ranked board; ``limit``: only its first rows (``total`` counts them all)."""
+        return self.send(Routes.leaderboard(challenge_id, phase_id, board, split=split, limit=limit))
 
     def quota(self, challenge_id: str, phase_id: str) -> QuotaOut:
         """What the phase's submission limits leave the caller, and when the next slot opens."""

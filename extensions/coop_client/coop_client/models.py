@@ -185,6 +185,9 @@ class LeaderboardOut(BaseModel):
         default_factory=list, description="Columns breaking ties in order; then the earlier submission."
     )
     select: str | None = Field(None, description="Which submission stands for a person: best or last.")
+    total: int | None = Field(
+        None, description="How many rows the board has (`rows` may hold the first only)."
+    )
 
 
 class SubmissionSummary(BaseModel):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from coop_client.models import ActivityOut, ChallengeOut, ChallengeSummary, ErrorOut, LeaderboardOut, QuotaOut
 from scorer.ledger import activity, likes, queries
@@ -17,7 +18,7 @@ router = APIRouter(tags=["challenges"], responses={404: {"model": ErrorOut}})
 
 #: The JSON of each ranked view, valid while the ledger hands out that same (cached) view object:
 #: a board of thousands of rows is built and encoded once per change, not once per request.
-_encoded: ViewCache[bytes] = ViewCache()
+_encoded: ViewCache[bytes] = ViewCache(32)  # boards, splits, and their first rows apart
 
 
 @router.get("/api/challenges", response_model=list[ChallengeSummary])
@@ -66,9 +67,13 @@ def get_leaderboard(
     phase_id: str,
     board: str,
     split: Literal["public", "private"] = "public",
+    limit: Annotated[
+        int | None, Query(ge=1, description="Only the first rows; `total` counts them all.")
+    ] = None,
 ) -> Response:
     """A ranked board (each row with its submission's likes). ``private`` only for organisers, or
-    for everyone once the phase allows it."""
+    for everyone once the phase allows it. ``limit``: its first rows only (a page's first screen
+    of a board of thousands)."""
     spec = api.challenge(challenge_id)
     queries.phase_of(spec, phase_id)  # an unknown phase is a 404, not a KeyError
     view = api.leaderboard(
@@ -78,11 +83,13 @@ def get_leaderboard(
         private=split == "private",
         organiser=who is not None and who.organiser,
     )
-    key = (challenge_id, phase_id, board, split, who is not None and who.organiser)
+    key = (challenge_id, phase_id, board, split, who is not None and who.organiser, limit)
     body = _encoded.get(key, view)
     if body is None:  # a like replaces the phase's version token too: the view is new then
+        rows = view.rows[:limit] if limit else view.rows
         with api.sessions() as session:
-            counts = likes.like_counts(session, [row.submission_id for row in view.rows])
-        body = of_leaderboard(spec, view, counts).model_dump_json().encode()
+            counts = likes.like_counts(session, [row.submission_id for row in rows])
+        out = of_leaderboard(spec, replace(view, rows=rows), counts)
+        body = out.model_copy(update={"total": len(view.rows)}).model_dump_json().encode()
         _encoded.put(key, view, body)
     return Response(body, media_type="application/json")

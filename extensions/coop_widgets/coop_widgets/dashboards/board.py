@@ -1,14 +1,16 @@
 """A leaderboard as a viewer browses it: every column (direction, precision, computed ones),
 likes, links to each entry's executed notebook and its diff, the private ranking with each
-entry's Δ from its public rank, and sorting, filtering and paging over rows already read (no
-request to the service after the first).
+entry's Δ from its public rank, and sorting, filtering and paging. The page opens with the
+board's first rows only (what the first screen shows of thousands); the whole board is read
+once, when the viewer first sorts, filters or turns the page, and every later change is drawn
+from the rows already read.
 
 The table is :func:`board_html`, a pure function; :class:`BoardView` wraps it in controls.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -122,12 +124,23 @@ def pages_line(total: int, start: int) -> str:
     return f"rows {start + 1}–{min(start + PAGE_ROWS, total)} of {total}"
 
 
+#: Reads the whole board of a split ("public" or "private") when only its first rows were read.
+Whole = Callable[[str], LeaderboardOut]
+
+
+def partial(board: LeaderboardOut) -> bool:
+    """Whether ``board`` holds only its first rows."""
+    return board.total is not None and len(board.rows) < board.total
+
+
 class BoardView(widgets.VBox):
     """One board's table with its controls: filter by person, sort, pages; ``boards`` holds the
-    public board and, once the phase shows it, the private one (shown first)."""
+    public board and, once the phase shows it, the private one (shown first); ``whole`` reads a
+    board whose first rows only were read, when the viewer first needs the others."""
 
-    def __init__(self, boards: Sequence[LeaderboardOut]) -> None:
+    def __init__(self, boards: Sequence[LeaderboardOut], whole: Whole | None = None) -> None:
         self.boards = {board.split: board for board in boards}
+        self.whole = whole
         self.board = self.boards.get("private") or boards[0]
         self.order = Order()
         self.start = 0
@@ -174,15 +187,18 @@ class BoardView(widgets.VBox):
         self._draw()
 
     def _draw(self) -> None:
+        if partial(self.board) and self.whole is not None and (self.order != Order() or self.start > 0):
+            self.board = self.boards[self.board.split] = self.whole(self.board.split)
         rows = ordered(self.board, self.order)
-        self.start = min(self.start, max(0, (len(rows) - 1) // PAGE_ROWS * PAGE_ROWS))
+        total = self.board.total if partial(self.board) and self.board.total is not None else len(rows)
+        self.start = min(self.start, max(0, (total - 1) // PAGE_ROWS * PAGE_ROWS))
         self.table.value = (
             board_html(self.board, rows, start=self.start)
             if rows
             else f"<p>{'No one matches.' if self.order.person else 'No scored submission yet.'}</p>"
         )
-        self.where.value = f"<span>{pages_line(len(rows), self.start)}</span>"
+        self.where.value = f"<span>{pages_line(total, self.start)}</span>"
         self.previous.disabled = self.start == 0
-        self.next.disabled = self.start + PAGE_ROWS >= len(rows)
-        paged = len(rows) > PAGE_ROWS or self.start > 0
+        self.next.disabled = self.start + PAGE_ROWS >= total
+        paged = total > PAGE_ROWS or self.start > 0
         self.previous.layout.display = self.next.layout.display = "" if paged else "none"

@@ -19,7 +19,7 @@ from coop_client.client import CoopClient
 from coop_client.models import ChallengeOut, LeaderboardOut, PhaseOut
 from coop_widgets import _html
 from coop_widgets.dashboards import page as shared
-from coop_widgets.dashboards.board import BoardView
+from coop_widgets.dashboards.board import PAGE_ROWS, BoardView, Whole
 from coop_widgets.dashboards.markdown import to_html
 from coop_widgets.dashboards.timeline import ENDED, UPCOMING, badge, challenge_state, phase_state, timeline
 
@@ -76,12 +76,22 @@ def read(
         raise shared.NotFound(f"leaderboard in phase {phase.title}", board)
     reveal = private_shown(phase, now)
     splits = ("private", "public") if reveal else ("public",)
-    boards = [
-        [client.leaderboard(challenge.id, phase.id, key, split=split) for split in splits]
+    boards = [  # the first screen of each: the rest is read when a viewer asks (BoardView)
+        [client.leaderboard(challenge.id, phase.id, key, split=split, limit=PAGE_ROWS) for split in splits]
         for key in phase.leaderboards
     ]
     selected = phase.leaderboards.index(board) if board else 0
     return Shown(challenge, phase, boards, reveal, selected)
+
+
+def whole(challenge_id: str, phase_id: str, board: str) -> Whole:
+    """Reads a whole board of the page's phase, when its viewer first sorts, filters or pages."""
+
+    def read_whole(split: str) -> LeaderboardOut:
+        with shared.client() as client:
+            return client.leaderboard(challenge_id, phase_id, board, split=split)
+
+    return read_whole
 
 
 def notice(phase: PhaseOut, revealed: bool, now: datetime) -> str:
@@ -134,7 +144,10 @@ def widget(shown: Shown, now: datetime) -> widgets.Widget:
     head = widgets.HTML(head_html(shown, now))
     if not shown.boards:
         return widgets.VBox([head, widgets.HTML("<p>This phase has no leaderboard.</p>")])
-    views = [BoardView(boards) for boards in shown.boards]
+    views = [
+        BoardView(boards, whole(boards[0].challenge, boards[0].phase, boards[0].leaderboard))
+        for boards in shown.boards
+    ]
     tabs = widgets.Tab(children=views, titles=[boards[0].title for boards in shown.boards])
     tabs.selected_index = shown.selected
     return widgets.VBox([head, tabs])

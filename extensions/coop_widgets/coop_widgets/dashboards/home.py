@@ -46,7 +46,11 @@ def read_card(client: CoopClient, summary: ChallengeSummary, now: datetime) -> C
     started = [p for p in challenge.phases if phase_state(p, now) != UPCOMING]
     shown = summary.current_phase or (max(started, key=lambda p: p.start).id if started else None)
     phase = next((p for p in challenge.phases if p.id == shown), None)
-    boards = [client.leaderboard(challenge.id, phase.id, key) for key in phase.leaderboards] if phase else []
+    boards = (  # a card shows each board's leader: its first row
+        [client.leaderboard(challenge.id, phase.id, key, limit=1) for key in phase.leaderboards]
+        if phase
+        else []
+    )
     return Card(summary, challenge, shown, boards)
 
 
