@@ -6,6 +6,7 @@ from bench import (
     credit,
     dashboard_graph,
     dashboard_render,
+    environment_overhead,
     graph_endpoint,
     leaderboard_endpoint,
     leaderboard_query,
@@ -29,6 +30,7 @@ def main() -> None:
     render = dashboard_render.main()
     live = rewards.main(rounds=5)
     people = people_search.main()
+    environment = environment_overhead.main(repeats=10)
     rows = [
         (
             "credit, 100k commits / 2k merges / 500 people (goals: full ≤ 3 s, one new score ≤ 5 ms p50)",
@@ -66,6 +68,10 @@ def main() -> None:
             f"cold CLI {cost['cold_ratio']:.2f}×; warm platform {cost['warm_ratio']:.2f}× "
             f"({cost['unmasked_ratio']:.2f}× without hiding rfc3987_syntax). papermill "
             f"{cost['papermill_s']:.1f} s, CLI {cost['coop_score_s']:.1f} s, warm {cost['warm_s']:.1f} s",
+        ),
+        (
+            "a sandboxed run from a challenge environment vs the platform's own (goal: no measurable change)",
+            environment_overhead.summary(environment),
         ),
         (
             "20 trivial submissions, 1 vs 2 Dask workers (goal ≥ 1.7×)",
