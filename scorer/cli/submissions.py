@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -11,9 +11,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from scorer.cli.common import console, fail, print_json, state
 from scorer.cli.render import submissions_table
 from scorer.dispatch.dispatcher import Finished
+from scorer.environments.model import FOLDER_CHARS
 from scorer.exceptions import CoopError
 from scorer.facade import CoopAPI
 from scorer.ingest.push import resubmit
+from scorer.scoring.provenance import ENVIRONMENT_CHANGED
 from scorer.service.convert.submissions import of_submission
 
 
@@ -141,3 +143,16 @@ def _report(api: CoopAPI, ids: list[int], as_json: bool, *, organiser: bool = Fa
         print_json([of_submission(view, scores).model_dump(mode="json") for view, scores in items])
     else:
         console.print(submissions_table(items))
+        for view, _scores in items:
+            if line := environment_line(view.id, view.challenge_environment, view.provenance):
+                console.print(line, highlight=False)
+
+
+def environment_line(submission_id: int, key: str | None, provenance: dict[str, Any] | None) -> str | None:
+    """Where a submission's kernel ran, when in a challenge environment, and whether that
+    changed since the run it rescores."""
+    changed = (provenance or {}).get(ENVIRONMENT_CHANGED)
+    if key is None and changed is None:
+        return None
+    where = f"challenge environment {key[:FOLDER_CHARS]}" if key else "the platform's environment"
+    return f"submission {submission_id}: ran in {where}" + (f"; {changed}" if changed else "")
