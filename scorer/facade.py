@@ -24,6 +24,8 @@ from scorer.credit import phase as credit
 from scorer.credit.audit import AuditRow
 from scorer.credit.contribution import Detail, GraphPage
 from scorer.credit.phase import CreditTable
+from scorer.environments.phases import PhaseEnvironment, prepare_environments
+from scorer.environments.store import Collected, collect
 from scorer.exceptions import CoopError
 from scorer.ingest.forges import FORGES
 from scorer.ingest.repo import ChallengeRepo
@@ -44,6 +46,12 @@ log = logging.getLogger("coop")
 if TYPE_CHECKING:  # Dask takes ~0.5 s to import: only where submissions are dispatched
     from scorer.dispatch.dispatcher import Finished
     from scorer.dispatch.executors import Executor
+
+
+@dataclass(frozen=True)
+class Prepared:
+    data: list[PhaseData]
+    environments: list[PhaseEnvironment]
 
 
 @dataclass(frozen=True)
@@ -82,20 +90,36 @@ class CoopAPI:
         return challenge, repo, tree
 
     def prepare(
-        self, repo_source: str, *, phases: Iterable[str] = (), seed: int | None = None, force: bool = False
-    ) -> list[PhaseData]:
+        self,
+        repo_source: str,
+        *,
+        phases: Iterable[str] = (),
+        seed: int | None = None,
+        force: bool = False,
+        progress: Callable[[str], None] | None = None,
+    ) -> Prepared:
+        """Each phase's software environment (built once, checked first: a failure changes
+        nothing), then its inputs and hidden answer key."""
         challenge, _repo, tree = self.register(repo_source)
         wanted = list(phases) or [p.id for p in challenge.phases]
-        return [
+        environments = prepare_environments(self.settings, challenge, tree, wanted, progress)
+        data = [
             prepare_phase_data(
                 challenge, challenge.phase(p), tree, self.settings.data_root, seed=seed, force=force
             )
             for p in wanted
         ]
+        return Prepared(data, environments)
 
     def challenge(self, challenge_id: str) -> Challenge:
         with self.sessions() as session:
             return queries.load_challenge(session, challenge_id)
+
+    def collect_environments(self, *, dry_run: bool = False) -> list[Collected]:
+        """Remove the environments no phase of a challenge in the ledger uses and no run holds."""
+        with self.sessions() as session:
+            known = set(queries.challenge_ids(session))
+        return collect(self.settings, known, dry_run=dry_run)
 
     # --- submissions -----------------------------------------------------------------------
 

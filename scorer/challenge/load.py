@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from coop_client.layout import SPEC_FILE
 from scorer.challenge.spec import Challenge
+from scorer.environments.inputs import file_problems as requirement_problems
 from scorer.exceptions import SpecError, SpecProblem
 
 #: How much larger than the text its aliases may make the data, in nodes plus scalar characters:
@@ -172,7 +173,25 @@ def file_problems(challenge: Challenge, folder: Path, filename: str) -> list[Spe
     generator_file = challenge.data.generator.partition(":")[0]
     if not (folder / generator_file).is_file():
         problems.append(SpecProblem(filename, "data.generator", f"{generator_file} not found"))
-    return problems
+    return problems + environment_problems(challenge, folder, filename)
+
+
+def environment_problems(
+    challenge: Challenge, folder: Path, filename: str, *, warnings: bool = False
+) -> list[SpecProblem]:
+    """Errors (or, with ``warnings``, only warnings) of the requirements files the spec names."""
+    declared = [("environment", challenge.environment)]
+    declared += [(f"phases[{i}].environment", p.environment) for i, p in enumerate(challenge.phases)]
+    found = []
+    for field, spec in declared:
+        if spec is None:
+            continue
+        for problem in requirement_problems(spec, folder)[1]:
+            if problem.error != warnings:
+                found.append(
+                    SpecProblem(filename, f"{field}.requirements", f"{spec.requirements}: {problem}")
+                )
+    return found
 
 
 def _problems(exc: ValidationError, filename: str) -> list[SpecProblem]:

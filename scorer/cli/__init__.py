@@ -14,6 +14,7 @@ from scorer.cli import (
     credit,
     db,
     demo,
+    env,
     people,
     profile,
     rewards,
@@ -35,6 +36,7 @@ app = typer.Typer(
 )
 app.add_typer(challenge.app, name="challenge")
 app.add_typer(db.app, name="db")
+app.add_typer(env.app, name="env")
 app.add_typer(people.app, name="people")
 app.add_typer(profile.app, name="profile")
 app.command("score")(submissions.score)

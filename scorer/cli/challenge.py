@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -13,12 +14,17 @@ from typing import Annotated, Any, Literal
 import typer
 import yaml
 
-from scorer.challenge.load import load_spec
+from scorer.challenge.load import environment_problems, load_spec
 from scorer.challenge.publish import publish
 from scorer.challenge.scaffold import scaffold
 from scorer.challenge.spec import json_schema
 from scorer.cli.common import console, errors, fail, state
-from scorer.exceptions import CoopError, OrganiseError, SpecError
+from scorer.exceptions import (
+    CoopError,
+    EnvironmentBuildFailed,
+    OrganiseError,
+    SpecError,
+)
 from scorer.organise import actions as organise
 
 app = typer.Typer(help="Write, validate, publish and prepare challenges.", no_args_is_help=True)
@@ -34,6 +40,8 @@ def validate(folder: Annotated[Path, typer.Argument(help="The challenge folder."
             errors.print(f"[red]✗[/] {problem}", highlight=False)
         errors.print(f"[bold red]{len(exc.problems)} problem(s)[/]")
         raise typer.Exit(1) from None
+    for warning in environment_problems(challenge, folder, str(folder / "challenge.yaml"), warnings=True):
+        errors.print(f"[yellow]![/] {warning}", highlight=False, markup=False)
     console.print(
         f"[green]✓[/] {challenge.id}: {len(challenge.phases)} phase(s), "
         f"{len(challenge.metrics)} metric(s), {len(challenge.leaderboards)} leaderboard(s)"
@@ -83,12 +91,29 @@ def prepare(
     seed: Annotated[int | None, typer.Option(help="Generator seed (default: secret random).")] = None,
     force: Annotated[bool, typer.Option(help="Regenerate data that exists.")] = False,
 ) -> None:
-    """Generate each phase's inputs and hidden answer key into the scorer's private folder."""
+    """Build each phase's software environment (once: reused while its inputs are unchanged),
+    then generate its inputs and hidden answer key into the scorer's private folder."""
+    started = time.monotonic()
     try:
-        prepared = state(ctx).api().prepare(repo, phases=phase or (), seed=seed, force=force)
+        with console.status("registering the challenge") as status:
+
+            def said(message: str) -> None:
+                status.update(f"{message} [dim]({time.monotonic() - started:.0f} s)[/]")
+
+            prepared = (
+                state(ctx).api().prepare(repo, phases=phase or (), seed=seed, force=force, progress=said)
+            )
+    except EnvironmentBuildFailed as exc:
+        if exc.log_tail:
+            errors.print(exc.log_tail, highlight=False, markup=False)
+        fail(exc)
     except CoopError as exc:
         fail(exc)
-    for data in prepared:
+    for env in prepared.environments:
+        if env.environment is not None:
+            how = "reused" if env.reused else "built"
+            console.print(f"[green]✓[/] {env.phase}: environment {env.environment.short} ({how})")
+    for data in prepared.data:
         console.print(
             f"[green]✓[/] {data.meta['challenge']}/{data.meta['phase']}: "
             f"inputs {data.input_hash[:12]}, answers {data.answers_hash[:12]}"

@@ -19,7 +19,7 @@ from typing import Any
 
 from scorer.challenge.spec import EnvironmentSpec
 from scorer.environments import platform as coop_platform
-from scorer.environments.requirements import MAX_BYTES, Requirements, check
+from scorer.environments.requirements import MAX_BYTES, Problem, Requirements, check
 from scorer.exceptions import EnvironmentBuildFailed, RequirementsInvalid
 
 #: Changes when the way environments are laid out or built changes: every key changes with it.
@@ -77,23 +77,31 @@ def interpreter(version: str | None) -> Interpreter:
     return Interpreter(path, full.stdout.strip())
 
 
-def environment_inputs(spec: EnvironmentSpec, tree: Path) -> EnvironmentInputs:
-    """The inputs of ``spec`` in an organiser's tree; :class:`RequirementsInvalid` on errors."""
-    text = read_requirements(tree, spec.requirements)
+def file_problems(spec: EnvironmentSpec, tree: Path) -> tuple[Requirements, list[Problem]]:
+    """The requirements file of ``spec`` and every problem with it (warnings too), unbuilt."""
+    try:
+        text = read_requirements(tree, spec.requirements)
+    except RequirementsInvalid as exc:
+        return Requirements((), ()), [Problem(0, message, True) for message in exc.problems]
     requirements = check(text, coop_platform.kernel_pins())
+    problems = list(requirements.problems)
     folder = (tree / spec.requirements).parent
-    problems = [str(p) for p in requirements.errors]
-    local: dict[str, str] = {}
     for name in requirements.local_folders():
         source = _inside(tree, folder / name)
         if source is None or not ((source / "pyproject.toml").is_file() or (source / "setup.py").is_file()):
-            problems.append(
-                f"./{name}: not a package folder of the repository (no pyproject.toml or setup.py)"
-            )
-        else:
-            local[name] = coop_platform.tree_digest(source)
-    if problems:
-        raise RequirementsInvalid(spec.requirements, problems)
+            message = f"./{name}: not a package folder of the repository (no pyproject.toml or setup.py)"
+            problems.append(Problem(0, message, True))
+    return requirements, problems
+
+
+def environment_inputs(spec: EnvironmentSpec, tree: Path) -> EnvironmentInputs:
+    """The inputs of ``spec`` in an organiser's tree; :class:`RequirementsInvalid` on errors."""
+    requirements, problems = file_problems(spec, tree)
+    errors = [str(p) for p in problems if p.error]
+    if errors:
+        raise RequirementsInvalid(spec.requirements, errors)
+    folder = (tree / spec.requirements).parent
+    local = {name: coop_platform.tree_digest(folder / name) for name in requirements.local_folders()}
     python = interpreter(spec.python)
     manifest = {
         "layout": LAYOUT,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ MANIFEST = ".coop-environment.json"
 #: Runs hold a shared lock on this file while they use the environment; GC takes it exclusively.
 LEASE = ".coop-lease"
 _FOLDER = re.compile(r"^[0-9a-f]{16}$")
+log = logging.getLogger("coop")
 
 
 def environment_at(settings: ScorerSettings, key: str) -> Environment:
@@ -44,13 +46,24 @@ def environment_for(
     settings: ScorerSettings, challenge: Challenge, phase_id: str, tree: Path
 ) -> Environment | None:
     """The built environment a phase runs in, from the organiser's trusted ``tree``; ``None`` for
-    the platform's own. :class:`EnvironmentNotPrepared` when it is declared but not built."""
+    the platform's own. While a changed environment is not built, the phase's previous one
+    serves; :class:`EnvironmentNotPrepared` when there is none."""
     spec = environment_spec(challenge, phase_id)
     if spec is None:
         return None
     inputs = environment_inputs(spec, tree)
     environment = environment_at(settings, inputs.key)
     if not is_built(environment):
+        previous = used_by(settings, challenge.id, phase_id)
+        if previous is not None and is_built(previous):  # its change is not built (yet, or failed)
+            log.warning(
+                "%s/%s: environment %s is not built; %s keeps serving",
+                challenge.id,
+                phase_id,
+                inputs.short,
+                previous.short,
+            )
+            return previous
         raise EnvironmentNotPrepared(
             f"the software environment of {challenge.id}/{phase_id} is not ready yet",
             f"environment {inputs.short} of {challenge.id}/{phase_id} ({spec.requirements}) is not built "
@@ -93,6 +106,12 @@ def record_use(
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as handle:
         handle.write(environment.key)
     os.replace(handle.name, path)
+
+
+def used_by(settings: ScorerSettings, challenge_id: str, phase_id: str) -> Environment | None:
+    """The environment a phase was last prepared with, if any."""
+    path = settings.environments / ".phases" / challenge_id / phase_id
+    return environment_at(settings, path.read_text().strip()) if path.is_file() else None
 
 
 def uses(settings: ScorerSettings) -> dict[str, list[str]]:

@@ -31,6 +31,7 @@ from pathlib import Path
 from coop_client.git import HEADS, ZERO_SHA, run
 from coop_client.models import SubmissionStatus
 from scorer.challenge.spec import SLUG, Challenge, Phase
+from scorer.environments.phases import prepare_environments
 from scorer.exceptions import CoopError, UnknownChallenge
 from scorer.facade import CoopAPI
 from scorer.ingest.attribution import LOG_FORMAT, CommitFacts, notebook_fingerprint, parse_log
@@ -87,12 +88,15 @@ def on_push(
     organiser_moved = any(ref == HEADS + challenge.organiser.ref for _o, _n, ref in live)
     if organiser_moved or _repo_url(api, challenge_id) != str(served):
         try:
-            challenge, _repo, _tree = api.register(str(served))
+            challenge, _repo, tree = api.register(str(served))
         except CoopError as exc:
             queueing = False
             lines.append(
                 PushLine(f"the scorer cannot read this challenge now ({exc.user_message}): nothing queued")
             )
+        else:
+            if organiser_moved:
+                lines += environment_lines(api, challenge, tree)
     arrivals = arrived(served, live)
     if not arrivals:
         return lines
@@ -102,6 +106,19 @@ def on_push(
             session, challenge, found, pusher, moment, queueing=queueing, status_url=status_url
         )
     return lines
+
+
+def environment_lines(api: CoopAPI, challenge: Challenge, tree: Path) -> list[PushLine]:
+    """A new organiser commit's environments, built now; a failure keeps the previous ones."""
+    try:
+        prepared = prepare_environments(api.settings, challenge, tree, [p.id for p in challenge.phases])
+    except CoopError as exc:
+        return [PushLine(f"environment not built, the previous one keeps serving: {exc.user_message}")]
+    return [
+        PushLine(f"phase {p.phase}: environment {p.environment.short} built")
+        for p in prepared
+        if p.environment is not None and not p.reused
+    ]
 
 
 @dataclass(frozen=True)

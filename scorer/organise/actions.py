@@ -34,6 +34,7 @@ from scorer.challenge.load import SPEC_FILE, file_problems, parse_spec
 from scorer.challenge.organiser_tree import organiser_tree
 from scorer.challenge.phase_data import prepare_phase_data
 from scorer.challenge.spec import Challenge
+from scorer.environments.phases import prepare_environments
 from scorer.exceptions import (
     ConcurrentChange,
     NotServed,
@@ -295,6 +296,8 @@ def change_spec(
         return SpecChange(
             challenge_id, edit.action, False, current, None, diff, edit.before, edit.after, None
         )
+    # A changed environment is built before the change takes effect; a failed build refuses it.
+    prepare_environments(api.settings, spec, tree, [p.id for p in spec.phases])
     commit = _commit_spec(
         repo, current, new_text, f"{edit.message}\n\nMade by {actor} through the API.", actor
     )
