@@ -18,6 +18,7 @@ from scorer.organise.settle import PhaseCloser
 from scorer.profiles.keys import load_keys
 from scorer.service.auth import Authenticator, HubAuthenticator, StaticTokens
 from scorer.service.git_http import serve_repository
+from scorer.service.warm import start_warming
 
 HUB_URL = "JUPYTERHUB_API_URL"
 
@@ -94,6 +95,7 @@ def serve(
     dispatcher.start()
     closer = PhaseCloser(api)  # settles phases as they end
     closer.start()
+    start_warming(api)  # the dashboards' first viewers find the boards ranked and the ladders computed
     try:
         uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
     finally:

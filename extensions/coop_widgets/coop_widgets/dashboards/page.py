@@ -167,9 +167,15 @@ def need(params: Mapping[str, str], key: str, what: str) -> str:
     return value
 
 
+#: Seconds a page waits for the service: a viewer would rather wait than read an error, and a
+#: crowd (twenty pages starting at once on two cores) or a phase's first credit ladder at 100k
+#: commits (~30 s) takes longer than a quiet request.
+CLIENT_TIMEOUT_S = 90.0
+
+
 def client() -> CoopClient:
     """An anonymous client of the scorer service (``$COOP_SERVICE_URL``)."""
-    return CoopClient(os.environ.get("COOP_SERVICE_URL") or DEFAULT_SERVICE_URL, timeout=15.0)
+    return CoopClient(os.environ.get("COOP_SERVICE_URL") or DEFAULT_SERVICE_URL, timeout=CLIENT_TIMEOUT_S)
 
 
 def link(page: str, **params: str | int | None) -> str:

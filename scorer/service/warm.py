@@ -1,0 +1,52 @@
+"""What the dashboards read first, computed once when the service starts rather than by their
+first viewer: each challenge's shown phase (the open one, else the one that started last) with
+every board ranked and the credit ladder of its first board. At 100k commits the ladder alone
+takes ~30 s; a page waiting for it would keep its viewer that long, and twenty viewers at once
+would queue behind it.
+
+    start_warming(api)   # a daemon thread; the service answers meanwhile
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime
+
+from scorer.facade import CoopAPI
+from scorer.ledger import queries
+
+log = logging.getLogger("coop")
+
+
+def warm(api: CoopAPI, now: datetime | None = None) -> list[str]:
+    """Rank the boards and compute the first board's credit ladder of each challenge's shown
+    phase; ``challenge/phase`` of each one warmed. A challenge that fails is logged and skipped."""
+    moment = now or datetime.now(UTC)
+    with api.sessions() as session:
+        challenges = [queries.load_challenge(session, i) for i in queries.challenge_ids(session)]
+    warmed = []
+    for challenge in challenges:
+        if not challenge.phases:
+            continue
+        phase = challenge.current_phase(moment) or max(challenge.phases, key=lambda p: p.start)
+        try:
+            for board in challenge.phase_leaderboards(phase):
+                api.leaderboard(challenge.id, phase_id=phase.id, board=board.key, now=moment)
+            api.credit_table(challenge.id, phase.id, now=moment)
+        except Exception:  # the service runs on: a page will compute it (and say what failed)
+            log.exception("warming %s/%s failed", challenge.id, phase.id)
+            continue
+        warmed.append(f"{challenge.id}/{phase.id}")
+    return warmed
+
+
+def start_warming(api: CoopAPI) -> threading.Thread:
+    """:func:`warm` in a daemon thread, logging what it warmed."""
+
+    def run() -> None:
+        log.info("warmed for the dashboards: %s", ", ".join(warm(api)) or "nothing")
+
+    thread = threading.Thread(target=run, name="coop-warm", daemon=True)
+    thread.start()
+    return thread
