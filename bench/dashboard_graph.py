@@ -18,15 +18,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.credit import history
-from bench.graph_endpoint import fill, repository
+from bench.graph_endpoint import fill, repository, single_authors
 from bench.leaderboard_endpoint import percentiles, timed
 from coop_client.client import CoopClient
 from coop_client.models import CreditTableOut, GraphOverviewOut
 from coop_widgets.dashboards import graph
 from coop_widgets.dashboards.challenge import chosen_phase
 from scorer.config import ScorerSettings
-from scorer.credit.graph import Commit
 from scorer.facade import CoopAPI
 from scorer.service.app import create_app
 from scorer.service.auth import StaticTokens
@@ -37,7 +35,7 @@ GOAL_S = 2.0
 
 def main(commits: int = 100_000, merges: int = 2_000, people: int = 500, runs: int = 5) -> dict[str, float]:
     home = Path(tempfile.mkdtemp(prefix="coop-bench-"))
-    made = [Commit(c.sha, c.parents, c.people[:1], c.time, c.score) for c in history(commits, merges, people)]
+    made = single_authors(commits, merges, people)
     shas = repository(home / "challenge.git", made)
     api = CoopAPI(ScorerSettings(home=str(home / "coop")))
     figures: dict[str, float] = {}

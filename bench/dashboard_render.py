@@ -45,12 +45,10 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PageTimeout
 
 from bench import graph_endpoint, leaderboard_query
-from bench.credit import history
 from bench.leaderboard_endpoint import percentiles
 from coop_client.client import CoopClient
 from coop_widgets.dashboards import challenge
 from scorer.config import ScorerSettings
-from scorer.credit.graph import Commit
 from scorer.facade import CoopAPI
 from scorer.service.app import create_app
 from scorer.service.auth import StaticTokens
@@ -236,10 +234,7 @@ def main(
         finally:
             api.close()
 
-        made = [
-            Commit(c.sha, c.parents, c.people[:1], c.time, c.score)
-            for c in history(commits, merges, graph_people)
-        ]
+        made = graph_endpoint.single_authors(commits, merges, graph_people)
         shas = graph_endpoint.repository(home / "challenge.git", made)
         api = CoopAPI(ScorerSettings(home=str(home / "graph")))
         try:

@@ -92,11 +92,17 @@ def fill(api: CoopAPI, bare: Path, commits: list[Commit], shas: dict[str, str]) 
     return phase.id
 
 
+def single_authors(commits: int, merges: int, people: int) -> list[Commit]:
+    """:func:`bench.credit.history` with each commit by its first author only (a submission is
+    one person's push): the history the graph benches and the dashboards' render bench share."""
+    return [Commit(c.sha, c.parents, c.people[:1], c.time, c.score) for c in history(commits, merges, people)]
+
+
 def main(
     commits: int = 100_000, merges: int = 2_000, people: int = 500, queries: int = 40
 ) -> dict[str, float]:
     home = Path(tempfile.mkdtemp(prefix="coop-bench-"))
-    made = [Commit(c.sha, c.parents, c.people[:1], c.time, c.score) for c in history(commits, merges, people)]
+    made = single_authors(commits, merges, people)
     begin = time.perf_counter()
     shas = repository(home / "challenge.git", made)
     figures = {"repository_s": time.perf_counter() - begin}
