@@ -194,3 +194,9 @@ def test_the_credit_table_gives_share_and_the_versions_that_earned_it(small: Pha
         ["carol", "0.05", "7.7%", "c1"],
     ]
     assert page.notebook_link(2) in html and page.profile_link("bob") in html
+
+
+def test_plotly_is_prepared_with_the_pages_layout_before_a_viewer_asks():
+    prepared = graph.prepare_plotly()
+    assert prepared.layout.template.layout.paper_bgcolor == "white"  # plotly_white, loaded
+    assert [trace.mode for trace in prepared.data] == ["markers", "lines"]

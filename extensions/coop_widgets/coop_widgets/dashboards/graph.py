@@ -13,6 +13,7 @@ state from the kernel, never from a CDN).
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -60,7 +61,19 @@ EDGES = {  # kind: legend name, colour, dash
 
 def main() -> None:
     """Display the page the address asks for."""
-    page.show(lambda: render(page.query()), current="graph", missing="challenge")
+    page.show(lambda: render(page.query()), current="graph", missing="challenge", ahead=prepare_plotly)
+
+
+def prepare_plotly() -> go.Figure:
+    """A small figure of the page's kinds of traces and layout, built and dropped: plotly loads
+    its validators and its template on first use (seconds), here before a viewer asks; and
+    ``FigureWidget``'s own module (anywidget)."""
+    importlib.import_module("plotly.basewidget")
+    table = CreditTableOut.model_construct(direction="maximize", measure="", split="public")
+    marker = {"size": [1], "symbol": ["circle"], "color": ["#000000"], "line": {"width": 1}}
+    points = go.Scatter(x=[0], y=[0], mode="markers", marker=marker, customdata=[0], hovertemplate="%{x}")
+    line = go.Scatter(x=[0], y=[0], mode="lines", line={"shape": "hv", "color": "#000000", "width": 2})
+    return go.Figure(data=[points, line], layout=layout(table))
 
 
 def render(params: Mapping[str, str]) -> widgets.Widget:
