@@ -69,7 +69,17 @@ def prepare_plotly() -> go.Figure:
     its validators and its template on first use (seconds), here before a viewer asks; and
     ``FigureWidget``'s own module (anywidget)."""
     importlib.import_module("plotly.basewidget")
-    table = CreditTableOut.model_construct(direction="maximize", measure="", split="public")
+    table = CreditTableOut(
+        challenge="",
+        phase="",
+        leaderboard="",
+        measure="",
+        split="public",
+        direction="maximize",
+        noise_threshold=0.0,
+        total=0.0,
+        rows=[],
+    )
     marker = {"size": [1], "symbol": ["circle"], "color": ["#000000"], "line": {"width": 1}}
     points = go.Scatter(x=[0], y=[0], mode="markers", marker=marker, customdata=[0], hovertemplate="%{x}")
     line = go.Scatter(x=[0], y=[0], mode="lines", line={"shape": "hv", "color": "#000000", "width": 2})
