@@ -2,12 +2,17 @@
 (``pytest --nbval-lax``), as a participant runs it in JupyterLab: beside ``data/<phase>/``, the
 phase's inputs made by the challenge's own seeded generator (never its answer keys).
 
+A challenge that declares an environment runs in its kernel ("Python (higgs)"), built with the
+environments package as `coop challenge prepare` builds it: the packages the notebooks import
+are the environment's, not the platform's.
+
 The one example that fails in the notebook itself, on purpose, must fail here too, with its own
 error: it reads a folder on its author's laptop."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -19,6 +24,7 @@ import pytest
 from scorer.challenge.demo import DEMO_SEED, challenge_folders
 from scorer.challenge.load import load_spec
 from scorer.challenge.phase_data import prepare_phase_data
+from tests.environments.runtime_kernels import challenge_kernel
 from tests.hub.conftest import ROOT
 
 CHALLENGES = ROOT / "challenge_notebooks"
@@ -44,10 +50,11 @@ def test_every_shipped_notebook_runs_under_nbval(folder: Path, tmp_path: Path):
         shutil.copy(notebook, run / name)
         names.append(name)
     report = tmp_path / "nbval.xml"
+    kernel = challenge_kernel(challenge, folder, tmp_path / "home")
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "--nbval-lax", "-p", "no:cacheprovider", "-q",
-         f"--junitxml={report}", "--rootdir", str(run), *names],
-        cwd=run, capture_output=True, text=True, timeout=1200,
+         f"--nbval-kernel-name={kernel.name}", f"--junitxml={report}", "--rootdir", str(run), *names],
+        cwd=run, capture_output=True, text=True, timeout=1200, env={**os.environ, **kernel.variables},
     )  # fmt: skip
     outcomes = _outcomes(report)
     assert set(outcomes) == set(names), result.stdout[-3000:]

@@ -7,17 +7,20 @@ The fixtures that use these helpers are in ``conftest.py``.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from unittest import mock
 
 import pandas as pd
 import yaml
 
 from scorer.scoring.results import ScoringContext
+from tests.environments.runtime_kernels import ChallengeKernel
 
 REPO = Path(__file__).resolve().parents[2]
 CHALLENGES_DIR = REPO / "challenge_notebooks"
@@ -90,8 +93,11 @@ class NotebookRun:
         return pd.read_csv(self.predictions_path)
 
 
-def execute(challenge: str, notebook: str, data: PhaseData, work: Path) -> NotebookRun:
-    """Run a notebook with papermill as the platform does: phase parameters, own folder."""
+def execute(
+    challenge: str, notebook: str, data: PhaseData, work: Path, kernel: ChallengeKernel
+) -> NotebookRun:
+    """Run a notebook with papermill as the platform does: phase parameters, own folder, the
+    challenge's kernel."""
     import papermill
 
     predictions_path = work / "predictions.csv"
@@ -103,16 +109,17 @@ def execute(challenge: str, notebook: str, data: PhaseData, work: Path) -> Noteb
     error: Exception | None = None
     started = time.perf_counter()
     try:
-        papermill.execute_notebook(
-            str(challenge_dir(challenge) / notebook),
-            str(work / "executed.ipynb"),
-            parameters=parameters,
-            kernel_name="python3",
-            language="python",
-            cwd=str(work),
-            progress_bar=False,
-            execution_timeout=120,
-        )
+        with mock.patch.dict(os.environ, kernel.variables):  # where the kernel is found
+            papermill.execute_notebook(
+                str(challenge_dir(challenge) / notebook),
+                str(work / "executed.ipynb"),
+                parameters=parameters,
+                kernel_name=kernel.name,
+                language="python",
+                cwd=str(work),
+                progress_bar=False,
+                execution_timeout=120,
+            )
     except papermill.PapermillExecutionError as exc:
         error = exc
     return NotebookRun(predictions_path, time.perf_counter() - started, error)

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from challenge_support import CHALLENGES, challenge_dir, generate, load_module, spec_data
 
+from coop_client.layout import kernel_name
 from scorer.challenge.load import load_spec
 from scorer.challenge.spec import Challenge
 from scorer.rewards.registry import build, rewarders
@@ -98,11 +99,13 @@ def test_data_args_fit_the_generator(challenge):
 def test_notebooks_are_clean_nbformat4_with_parameters(challenge):
     paths = notebooks(challenge)
     assert any(p.parent.name == "examples" for p in paths)
+    spec = spec_data(challenge)  # the kernel of the challenge's environment, when it declares one
+    kernel = kernel_name(spec["id"]) if spec.get("environment") else "python3"
     for path in paths:
         notebook = nbformat.read(str(path), as_version=4)
         nbformat.validate(notebook)
         assert notebook.nbformat == 4
-        assert notebook.metadata["kernelspec"]["name"] == "python3"
+        assert notebook.metadata["kernelspec"]["name"] == kernel, path.name
         assert all(c.get("outputs", []) == [] for c in notebook.cells), f"{path.name} has outputs"
         names = parameter_names(notebook)
         assert {"inputs_dir", "predictions_path"} <= names, path.name
