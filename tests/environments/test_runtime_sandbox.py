@@ -14,11 +14,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import start_new_kernel
 from nbformat.v4 import new_code_cell, new_notebook
 
 from coop_client.layout import Layout
+from coop_widgets.easystart import easy_start
+from scorer.challenge.publish import publish
+from scorer.challenge.scaffold import scaffold
 from scorer.challenge.spec import EnvironmentSpec, RunLimits
 from scorer.config import ScorerSettings
 from scorer.environments.build import build
@@ -28,6 +32,7 @@ from scorer.environments.model import KERNEL_NAME, Environment
 from scorer.scoring.sandbox.bwrap import BwrapRunner
 from scorer.scoring.sandbox.runner import RunFolders, RunOutcome, RunRequest, UnsandboxedRunner
 from scorer.scoring.sanitize import KERNELSPEC, sanitize
+from tests.conftest import git
 
 LIMITS = RunLimits(wall_time=120, cell_time=60, memory="1GiB", disk="20MB", output="1MB", processes=48)
 #: What the kernel reports: where it runs from and what it could import.
@@ -183,3 +188,20 @@ def test_easy_start_names_the_kernel_of_the_phases_environment():
     assert declared.kernelspec(declared.phase("own"))["name"] == "coop-higgs-own"
     plain = Layout.model_validate({"id": "higgs", "phases": phases[:1]})
     assert plain.kernelspec(plain.phase("toy")) is None
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["environment", "platform"])
+def test_easy_start_copies_the_baseline_with_the_challenges_kernel(tmp_path, declared):
+    folder = scaffold("Curve", tmp_path / "organiser")
+    if declared:
+        (folder / "requirements.txt").write_text("uncertainties==3.2.3\n")
+        spec = yaml.safe_load((folder / "challenge.yaml").read_text())
+        spec["environment"] = {"requirements": "requirements.txt"}
+        (folder / "challenge.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    bare = tmp_path / "curve.git"
+    publish(folder, bare, message="publish", author="Organiser", email="organiser@example.org")
+    git(tmp_path, "clone", "-q", str(bare), str(tmp_path / "clone"))
+    copied = tmp_path / "clone" / easy_start(tmp_path / "clone", "alice")
+    kernelspec = json.loads(copied.read_text())["metadata"]["kernelspec"]
+    assert kernelspec["name"] == ("coop-curve" if declared else "python3")
+    assert not declared or kernelspec["display_name"] == "Python (curve)"
