@@ -6,6 +6,7 @@ from bench import (
     credit,
     dashboard_graph,
     dashboard_render,
+    environment_build,
     environment_overhead,
     graph_endpoint,
     leaderboard_endpoint,
@@ -31,6 +32,7 @@ def main() -> None:
     live = rewards.main(rounds=5)
     people = people_search.main()
     environment = environment_overhead.main(repeats=10)
+    built = environment_build.main()
     rows = [
         (
             "credit, 100k commits / 2k merges / 500 people (goals: full ≤ 3 s, one new score ≤ 5 ms p50)",
@@ -72,6 +74,11 @@ def main() -> None:
         (
             "a sandboxed run from a challenge environment vs the platform's own (goal: no measurable change)",
             environment_overhead.summary(environment),
+        ),
+        (
+            "building a small challenge environment (one package over the platform's kernel side), offline "
+            "from the wheelhouse: cold, rebuilt, cached (goal: cached < 1 s)",
+            environment_build.summary(built),
         ),
         (
             "20 trivial submissions, 1 vs 2 Dask workers (goal ≥ 1.7×)",
