@@ -265,6 +265,10 @@ c.JupyterHub.services = [
             # kernels are never culled (Voila spares its pools).
             f"--MappingKernelManager.cull_idle_timeout={DASHBOARDS_CULL}",
             f"--MappingKernelManager.cull_interval={max(1, DASHBOARDS_CULL // 4)}",
+            # A busy machine (twenty viewers' kernels starting at once) delays a kernel's output
+            # past the cell's end by more than nbclient's 4 s, and Voila then drops it: the page
+            # showed its header and nothing else. Wait for it; a dead kernel is noticed anyway.
+            "--VoilaExecutor.iopub_timeout=120",
             # Only the lab extensions the pages use (widgets; plotly's FigureWidget is an
             # anywidget): no page loads plotly's 4.8 MB renderer extension, git or nbdime.
             *(f"--VoilaConfiguration.extension_allowlist={name}" for name in DASHBOARD_EXTENSIONS),
