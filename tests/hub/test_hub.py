@@ -180,6 +180,35 @@ def test_easy_start_explains_what_it_cannot_do(hub: RunningHub, alice: Participa
     assert message in response.text
 
 
+def test_jupyterlab_offers_the_challenge_environment_and_easy_start_opens_the_baseline_in_it(
+    hub: RunningHub, alice: Participant
+):
+    """Higgs declares an environment: prepare built it and wrote its kernelspec, which alice's
+    JupyterLab lists; that kernel runs from the environment, and Easy start names it."""
+    headers = {"Authorization": f"token {alice.token}"}
+    specs = httpx.get(f"{hub.url}/user/alice/api/kernelspecs", headers=headers, timeout=60).json()
+    assert specs["kernelspecs"]["coop-higgs"]["spec"]["display_name"] == "Python (higgs)"
+    assert "coop-trackml" not in specs["kernelspecs"]  # TrackML runs in the platform's Python
+    started = httpx.post(
+        f"{hub.url}/user/alice/api/kernels", headers=headers, json={"name": "coop-higgs"}, timeout=60
+    )
+    assert started.status_code == 201, started.text
+    kernel_id = started.json()["id"]
+    try:
+        [kernel] = [
+            p
+            for p in hub.server_process("alice").children(recursive=True)
+            if kernel_id in " ".join(p.cmdline())
+        ]
+        assert kernel.cmdline()[0].startswith(str(hub.home / "environments"))
+    finally:
+        httpx.delete(f"{hub.url}/user/alice/api/kernels/{kernel_id}", headers=headers, timeout=60)
+    _response, seen = alice.session.follow("/hub/user-redirect/coop/start/higgs?phase=toy")
+    assert seen[-1].endswith("/challenges/higgs/solutions/alice/toy.ipynb"), seen
+    notebook = alice.home / "challenges" / "higgs" / "solutions" / "alice" / "toy.ipynb"
+    assert json.loads(notebook.read_text())["metadata"]["kernelspec"]["name"] == "coop-higgs"
+
+
 def test_a_kernel_token_submits_as_its_user_and_does_nothing_more(hub: RunningHub, alice: Participant):
     started = httpx.post(
         f"{hub.url}/user/alice/api/kernels",
