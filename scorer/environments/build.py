@@ -36,12 +36,14 @@ Progress = Callable[[str], None]
 #: Where the build's folder appears inside the sandbox.
 INSIDE = Path("/coop/build")
 LOG_TAIL_LINES = 25
+#: Printed by the build script before each step, to tell which step failed.
+STEP = "coop-step: "
 #: What a local package folder without pyproject.toml is built with (setup.py's defaults).
 LEGACY_BUILD = ("setuptools>=40.8.0", "wheel")
 _NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
-_UV_PACKAGE = re.compile(
-    r"(?:Failed to (?:build|download|prepare)[^`]*|Because )`?([A-Za-z0-9_.-]+)(?: @|[=<>!~ `])"
-)
+#: How uv names the distribution it failed on: "Failed to build `name @ file://…`", "Failed to
+#: download `name==1.0`".
+_UV_PACKAGE = re.compile(r"Failed to (?:build|download|install|prepare)[^`\n]*`([A-Za-z0-9_.-]+)")
 
 
 def _quiet(_message: str) -> None:
@@ -79,16 +81,16 @@ def build(settings: ScorerSettings, inputs: EnvironmentInputs, progress: Progres
 def fetch_wheels(settings: ScorerSettings, requirements: list[str], python: str) -> None:
     """Every wheel ``requirements`` need, for Python ``python`` (major.minor), in the wheel cache."""
     wheels = _wheels(settings)
-    listed = wheels.parent / f"request-{os.getpid()}.txt"
-    listed.write_text("\n".join(requirements) + "\n")
-    base = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--dest", str(wheels)]
-    base += ["--progress-bar", "off", "--disable-pip-version-check", "--no-input", "-r", str(listed)]
-    if python != f"{sys.version_info.major}.{sys.version_info.minor}":
-        base += ["--python-version", python]
     links = [
         arg for link in [*settings.environment_find_links, str(wheels)] for arg in ("--find-links", link)
     ]
-    try:
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", dir=wheels.parent) as listed:
+        listed.write("\n".join(requirements) + "\n")
+        listed.flush()
+        base = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--dest", str(wheels)]
+        base += ["--progress-bar", "off", "--disable-pip-version-check", "--no-input", "-r", listed.name]
+        if python != f"{sys.version_info.major}.{sys.version_info.minor}":
+            base += ["--python-version", python]
         with file_lock(wheels.parent / "fetch.lock"):
             offline = _run([*base, "--isolated", "--no-index", *links], settings)
             if offline.returncode == 0 or settings.environment_offline:
@@ -98,8 +100,6 @@ def fetch_wheels(settings: ScorerSettings, requirements: list[str], python: str)
                     ["--index-url", settings.environment_index_url] if settings.environment_index_url else []
                 )
                 online = _run([*base, *index, *links], settings)
-    finally:
-        listed.unlink(missing_ok=True)
     if online.returncode != 0:
         raise _pip_failure(online.stdout)
 
@@ -207,14 +207,31 @@ def _install(settings: ScorerSettings, inputs: EnvironmentInputs, work: Path, pl
     platform_lines = [
         f"{n}=={v}" for n, v in coop_platform.kernel_pins().items() if n in coop_platform.LOCAL_PACKAGES
     ]
-    lines = [*wanted, *(f"{INSIDE}/src/{name}" for name in local), *platform_lines]
-    (work / "requirements.txt").write_text("\n".join(lines) + "\n")
+    (work / "requirements.txt").write_text("\n".join([*wanted, *platform_lines]) + "\n")
     env, uv = f"{INSIDE}/env", str(Path(sys.executable).with_name("uv"))
-    install = [uv, "pip", "install", "--python", f"{env}/bin/python", "--offline", "--no-index"]
-    install += ["--find-links", "/coop/wheels", "--find-links", "/coop/platform", "--link-mode", "copy"]
-    install += ["--compile-bytecode", "--no-config", "-r", f"{INSIDE}/requirements.txt"]
-    venv = [uv, "venv", "--relocatable", "--no-config", "--python", str(inputs.interpreter.path), env]
-    (work / "build.sh").write_text(f"set -e\n{shlex.join(venv)}\n{shlex.join(install)}\n")
+    python = str(inputs.interpreter.path)
+    offline = ["--no-config", "--offline", "--no-index", "--find-links", "/coop/wheels"]
+    script = ["set -e", shlex.join([uv, "venv", "--relocatable", "--no-config", "--python", python, env])]
+    for name in local:  # one at a time, each announced: a failure is named by its folder
+        script.append(shlex.join(["echo", f"{STEP}./{name}"]))
+        build_one = [uv, "build", "--wheel", *offline, "--python", python, "--out-dir", f"{INSIDE}/local"]
+        script.append(shlex.join([*build_one, f"{INSIDE}/src/{name}"]))
+    install = [
+        uv,
+        "pip",
+        "install",
+        "--python",
+        f"{env}/bin/python",
+        *offline,
+        "--find-links",
+        "/coop/platform",
+    ]
+    install += ["--link-mode", "copy", "--compile-bytecode", "-r", f"{INSIDE}/requirements.txt"]
+    script += [
+        shlex.join(["echo", f"{STEP}install"]),
+        shlex.join(install) + (f" {INSIDE}/local/*.whl" if local else ""),
+    ]
+    (work / "build.sh").write_text("\n".join(script) + "\n")
     sandbox = _Sandbox(settings.bwrap)
     argv = sandbox.argv(work, _wheels(settings), platform_wheels, inputs.interpreter.path)
     sandbox.hand_over(work)
@@ -223,18 +240,17 @@ def _install(settings: ScorerSettings, inputs: EnvironmentInputs, work: Path, pl
     finally:
         sandbox.take_back(work)
     if done.returncode != 0:
-        raise _uv_failure(done.stdout, list(local))
+        raise _uv_failure(done.stdout)
 
 
-def _uv_failure(log: str, local: list[str]) -> EnvironmentBuildFailed:
+def _uv_failure(log: str) -> EnvironmentBuildFailed:
     tail = _tail(log)
-    found = _UV_PACKAGE.search(log)
-    name = found.group(1) if found else None
-    if name == "src" or (name is None and len(local) == 1):
-        name = local[0] if local else name
-    for folder in local:
-        if f"{INSIDE}/src/{folder}" in log:
-            name = folder
+    steps = [line.removeprefix(STEP) for line in log.splitlines() if line.startswith(STEP)]
+    if steps and steps[-1].startswith("./"):
+        name: str | None = steps[-1].removeprefix("./")
+    else:
+        found = _UV_PACKAGE.search(log)
+        name = found.group(1) if found else None
     what = f"installing {name} failed" if name else "installing the environment failed"
     return EnvironmentBuildFailed(
         name, f"{what} (built without network, writing only into the environment)", tail

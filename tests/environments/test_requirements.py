@@ -6,8 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from scorer.challenge.scaffold import scaffold
 from scorer.challenge.spec import EnvironmentSpec
+from scorer.cli import app
 from scorer.environments.inputs import environment_inputs
 from scorer.environments.platform import kernel_pins
 from scorer.environments.requirements import MAX_LINES, check
@@ -118,3 +121,18 @@ def test_an_unknown_python_version_is_a_clear_error(tmp_path: Path):
     tree = write(tmp_path / "repo", "numpy==2.4.6\n")
     with pytest.raises(EnvironmentBuildFailed, match=r"Python 3\.2 is not installed here"):
         environment_inputs(EnvironmentSpec(requirements="requirements.txt", python="3.2"), tree)
+
+
+def test_validate_names_requirement_errors_and_warnings(tmp_path: Path):
+    folder = scaffold("Env check", tmp_path / "challenge")
+    spec_file = folder / "challenge.yaml"
+    spec_file.write_text(spec_file.read_text() + "environment:\n  requirements: requirements.txt\n")
+    (folder / "requirements.txt").write_text("numpy\nuncertainties==3.2.3\n")
+    checked = CliRunner().invoke(app, ["challenge", "validate", str(folder)])
+    assert checked.exit_code == 0, checked.output
+    assert "environment.requirements: requirements.txt: line 1: numpy is not pinned" in checked.output
+    (folder / "requirements.txt").write_text("numpy==2.4.6\n-r more.txt\ntornado==6.0.4\n")
+    refused = CliRunner().invoke(app, ["challenge", "validate", str(folder)])
+    assert refused.exit_code == 1
+    output = " ".join(refused.output.split())
+    assert "line 2: -r is not allowed" in output and "conflicts with the platform's tornado==" in output
