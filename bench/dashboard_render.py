@@ -3,10 +3,12 @@ kernels vs a cold kernel, and 20 viewers at once; goals: the leaderboard page �
 preheated, the contribution graph page ≤ 2 s.
 
 Voila is started with the dashboards service's command and environment read from
-``hub_config/jupyterhub_config.py`` (``--preheat_kernel=True --pool_size=…``, the ``coop``
-template through ``JUPYTER_PATH``, the base URL ``/services/dashboards/``), ``COOP_SERVICE_URL``
-pointing at a ledger served by ``coop serve``'s app under uvicorn on loopback; the cold Voila is
-the same command without the two preheating options. Debian's ``/usr/bin/chromium`` (headless,
+``hub_config/jupyterhub_config.py`` (:mod:`tests.e2e.dashboards.served`: preheated kernels, one
+per page and ``COOP_DASHBOARDS_BOARD_POOL`` for the leaderboards, the ``coop`` template through
+``JUPYTER_PATH``, which sets the ``_xsrf`` cookie a leaving page's kernel shutdown needs, the base
+URL ``/services/dashboards/``), ``COOP_SERVICE_URL`` pointing at a ledger served by ``coop
+serve``'s app under uvicorn on loopback; the cold Voila is the same command without the
+preheating options. Debian's ``/usr/bin/chromium`` (headless,
 Playwright) opens each page in a new browser context (a first visit: nothing cached), and the
 page itself records when the first leaderboard row (or the graph's first drawn mark) has a box on
 screen, in ``performance.now()`` from its navigation's start.
