@@ -3,6 +3,7 @@ production it waits for the hub over TLS and prints the public address."""
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import shutil
@@ -85,21 +86,26 @@ def test_coop_up_demo_shows_rewards_credit_and_likes_and_serves_the_contribution
 ):
     """``make demo`` on TrackML's toy phase: alice improves the baseline, bob builds on alice
     (coop.lineage), alice likes bob's; the ended phase is settled; both are credited, and the
-    printed API addresses answer with the graph and the rewards."""
+    printed API addresses answer with the graph and the rewards. Higgs's baselines too: its
+    environment is built, alice's JupyterLab offers its kernel, its scores carry its key."""
     source = tmp_path / "challenges"  # outside the home: the demo builds the home afresh
     shutil.copytree(ROOT / "challenge_notebooks" / "trackml", source / "trackml")
     for example in (source / "trackml" / "examples").glob("*.ipynb"):
         if "-toy-" not in example.name:
             example.unlink()
+    shutil.copytree(ROOT / "challenge_notebooks" / "higgs", source / "higgs")
+    for example in (source / "higgs" / "examples").glob("*.ipynb"):
+        example.unlink()
     home = tmp_path / "home"
-    env = hub_environment(home, secrets.token_urlsafe(12), ports)
+    password = secrets.token_urlsafe(12)
+    env = hub_environment(home, password, ports)
     port = env.pop("COOP_HUB_PORT")
     up = coop_up(home, port, env, "--demo", "--source", str(source))
     lines = printed_lines(up)
     url = f"http://127.0.0.1:{port}"
     api_url = f"http://127.0.0.1:{env['COOP_HUB_API_PORT']}/hub/api"
     try:
-        printed = "".join(read_until(lines, "Ctrl-C stops everything", timeout=500))
+        printed = "".join(read_until(lines, "Ctrl-C stops everything", timeout=700))
         assert "settled trackml/toy on private scores" in printed
         credit = printed[printed.index("settled trackml/toy on private scores") :]  # its credit table
         assert re.search(r"│ alice\s+│\s+0\.\d+ │", credit) and re.search(r"│ bob\s+│\s+0\.\d+ │", credit)
@@ -144,6 +150,27 @@ def test_coop_up_demo_shows_rewards_credit_and_likes_and_serves_the_contribution
         assert {c["issued_to"] for c in imported} == {"alice"}
         assert any(c["name"].startswith("beat-baseline in ") for c in imported)
         assert {c["kind"] for c in imported} >= {"achievement", "credit"}
+        # Higgs runs in its own environment: built by the demo's prepare, in every score's
+        # provenance, and offered to alice's JupyterLab as a kernel
+        higgs = httpx.get(f"{url}/services/coop/api/submissions", params={"challenge": "higgs"}, timeout=60)
+        first = min(s["id"] for s in higgs.json())
+        shown = subprocess.run(
+            [COOP, "--home", str(home), "submission", str(first), "--json"],
+            env=env, capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        [submission] = json.loads(shown.stdout)
+        key = submission["challenge_environment"]
+        assert re.fullmatch(r"[0-9a-f]{64}", key) and submission["status"] == "scored"
+        assert submission["provenance"]["challenge_environment"] == key
+        assert (home / "environments" / key[:16] / "pyvenv.cfg").is_file()
+        session = HubSession(url, "alice", password)
+        session.start_server()
+        token = session.api("POST", "users/alice/tokens", json={"note": "kernelspecs"}).json()["token"]
+        specs = httpx.get(
+            f"{url}/user/alice/api/kernelspecs", headers={"Authorization": f"token {token}"}, timeout=60
+        ).json()["kernelspecs"]
+        assert specs["coop-higgs"]["spec"]["display_name"] == "Python (higgs)"
+        session.close()
         up.send_signal(signal.SIGINT)
         assert up.wait(120) == 0
     finally:
