@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import Path
@@ -204,3 +205,16 @@ def test_the_page_reads_each_boards_first_rows_and_the_whole_board_when_a_viewer
     assert asked == ["public"] and view.table.value.count("<tr>") == 4
     view.reverse.value = True
     assert asked == ["public"] and "carol" in plain(view.table.value).split("bob")[0]  # read once
+
+
+def test_only_the_shown_board_is_built_until_its_viewer_chooses_another(still_open: str):
+    now = datetime.now(UTC)
+    with CoopClient(still_open) as client:
+        shown = challenge.read(client, "curve", None, "main", now)
+    two = replace(shown, boards=[shown.boards[0], [make_board(3)]], selected=1)
+    tabs = challenge.widget(two, now).children[1]
+    assert [isinstance(child, board.BoardView) for child in tabs.children] == [False, True]
+    titles = tabs.titles
+    tabs.selected_index = 0
+    assert [isinstance(child, board.BoardView) for child in tabs.children] == [True, True]
+    assert tabs.selected_index == 0 and tabs.titles == titles

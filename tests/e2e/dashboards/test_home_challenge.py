@@ -63,6 +63,10 @@ def test_the_open_phase_says_private_scores_stay_hidden_and_shows_every_phase(da
     expect(steps.nth(1)).to_contain_text("open")
     expect(steps.nth(1)).to_have_attribute("aria-current", "step")
     expect(page.get_by_role("tab")).to_have_count(2)  # both boards of the phase
+    expect(page.locator(".coop-board")).to_have_count(1)  # the other is built when chosen
+    page.get_by_role("tab").nth(1).click()
+    expect(page.locator(".coop-board")).to_have_count(2)
+    expect(page.locator(".coop-board").nth(1)).to_be_visible()
     viewer.check("challenge-open-phase")
     viewer.close()
 

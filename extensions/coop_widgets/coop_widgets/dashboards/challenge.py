@@ -141,13 +141,27 @@ def head_html(shown: Shown, now: datetime) -> str:
 
 
 def widget(shown: Shown, now: datetime) -> widgets.Widget:
+    """The page: the head, and a tab per board; only the board shown is built at first (each
+    board is some thirty widgets the browser draws), another one when its tab is chosen."""
     head = widgets.HTML(head_html(shown, now))
     if not shown.boards:
         return widgets.VBox([head, widgets.HTML("<p>This phase has no leaderboard.</p>")])
-    views = [
-        BoardView(boards, whole(boards[0].challenge, boards[0].phase, boards[0].leaderboard))
-        for boards in shown.boards
+
+    def view(index: int) -> BoardView:
+        boards = shown.boards[index]
+        return BoardView(boards, whole(boards[0].challenge, boards[0].phase, boards[0].leaderboard))
+
+    children = [
+        view(i) if i == shown.selected else widgets.HTML("<p>Loading the board…</p>")
+        for i in range(len(shown.boards))
     ]
-    tabs = widgets.Tab(children=views, titles=[boards[0].title for boards in shown.boards])
+    tabs = widgets.Tab(children=children, titles=[boards[0].title for boards in shown.boards])
     tabs.selected_index = shown.selected
+
+    def chosen(change: dict[str, object]) -> None:
+        index = change["new"]
+        if isinstance(index, int) and not isinstance(tabs.children[index], BoardView):
+            tabs.children = [view(i) if i == index else child for i, child in enumerate(tabs.children)]
+
+    tabs.observe(chosen, "selected_index")
     return widgets.VBox([head, tabs])
