@@ -55,6 +55,10 @@ IMPORTED = credentials.NewCredential(
 )
 
 
+#: httpx's 5 s default failed a request on a busy shared machine; these tests check answers, not speed.
+TIMEOUT = 120
+
+
 @dataclass
 class Service:
     url: str
@@ -66,11 +70,11 @@ class Service:
 
     def put(self, who: str | None, body: dict) -> httpx.Response:
         headers = {"Authorization": f"token {who}-token"} if who else {}
-        return httpx.put(f"{self.url}/api/me/profile", json=body, headers=headers)
+        return httpx.put(f"{self.url}/api/me/profile", json=body, headers=headers, timeout=TIMEOUT)
 
     def get(self, path: str, who: str | None = None) -> httpx.Response:
         headers = {"Authorization": f"token {who}-token"} if who else {}
-        return httpx.get(f"{self.url}{path}", headers=headers)
+        return httpx.get(f"{self.url}{path}", headers=headers, timeout=TIMEOUT)
 
 
 def dan_records() -> list[ScoredRecord]:
