@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from coop_client.lineage import Lineage, with_lineage
 from scorer.challenge.load import load_spec
 from scorer.challenge.publish import publish
 from scorer.challenge.spec import Challenge
+from scorer.environments.phases import PhaseEnvironment
 from scorer.facade import CoopAPI, Queued
 from scorer.ledger.settlements import SettlementView
 from scorer.organise.settle import settle_ended
@@ -34,17 +36,28 @@ class DemoChallenge:
     on_purpose: dict[int, str]
     #: Submissions of examples others like once scored (their ``coop.liked_by``).
     liked_by: dict[int, tuple[str, ...]]
+    #: Each phase's software environment as prepare left it.
+    environments: list[PhaseEnvironment]
 
 
 def challenge_folders(source: Path) -> list[Path]:
     return sorted(p.parent for p in source.glob("*/challenge.yaml"))
 
 
-def build(api: CoopAPI, source: Path, workspace: Path) -> list[DemoChallenge]:
-    """Publish every challenge under ``source`` and queue its baselines and examples."""
+def _prefixed(progress: Callable[[str], None], prefix: str) -> Callable[[str], None]:
+    return lambda message: progress(f"{prefix}: {message}")
+
+
+def build(
+    api: CoopAPI, source: Path, workspace: Path, progress: Callable[[str], None] | None = None
+) -> list[DemoChallenge]:
+    """Publish every challenge under ``source`` (its environments built, its data generated) and
+    queue its baselines and examples."""
     built = []
     for folder in challenge_folders(source):
         challenge = load_spec(folder)
+        if progress:
+            progress(f"{challenge.id}: publishing")
         repository = workspace / "git" / f"{challenge.id}.git"
         publish(
             folder,
@@ -53,7 +66,8 @@ def build(api: CoopAPI, source: Path, workspace: Path) -> list[DemoChallenge]:
             author="Organiser",
             email="organiser@coopetition.local",
         )
-        api.prepare(str(repository), seed=DEMO_SEED)
+        said = _prefixed(progress, challenge.id) if progress else None
+        prepared = api.prepare(str(repository), seed=DEMO_SEED, progress=said)
         clone = workspace / "clones" / challenge.id
         run(workspace, "clone", "-q", str(repository), str(clone), env=_identity("Organiser"))
         enable_nbdime(clone)
@@ -83,7 +97,9 @@ def build(api: CoopAPI, source: Path, workspace: Path) -> list[DemoChallenge]:
                 on_purpose.update({q.submission_id: coop["fails_on_purpose"] for q in mine})
             liked_by.update({q.submission_id: tuple(coop.get("liked_by", ())) for q in mine})
             queued += mine
-        built.append(DemoChallenge(challenge, repository, queued, on_purpose, liked_by))
+        built.append(
+            DemoChallenge(challenge, repository, queued, on_purpose, liked_by, prepared.environments)
+        )
     return built
 
 

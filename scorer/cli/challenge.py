@@ -19,6 +19,7 @@ from scorer.challenge.publish import publish
 from scorer.challenge.scaffold import scaffold
 from scorer.challenge.spec import json_schema
 from scorer.cli.common import console, errors, fail, state
+from scorer.environments.phases import PhaseEnvironment
 from scorer.exceptions import (
     CoopError,
     EnvironmentBuildFailed,
@@ -109,10 +110,7 @@ def prepare(
         fail(exc)
     except CoopError as exc:
         fail(exc)
-    for env in prepared.environments:
-        if env.environment is not None:
-            how = "reused" if env.reused else "built"
-            console.print(f"[green]✓[/] {env.phase}: environment {env.environment.short} ({how})")
+    print_environments(prepared.environments)
     for data in prepared.data:
         console.print(
             f"[green]✓[/] {data.meta['challenge']}/{data.meta['phase']}: "
@@ -229,3 +227,11 @@ def _said(change: organise.SpecChange) -> None:
         )
     else:
         console.print("dry run: nothing changed")
+
+
+def print_environments(environments: list[PhaseEnvironment], prefix: str = "") -> None:
+    """A line per phase that runs in a challenge environment: its short key, built or reused."""
+    for env in environments:
+        if env.environment is not None:
+            how = "reused" if env.reused else "built"
+            console.print(f"[green]✓[/] {prefix}{env.phase}: environment {env.environment.short} ({how})")

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from scorer.challenge import demo as demo_core
+from scorer.cli.challenge import print_environments
 from scorer.cli.common import console, fail, state
 from scorer.cli.credit import credit_table
 from scorer.cli.people import people_table
@@ -49,7 +50,10 @@ def demo(
     console.print(f"state in {workspace} (SQLite ledger, local Dask cluster, bubblewrap sandbox)")
     try:
         api = current.api()
-        built = demo_core.build(api, source, workspace)
+        with console.status("publishing the demo challenges") as status:
+            built = demo_core.build(api, source, workspace, progress=status.update)
+        for demo_challenge in built:
+            print_environments(demo_challenge.environments, prefix=f"{demo_challenge.challenge.id}/")
         ids = [q.submission_id for b in built for q in b.queued]
         console.print(f"published {len(built)} challenge(s); scoring {len(ids)} submission(s)")
         _run(api, ids, quiet=False, runner=api.run)
