@@ -6,7 +6,6 @@ and leave nothing half-built, and what was built before keeps serving."""
 from __future__ import annotations
 
 import socket
-import sys
 import sysconfig
 import threading
 import zipfile
@@ -25,20 +24,16 @@ from scorer.environments.inputs import EnvironmentInputs, environment_inputs
 from scorer.environments.model import KERNEL_NAME, Environment
 from scorer.environments.store import collect, environment_at, environment_for, is_built, lease, record_use
 from scorer.exceptions import EnvironmentBuildFailed, EnvironmentNotPrepared
-from tests.conftest import unavailable
+from tests.environments.wheelhouse import WHEELHOUSE, need_wheelhouse
 
 pytestmark = pytest.mark.needs("bwrap")
 
-WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
 SPEC = EnvironmentSpec(requirements="requirements.txt")
 
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> ScorerSettings:
-    if not (WHEELHOUSE / "ipykernel-7.4.0-py3-none-any.whl").exists() and not any(
-        WHEELHOUSE.glob("ipykernel-*")
-    ):
-        unavailable(f"no wheelhouse at {WHEELHOUSE} (`make` fetches it)")
+    need_wheelhouse()
     extra = tmp_path_factory.mktemp("extra-wheels")
     wheel(extra, "coop-test-alpha", "1.0", "coop-test-beta==1.0")
     wheel(extra, "coop-test-beta", "1.0")

@@ -4,35 +4,26 @@ keeps serving (real git, uv and bubblewrap, offline from the wheelhouse)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from scorer.challenge.load import load_spec
 from scorer.challenge.publish import publish
-from scorer.challenge.scaffold import scaffold
 from scorer.config import ScorerSettings
 from scorer.environments.store import is_built, used_by
 from scorer.facade import CoopAPI
 from scorer.ingest.push import environment_lines
 from scorer.organise.actions import edit_phase_limits
 from scorer.service.git_http import serve_repository
-from tests.conftest import unavailable
+from tests.environments.wheelhouse import WHEELHOUSE, need_wheelhouse, scaffold_with_environment
 
 pytestmark = pytest.mark.needs("bwrap")
-WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
 
 
 def test_a_change_builds_first_and_a_broken_push_keeps_the_environment(tmp_path: Path):
-    if not any(WHEELHOUSE.glob("ipykernel-*.whl")):
-        unavailable(f"no wheelhouse at {WHEELHOUSE} (`make` fetches it)")
-    folder = scaffold("Curve", tmp_path / "organiser")
-    spec = yaml.safe_load((folder / "challenge.yaml").read_text())
-    spec["environment"] = {"requirements": "requirements.txt"}
-    (folder / "challenge.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
-    (folder / "requirements.txt").write_text("uncertainties==3.2.3\n")
+    need_wheelhouse()
+    folder, spec = scaffold_with_environment("Curve", tmp_path / "organiser", "uncertainties==3.2.3\n")
     bare = tmp_path / "curve.git"
     publish(folder, bare, message="publish", author="Organiser", email="organiser@example.org")
     settings = ScorerSettings(

@@ -5,40 +5,31 @@ lists and collects (real git, uv and bubblewrap, offline from the wheelhouse).""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from scorer.challenge.load import load_spec
 from scorer.challenge.publish import publish
-from scorer.challenge.scaffold import scaffold
 from scorer.cli import app
 from scorer.config import load_settings
 from scorer.environments.store import environment_for, is_built, used_by
-from tests.conftest import unavailable
+from tests.environments.wheelhouse import WHEELHOUSE, need_wheelhouse, scaffold_with_environment
 
 pytestmark = pytest.mark.needs("bwrap")
-WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
 runner = CliRunner()
 ORGANISER = {"author": "Organiser", "email": "organiser@coopetition.local"}
 
 
 def test_prepare_builds_once_and_a_failed_change_keeps_the_environment(tmp_path: Path):
-    if not any(WHEELHOUSE.glob("ipykernel-*.whl")):
-        unavailable(f"no wheelhouse at {WHEELHOUSE} (`make` fetches it)")
+    need_wheelhouse()
     config = tmp_path / "coop_config.py"
     config.write_text(
         f"c.ScorerSettings.environment_find_links = [{str(WHEELHOUSE)!r}]\n"
         "c.ScorerSettings.environment_offline = True\n"
     )
-    folder = scaffold("Env curve", tmp_path / "challenge")
-    spec = yaml.safe_load((folder / "challenge.yaml").read_text())
-    spec["environment"] = {"requirements": "requirements.txt"}
-    (folder / "challenge.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
-    (folder / "requirements.txt").write_text("uncertainties==3.2.3\n")
+    folder, spec = scaffold_with_environment("Env curve", tmp_path / "challenge", "uncertainties==3.2.3\n")
     bare = tmp_path / "curve.git"
     publish(folder, bare, **ORGANISER, message="Publish")
     coop = ["--home", str(tmp_path / "home"), "--config", str(config)]
