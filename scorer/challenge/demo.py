@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,9 @@ from scorer.organise.settle import settle_ended
 #: Fixed so that the demo prints the same figures every time; real challenges use a secret seed.
 DEMO_SEED = 2026
 BASELINE_USER = "baseline"
+#: How far back the demo's first commit is dated, and the time between two commits.
+DEMO_SPAN = timedelta(hours=8)
+DEMO_STEP = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,9 @@ def build(
     """Publish every challenge under ``source`` (its environments built, its data generated) and
     queue its baselines and examples."""
     built = []
+    # Work spread over the last hours, in commit order: the contribution graph is drawn over time
+    # (made in one go, every commit would share a second).
+    dates = (datetime.now(UTC) - DEMO_SPAN + n * DEMO_STEP for n in itertools.count())
     for folder in challenge_folders(source):
         challenge = load_spec(folder)
         if progress:
@@ -76,7 +83,7 @@ def build(
         liked_by: dict[int, tuple[str, ...]] = {}
         for phase in challenge.phases:
             target = str(solution_path(challenge.solutions, BASELINE_USER, f"{phase.id}-baseline"))
-            sha = _commit(clone, BASELINE_USER, {target: (folder / phase.baseline).read_bytes()})
+            sha = _commit(clone, BASELINE_USER, {target: (folder / phase.baseline).read_bytes()}, next(dates))
             queued += api.enqueue_commit(str(repository), sha, phase_id=phase.id)
         now = datetime.now(UTC)
         committed: dict[str, Lineage] = {}
@@ -90,7 +97,7 @@ def build(
             content = example.read_bytes()
             if "builds_on" in coop:
                 content = _built_on(notebook, committed, coop["builds_on"], example)
-            sha = _commit(clone, person, {target: content})
+            sha = _commit(clone, person, {target: content}, next(dates))
             committed[example.stem] = Lineage(path=target, commit=sha)
             mine = api.enqueue_commit(str(repository), sha, phase_id=chosen.id if chosen else None)
             if coop.get("fails_on_purpose"):
@@ -128,12 +135,13 @@ def _built_on(notebook: dict[str, Any], committed: dict[str, Lineage], original:
     return (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode()
 
 
-def _commit(clone: Path, user: str, files: dict[str, bytes]) -> str:
+def _commit(clone: Path, user: str, files: dict[str, bytes], when: datetime) -> str:
     for relative, content in files.items():
         path = clone / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
-    env = _identity(user)
+    date = when.isoformat(timespec="seconds")
+    env = {**_identity(user), "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
     run(clone, "add", "--all", env=env)
     run(clone, "commit", "-q", "-m", f"{user}: {', '.join(files)}", env=env)
     run(clone, "push", "-q", "origin", f"HEAD:{HEADS}{user}/demo", env=env)
