@@ -275,7 +275,7 @@ def test_watchdog_kills_a_run_over_its_wall_time(tmp_path):
 def test_an_environment_under_tmp_is_bound_after_the_private_tmp(monkeypatch, tmp_path):
     """A checkout under /tmp (a fresh clone, a CI folder) keeps its venv visible in the sandbox."""
     venv = Path("/tmp/somewhere/.venv")
-    monkeypatch.setattr(bwrap, "_python_roots", lambda: [venv])
+    monkeypatch.setattr(bwrap, "python_roots", lambda: [venv])
     folders = RunFolders.create(tmp_path / "run")
     request = RunRequest(folders, "nb.ipynb", {}, tmp_path, RunLimits(), "predictions.csv")
     argv = BwrapRunner().argv(request, tmp_path / "job.json", 3)

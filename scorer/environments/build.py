@@ -30,7 +30,7 @@ from scorer.environments.model import KERNEL_NAME, Environment
 from scorer.environments.store import LEASE, MANIFEST, environment_at, is_built
 from scorer.exceptions import EnvironmentBuildFailed
 from scorer.ingest.repo import file_lock
-from scorer.scoring.sandbox.bwrap import NAMESPACES, PRESENT, SANDBOX_UID_RANGE, _python_roots, _system_binds
+from scorer.scoring.sandbox.bwrap import NAMESPACES, PRESENT, SANDBOX_UID_RANGE, python_roots, system_binds
 
 Progress = Callable[[str], None]
 #: Where the build's folder appears inside the sandbox.
@@ -271,9 +271,9 @@ class _Sandbox:
         self.uid = SANDBOX_UID_RANGE[0] + os.getpid() % (SANDBOX_UID_RANGE[1] - SANDBOX_UID_RANGE[0])
 
     def argv(self, work: Path, wheels: Path, platform_wheels: Path, python: Path) -> list[str]:
-        argv = [self.bwrap, *NAMESPACES, "--hostname", "build", "--clearenv", *_system_binds()]
+        argv = [self.bwrap, *NAMESPACES, "--hostname", "build", "--clearenv", *system_binds()]
         argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
-        roots = [*_python_roots(), python.resolve().parent.parent]
+        roots = [*python_roots(), python.resolve().parent.parent]
         roots = [r for r in dict.fromkeys(roots) if not str(r).startswith("/usr/")]
         for path in sorted({p for root in roots for p in root.parents} - PRESENT):
             argv += ["--perms", "0755", "--dir", str(path)]

@@ -91,7 +91,7 @@ class BwrapRunner(Runner):
         # Order matters: later mounts go on top of earlier ones (a venv under /tmp must come
         # after the /tmp tmpfs, or the tmpfs hides it).
         argv = [self.bwrap, *NAMESPACES, "--hostname", "sandbox", "--clearenv"]
-        argv += _system_binds() + _scratch_mounts(request.limits)
+        argv += system_binds() + _scratch_mounts(request.limits)
         argv += self._environment_binds(request.environment)
         argv += [
             *("--perms", "0755", "--dir", str(MOUNT)),
@@ -117,7 +117,7 @@ class BwrapRunner(Runner):
     def _environment_binds(self, environment: Environment | None) -> list[str]:
         """The interpreter and the virtual environment papermill runs in, and the challenge
         environment the kernel runs from with its interpreter: read-only, minus hidden packages."""
-        roots = _python_roots()
+        roots = python_roots()
         if environment:
             roots = _outermost([*roots, *_environment_roots(environment)])
         argv: list[str] = []
@@ -154,7 +154,9 @@ def _scratch_mounts(limits: RunLimits) -> list[str]:
     ]
 
 
-def _system_binds() -> list[str]:
+def system_binds() -> list[str]:
+    """The host's system folders and the few /etc files programs need, read-only (what every
+    sandbox here sees: scored runs and environment builds)."""
     argv: list[str] = ["--ro-bind", "/usr", "/usr", "--perms", "0755", "--dir", "/etc"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         path = Path("/") / name
@@ -178,7 +180,7 @@ def _package_folder(name: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _python_roots() -> list[Path]:
+def python_roots() -> list[Path]:
     """The interpreter's installation and the virtual environment, outside /usr."""
     roots = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()]
     return _outermost([*roots, Path(sysconfig.get_paths()["purelib"]).resolve()])
