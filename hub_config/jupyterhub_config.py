@@ -219,8 +219,9 @@ c.Spawner.http_timeout = 90
 
 # --- services --------------------------------------------------------------------------------
 #: Seconds the hub waits for a service to answer when it starts: JupyterHub 6 stops if one does
-#: not within its default 30 s, too short on a loaded machine (`coop serve` starts Dask workers,
-#: Voila a kernel manager); JupyterHub 5.5 has no such field and keeps going.
+#: not within its default 30 s, too short on a loaded machine (Voila starts a kernel manager).
+#: JupyterHub 5.5 has no such field and stops after about 10 s, hence `coop serve` answers first
+#: and prepares its git repositories in the background.
 SERVICE_WAIT = {"timeout": 180} if "timeout" in Service.class_traits(input=True) else {}
 settings.public_url = os.environ.get("COOP_PUBLIC_URL") or SERVICE_URL.rstrip("/")  # its issuer
 SCORER_ENV = {**settings.environment(), "COOP_HOME": str(HOME)}

@@ -80,6 +80,12 @@ class SandboxUnavailable(CoopError):
     http_status = 503
 
 
+class ServiceStarting(CoopError):
+    """The service has just started and is still preparing what the request needs."""
+
+    http_status = 503
+
+
 class SubmissionFailure(CoopError):
     """A submission ended without a score; ``failure_class`` says why."""
 

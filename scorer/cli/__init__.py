@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
+# jsonschema imports rfc3987-syntax when installed (jupyter-events asks for it), which builds an
+# Earley grammar for the "iri" format on import: about 0.8 s of every coop command, though
+# nothing a coop process validates (notebooks, through nbformat) checks formats. jsonschema
+# treats it as optional, so coop processes go without it. Must run before anything imports
+# jsonschema.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
 from pathlib import Path
 from typing import Annotated
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
@@ -18,9 +20,10 @@ from scorer.organise.settle import PhaseCloser
 from scorer.profiles.keys import load_keys
 from scorer.service.auth import Authenticator, HubAuthenticator, StaticTokens
 from scorer.service.git_http import serve_repository
-from scorer.service.warm import start_warming
+from scorer.service.warm import warm
 
 HUB_URL = "JUPYTERHUB_API_URL"
+log = logging.getLogger("coop")
 
 
 def choose_authenticator(tokens_file: Path | None, environ: Mapping[str, str] = os.environ) -> Authenticator:
@@ -58,6 +61,27 @@ def serve_registered(api: CoopAPI) -> dict[str, str]:
     return problems
 
 
+def start_preparing(api: CoopAPI, ready: threading.Event, git_base: str) -> threading.Thread:
+    """In a daemon thread, while the service already answers: serve the registered repositories
+    over git (at ``git_base``), set ``ready``, then warm what the dashboards read first. JupyterHub
+    5 gives a managed service about 10 s to answer; preparing the repositories alone takes seconds."""
+
+    def run() -> None:
+        try:
+            for challenge_id, problem in serve_registered(api).items():
+                if problem:
+                    errors.print(f"[yellow]warning:[/] {challenge_id} is not served over git: {problem}")
+                else:
+                    console.print(f"git: {git_base}/{challenge_id}.git", highlight=False)
+        finally:  # a repository that could not be prepared answers "no such challenge"
+            ready.set()
+        log.info("warmed for the dashboards: %s", ", ".join(warm(api)) or "nothing")
+
+    thread = threading.Thread(target=run, name="coop-prepare", daemon=True)
+    thread.start()
+    return thread
+
+
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -82,20 +106,16 @@ def serve(
         keys = load_keys(api.settings.home_path)  # the issuer's key, made on the first start
     except CoopError as exc:
         fail(exc)
-    app = create_app(api, auth, prefix=prefix)
+    git_ready = threading.Event()
+    app = create_app(api, auth, prefix=prefix, git_ready=git_ready)
     root = normalise_prefix(prefix)
-    for challenge_id, problem in serve_registered(api).items():
-        if problem:
-            errors.print(f"[yellow]warning:[/] {challenge_id} is not served over git: {problem}")
-        else:
-            console.print(f"git: http://{host}:{port}{root}/git/{challenge_id}.git", highlight=False)
     console.print(f"coop serve: http://{host}:{port}{root}/api/ (docs at {root}/docs)", highlight=False)
     console.print(f"credentials issued as {api.settings.public_url} (key {keys.kid})", highlight=False)
     dispatcher = BackgroundDispatcher(api)
     dispatcher.start()
     closer = PhaseCloser(api)  # settles phases as they end
     closer.start()
-    start_warming(api)  # the dashboards' first viewers find the boards ranked and the ladders computed
+    start_preparing(api, git_ready, f"http://{host}:{port}{root}/git")
     try:
         uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
@@ -47,8 +49,11 @@ def normalise_prefix(prefix: str) -> str:
     return f"/{cleaned}" if cleaned else ""
 
 
-def create_app(api: CoopAPI, auth: Authenticator, *, prefix: str = "") -> FastAPI:
-    """The service over ``api``, authenticating with ``auth``, at ``prefix`` (e.g. behind the hub)."""
+def create_app(
+    api: CoopAPI, auth: Authenticator, *, prefix: str = "", git_ready: threading.Event | None = None
+) -> FastAPI:
+    """The service over ``api``, authenticating with ``auth``, at ``prefix`` (e.g. behind the hub);
+    git requests wait for ``git_ready`` (set once the served repositories are prepared; none: ready)."""
     root = normalise_prefix(prefix)
     # Swagger UI from the service itself (fastapi-offline ships its files), not from a CDN: the
     # platform often runs where browsers reach nothing but the hub. No validator badge either,
@@ -67,6 +72,10 @@ def create_app(api: CoopAPI, auth: Authenticator, *, prefix: str = "") -> FastAP
     )
     app.state.coop_api = api
     app.state.authenticator = auth
+    if git_ready is None:
+        git_ready = threading.Event()
+        git_ready.set()
+    app.state.git_ready = git_ready
     errors.install(app, prefix=root)
     # Every route authenticates (once per request: FastAPI caches the dependency), so a bad
     # token is refused even on a public route instead of being silently treated as anonymous.

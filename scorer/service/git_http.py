@@ -17,6 +17,7 @@ import os
 import re
 import shlex
 import sys
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,14 @@ from starlette.types import Receive, Scope, Send
 
 from coop_client.git import enable_nbdime, run
 from scorer.challenge.spec import SLUG
-from scorer.exceptions import CoopError, MissingScope, NotAuthenticated, RepositoryError, UnknownChallenge
+from scorer.exceptions import (
+    CoopError,
+    MissingScope,
+    NotAuthenticated,
+    RepositoryError,
+    ServiceStarting,
+    UnknownChallenge,
+)
 from scorer.facade import CoopAPI
 from scorer.ledger.queries import code_visible
 from scorer.service.auth import ORGANISE, SUBMIT, Identity
@@ -44,6 +52,8 @@ CGI_HEADERS = {
     "content-encoding": "HTTP_CONTENT_ENCODING",
     "git-protocol": "HTTP_GIT_PROTOCOL",
 }
+#: Seconds a git request made while the service starts waits for the served repositories.
+READY_WAIT = 120.0
 CHUNK = 64 * 1024
 STDERR_KEPT = 16 * 1024
 
@@ -230,6 +240,11 @@ async def _read_headers(stdout: asyncio.StreamReader) -> tuple[int, list[tuple[s
 @router.api_route("/git/{challenge_id}.git/{path:path}", methods=["GET", "POST"])
 async def git_http_backend(request: Request, api: Api, who: Viewer, challenge_id: str, path: str) -> Response:
     """git's smart HTTP for a challenge's repository (clone, fetch, push)."""
+    ready: threading.Event = request.app.state.git_ready
+    if not ready.is_set() and not await asyncio.to_thread(ready.wait, READY_WAIT):
+        raise ServiceStarting(
+            "the service is still preparing the challenges' repositories: try again shortly"
+        )
     root = git_root(Path(api.settings.home))
     if repository_path(Path(api.settings.home), challenge_id) is None or ".." in path.split("/"):
         raise UnknownChallenge(challenge_id)

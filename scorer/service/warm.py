@@ -4,13 +4,12 @@ every board ranked and the credit ladder of its first board. At 100k commits the
 takes ~30 s; a page waiting for it would keep its viewer that long, and twenty viewers at once
 would queue behind it.
 
-    start_warming(api)   # a daemon thread; the service answers meanwhile
+    warm(api)   # coop serve calls it in the background (scorer.cli.serve.start_preparing)
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import UTC, datetime
 
 from scorer.facade import CoopAPI
@@ -39,14 +38,3 @@ def warm(api: CoopAPI, now: datetime | None = None) -> list[str]:
             continue
         warmed.append(f"{challenge.id}/{phase.id}")
     return warmed
-
-
-def start_warming(api: CoopAPI) -> threading.Thread:
-    """:func:`warm` in a daemon thread, logging what it warmed."""
-
-    def run() -> None:
-        log.info("warmed for the dashboards: %s", ", ".join(warm(api)) or "nothing")
-
-    thread = threading.Thread(target=run, name="coop-warm", daemon=True)
-    thread.start()
-    return thread

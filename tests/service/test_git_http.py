@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ import httpx
 import pytest
 
 from scorer.ingest.policy import MAX_FILE_SIZE
+from scorer.service import git_http
 from scorer.service.app import create_app
 from scorer.service.auth import SUBMIT, Identity, StaticTokens
 from scorer.service.git_http import serve_repository
@@ -175,6 +177,31 @@ def test_git_errors_are_one_line_of_text_and_the_api_keeps_json(served: Served) 
         "error": "the API token is not valid (expired, revoked or mistyped)",
         "code": "bad-credentials",
     }
+
+
+def test_git_waits_while_the_starting_service_prepares_its_repositories(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fixture = make_challenge(tmp_path / "starting")
+    ready = threading.Event()
+    with running(create_app(fixture.api(), TOKENS_WITH_VIEWER, prefix=PREFIX, git_ready=ready)) as url:
+        address = f"{url}{PREFIX.rstrip('/')}/git/{fixture.challenge_id}.git"
+        monkeypatch.setattr(git_http, "READY_WAIT", 0.2)
+        early = httpx.get(f"{address}/info/refs?service=git-upload-pack")
+        assert (early.status_code, early.text) == (
+            503,
+            "the service is still preparing the challenges' repositories: try again shortly\n",
+        )
+        assert httpx.get(f"{url}{PREFIX}api/challenges").status_code == 200  # the API answers meanwhile
+        monkeypatch.setattr(git_http, "READY_WAIT", 120.0)
+
+        def prepare() -> None:
+            serve_repository(Path(fixture.settings.home), fixture.challenge_id, fixture.bare)
+            ready.set()
+
+        threading.Timer(1.0, prepare).start()  # the clone below starts before the repository exists
+        run_git(tmp_path, "clone", "-q", address, "waited", home=tmp_path, timeout=120)
+    assert (tmp_path / "waited" / "challenge.yaml").is_file()
 
 
 def test_unknown_challenge_is_404(served: Served) -> None:
