@@ -84,18 +84,22 @@ def offer(
     boards = challenge.phase_leaderboards(phase)
     changed = [_offer_to_board(session, challenge, b, submission, new, private) for b in boards]
     if any(changed):
-        touch(session, submission.challenge_id, submission.phase_id)
+        touch(session, submission.challenge_id, submission.phase_id, submission.person_id)
 
 
-def touch(session: Session, challenge_id: str, phase_id: str) -> None:
-    """Give a phase's leaderboards a new version token: cached views of them go stale."""
+def touch(session: Session, challenge_id: str, phase_id: str, person_id: int | None = None) -> None:
+    """Give a phase's leaderboards a new version token: cached views of them go stale.
+
+    ``person_id``: the only person whose entries changed (readers then update a cached view
+    in place of ranking from scratch); ``None`` when unknown.
+    """
     token = uuid.uuid4().hex
-    insert = dialect_insert(session)(LeaderboardVersion).values(
-        challenge_id=challenge_id, phase_id=phase_id, token=token
+    v = LeaderboardVersion
+    insert = dialect_insert(session)(v).values(
+        challenge_id=challenge_id, phase_id=phase_id, token=token, person_id=person_id
     )
-    session.execute(
-        insert.on_conflict_do_update(index_elements=["challenge_id", "phase_id"], set_={"token": token})
-    )
+    changed = {"token": token, "previous": v.token, "person_id": person_id}
+    session.execute(insert.on_conflict_do_update(index_elements=["challenge_id", "phase_id"], set_=changed))
 
 
 def _offer_to_board(
@@ -244,7 +248,7 @@ def rebuild(session: Session, challenge: Challenge, phase_id: str, *, person_id:
         rows += _rows(challenge, board, phase_id, entries, private, people)
     if rows:
         session.execute(dialect_insert(session)(e), rows)
-    touch(session, challenge.id, phase_id)
+    touch(session, challenge.id, phase_id, person_id)
     return len(rows)
 
 

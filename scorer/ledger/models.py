@@ -235,6 +235,11 @@ class LeaderboardVersion(Base):
     challenge_id: Mapped[str] = mapped_column(String(63), ForeignKey("challenges.id"), primary_key=True)
     phase_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     token: Mapped[str] = mapped_column(String(32))
+    #: The token this one replaced, and the one person whose entries changed in between
+    #: (``None``: unknown, or more than one): a view cached under ``previous`` then needs
+    #: only that person's entries re-read.
+    previous: Mapped[str | None] = mapped_column(String(32))
+    person_id: Mapped[int | None]
 
 
 class CommitRow(AppendOnly, Base):

@@ -62,7 +62,7 @@ def test_the_comparison_notices_a_difference(engine):
 def test_upgrade_is_idempotent_and_at_head(url, engine):
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     upgrade(url)
-    assert current_revision(url) == head == "0008"
+    assert current_revision(url) == head == "0009"
     assert set(inspect(engine).get_table_names()) == TABLES
 
 
