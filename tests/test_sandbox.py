@@ -21,7 +21,7 @@ from scorer.scoring.sandbox import bwrap
 from scorer.scoring.sandbox.bwrap import MOUNT, SANDBOX_UID_RANGE, BwrapRunner
 from scorer.scoring.sandbox.choose import make_runner
 from scorer.scoring.sandbox.runner import ENTRY, RunFolders, RunOutcome, RunRequest, UnsandboxedRunner
-from scorer.scoring.sandbox.watchdog import _tree_memory
+from scorer.scoring.sandbox.watchdog import memory_use
 
 LIMITS = RunLimits(wall_time=60, cell_time=30, memory="1GiB", disk="20MB", output="1MB", processes=48)
 
@@ -133,7 +133,7 @@ def test_disk_usage_counts_links_not_their_targets(tmp_path):
 
 
 def test_tree_memory_measures_a_process_tree():
-    assert _tree_memory(psutil.Process()) > 10 * 1024**2
+    assert memory_use(psutil.Process()).processes > 10 * 1024**2
 
 
 # --- inside the sandbox ------------------------------------------------------------------------

@@ -37,7 +37,9 @@ def check_outcome(
     memory = size_text(limits.memory)
     details: dict[str, Any] = {"log_tail": outcome.log_tail[-4000:]}
     if outcome.killed_for == "memory":
-        raise MemoryExceeded(f"the run used more than its {memory} of memory{cell}", details=details)
+        raise MemoryExceeded(
+            f"the run used more than its {memory} of memory{_memory_phrase(outcome)}{cell}", details=details
+        )
     if outcome.killed_for == "wall_time":
         raise ExecutionTimeout(
             f"the run took longer than the phase's limit of {limits.wall_time:g} s{cell}", details=details
@@ -95,6 +97,22 @@ def _raise_for_error(
     raise InfrastructureError(
         "the notebook runner failed; the run will be retried", f"runner error: {error!r}"
     )
+
+
+def _memory_phrase(outcome: RunOutcome) -> str:
+    """`` (processes 700 MiB, files in /tmp 250 MiB: files there are kept in memory)``: what held
+    the memory when the watchdog stopped the run; folders holding less than 1 MiB go unsaid."""
+    use = outcome.memory_use
+    if use is None:
+        return ""
+    folders = [f"files in {folder} {_mib(size)}" for folder, size in use.folders.items() if size >= 1024**2]
+    if not folders:
+        return f" (processes {_mib(use.processes)})"
+    return f" (processes {_mib(use.processes)}, {', '.join(folders)}: files there are kept in memory)"
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024**2:.0f} MiB"
 
 
 def size_text(size: ByteSize) -> str:

@@ -55,6 +55,8 @@ ETC_FILES = (
 class BwrapRunner(Runner):
     """bubblewrap: new namespaces (no network), read-only system, an unprivileged user."""
 
+    ram_folders = ("/tmp", "/dev/shm")
+
     def __init__(self, bwrap: str = BWRAP, hidden_packages: Sequence[str] = ()) -> None:
         found = shutil.which(bwrap)
         if not found:
@@ -145,7 +147,8 @@ class BwrapRunner(Runner):
 
 
 def _scratch_mounts(limits: RunLimits) -> list[str]:
-    """Fresh /proc and /dev, and small private tmpfs for /tmp and /dev/shm (RAM, so capped)."""
+    """Fresh /proc and /dev, and small private tmpfs for /tmp and /dev/shm (RAM, so capped, and
+    counted against the memory limit by the watchdog: :attr:`BwrapRunner.ram_folders`)."""
     tmp_size = min(int(limits.disk), 256 * 1024**2)
     return [
         *("--proc", "/proc", "--dev", "/dev"),

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from scorer.challenge.spec import RunLimits
 from scorer.environments.model import KERNEL_NAME, Environment
-from scorer.scoring.sandbox.watchdog import Watchdog, kill_group
+from scorer.scoring.sandbox.watchdog import MemoryUse, Watchdog, kill_group
 
 ENTRY = Path(__file__).with_name("entry.py")
 #: Extra address space on top of the memory limit: kernels reserve far more than they touch.
@@ -83,6 +83,7 @@ class RunOutcome:
     wall_time: float
     peak_memory: int  # bytes, whole process tree
     killed_for: str | None = None  # "wall_time" | "memory" | "disk"
+    memory_use: MemoryUse | None = None  # what held the memory when the run went over its limit
     cell: int | None = None  # 1-based position of the last cell that started
     log_tail: str = ""
     sandboxed: bool = True
@@ -93,6 +94,8 @@ class Runner:
     """Runs the entry script on a request; subclasses say how it is isolated."""
 
     sandboxed = True
+    #: Folders, as the notebook sees them, whose files are kept in memory: counted as memory.
+    ram_folders: tuple[str, ...] = ()
 
     def run(self, request: RunRequest) -> RunOutcome:
         job = self.job(request)
@@ -115,7 +118,7 @@ class Runner:
             )
         finally:
             os.close(write_fd)
-        watchdog = Watchdog(process, request)
+        watchdog = Watchdog(process, request, self.ram_folders)
         watchdog.start()
         reports, log_tail = _collect(process, read_fd)
         returncode = process.wait()
@@ -131,6 +134,7 @@ class Runner:
             wall_time=time.monotonic() - started,
             peak_memory=watchdog.peak_memory,
             killed_for=watchdog.killed_for,
+            memory_use=watchdog.memory_use,
             cell=cells[-1] if cells else None,
             log_tail=log_tail,
             sandboxed=self.sandboxed,
