@@ -225,6 +225,22 @@ def _order_keys(values: Sequence[float | None], sorting: Sorting) -> list[float]
     return [math.inf if v is None else v for v in values]
 
 
+def order_sortings(challenge: Challenge, board: Leaderboard) -> list[tuple[str, Sorting]]:
+    """The columns :func:`rank` orders by, each with its sorting: the primary, then tie breaks."""
+    return [(k, column_sorting(challenge, board.column(k))) for k in [board.primary, *board.tie_break]]
+
+
+def order_key(
+    sortings: Sequence[tuple[str, Sorting]], columns: Values, submitted_at: datetime, submission_id: int
+) -> tuple:
+    """One row's ascending sort key in :func:`rank`'s order (value-based columns only)."""
+    return (
+        *(_order_keys([columns[k]], sorting)[0] for k, sorting in sortings),
+        submitted_at,
+        submission_id,
+    )
+
+
 def _average_ranks(keys: Sequence[float]) -> list[float]:
     """1-based positions after sorting by ``keys``; tied entries share their mean position."""
     ranks = [0.0] * len(keys)
