@@ -3,6 +3,8 @@
 Every transaction that changes a phase's leaderboard entries replaces the phase's token
 (:func:`scorer.ledger.entries.touch`), so a view cached under the old token is never served
 again. The token is read before the entries: a view may be fresher than its key, never older.
+When the token moved because one person's entries changed, the version says who, and a view
+cached under the previous token is updated for that person alone.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -63,7 +66,24 @@ def cache_for(session: Session) -> ViewCache:
 
 def version_token(session: Session, challenge_id: str, phase_id: str) -> str | None:
     """The phase's current version token (``None`` before its first entry)."""
+    found = version(session, challenge_id, phase_id)
+    return found.token if found else None
+
+
+@dataclass(frozen=True)
+class Version:
+    """A phase's version token, the one it replaced, and the one person whose entries changed
+    between them (``None``: unknown, or several)."""
+
+    token: str
+    previous: str | None
+    person_id: int | None
+
+
+def version(session: Session, challenge_id: str, phase_id: str) -> Version | None:
+    """The phase's current version (``None`` before its first entry)."""
     v = LeaderboardVersion
-    return session.execute(
-        select(v.token).where(v.challenge_id == challenge_id, v.phase_id == phase_id)
-    ).scalar_one_or_none()
+    found = session.execute(
+        select(v.token, v.previous, v.person_id).where(v.challenge_id == challenge_id, v.phase_id == phase_id)
+    ).first()
+    return Version(*found) if found else None

@@ -27,7 +27,7 @@ from scorer.exceptions import (
     UnknownPhase,
     UnknownSubmission,
 )
-from scorer.ledger.cache import ViewCache, cache_for, version_token
+from scorer.ledger.cache import ViewCache, cache_for, version
 from scorer.ledger.models import (
     ChallengeRow,
     LeaderboardEntry,
@@ -38,7 +38,8 @@ from scorer.ledger.models import (
     SubmissionEvent,
     SubmissionStatus,
 )
-from scorer.ranking.leaderboard import Entry, RankedRow, rank, rank_changes
+from scorer.ranking.leaderboard import Entry, RankedRow, rank_changes
+from scorer.ranking.ranked import RankedBoard, ranked_board
 
 _SPEC_CACHE_SIZE = 64
 _specs: dict[str, Challenge] = {}
@@ -60,6 +61,10 @@ class LeaderboardView:
     columns: list[Column]
     rows: list[RankedRow]
     rank_changes: dict[str, int] | None = None
+    #: The phase's version token the view was ranked at; ``follows``: the token of the cached
+    #: view it was updated from (one person's entries changed in between), else ``None``.
+    version: str | None = None
+    follows: str | None = None
 
 
 @dataclass(frozen=True)
@@ -201,7 +206,8 @@ def leaderboard(
     """A ranked leaderboard; private boards raise :class:`PrivateScoresHidden` while hidden.
 
     Views are cached until the phase's entries change (``cached=False`` always recomputes);
-    the returned view is shared with later callers, so treat it as read-only.
+    the returned view is shared with later callers, so treat it as read-only. When one
+    person's entries changed since the cached view, only their entry is read and moved.
     """
     phase = phase_of(challenge, phase_id)
     board = board_of(challenge, phase, board_key)
@@ -211,46 +217,85 @@ def leaderboard(
         raise LedgerError(f"unknown split {split!r} (public or private)") from None
     if private:
         require_private_visible(phase, now=now, viewer_is_organiser=viewer_is_organiser)
-    views: ViewCache[LeaderboardView] = cache_for(session)
-    token = version_token(session, challenge.id, phase_id) if cached else None
-    # The token is read before the entries: a cached view is never older than its key.
-    cache_key = (challenge.id, phase_id, board_key, private, viewer_is_organiser, token)
-    if cached:
-        hit = views.get(cache_key, challenge)
-        if hit is not None:
-            return hit
-    rows = _board_rows(session, challenge.id, phase_id, board_key, private=private)
-    public_entries = [Entry(r[0], r[1], r[2], r[3]) for r in rows]
-    changes = None
-    if private:
-        ranked = rank(challenge, board, [Entry(r[0], r[1], r[2], r[4]) for r in rows])
-        changes = rank_changes(rank(challenge, board, public_entries), ranked)
+    views: ViewCache[_Ranked] = cache_for(session)
+    # The version is read before the entries: a cached view is never older than its key.
+    found = version(session, challenge.id, phase_id) if cached else None
+    key = (challenge.id, phase_id, board_key, private, viewer_is_organiser)
+    hit = views.get((*key, found.token), challenge) if found else None
+    if hit is not None:
+        return hit.view
+    base, person_id = None, None
+    if found is not None and found.previous is not None and found.person_id is not None:
+        base, person_id = views.get((*key, found.previous), challenge), found.person_id
+    if base is not None and person_id is not None:  # one person's entries changed since base
+        public, ranked = _updated(session, base, phase_id, person_id)
     else:
-        ranked = rank(challenge, board, public_entries)
-    shown = [c for c in board.columns if viewer_is_organiser or not c.hidden]
-    hidden = [c.key for c in board.columns if c not in shown]
-    for row in ranked:  # rank() made these dicts for us: trim them in place
-        for column in hidden:
-            del row.columns[column]
+        shown = [c.key for c in board.columns if viewer_is_organiser or not c.hidden]
+        rows = _board_rows(session, challenge.id, phase_id, board_key, private=private)
+        public = ranked_board(challenge, board, [Entry(r[0], r[1], r[2], r[3]) for r in rows], shown)
+        ranked = (
+            ranked_board(challenge, board, [Entry(r[0], r[1], r[2], r[4]) for r in rows], shown)
+            if private
+            else None
+        )
     view = LeaderboardView(
         challenge_id=challenge.id,
         phase_id=phase_id,
         board=board,
         split=Split.PRIVATE.value if private else Split.PUBLIC.value,
         private=private,
-        columns=shown,
-        rows=ranked,
-        rank_changes=changes,
+        columns=[c for c in board.columns if c.key in public.shown],
+        rows=(ranked or public).rows,
+        rank_changes=rank_changes(public.rows, ranked.rows) if ranked else None,
+        version=found.token if found else None,
+        follows=base.view.version if base else None,
     )
-    if cached:
-        views.put(cache_key, challenge, view)
+    if found is not None:
+        views.put((*key, found.token), challenge, _Ranked(view, public, ranked))
     return view
 
 
+@dataclass(frozen=True)
+class _Ranked:
+    """A cached view with the ranked boards it came from (public, and private for a private view)."""
+
+    view: LeaderboardView
+    public: RankedBoard
+    private: RankedBoard | None
+
+
+def _updated(
+    session: Session, base: _Ranked, phase_id: str, person_id: int
+) -> tuple[RankedBoard, RankedBoard | None]:
+    """``base``'s boards with the person's entry read again (or gone)."""
+    board = base.public.board
+    found = _board_rows(
+        session,
+        base.view.challenge_id,
+        phase_id,
+        board.key,
+        private=base.private is not None,
+        person_id=person_id,
+    )
+    if not found:
+        person = session.execute(select(Person.username).where(Person.id == person_id)).scalar_one()
+        return base.public.remove(person), base.private.remove(person) if base.private else None
+    (row,) = found
+    public = base.public.put(Entry(row[0], row[1], row[2], row[3]))
+    return public, base.private.put(Entry(row[0], row[1], row[2], row[4])) if base.private else None
+
+
 def _board_rows(
-    session: Session, challenge_id: str, phase_id: str, board_key: str, *, private: bool
+    session: Session,
+    challenge_id: str,
+    phase_id: str,
+    board_key: str,
+    *,
+    private: bool,
+    person_id: int | None = None,
 ) -> list[list[Any]]:
-    """``[username, submission_id, submitted_at, public(, private)]`` per entry of a board.
+    """``[username, submission_id, submitted_at, public(, private)]`` per entry of a board
+    (of one person's entry, if any, with ``person_id``).
 
     The database assembles all rows into one JSON document: one parse of it costs about half
     of decoding 5,000 rows and their JSON cells one by one (measured on SQLite).
@@ -273,6 +318,8 @@ def _board_rows(
         .join(Person.__table__, people.id == e.person_id)
         .where(e.challenge_id == challenge_id, e.phase_id == phase_id, e.board == board_key)
     )
+    if person_id is not None:
+        query = query.where(e.person_id == person_id)
     found = cast("list[list[Any]]", session.connection().execute(query).scalar() or [])
     for row in found:  # in place: fewer objects for the garbage collector to walk
         row[2] = _timestamp(row[2])

@@ -21,7 +21,7 @@ from coop_client.models import (
 from scorer.challenge.spec import Challenge, Phase, column_sorting
 from scorer.ingest.limits import check_limits, submissions_left
 from scorer.ledger.queries import LeaderboardView
-from scorer.ranking.leaderboard import column_computation, column_label, column_precision
+from scorer.ranking.leaderboard import RankedRow, column_computation, column_label, column_precision
 from scorer.service.convert.finite import finite
 
 
@@ -94,12 +94,8 @@ def of_leaderboard(
             for c in view.columns
         ],
         rows=[
-            RowOut(
-                rank=row.rank,
-                person=row.person,
-                submission=row.submission_id,
-                submitted_at=row.submitted_at,
-                values=finite(row.columns),
+            of_row(
+                row,
                 rank_change=changes.get(row.person, 0) if changes is not None else None,
                 likes=likes.get(row.submission_id, 0),
             )
@@ -107,6 +103,18 @@ def of_leaderboard(
         ],
         tie_break=list(view.board.tie_break),
         select=str(view.board.select),
+    )
+
+
+def of_row(row: RankedRow, *, rank_change: int | None = None, likes: int = 0) -> RowOut:
+    return RowOut(
+        rank=row.rank,
+        person=row.person,
+        submission=row.submission_id,
+        submitted_at=row.submitted_at,
+        values=finite(row.columns),
+        rank_change=rank_change,
+        likes=likes,
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -11,14 +10,16 @@ from fastapi import APIRouter, Query, Response
 from coop_client.models import ActivityOut, ChallengeOut, ChallengeSummary, ErrorOut, LeaderboardOut, QuotaOut
 from scorer.ledger import activity, likes, queries
 from scorer.ledger.cache import ViewCache
-from scorer.service.convert.challenges import of_challenge, of_challenge_summary, of_leaderboard, of_quota
+from scorer.service.board_body import Body, board_body
+from scorer.service.convert.challenges import of_challenge, of_challenge_summary, of_quota
 from scorer.service.deps import Api, Caller, Viewer
 
 router = APIRouter(tags=["challenges"], responses={404: {"model": ErrorOut}})
 
 #: The JSON of each ranked view, valid while the ledger hands out that same (cached) view object:
-#: a board of thousands of rows is built and encoded once per change, not once per request.
-_encoded: ViewCache[bytes] = ViewCache(32)  # boards, splits, and their first rows apart
+#: a board of thousands of rows is built and encoded once per change, not once per request, and
+#: after a new score updated from the body before it.
+_encoded: ViewCache[Body] = ViewCache(32)  # boards, splits, and their first rows apart
 
 
 @router.get("/api/challenges", response_model=list[ChallengeSummary])
@@ -84,12 +85,13 @@ def get_leaderboard(
         organiser=who is not None and who.organiser,
     )
     key = (challenge_id, phase_id, board, split, who is not None and who.organiser, limit)
-    body = _encoded.get(key, view)
-    if body is None:  # a like replaces the phase's version token too: the view is new then
-        rows = view.rows[:limit] if limit else view.rows
-        with api.sessions() as session:
-            counts = likes.like_counts(session, [row.submission_id for row in rows])
-        out = of_leaderboard(spec, replace(view, rows=rows), counts)
-        body = out.model_copy(update={"total": len(view.rows)}).model_dump_json().encode()
-        _encoded.put(key, view, body)
-    return Response(body, media_type="application/json")
+    body = _encoded.get(key, spec)
+    if body is None or body.view is not view:  # a like replaces the phase's version token too
+
+        def counts(submission_ids: list[int]) -> dict[int, int]:
+            with api.sessions() as session:
+                return likes.like_counts(session, submission_ids)
+
+        body = board_body(spec, view, limit, counts, body)
+        _encoded.put(key, spec, body)
+    return Response(body.json, media_type="application/json")
