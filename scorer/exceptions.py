@@ -86,6 +86,12 @@ class ServiceStarting(CoopError):
     http_status = 503
 
 
+#: The ``details`` of a :class:`SubmissionFailure` a failed run's provenance keeps, all drawn
+#: from the participant's code: the error's message, its IPython traceback (which shows the
+#: source lines) and the kernel's log. Only those who may read the code may read them.
+FAILURE_DETAILS = ("ename", "evalue", "traceback", "log_tail")
+
+
 class SubmissionFailure(CoopError):
     """A submission ended without a score; ``failure_class`` says why."""
 

@@ -13,6 +13,7 @@ from scorer.challenge.organiser_tree import organiser_tree
 from scorer.challenge.spec import Challenge
 from scorer.config import ScorerSettings
 from scorer.exceptions import (
+    FAILURE_DETAILS,
     CoopError,
     FailureClass,
     InfrastructureError,
@@ -125,7 +126,7 @@ def _note_environment_change(sessions: Sessions, view: SubmissionView, provenanc
 
 def _failure_provenance(failure: SubmissionFailure) -> dict[str, Any]:
     provenance = dict(failure.details.get("provenance") or {})
-    for key in ("ename", "evalue", "traceback", "log_tail"):
+    for key in FAILURE_DETAILS:
         if failure.details.get(key):
             provenance[key] = failure.details[key]
     return provenance

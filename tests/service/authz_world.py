@@ -9,7 +9,8 @@ does) and prepared (inputs and hidden answer key):
 - ``orbit``: one open phase where bob submitted.
 
 In ``curve``: alice and bob scored in both phases (their notebooks are real commits, recorded
-as executed as committed); alice's ``phase-2`` notebook holds :data:`CLOSED_CODE`; hana scored
+as executed as committed); their ``phase-2`` notebooks hold :data:`CLOSED_CODE` (bob's failed
+in that line: :func:`_failed`); hana scored
 in ``phase-1`` and hid her profile (display name :data:`HIDDEN_NAME`); bob's second ``phase-1``
 submission is invalidated and ``phase-1`` settled. Rewards: alice's score-threshold grant in
 ``phase-1`` and a settlement-style grant in ``phase-2`` whose evidence quotes her private score.
@@ -43,7 +44,8 @@ from tests.conftest import git
 
 #: Private scores of curve's open phase (alice's, bob's): no one but organisers may see them.
 PRIVATE = {"alice": 0.61803398, "bob": 0.31415926}
-CLOSED_CODE = "CLOSED_CODE_MARKER = 'zebra-4d1c'"
+#: A line of each person's closed code in curve's open phase (alice's scored, bob's failed).
+CLOSED_CODE = {"alice": "CLOSED_CODE_MARKER = 'zebra-4d1c'", "bob": "secret_degree = 'okapi-7e2b'"}
 HIDDEN_NAME = "Hana Hidden-q9z"
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -57,6 +59,7 @@ class World:
     hana_open: int  # curve phase-1, hidden profile
     alice_closed: int  # curve phase-2 (open, code closed), scored
     bob_closed: int  # curve phase-2, scored
+    bob_failed: int  # curve phase-2, failed in a line of his closed code
     bob_orbit: int  # orbit phase-1
     answers: tuple[str, ...]  # lines of curve phase-2's hidden answer key
 
@@ -105,7 +108,7 @@ def _scored(
         clone,
         user,
         f"{phase}-{len(list(clone.glob('solutions/*/*')))}.ipynb",
-        CLOSED_CODE if (user, phase) == ("alice", "phase-2") else "",
+        CLOSED_CODE["alice"] if (user, phase) == ("alice", "phase-2") else "",
     )
     content = (clone / path).read_bytes()
     public, private = values
@@ -132,6 +135,46 @@ def _scored(
         )
         assert store.claim(session, row.id, "w1", now=at)
         assert store.record_result(session, row.id, result, now=at + timedelta(seconds=1))
+        return row.id
+
+
+def _failed(api: CoopAPI, clone: Path, at: datetime) -> int:
+    """Bob's notebook failing in curve's open phase in a line of his code, recorded as the worker
+    records it: the reason quotes the failing cell's first line, the provenance holds the error's
+    IPython traceback (which shows the source lines) and the kernel's log."""
+    line = CLOSED_CODE["bob"]
+    sha, path = _commit(clone, "bob", "failing.ipynb", f"{line}\nraise ValueError(secret_degree)")
+    traceback = [
+        "ValueError  Traceback (most recent call last)",
+        f"----> 1 {line}\n      2 raise",
+        "ValueError",
+    ]
+    with api.sessions.begin() as session:
+        row = store.enqueue(
+            session,
+            challenge_id="curve",
+            phase_id="phase-2",
+            commit_sha=sha,
+            notebook_path=path,
+            username="bob",
+            parameters={"degree": 3},
+            now=at,
+        )
+        assert store.claim(session, row.id, "w1", now=at)
+        assert store.record_failure(
+            session,
+            row.id,
+            "exception",
+            f'ValueError: okapi-7e2b (in cell 5: "{line}")',
+            provenance={
+                "ename": "ValueError",
+                "evalue": "okapi-7e2b",
+                "traceback": traceback,
+                "log_tail": line,
+            },
+            executed_notebook=(clone / path).read_bytes(),
+            now=at,
+        )
         return row.id
 
 
@@ -200,6 +243,7 @@ def build(root: Path) -> World:
         "bob_closed": _scored(
             api, clones["curve"], "curve", "phase-2", "bob", NOW - timedelta(hours=1), (0.22, PRIVATE["bob"])
         ),
+        "bob_failed": _failed(api, clones["curve"], NOW - timedelta(minutes=30)),
         "bob_orbit": _scored(api, clones["orbit"], "orbit", "phase-1", "bob", when, (0.4, 0.41)),
     }
     for challenge_id, bare in (("curve", curve), ("orbit", orbit)):  # commits reach it below

@@ -42,7 +42,7 @@ from tests.service.conftest import PREFIX
 
 ROLES = ("anonymous", "alice", "bob", "olga", "oscar", "kernel", "forged", "impostor")
 ORGANISERS = {"olga", "oscar"}
-AUTHORS = {"alice", "kernel"}  # who may read alice's closed code besides organisers
+PERSON = {"alice": "alice", "bob": "bob", "kernel": "alice"}  # whose closed code each may read
 TOKENS = StaticTokens.from_mapping(
     {
         "tokens": {
@@ -242,6 +242,16 @@ VARIANTS: dict[str, tuple[str, Call, Expect]] = {
         PUBLIC,
     ),
     "bob's submissions": ("GET /api/submissions", Call(query={"person": "bob"}), PUBLIC),
+    "bob's failed submission": (
+        "GET /api/submissions/{submission_id}",
+        Call({"submission_id": "bob_failed"}),
+        PUBLIC,
+    ),
+    "bob's failed notebook page": (
+        "GET /api/submissions/{submission_id}/notebook.html",
+        Call({"submission_id": "bob_failed"}),
+        (403, 403, 200, 200, 200, 403, 401, 401),
+    ),
     "alice's profile": ("GET /api/people/{name}", Call(), PUBLIC),
     "alice's submissions": ("GET /api/people/{name}/submissions", Call(), PUBLIC),
     "bob's profile": ("GET /api/people/{name}", Call({"name": "bob"}), PUBLIC),
@@ -325,8 +335,7 @@ def secrets(world: World, role: str, template: str) -> list[str]:
     if role not in ORGANISERS:
         found += [str(value) for value in PRIVATE.values()]
         found.append(HIDDEN_NAME)
-        if role not in AUTHORS:
-            found.append(CLOSED_CODE.split("'")[1])
+        found += [line.split("'")[1] for author, line in CLOSED_CODE.items() if PERSON.get(role) != author]
     return found
 
 
@@ -351,7 +360,10 @@ def test_the_secrets_are_where_they_may_be(served: Served) -> None:
 
     board = text("/api/challenges/curve/phases/phase-2/leaderboards/main", "oscar", split="private")
     assert all(str(value) in board for value in PRIVATE.values())
-    assert CLOSED_CODE in text(f"/api/submissions/{world.alice_closed}/notebook", "kernel")
+    assert CLOSED_CODE["alice"] in text(f"/api/submissions/{world.alice_closed}/notebook", "kernel")
     assert HIDDEN_NAME in text("/api/people/hana", "olga")
+    failed = f"/api/submissions/{world.bob_failed}"
+    assert CLOSED_CODE["bob"] in text(failed, "bob") and CLOSED_CODE["bob"] in text(failed, "oscar")
+    assert '"failure_class":"exception","reason":null' in text(failed, "alice")
     inputs = text("/api/challenges/curve/phases/phase-2/inputs", "anonymous")
     assert inputs.startswith("id,x") and world.answers[0].split(",")[0] in inputs  # same ids, no y

@@ -73,9 +73,15 @@ def test_submission_shows_status_failure_and_only_visible_scores(service, scored
     assert set(mine.public) == {"rmse", "mae"} and mine.private is None
     assert mine.created_at.tzinfo is not None
     assert (failed.status, failed.failure_class) == ("failed", "exception")
-    assert failed.reason == "ValueError: bad degree (in cell 4: \"raise ValueError('bad degree')\")"
+    # bob's reason quotes his code, closed in this phase: his and the organisers' to read
+    assert failed.reason is None and "traceback" not in (failed.provenance or {})
+    with CoopClient(service, token="bob-token") as bob:
+        his = bob.submission(scored.bob_id)
+    assert his.reason == "ValueError: bad degree (in cell 4: \"raise ValueError('bad degree')\")"
+    assert "bad degree" in str((his.provenance or {})["traceback"])
     with CoopClient(service, token="org-token") as organiser:
         assert set(organiser.submission(scored.alice_id).private or {}) == {"rmse", "mae"}
+        assert organiser.submission(scored.bob_id).reason == his.reason
 
 
 def test_submissions_filter_by_person_status_and_commit(service, scored):
