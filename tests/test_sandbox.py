@@ -20,7 +20,7 @@ from scorer.scoring.outcome import check_outcome
 from scorer.scoring.sandbox import bwrap
 from scorer.scoring.sandbox.bwrap import MOUNT, SANDBOX_UID_RANGE, BwrapRunner
 from scorer.scoring.sandbox.choose import make_runner
-from scorer.scoring.sandbox.runner import ENTRY, RunFolders, RunOutcome, RunRequest, UnsandboxedRunner
+from scorer.scoring.sandbox.runner import BLOCK, ENTRY, RunFolders, RunOutcome, RunRequest, UnsandboxedRunner
 from scorer.scoring.sandbox.watchdog import memory_use
 
 LIMITS = RunLimits(wall_time=60, cell_time=30, memory="1GiB", disk="20MB", output="1MB", processes=48)
@@ -129,7 +129,11 @@ def test_disk_usage_counts_links_not_their_targets(tmp_path):
     big.write_bytes(b"x" * 1_000_000)
     (folders.output / "link").symlink_to(big)
     (folders.work / "small.bin").write_bytes(b"x" * 1000)
-    assert 1000 <= folders.disk_usage() < 2000
+    assert folders.disk_usage() == 2 * BLOCK  # a block each, whatever a link points to
+    (folders.work / "empty").mkdir()
+    (folders.work / "empty.txt").touch()
+    (folders.work / "large.bin").write_bytes(b"x" * 10 * BLOCK)
+    assert folders.disk_usage() == 14 * BLOCK  # an empty file or folder takes a block too
 
 
 def test_tree_memory_measures_a_process_tree():

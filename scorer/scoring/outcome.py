@@ -16,6 +16,7 @@ from scorer.exceptions import (
     MemoryExceeded,
     NotebookException,
 )
+from scorer.scoring.safe_read import printable
 from scorer.scoring.sandbox.runner import RunOutcome
 from scorer.scoring.sanitize import PAPERMILL_TAGS, CellLabel
 
@@ -139,9 +140,9 @@ def _error_text(error: dict[str, Any], executed: bytes | None) -> str:
     printed to stderr."""
     ename, evalue = str(error.get("ename") or ""), str(error.get("evalue") or "")
     if evalue or ename != "CellExecutionError":
-        return f"{ename}: {evalue}"
+        return printable(f"{ename}: {evalue}")
     printed = _failing_cell_stderr(executed).strip()
-    return printed[-1000:] if printed else "the cell failed without an error message"
+    return printable(printed[-1000:]) if printed else "the cell failed without an error message"
 
 
 def _hint(error: dict[str, Any]) -> str:
@@ -206,5 +207,6 @@ def _cell_phrase(index: int | None, labels: Sequence[CellLabel]) -> str:
     if not index or not 1 <= index <= len(labels):
         return ""
     label = labels[index - 1]
-    line = label.first_line if len(label.first_line) <= QUOTED else label.first_line[: QUOTED - 1] + "…"
+    line = printable(label.first_line)
+    line = line if len(line) <= QUOTED else line[: QUOTED - 1] + "…"
     return f' (in cell {label.position}: "{line}")' if line else f" (in cell {label.position})"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
 from scorer.challenge.spec import Predictions
 from scorer.exceptions import PredictionsInvalid, PredictionsMissing
-from scorer.scoring.safe_read import NotARegularFile, read_regular
+from scorer.scoring.safe_read import NotARegularFile, printable, read_regular
 
 MAX_PREDICTIONS_BYTES = 200 * 1024**2
 
@@ -31,7 +32,7 @@ def read_predictions(path: Path, spec: Predictions, answer_ids: pd.Series) -> pd
         else:
             frame = pd.read_csv(io.BytesIO(data), dtype={spec.id_column: str})
     except Exception as exc:  # pandas raises many kinds for a malformed file
-        raise PredictionsInvalid(f"{spec.file} cannot be read: {exc}") from exc
+        raise PredictionsInvalid(f"{spec.file} cannot be read: {printable(str(exc))}") from exc
     return check_predictions(frame, spec, answer_ids)
 
 
@@ -40,14 +41,14 @@ def check_predictions(frame: pd.DataFrame, spec: Predictions, answer_ids: pd.Ser
     if missing_columns:
         raise PredictionsInvalid(
             f"{spec.file} lacks the column(s) {', '.join(missing_columns)} "
-            f"(found: {', '.join(map(str, frame.columns)) or 'none'})"
+            f"(found: {_listed(frame.columns) or 'none'})"
         )
     ids = frame[spec.id_column].astype(str)
     duplicated = ids[ids.duplicated()]
     if not duplicated.empty:
         raise PredictionsInvalid(
             f"{spec.file} has {len(duplicated)} duplicated {spec.id_column} value(s), "
-            f"e.g. {', '.join(duplicated.head(3))}"
+            f"e.g. {_listed(duplicated.head(3))}"
         )
     expected = answer_ids.astype(str)
     unknown = ids[~ids.isin(expected)]
@@ -55,9 +56,9 @@ def check_predictions(frame: pd.DataFrame, spec: Predictions, answer_ids: pd.Ser
     if not unknown.empty or not absent.empty:
         parts = [f"{spec.file} has {len(frame)} rows for {len(expected)} expected ids"]
         if not absent.empty:
-            parts.append(f"{len(absent)} missing, e.g. {', '.join(absent.head(3))}")
+            parts.append(f"{len(absent)} missing, e.g. {_listed(absent.head(3))}")
         if not unknown.empty:
-            parts.append(f"{len(unknown)} unknown, e.g. {', '.join(unknown.head(3))}")
+            parts.append(f"{len(unknown)} unknown, e.g. {_listed(unknown.head(3))}")
         raise PredictionsInvalid("; ".join(parts))
     if not spec.allow_nan:
         empty = [c for c in spec.columns if frame[c].isna().any()]
@@ -66,3 +67,8 @@ def check_predictions(frame: pd.DataFrame, spec: Predictions, answer_ids: pd.Ser
             raise PredictionsInvalid(f"{spec.file} has missing values (NaN) in {counts}")
     aligned = frame.assign(**{spec.id_column: ids}).set_index(spec.id_column).loc[pd.Index(expected)]
     return aligned.reset_index()
+
+
+def _listed(values: Iterable[object]) -> str:
+    """Values the notebook wrote (ids, column names), quoted safely in a reason."""
+    return printable(", ".join(map(str, values)))

@@ -37,6 +37,8 @@ NAMESPACES = (
 #: Folders the sandbox has before the Python environment is bound in.
 PRESENT = {Path(p) for p in ("/", "/usr", "/etc", "/proc", "/dev", "/tmp", "/dev/shm")}
 BWRAP = "bwrap"
+#: Memory the watchdog could not count from outside (see watchdog.py): refused in the sandbox.
+DENIED_SYSCALLS = ("shmget", "memfd_create")
 SANDBOX_UID_RANGE = (200_000, 260_000)
 ETC_FILES = (
     "ld.so.cache",
@@ -78,6 +80,7 @@ class BwrapRunner(Runner):
     def job(self, request: RunRequest) -> dict[str, Any]:
         job = super().job(request)
         job["rlimits"]["NPROC"] = request.limits.processes
+        job["deny_syscalls"] = list(DENIED_SYSCALLS)
         return job
 
     def prepare(self, request: RunRequest) -> None:

@@ -24,6 +24,8 @@ from scorer.scoring.sandbox.watchdog import MemoryUse, Watchdog, kill_group
 ENTRY = Path(__file__).with_name("entry.py")
 #: Extra address space on top of the memory limit: kernels reserve far more than they touch.
 ADDRESS_SPACE_HEADROOM = 4 * 1024**3
+#: The least a file or folder takes on disk, counted against the disk limit.
+BLOCK = 4096
 PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ")
 #: The kernel a notebook runs in when its phase declares no environment: the platform's own.
 PLATFORM_KERNEL = "python3"
@@ -46,12 +48,15 @@ class RunFolders:
         return folders
 
     def disk_usage(self) -> int:
+        """Bytes of the writable parts; a file or folder counts at least :data:`BLOCK`, what it
+        takes on disk (else a run could make millions of empty files for nothing)."""
         total = 0
         for base in (self.work, self.output):
-            for dirpath, _dirs, files in os.walk(base):
+            for dirpath, dirs, files in os.walk(base):
+                total += BLOCK * len(dirs)
                 for name in files:
                     try:
-                        total += os.lstat(os.path.join(dirpath, name)).st_size
+                        total += max(os.lstat(os.path.join(dirpath, name)).st_size, BLOCK)
                     except OSError:
                         continue
         return total

@@ -20,9 +20,10 @@ wrote for the whole run, and the reason names what used the memory. A cgroup wou
 everything in the kernel, but the scorer also runs where it cannot make one (an unprivileged
 container, a Dask worker), so the accounting stays with the watchdog, which runs everywhere.
 
-Not counted: a System V shared memory segment no process has attached, and a ``memfd`` file held
-only by a descriptor; both live on the kernel's internal shm mount, out of sight from outside the
-sandbox's IPC namespace (see tests/notebooks/README.md).
+Memory it could not see is refused instead: a System V shared memory segment no process has
+attached and a ``memfd`` file held only by a descriptor live on the kernel's internal shm mount,
+out of sight from outside the sandbox's IPC namespace, so the sandbox denies ``shmget`` and
+``memfd_create`` (a seccomp filter, :data:`~scorer.scoring.sandbox.bwrap.DENIED_SYSCALLS`).
 """
 
 from __future__ import annotations
