@@ -4,6 +4,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+PLOTLY_JS := hub_config/voila/templates/coop/static/plotly-basic.min.js
 
 .PHONY: demo test test-fast lint bench clean
 
@@ -20,6 +21,9 @@ $(STAMP): pyproject.toml extensions/coop_client/pyproject.toml extensions/coop_w
 	# kernel side pinned as installed, build backends, the demo challenge's requirements
 	$(BIN)/python -m scorer.environments.wheelhouse $(VENV)/wheelhouse challenge_notebooks/higgs/requirements.txt
 	npm install --no-audit --no-fund --silent
+	# plotly.js for the dashboards' graph, a static file of their Voila template (tornado serves no
+	# symlink that leaves the template's folder)
+	install -D -m 644 node_modules/plotly.js-basic-dist-min/plotly-basic.min.js $(PLOTLY_JS)
 	touch $@
 
 demo: $(STAMP)
@@ -43,4 +47,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
 
 clean:
-	rm -rf $(VENV) .coop node_modules
+	rm -rf $(VENV) .coop node_modules $(PLOTLY_JS)

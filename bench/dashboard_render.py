@@ -25,6 +25,8 @@ screen, in ``performance.now()`` from its navigation's start.
   phase (100k commits in git, 70k scored versions, 500 people) in its own ledger and Voila,
   preheated and cold, after the service computed the phase's ladder once (as after its first
   viewer).
+
+``--pages graph`` (or ``board``, ``crowd``, comma-separated) measures only those.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ from tests.hub.conftest import hold_hub_ports, hub_environment
 from tests.service.conftest import PREFIX, running
 
 GOALS_S = {"board": 1.0, "graph": 2.0}
+PAGES = ("board", "crowd", "graph")
 #: What each page shows first that matters: a leaderboard row, a mark of the graph.
 ROW = ".coop-board tbody tr"
 MARK = ".js-plotly-plot .scatterlayer .trace path.point"
@@ -156,6 +159,8 @@ def first_renders(browser: Browser, server: Voila, url: str, selector: str, runs
 
 #: Starts a Voila (preheated or not) for a ``with`` block.
 Starter = Callable[[bool], contextlib.AbstractContextManager[Voila]]
+#: A :data:`Starter` reading the service at the given URL.
+Serving = Callable[[str], Starter]
 
 
 def compare(
@@ -197,6 +202,58 @@ def crowd(browser: Browser, server: Voila, url: str, count: int) -> dict[str, fl
     }
 
 
+def board_pages(
+    browser: Browser,
+    start: Serving,
+    home: Path,
+    size: tuple[int, int],
+    runs: int,
+    viewers: int,
+    pages: set[str],
+) -> dict[str, float]:
+    """The challenge page, one viewer after another and ``viewers`` at once (as ``pages`` asks),
+    on a ledger of ``size`` (submissions, people) in ``home``."""
+    figures: dict[str, float] = {}
+    api = CoopAPI(ScorerSettings(home=str(home / "board")))
+    try:
+        phase_id = leaderboard_query.fill(api, *size)
+        with running(create_app(api, StaticTokens({}), prefix=PREFIX)) as base:
+            with CoopClient(base + PREFIX, timeout=600) as client:  # each board ranked once, kept
+                challenge.read(client, "trackml", phase_id, None, datetime.now(UTC))
+            params = {"id": "trackml", "phase": phase_id, "board": "throughput"}
+            served = start(base + PREFIX)
+            if "board" in pages:
+                figures |= compare(browser, served, "challenge", params, ROW, runs, "board")
+                print(f"so far: {figures}", file=sys.stderr)  # a long run: what it measured
+            if "crowd" in pages:
+                with served(True) as server:
+                    figures |= crowd(browser, server, server.url("challenge", **params), viewers)
+    finally:
+        api.close()
+    return figures
+
+
+def graph_page(
+    browser: Browser, start: Serving, home: Path, size: tuple[int, int, int], runs: int
+) -> dict[str, float]:
+    """The contribution graph page on a phase of ``size`` (commits, merges, people) in ``home``."""
+    commits, merges, people = size
+    made = graph_endpoint.single_authors(commits, merges, people)
+    shas = graph_endpoint.repository(home / "challenge.git", made)
+    api = CoopAPI(ScorerSettings(home=str(home / "graph")))
+    try:
+        phase_id = graph_endpoint.fill(api, home / "challenge.git", made, shas)
+        with running(create_app(api, StaticTokens({}), prefix=PREFIX)) as base:
+            with CoopClient(base + PREFIX, timeout=3600) as client:  # the ladder computed once, kept
+                client.credit("trackml", phase_id)
+                overview = client.graph_overview("trackml", phase_id)
+            params = {"id": "trackml", "phase": phase_id}
+            figures = compare(browser, start(base + PREFIX), "graph", params, MARK, runs, "graph")
+    finally:
+        api.close()
+    return {"graph_nodes": overview.phase_total, **figures}
+
+
 def main(
     submissions: int = 100_000,
     people: int = 5_000,
@@ -205,6 +262,7 @@ def main(
     graph_people: int = 500,
     runs: int = 5,
     viewers: int = 20,
+    pages: tuple[str, ...] = PAGES,
 ) -> dict[str, float]:
     home = Path(tempfile.mkdtemp(prefix="coop-bench-"))
     figures: dict[str, float] = {}
@@ -220,54 +278,33 @@ def main(
 
             return start
 
-        api = CoopAPI(ScorerSettings(home=str(home / "board")))
-        try:
-            phase_id = leaderboard_query.fill(api, submissions, people)
-            with running(create_app(api, StaticTokens({}), prefix=PREFIX)) as base:
-                with CoopClient(base + PREFIX, timeout=600) as client:  # each board ranked once, kept
-                    challenge.read(client, "trackml", phase_id, None, datetime.now(UTC))
-                start = starter(base + PREFIX)
-                params = {"id": "trackml", "phase": phase_id, "board": "throughput"}
-                figures |= compare(browser, start, "challenge", params, ROW, runs, "board")
-                print(f"so far: {figures}", file=sys.stderr)  # a long run: what it measured
-                with start(True) as server:
-                    figures |= crowd(browser, server, server.url("challenge", **params), viewers)
-                print(f"so far: {figures}", file=sys.stderr)
-        finally:
-            api.close()
-
-        made = graph_endpoint.single_authors(commits, merges, graph_people)
-        shas = graph_endpoint.repository(home / "challenge.git", made)
-        api = CoopAPI(ScorerSettings(home=str(home / "graph")))
-        try:
-            phase_id = graph_endpoint.fill(api, home / "challenge.git", made, shas)
-            with running(create_app(api, StaticTokens({}), prefix=PREFIX)) as base:
-                with CoopClient(base + PREFIX, timeout=3600) as client:  # the ladder computed once, kept
-                    client.credit("trackml", phase_id)
-                    overview = client.graph_overview("trackml", phase_id)
-                figures["graph_nodes"] = overview.phase_total
-                params = {"id": "trackml", "phase": phase_id}
-                figures |= compare(browser, starter(base + PREFIX), "graph", params, MARK, runs, "graph")
-        finally:
-            api.close()
+        if {"board", "crowd"} & set(pages):
+            size = (submissions, people)
+            figures |= board_pages(browser, starter, home, size, runs, viewers, set(pages))
+        if "graph" in pages:
+            figures |= graph_page(browser, starter, home, (commits, merges, graph_people), runs)
         browser.close()
     shutil.rmtree(home)  # kept after a failure: Voila's logs
     return figures
 
 
 def summary(figures: dict[str, float], viewers: int) -> str:
-    """The figures in a few lines."""
+    """The figures measured, in a few lines."""
     lines = []
     for name, page in (
         ("board", "challenge page (first leaderboard row)"),
         ("graph", "graph page (first mark)"),
     ):
+        if f"{name}_ratio" not in figures:
+            continue
         preheated, cold = figures[f"{name}_preheated_p50_s"], figures[f"{name}_cold_p50_s"]
         lines.append(
             f"{page}: preheated {preheated:.2f} s p50 (slowest {figures[f'{name}_preheated_max_s']:.2f}; "
             f"{preheated / GOALS_S[name]:.2f} of the {GOALS_S[name]:g} s goal), cold kernel {cold:.2f} s p50 "
             f"(slowest {figures[f'{name}_cold_max_s']:.2f}): cold / preheated {figures[f'{name}_ratio']:.1f}×"
         )
+    if "crowd_p50_s" not in figures:
+        return "\n".join(lines)
     lines.append(
         f"{viewers} viewers at once: first row p50 {figures['crowd_p50_s']:.1f} s, "
         f"p95 {figures['crowd_p95_s']:.1f} s, slowest {figures['crowd_max_s']:.1f} s, "
@@ -293,12 +330,24 @@ if __name__ == "__main__":
     parser.add_argument("--graph-people", type=int, default=500)
     parser.add_argument("--runs", type=int, default=5, help="viewers one after another, per page and Voila")
     parser.add_argument("--viewers", type=int, default=20, help="viewers at once")
+    parser.add_argument("--pages", default=",".join(PAGES), help=f"what to measure, of {', '.join(PAGES)}")
     args = parser.parse_args()
+    chosen = tuple(name.strip() for name in args.pages.split(",") if name.strip())
+    if unknown := set(chosen) - set(PAGES):
+        parser.error(f"--pages: {', '.join(sorted(unknown))}: not one of {', '.join(PAGES)}")
     result = main(
-        args.submissions, args.people, args.commits, args.merges, args.graph_people, args.runs, args.viewers
+        args.submissions,
+        args.people,
+        args.commits,
+        args.merges,
+        args.graph_people,
+        args.runs,
+        args.viewers,
+        chosen,
     )
-    print(
-        f"{args.submissions} submissions / {args.people} people; graph: {result['graph_nodes']:.0f} "
-        f"scored versions ({args.commits} commits, {args.graph_people} people)"
-    )
+    graph = ""
+    if "graph_nodes" in result:
+        graph = f"; graph: {result['graph_nodes']:.0f} scored versions ({args.commits} commits, "
+        graph += f"{args.graph_people} people)"
+    print(f"{args.submissions} submissions / {args.people} people{graph}")
     print(summary(result, args.viewers))

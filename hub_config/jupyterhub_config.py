@@ -270,8 +270,9 @@ c.JupyterHub.services = [
             # past the cell's end by more than nbclient's 4 s, and Voila then drops it: the page
             # showed its header and nothing else. Wait for it; a dead kernel is noticed anyway.
             "--VoilaExecutor.iopub_timeout=120",
-            # Only the lab extensions the pages use (widgets; plotly's FigureWidget is an
-            # anywidget): no page loads plotly's 4.8 MB renderer extension, git or nbdime.
+            # Only the lab extensions the pages use (widgets; the graph's figure is an anywidget
+            # loading plotly.js's basic bundle from the coop template's static files): no page
+            # loads plotly's 4.8 MB renderer extension, git or nbdime.
             *(f"--VoilaConfiguration.extension_allowlist={name}" for name in DASHBOARD_EXTENSIONS),
             # Voila's lab template with Font Awesome from the hub instead of a CDN (found through
             # JUPYTER_PATH in hub_config/voila/templates/coop/): viewers ask no other host.

@@ -1,9 +1,10 @@
 """The contribution graph page from the service's overview of a real ladder (the service's own
 functions in this process; the browser test reads it over HTTP): the figure's traces, a click
-as plotly's front end reports it, a zoom as the browser's relayout sets it, the credit table."""
+as the page's plotly.js reports it, a zoom as its relayout reports it, the credit table."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from html import unescape
@@ -110,30 +111,42 @@ def small() -> Phase:
 
 def test_the_figure_draws_edges_by_kind_the_best_so_far_and_a_trace_per_person(small: Phase):
     shown = small.page()
-    data = {trace.name: trace for trace in shown.figure.data}
-    assert len(shown.figure._widget_data) == len(data)  # in the state a browser's first view reads
+    state = shown.figure.get_state()  # what a browser's first view reads
+    data = {trace["name"]: trace for trace in state["data"]}
     assert list(data) == ["git parent", "merge parent", "copied from", "best so far", "alice", "bob", "carol"]
-    assert len(data["merge parent"].x) == 6 and data["merge parent"].line.dash == "dash"  # 2 segments
-    assert data["copied from"].line.dash == "dot" and data["git parent"].line.dash == "solid"
-    assert list(data["best so far"].y) == [1.0, 0.5, 0.4, 0.35] and data["best so far"].line.shape == "hv"
-    symbols = [data[who].marker.symbol for who in ("alice", "bob", "carol")]
-    colours = [data[who].marker.color for who in ("alice", "bob", "carol")]
+    assert json.loads(json.dumps(state["data"])) == state["data"]  # plain JSON, as sent
+    assert (
+        len(data["merge parent"]["x"]) == 6 and data["merge parent"]["line"]["dash"] == "dash"
+    )  # 2 segments
+    assert data["copied from"]["line"]["dash"] == "dot" and data["git parent"]["line"]["dash"] == "solid"
+    assert data["best so far"]["y"] == [1.0, 0.5, 0.4, 0.35] and data["best so far"]["line"]["shape"] == "hv"
+    assert data["best so far"]["x"][0] == "2026-05-28 20:26:40"  # naive UTC, as plotly.js writes it
+    symbols = [data[who]["marker"]["symbol"] for who in ("alice", "bob", "carol")]
+    colours = [data[who]["marker"]["color"] for who in ("alice", "bob", "carol")]
     assert len(set(symbols)) == 3 and len(set(colours)) == 3  # colour is never the only carrier
-    assert list(data["alice"].marker.size) == [graph.SIZES[0], graph.SIZES[1]]  # none; the largest
-    assert graph.SIZES[0] < data["carol"].marker.size[0] < data["bob"].marker.size[0] < graph.SIZES[1]
-    hover = unescape(data["bob"].hovertext[0])
+    assert data["alice"]["marker"]["size"] == [graph.SIZES[0], graph.SIZES[1]]  # none; the largest
+    sizes = data["carol"]["marker"]["size"][0], data["bob"]["marker"]["size"][0]
+    assert graph.SIZES[0] < sizes[0] < sizes[1] < graph.SIZES[1]
+    hover = unescape(data["bob"]["hovertext"][0])
     assert "commit b1 · solutions/bob/fit.ipynb" in hover and "by bob" in hover
     assert "main.rmse 0.4 (Δ +0.1)" in hover and "credit: bob +0.1" in hover and "copy" in hover
     assert "All 4 versions of the phase." in shown.detail.value
 
 
+def names(shown: graph.GraphPage) -> list[str]:
+    return [trace["name"] for trace in shown.figure.data]
+
+
 def clicked(shown: graph.GraphPage, trace_name: str, point: int) -> None:
-    """A click as plotly's front end reports it to the kernel."""
-    index = [trace.name for trace in shown.figure.data].index(trace_name)
-    points = {"xs": [0], "ys": [0], "point_indexes": [point], "trace_indexes": [index]}
-    shown.figure._handler_js2py_pointsCallback(
-        {"new": {"event_type": "plotly_click", "points": points, "device_state": None, "selector": None}}
+    """A click as the page's plotly.js reports it to the kernel (a message on the widget's comm)."""
+    shown.figure._handle_custom_msg(
+        {"event": "click", "trace": names(shown).index(trace_name), "point": point}, []
     )
+
+
+def zoomed(shown: graph.GraphPage, window: list[str] | None) -> None:
+    """A zoom (a drag across the time axis; ``None``: a double-click) as the page reports it."""
+    shown.figure._handle_custom_msg({"event": "zoom", "range": window}, [])
 
 
 def test_a_click_on_a_version_shows_its_notebook_and_diff_links(small: Phase):
@@ -161,24 +174,32 @@ def test_a_large_phase_starts_grouped_and_a_click_on_a_group_zooms_into_it():
         shown.shown.groups and "3,000 versions in this window are drawn as 520 groups" in shown.detail.value
     )
     leader = shown.shown.people[0]  # the largest credit
-    names = [trace.name for trace in shown.figure.data]
-    assert names[:2] == ["best so far", f"{leader} (grouped)"] and names[-1] == "others (grouped)"
-    assert len(names) == 2 + 12
+    assert (
+        names(shown)[:2] == ["best so far", f"{leader} (grouped)"] and names(shown)[-1] == "others (grouped)"
+    )
+    assert len(names(shown)) == 2 + 12 and "range" not in shown.figure.layout["xaxis"]
     clicked(shown, f"{leader} (grouped)", 0)  # the first bucket: 75 minutes, 75 versions
     assert crowd.asked[-1][0] == START and not shown.shown.groups and shown.shown.total == 75
-    names = [trace.name for trace in shown.figure.data]
-    assert names[:3] == ["git parent", "best so far", leader] and names[-1] == "others"
+    assert shown.figure.layout["xaxis"]["range"][0] == "2026-05-28 20:26:40"  # the view moves there
+    assert names(shown)[:3] == ["git parent", "best so far", leader] and names(shown)[-1] == "others"
     assert "75 of 3,000 versions in this window" in shown.detail.value
-    shown.figure.layout.xaxis.range = ["2026-05-28 20:00:00", "2026-06-01 00:00:00"]  # zoomed out
-    assert crowd.asked[-1] == (datetime(2026, 5, 28, 20, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC))
-    assert shown.shown.groups and shown.shown.total == 3000
+    window = ["2026-05-28 20:00:00", "2026-06-01 00:00:00.5"]
+    zoomed(shown, window)  # zoomed out
+    assert crowd.asked[-1] == (
+        datetime(2026, 5, 28, 20, tzinfo=UTC),
+        datetime(2026, 6, 1, 0, 0, 0, 500000, tzinfo=UTC),
+    )
+    assert (
+        shown.shown.groups and shown.shown.total == 3000 and shown.figure.layout["xaxis"]["range"] == window
+    )
     asked = len(crowd.asked)
-    shown.figure.layout.xaxis.range = ["2026-05-28 20:00:00", "2026-06-01 00:00:00"]  # the same: no request
+    zoomed(shown, window)  # the same: no request
     assert len(crowd.asked) == asked
     clicked(shown, f"{leader} (grouped)", 0)
     assert not shown.shown.groups
-    shown.figure.plotly_relayout({"xaxis.autorange": True})  # a double-click, as the browser sends it
+    zoomed(shown, None)  # a double-click
     assert shown.shown is shown.whole and len(crowd.asked) == asked + 1
+    assert "range" not in shown.figure.layout["xaxis"]
 
 
 def test_the_credit_table_gives_share_and_the_versions_that_earned_it(small: Phase):
@@ -194,9 +215,3 @@ def test_the_credit_table_gives_share_and_the_versions_that_earned_it(small: Pha
         ["carol", "0.05", "7.7%", "c1"],
     ]
     assert page.notebook_link(2) in html and page.profile_link("bob") in html
-
-
-def test_plotly_is_prepared_with_the_pages_layout_before_a_viewer_asks():
-    prepared = graph.prepare_plotly()
-    assert prepared.layout.template.layout.paper_bgcolor == "white"  # plotly_white, loaded
-    assert [trace.mode for trace in prepared.data] == ["markers", "lines"]

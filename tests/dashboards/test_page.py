@@ -78,18 +78,3 @@ def test_a_table_has_column_headers_and_a_caption():
     html = page.table(["a", "b<"], [["1", "2"]], numeric=[0], caption="Best & worst")
     assert "<caption>Best &amp; worst</caption>" in html
     assert '<th scope="col">b&lt;</th>' in html and '<td class="num">1</td>' in html
-
-
-def test_what_a_page_prepares_runs_before_it_reads_the_request(monkeypatch: pytest.MonkeyPatch):
-    """A preheated kernel runs ``ahead`` before waiting for its viewer: then the query, the page."""
-    monkeypatch.setenv("QUERY_STRING", "id=trackml")
-    done: list[str] = []
-    original = page.query
-
-    def query(environ: dict[str, str] | None = None) -> dict[str, str]:
-        done.append("query")
-        return original(environ)
-
-    monkeypatch.setattr(page, "query", query)
-    page.show(lambda: done.append("render") or "<p>shown</p>", ahead=lambda: done.append("ahead"))
-    assert done == ["ahead", "query", "render"]

@@ -1,7 +1,7 @@
 """The rewards page and the contribution graph in Chromium, on the demo's data: TrackML's toy
 phase has ended and was settled; alice's versions, bob's build on hers. A click on a version
-in the graph reaches its executed notebook; plotly's JavaScript comes from the host (the
-fixture fails a page that asks any other host)."""
+in the graph reaches its executed notebook, a drag across its time axis asks the kernel for that
+window; plotly.js comes from the host (the fixture fails a page that asks any other host)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ def test_a_click_on_a_graph_node_reaches_its_notebook(dashboards: Dashboards):
     legend = page.locator(".js-plotly-plot .legend .legendtext").all_text_contents()
     assert "best so far" in legend and "alice" in legend and "bob" in legend, legend
     assert "copied from" in legend, legend  # bob built on alice's notebook
+    assert any(url.endswith("/voila/templates/coop/static/plotly-basic.min.js") for url in viewer.requests)
     viewer.check("graph")
     box = points.last.bounding_box()
     assert box is not None
@@ -55,6 +56,17 @@ def test_a_click_on_a_graph_node_reaches_its_notebook(dashboards: Dashboards):
     expect(opened).to_be_visible()
     expect(page.get_by_role("link", name="Its diff to its parent")).to_be_visible()
     viewer.check("graph-clicked")
+    # after the click: plotly counts a click soon after a double-click as part of it
+    plot = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()  # a drag across the time axis
+    assert plot is not None
+    middle = plot["y"] + plot["height"] / 2
+    page.mouse.move(plot["x"] + 2, middle)
+    page.mouse.down()
+    page.mouse.move(plot["x"] + plot["width"] * 0.6, middle, steps=5)
+    page.mouse.up()
+    expect(page.get_by_text(re.compile(r"^\d+ of \d+ versions in this window"))).to_be_visible()
+    page.mouse.dblclick(plot["x"] + plot["width"] / 2, middle)  # the whole phase again
+    expect(page.get_by_text(re.compile(r"^All \d+ versions of the phase"))).to_be_visible()
     opened.click()
     expect(page).to_have_url(re.compile(r"/services/coop/api/submissions/\d+/notebook\.html$"))
     expect(page.locator("body")).to_contain_text("predictions")

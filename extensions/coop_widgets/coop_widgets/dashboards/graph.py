@@ -7,13 +7,12 @@ says what to draw of each time window (``…/graph/overview``: each version when
 in it, else groups by person and time bucket), so a 100k-version phase starts grouped and the
 kernel never holds it whole. Beside the graph, the credit table.
 
-The figure is plotly's ``FigureWidget`` (an anywidget: its JavaScript comes with the widget's
-state from the kernel, never from a CDN).
+The figure is a :class:`~coop_widgets.dashboards.plot.Plot`: plotly.js from the host, traces
+as plain dicts.
 """
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -21,7 +20,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import ipywidgets as widgets
-import plotly.graph_objects as go
 
 from coop_client.models import (
     ChallengeOut,
@@ -35,6 +33,7 @@ from coop_client.models import (
 )
 from coop_widgets.dashboards import page
 from coop_widgets.dashboards.challenge import chosen_phase
+from coop_widgets.dashboards.plot import Plot
 
 #: Rows of the credit table shown (the largest credits).
 CREDIT_ROWS = 100
@@ -59,31 +58,15 @@ EDGES = {  # kind: legend name, colour, dash
 }
 
 
+#: A plotly.js trace, as plain data.
+Trace = dict[str, Any]
+#: A time window of the x axis as plotly.js writes it (naive UTC).
+Range = tuple[str, str]
+
+
 def main() -> None:
     """Display the page the address asks for."""
-    page.show(lambda: render(page.query()), current="graph", missing="challenge", ahead=prepare_plotly)
-
-
-def prepare_plotly() -> go.Figure:
-    """A small figure of the page's kinds of traces and layout, built and dropped: plotly loads
-    its validators and its template on first use (seconds), here before a viewer asks; and
-    ``FigureWidget``'s own module (anywidget)."""
-    importlib.import_module("plotly.basewidget")
-    table = CreditTableOut(
-        challenge="",
-        phase="",
-        leaderboard="",
-        measure="",
-        split="public",
-        direction="maximize",
-        noise_threshold=0.0,
-        total=0.0,
-        rows=[],
-    )
-    marker = {"size": [1], "symbol": ["circle"], "color": ["#000000"], "line": {"width": 1}}
-    points = go.Scatter(x=[0], y=[0], mode="markers", marker=marker, customdata=[0], hovertemplate="%{x}")
-    line = go.Scatter(x=[0], y=[0], mode="lines", line={"shape": "hv", "color": "#000000", "width": 2})
-    return go.Figure(data=[points, line], layout=layout(table))
+    page.show(lambda: render(page.query()), current="graph", missing="challenge")
 
 
 def render(params: Mapping[str, str]) -> widgets.Widget:
@@ -128,9 +111,7 @@ class GraphPage(widgets.VBox):
         self.table, self.window, self.whole, self.shown = table, window, first, first
         self.on_close: Callable[[], None] | None = None
         traces, self.marks = traces_of(first, table)
-        # The first traces go in with the widget's state: traces added before a view exists
-        # never reach it (plotly sends them as messages to the views).
-        self.figure = go.FigureWidget(data=traces, layout=layout(table))
+        self.figure = Plot(data=traces, layout=layout(table))
         self.detail = widgets.HTML()
         self.links = widgets.HTML(click_prompt())
         credit = widgets.HTML(credit_table(table, first.earned))
@@ -145,26 +126,33 @@ class GraphPage(widgets.VBox):
             ]
         )
         self._shown(first)
-        self.figure.layout.xaxis.on_change(self._zoomed, "range", "autorange")
+        self.figure.on_click(self._clicked)
+        self.figure.on_zoom(self.zoom)
 
-    def draw(self, shown: GraphOverviewOut) -> None:
-        """Draw a window as the service gave it."""
+    def draw(self, shown: GraphOverviewOut, window: Range | None = None) -> None:
+        """Draw a window as the service gave it, the x axis on ``window`` (none: all of it)."""
         traces, self.marks = traces_of(shown, self.table)
-        with self.figure.batch_update():
-            self.figure.data = []
-            self.figure.add_traces(traces)
+        self.figure.draw(traces, layout(self.table, window))
         self._shown(shown)
 
     def _shown(self, shown: GraphOverviewOut) -> None:
         self.shown = shown
-        for trace in self.figure.data:
-            trace.on_click(self._clicked)
         self.detail.value = detail_note(shown)
+
+    def zoom(self, window: Range | None) -> None:
+        """Draw what the service gives for ``window``; ``None`` (a double-click): the whole phase."""
+        if window is None:
+            if self.shown is not self.whole:
+                self.draw(self.whole)
+            return
+        start, end = (_parsed(value) for value in window)
+        if (start, end) != (self.shown.start, self.shown.end):
+            self.draw(self.window(start, end), window)
 
     def select(self, mark: GraphNodeOut | GraphGroupOut) -> None:
         """A click on ``mark``: a version's links, or a group zoomed into."""
         if isinstance(mark, GraphGroupOut):
-            self.figure.layout.xaxis.range = [_plotted(mark.start), _plotted(mark.end)]
+            self.zoom((_plotted(mark.start), _plotted(mark.end)))
             return
         self.links.value = node_links(mark, self.table)
 
@@ -173,55 +161,52 @@ class GraphPage(widgets.VBox):
             self.on_close()
         super().close()
 
-    def _clicked(self, trace: Any, points: Any, _state: Any) -> None:
-        index = next((i for i, shown in enumerate(self.figure.data) if shown is trace), None)
-        if index is None or not points.point_inds or points.point_inds[0] >= len(self.marks[index]):
-            return  # another trace's click, or a line's
-        self.select(self.marks[index][points.point_inds[0]])
-
-    def _zoomed(self, _axis: Any, window: Sequence[str | datetime] | None, autorange: object) -> None:
-        if autorange is True and self.shown is not self.whole:  # a double-click: the whole phase again
-            self.draw(self.whole)
-            return
-        if not window or autorange is True:
-            return
-        start, end = (_parsed(value) for value in window)
-        if (start, end) != (self.shown.start, self.shown.end):
-            self.draw(self.window(start, end))
-            self.figure.layout.xaxis.range = list(window)  # drawing anew would autorange
+    def _clicked(self, trace: int, point: int) -> None:
+        if trace < len(self.marks) and point < len(self.marks[trace]):  # not a line's
+            self.select(self.marks[trace][point])
 
 
-def layout(table: CreditTableOut) -> dict[str, Any]:
+#: The axes' look (plotly's "plotly_white", which plotly.js alone does not name).
+AXIS = {"gridcolor": "#ebf0f8", "zeroline": False, "linecolor": "#444444", "ticks": "outside"}
+
+
+def layout(table: CreditTableOut, window: Range | None = None) -> dict[str, Any]:
+    """The figure's layout; the x axis on ``window``, else on all the data."""
     arrow = "higher is better" if table.direction == "maximize" else "lower is better"
+    xaxis = {**AXIS, "title": {"text": "commit time (UTC)"}, "type": "date"}
+    if window is not None:
+        xaxis["range"] = list(window)
     return {
         "height": 520,
         "margin": {"l": 60, "r": 10, "t": 30, "b": 50},
-        "xaxis": {"title": {"text": "commit time (UTC)"}, "type": "date"},
-        "yaxis": {"title": {"text": f"{table.measure} ({table.split}, {arrow})"}},
+        "xaxis": xaxis,
+        "yaxis": {**AXIS, "title": {"text": f"{table.measure} ({table.split}, {arrow})"}},
         "legend": {"orientation": "h", "y": -0.15},
         "hovermode": "closest",
         "clickmode": "event",
         "dragmode": "zoom",
-        "template": "plotly_white",
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
     }
 
 
 def traces_of(
     shown: GraphOverviewOut, table: CreditTableOut
-) -> tuple[list[go.Scatter], list[list[GraphNodeOut | GraphGroupOut]]]:
+) -> tuple[list[Trace], list[list[GraphNodeOut | GraphGroupOut]]]:
     """The figure's traces for a window and, for each, the version or group behind each point
     (lines are not clicked: none)."""
-    traces: list[go.Scatter] = [*edge_traces(shown.nodes, shown.edges).values()]
+    traces: list[Trace] = [*edge_traces(shown.nodes, shown.edges).values()]
     marks: list[list[GraphNodeOut | GraphGroupOut]] = [[] for _ in traces]
     traces.append(
-        go.Scatter(
-            x=[_plotted(point.time) for point in shown.best],
-            y=[point.value for point in shown.best],
-            mode="lines",
-            line={"shape": "hv", "color": "#000000", "width": 2},
-            name="best so far",
-            hoverinfo="skip",
-        )
+        {
+            "type": "scatter",
+            "x": [_plotted(point.time) for point in shown.best],
+            "y": [point.value for point in shown.best],
+            "mode": "lines",
+            "line": {"shape": "hv", "color": "#000000", "width": 2},
+            "name": "best so far",
+            "hoverinfo": "skip",
+        }
     )
     marks.append([])
     largest = max(
@@ -263,47 +248,49 @@ def node_trace(
     symbol: str,
     largest: float,
     table: CreditTableOut,
-) -> go.Scatter:
-    return go.Scatter(
-        x=[_plotted(node.time) for node in nodes],
-        y=[node.score for node in nodes],
-        mode="markers",
-        name=person,
-        marker={
+) -> Trace:
+    return {
+        "type": "scatter",
+        "x": [_plotted(node.time) for node in nodes],
+        "y": [node.score for node in nodes],
+        "mode": "markers",
+        "name": person,
+        "marker": {
             "color": colour,
             "symbol": symbol,
             "size": [size(credit_of(node), largest) for node in nodes],
             "line": {"width": 1, "color": "#ffffff"},
         },
-        hovertext=[hover(node, table) for node in nodes],
-        hoverinfo="text",
-    )
+        "hovertext": [hover(node, table) for node in nodes],
+        "hoverinfo": "text",
+    }
 
 
 def group_trace(
     person: str, groups: Sequence[GraphGroupOut], colour: str, symbol: str, largest: float
-) -> go.Scatter:
-    return go.Scatter(
-        x=[_plotted(group.start + (group.end - group.start) / 2) for group in groups],
-        y=[group.best for group in groups],
-        mode="markers",
-        name=f"{person} (grouped)",
-        marker={
+) -> Trace:
+    return {
+        "type": "scatter",
+        "x": [_plotted(group.start + (group.end - group.start) / 2) for group in groups],
+        "y": [group.best for group in groups],
+        "mode": "markers",
+        "name": f"{person} (grouped)",
+        "marker": {
             "color": colour,
             "symbol": symbol,
             "size": [size(group.credit, largest) for group in groups],
             "line": {"width": 1, "color": "#ffffff"},
         },
-        hovertext=[
+        "hovertext": [
             f"{page.text(person)}: {group.count} versions<br>{_day(group.start)} – {_day(group.end)}"
             f"<br>best {_value(group.best)} · credit {group.credit:.4g}<br>click to zoom in"
             for group in groups
         ],
-        hoverinfo="text",
-    )
+        "hoverinfo": "text",
+    }
 
 
-def edge_traces(nodes: Sequence[GraphNodeOut], edges: Sequence[GraphEdgeOut]) -> dict[str, go.Scatter]:
+def edge_traces(nodes: Sequence[GraphNodeOut], edges: Sequence[GraphEdgeOut]) -> dict[str, Trace]:
     """One line trace per edge kind, between the versions drawn (with a score)."""
     by_id = {node.id: node for node in nodes if node.score is not None}
     points: dict[str, tuple[list[Any], list[Any]]] = defaultdict(lambda: ([], []))
@@ -318,14 +305,15 @@ def edge_traces(nodes: Sequence[GraphNodeOut], edges: Sequence[GraphEdgeOut]) ->
     for kind, (name, colour, dash) in EDGES.items():
         if kind in points:
             xs, ys = points[kind]
-            traces[kind] = go.Scatter(
-                x=xs,
-                y=ys,
-                mode="lines",
-                name=name,
-                line={"color": colour, "dash": dash, "width": 1},
-                hoverinfo="skip",
-            )
+            traces[kind] = {
+                "type": "scatter",
+                "x": xs,
+                "y": ys,
+                "mode": "lines",
+                "name": name,
+                "line": {"color": colour, "dash": dash, "width": 1},
+                "hoverinfo": "skip",
+            }
     return traces
 
 
@@ -437,14 +425,14 @@ def drawn_as(node: GraphNodeOut, people: Sequence[str]) -> str:
     return person if person in people else OTHERS
 
 
-def _plotted(time: datetime) -> datetime:
-    """Plotly draws naive times: UTC without its zone."""
-    return time.astimezone(UTC).replace(tzinfo=None)
+def _plotted(time: datetime) -> str:
+    """Plotly draws naive times: UTC without its zone, as plotly.js writes them."""
+    return time.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
 
 
-def _parsed(value: str | datetime) -> datetime:
-    """An axis end (naive UTC: plotly's string from the browser, or what we set), aware again."""
-    return (value if isinstance(value, datetime) else datetime.fromisoformat(value)).replace(tzinfo=UTC)
+def _parsed(value: str) -> datetime:
+    """An axis end (naive UTC, as plotly.js writes it or as :func:`_plotted` did), aware again."""
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def _day(time: datetime) -> str:

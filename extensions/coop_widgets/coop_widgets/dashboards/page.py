@@ -274,26 +274,16 @@ def problem_page(exc: BaseException, missing: str) -> str:
     return f'<div class="coop-dash coop-problem" role="alert"><h2>{text(title)}</h2>{body}{back}</div>'
 
 
-def show(
-    render: Callable[[], Content],
-    *,
-    current: str = "",
-    missing: str = "page",
-    ahead: Callable[[], object] | None = None,
-) -> None:
+def show(render: Callable[[], Content], *, current: str = "", missing: str = "page") -> None:
     """Display the header, then what ``render`` returns, or the friendly page for its error
     (``missing`` names what a 404 lacked: "challenge", "person", …).
 
     A preheated kernel runs its notebook when Voila starts it, long before anyone asks for the
     page: :func:`query` waits here for the viewer's request first, so that every page reads the
-    service when it is viewed, even a page that reads no parameter. ``ahead`` runs before that
-    wait: what a page can prepare without its request (a library's first use) costs its viewer
-    nothing there.
+    service when it is viewed, even a page that reads no parameter.
 
     Everything is shown in HTML widgets, never as HTML output: Voila draws outputs with
     JupyterLab's renderer, whose link handler swallows clicks on relative links."""
-    if ahead is not None:
-        ahead()
     query()
     display(widgets.HTML(header(current)))
     try:
