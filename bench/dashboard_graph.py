@@ -1,6 +1,6 @@
 """The contribution graph page at 100k commits, in the kernel: the credit table and the
 service's overview of the whole phase read through the typed client (over HTTP: the versions
-grouped by person and time bucket), the page built (plotly's figure and the credit table), then
+grouped by person and time bucket), the page built (the figure's traces and the credit table), then
 a click on a group that zooms into it (one more overview, each version drawn); goal: the page
 ready in ≤ 2 s.
 
