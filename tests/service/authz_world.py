@@ -141,7 +141,9 @@ def _scored(
 def _failed(api: CoopAPI, clone: Path, at: datetime) -> int:
     """Bob's notebook failing in curve's open phase in a line of his code, recorded as the worker
     records it: the reason quotes the failing cell's first line, the provenance holds the error's
-    IPython traceback (which shows the source lines) and the kernel's log."""
+    IPython traceback (which shows the source lines) and the kernel's log. Its commit follows
+    alice's closed one (a hand-made push naming her commit's SHA, which the API lists, can do
+    that), so git finds her notebook is what his was copied from."""
     line = CLOSED_CODE["bob"]
     sha, path = _commit(clone, "bob", "failing.ipynb", f"{line}\nraise ValueError(secret_degree)")
     traceback = [

@@ -252,6 +252,17 @@ VARIANTS: dict[str, tuple[str, Call, Expect]] = {
         Call({"submission_id": "bob_failed"}),
         (403, 403, 200, 200, 200, 403, 401, 401),
     ),
+    # its base is alice's closed notebook (a copy, in its history): bob's diff must not show it
+    "bob's diff from alice's closed code": (
+        "GET /api/submissions/{submission_id}/diff",
+        Call({"submission_id": "bob_failed"}),
+        (403, 403, 200, 200, 200, 403, 401, 401),
+    ),
+    "bob's diff page from alice's closed code": (
+        "GET /api/submissions/{submission_id}/diff.html",
+        Call({"submission_id": "bob_failed"}),
+        (403, 403, 200, 200, 200, 403, 401, 401),
+    ),
     "alice's profile": ("GET /api/people/{name}", Call(), PUBLIC),
     "alice's submissions": ("GET /api/people/{name}/submissions", Call(), PUBLIC),
     "bob's profile": ("GET /api/people/{name}", Call({"name": "bob"}), PUBLIC),

@@ -2,7 +2,9 @@
 notebook continues (:func:`scorer.ingest.lineage.notebook_origin`): its own at the parent commit,
 else the notebook it was built on or copied from.
 
-The open-code rule applies to all three, through :func:`scorer.ledger.queries.code_submission`.
+The open-code rule applies to all three, through :func:`scorer.ledger.queries.code_submission`,
+and to a diff's base: another person's solution is a base only where the phase shows code to
+everyone (:func:`_base_shown`).
 Pages are drawn on the server from untrusted notebooks (:mod:`scorer.render.html`,
 :mod:`scorer.render.diff`) and sent with a Content-Security-Policy that allows no script, no
 network request and no form, in a sandbox: a flaw in the cleaning still could not run a
@@ -14,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -23,10 +26,11 @@ from nbformat.v4 import new_notebook
 
 from coop_client.lineage import build_on_url
 from coop_client.models import ErrorOut, NotebookDiffOut, SubmissionStatus
+from scorer.challenge.spec import Challenge
 from scorer.exceptions import CoopError, NotebookNotRun
 from scorer.facade import CoopAPI
 from scorer.ingest.lineage import Origin, notebook_origin
-from scorer.ingest.repo import ChallengeRepo
+from scorer.ingest.repo import ChallengeRepo, is_solution, notebook_owner
 from scorer.ledger import queries
 from scorer.ledger.queries import SubmissionView
 from scorer.render.diff import notebook_diff, render_diff
@@ -162,16 +166,42 @@ def _versions(api: CoopAPI, who: Identity | None, submission_id: int) -> _Versio
     with api.sessions() as session:
         view = queries.code_submission(session, submission_id, **_viewer(who))
         repo_url = queries.repo_url(session, view.challenge_id)
+        spec = queries.load_challenge(session, view.challenge_id)
     repo = ChallengeRepo.mirror(repo_url, api.settings.mirrors, having=view.commit_sha)
     path = view.notebook_path
     notebook = read_notebook(repo.read(view.commit_sha, path), path)
     first = f"{view.commit_sha}^"  # a merge is compared with the branch it was merged into
     parent = repo.resolve(first) if repo.exists(first, "") else None
     origin = notebook_origin(repo, view.commit_sha, path)
+    if origin is not None and not _base_shown(api, spec, view, origin, who):
+        origin = None
     if origin is None:
         return _Versions(view, notebook, new_notebook(), parent, None)
     base = read_notebook(repo.read(origin.commit, origin.path), f"{origin.path} at {origin.commit[:12]}")
     return _Versions(view, notebook, base, parent, origin)
+
+
+def _base_shown(
+    api: CoopAPI, spec: Challenge, view: SubmissionView, origin: Origin, who: Identity | None
+) -> bool:
+    """Whether ``view``'s diff may start from ``origin``: another person's solution (or one of
+    no known owner) only when a phase it was submitted in shows code to everyone (else the
+    phase of ``view``), or to an organiser. Else its author's diff could show closed code: a
+    push may name as its parent, or in its lineage metadata, any commit whose SHA the API
+    lists, and ``origin`` then lies in their history."""
+    if (who is not None and who.organiser) or not is_solution(origin.path, spec.solutions):
+        return True
+    if notebook_owner(origin.path, spec.solutions) == view.username:
+        return True
+    with api.sessions() as session:
+        found = queries.submissions(session, challenge_id=spec.id, commit=origin.commit, limit=None)
+    submitted = {s.phase_id for s in found if s.notebook_path == origin.path} or {view.phase_id}
+    now = datetime.now(UTC)
+    return any(
+        queries.code_visible(phase, now=now, viewer_is_author=False, viewer_is_organiser=False)
+        for phase in spec.phases
+        if phase.id in submitted
+    )
 
 
 def _committed(api: CoopAPI, view: SubmissionView) -> NotebookNode:
