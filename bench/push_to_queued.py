@@ -2,9 +2,10 @@
 
 Two measures, medians over ``--repeats`` rounds in one session, the same kind of commit each
 time (a sibling of the organiser's branch that changes the pusher's solution notebook):
-- served: `git push` over smart HTTP to `coop serve` (uvicorn on loopback, static tokens); it
-  returns once the pre-receive policy and the post-receive hook (record the commit, queue the
-  notebook) have run, and its output names the queued submission;
+- served: `git push` over smart HTTP to the service (uvicorn on loopback binding its own socket,
+  as `coop serve` does, static tokens); it returns once the hooks have had the service check the
+  push (pre-receive) and record the commit and queue the notebook (post-receive, through the
+  spool), and its output names the queued submission;
 - bare: `git push` of the same commit to a bare copy of the repository on disk (a file path
   remote, no hooks): what git itself costs.
 Rounds alternate which one goes first, so that a slow moment hits both alike.
@@ -19,20 +20,46 @@ import re
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
+import uvicorn
+from fastapi import FastAPI
 
 from bench.common import make_challenge
 from scorer.service.app import create_app
 from scorer.service.auth import SUBMIT, Identity, StaticTokens
 from scorer.service.git_http import serve_repository
-from tests.service.conftest import PREFIX, running
+from tests.service.conftest import PREFIX
 
 QUEUED = re.compile(r"remote: submission (\d+) queued")
 USER = "alice"
 TOKENS = StaticTokens({"alice-token": Identity(USER, frozenset({SUBMIT}))})
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """``app`` under uvicorn on a loopback port it binds itself, as ``coop serve`` does: its
+    connections get TCP_NODELAY (the tests' ``running`` hands uvicorn a socket made without
+    ``IPPROTO_TCP``, so asyncio leaves Nagle on and each streamed response waits ~40 ms)."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            assert thread.is_alive(), "uvicorn did not start"
+            time.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def git(cwd: Path, *args: str, home: Path) -> str:
@@ -83,7 +110,7 @@ def main(repeats: int = 10) -> dict[str, float]:
     home.mkdir()
     api = fixture.api()
     try:
-        with running(create_app(api, TOKENS, prefix=PREFIX)) as base:
+        with serving(create_app(api, TOKENS, prefix=PREFIX)) as base:
             url = f"{base}{PREFIX}git/{fixture.challenge_id}.git".replace(
                 "http://", f"http://{USER}:alice-token@"
             )

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from scorer.cli.common import console, errors, fail, state
-from scorer.dispatch.background import BackgroundDispatcher
+from scorer.dispatch.background import BackgroundDispatcher, SpoolDrainer
 from scorer.exceptions import CoopError
 from scorer.facade import CoopAPI
 from scorer.ledger.queries import challenge_ids, load_challenge, repo_url
@@ -113,6 +113,8 @@ def serve(
     console.print(f"credentials issued as {api.settings.public_url} (key {keys.kid})", highlight=False)
     dispatcher = BackgroundDispatcher(api)
     dispatcher.start()
+    drainer = SpoolDrainer(api)  # pushes spooled while the service was down
+    drainer.start()
     closer = PhaseCloser(api)  # settles phases as they end
     closer.start()
     start_preparing(api, git_ready, f"http://{host}:{port}{root}/git")
@@ -120,4 +122,5 @@ def serve(
         uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
     finally:
         closer.stop()
+        drainer.stop()
         dispatcher.stop()

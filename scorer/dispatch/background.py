@@ -1,9 +1,15 @@
-"""Scoring while the service runs: queued submissions are handed to Dask as they appear.
+"""What the service does in the background, each in a polling thread (:class:`Poller`).
 
-The database holds the queue (a push's post-receive hook only writes ``queued`` rows), so this
-loop polls it; on start it first puts back what a previous run left running. Dask is started
-(or reached) when the first submission waits, so an instance with nothing to score runs no
-cluster. A submission dispatched twice is still recorded once.
+Scoring: queued submissions are handed to Dask as they appear (:class:`BackgroundDispatcher`).
+The database holds the queue (a push only writes ``queued`` rows), so this loop polls it; on
+start it first puts back what a previous run left running. Dask is started (or reached) when the
+first submission waits, so an instance with nothing to score runs no cluster. A submission
+dispatched twice is still recorded once.
+
+The spool: pushes that the served repositories' post-receive hook spooled and that no hook's
+request recorded (the service was down or died meanwhile) are recorded and queued
+(:class:`SpoolDrainer`, :func:`scorer.ingest.spool.drain`), in their own thread so that a slow
+Dask never holds them up.
 """
 
 from __future__ import annotations
@@ -16,22 +22,23 @@ from distributed import Future
 
 from scorer.dispatch.dispatcher import Dispatcher
 from scorer.facade import CoopAPI
+from scorer.ingest import spool
 from scorer.ledger import queries, store
 
 log = logging.getLogger("coop.service.dispatcher")
 
 
-class BackgroundDispatcher:
-    """A thread that polls for queued submissions every ``interval`` seconds."""
+class Poller:
+    """A daemon thread that runs :meth:`step` every ``interval`` seconds until stopped."""
+
+    name = "coop-poller"
+    doing = "polling"
 
     def __init__(self, api: CoopAPI, interval: float = 1.0) -> None:
         self.api = api
         self.interval = interval
-        self.in_flight: set[int] = set()
-        self._dispatcher: Dispatcher | None = None
-        self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="coop-dispatcher", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -40,17 +47,49 @@ class BackgroundDispatcher:
         self._stop.set()
         self._thread.join(timeout=30)
 
+    def prepare(self) -> None:
+        """What runs once, before the first step."""
+
+    def step(self) -> None:
+        raise NotImplementedError
+
     def _run(self) -> None:
-        with self.api.sessions.begin() as session:
-            store.requeue_orphans(session)
+        self.prepare()
         while not self._stop.is_set():
             try:
-                self._dispatch()
+                self.step()
             except Exception:  # the loop must outlive a database or scheduler hiccup
-                log.exception("dispatching queued submissions failed; trying again")
+                log.exception("%s failed; trying again", self.doing)
             self._stop.wait(self.interval)
 
-    def _dispatch(self) -> None:
+
+class SpoolDrainer(Poller):
+    """Records and queues the pushes left in the spool."""
+
+    name = "coop-spool"
+    doing = "recording spooled pushes"
+
+    def step(self) -> None:
+        spool.drain(self.api)
+
+
+class BackgroundDispatcher(Poller):
+    """Hands queued submissions to Dask."""
+
+    name = "coop-dispatcher"
+    doing = "dispatching queued submissions"
+
+    def __init__(self, api: CoopAPI, interval: float = 1.0) -> None:
+        super().__init__(api, interval)
+        self.in_flight: set[int] = set()
+        self._dispatcher: Dispatcher | None = None
+        self._lock = threading.Lock()
+
+    def prepare(self) -> None:
+        with self.api.sessions.begin() as session:
+            store.requeue_orphans(session)
+
+    def step(self) -> None:
         with self.api.sessions() as session:
             queued = queries.queued_ids(session)
         if not queued:

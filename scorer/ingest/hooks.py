@@ -1,26 +1,22 @@
-"""Hooks of the served challenge repositories: ``python -m scorer.ingest.hooks pre-receive``
-(the push policy) and ``post-receive`` (push-to-score, :mod:`scorer.ingest.push`).
+"""The push policy of the served challenge repositories, as the service runs it for their
+pre-receive hook (:mod:`scorer.ingest.hook_script` hands the push over on loopback).
 
-git runs the hook in the repository with the pushed objects visible (quarantined) through its
-environment, so plain ``git`` in the working folder sees them. The pusher comes from the service
-(``COOP_PUSHER``, ``COOP_ORGANISER=1|0``), never from the commits. The challenge spec is read from
-the repository's organiser ref (the repository's ``HEAD``, or ``organiser.ref`` of that spec).
-Each refusal is printed to stderr (the git client shows it as ``remote: …``) and exit status 1
-refuses the whole push; 0 lets it in. post-receive runs once the refs are updated; it needs the
-service's ``COOP_HOME`` (and ``COOP_DB_URL``) and prints the queued submissions to stdout, with
-``COOP_STATUS_URL`` as the base of their status URLs. It never fails the push.
+The policy's git commands read the repository with the pushed objects, still quarantined, through
+the environment git gave the hook (:class:`Where`). The pusher comes from the service, never from
+the commits. The challenge spec is read from the repository's organiser ref (the repository's
+``HEAD``, or ``organiser.ref`` of that spec). :func:`pre_receive_answer` gives the lines the client
+shows as ``remote: …`` and whether the push gets in: any refusal refuses the whole push.
+Push-to-score (post-receive) is :mod:`scorer.ingest.spool`'s.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
 
 from coop_client.errors import GitError
-from coop_client.git import HEADS, call, is_zero, run
+from coop_client.git import HEADS, GitResult, call, is_zero
 from scorer.challenge.load import SPEC_FILE, parse_spec
 from scorer.exceptions import SpecError
 from scorer.ingest.policy import (
@@ -38,36 +34,54 @@ from scorer.ingest.policy import (
 GITLINK = "160000"
 
 
-def git_ok(*args: str) -> bool:
-    return call(None, *args).ok
+@dataclass(frozen=True)
+class Where:
+    """Where the policy's git commands run: ``repository`` (``None``: where the process is, as in
+    a hook) with ``env`` over the service's environment (the push's quarantined objects)."""
+
+    repository: Path | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def call(self, *args: str, input: str | None = None) -> GitResult:
+        bare = self.repository is not None
+        return call(self.repository, *args, bare=bare, input=input, env=dict(self.env))
+
+    def ok(self, *args: str) -> bool:
+        return self.call(*args).ok
+
+    def run(self, *args: str, input: str | None = None) -> str:
+        return self.call(*args, input=input).check().out
 
 
-def read_updates(stream: TextIO) -> list[RefUpdate]:
+HERE = Where()
+
+
+def read_updates(lines: str, where: Where = HERE) -> list[RefUpdate]:
     """The ``<old> <new> <ref>`` lines git gives pre-receive, with fast-forwardness worked out."""
     updates = []
-    for line in stream:
+    for line in lines.splitlines():
         parts = line.split()
         if len(parts) != 3:
             continue
         old, new, ref = parts
         forward = True
         if not is_zero(old) and not is_zero(new):
-            forward = git_ok("merge-base", "--is-ancestor", old, new)
+            forward = where.ok("merge-base", "--is-ancestor", old, new)
         updates.append(RefUpdate(old, new, ref, forward))
     return updates
 
 
-def load_rules() -> tuple[Rules | None, str]:
+def load_rules(where: Where = HERE) -> tuple[Rules | None, str]:
     """The policy's rules from the spec on the organiser ref; ``(None, why)`` when unreadable."""
-    if not git_ok("rev-parse", "--verify", "--quiet", "HEAD^{commit}"):
+    if not where.ok("rev-parse", "--verify", "--quiet", "HEAD^{commit}"):
         return None, "the challenge is not published yet (the organiser ref does not exist)"
     try:
-        spec = parse_spec(run(None, "show", f"HEAD:{SPEC_FILE}"), f"HEAD:{SPEC_FILE}")
+        spec = parse_spec(where.run("show", f"HEAD:{SPEC_FILE}"), f"HEAD:{SPEC_FILE}")
         ref = HEADS + spec.organiser.ref
-        if git_ok("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}") and run(
-            None, "rev-parse", f"{ref}^{{commit}}"
-        ) != run(None, "rev-parse", "HEAD^{commit}"):
-            spec = parse_spec(run(None, "show", f"{ref}:{SPEC_FILE}"), f"{ref}:{SPEC_FILE}")
+        if where.ok("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}") and where.run(
+            "rev-parse", f"{ref}^{{commit}}"
+        ) != where.run("rev-parse", "HEAD^{commit}"):
+            spec = parse_spec(where.run("show", f"{ref}:{SPEC_FILE}"), f"{ref}:{SPEC_FILE}")
     except GitError:
         return None, f"the organiser ref has no readable {SPEC_FILE}"
     except SpecError:
@@ -84,12 +98,12 @@ def load_rules() -> tuple[Rules | None, str]:
     )
 
 
-def new_commits(updates: Sequence[RefUpdate]) -> list[str]:
+def new_commits(updates: Sequence[RefUpdate], where: Where = HERE) -> list[str]:
     """Commits the push brings that no ref of the repository reaches yet (each once)."""
     tips = [u.new for u in updates if not is_zero(u.new)]
     if not tips:
         return []
-    out = run(None, "rev-list", *tips, "--not", "--all")
+    out = where.run("rev-list", *tips, "--not", "--all")
     return out.split()
 
 
@@ -112,17 +126,17 @@ def parse_raw_diff(out: str) -> list[tuple[str, str, str]]:
     return entries
 
 
-def commit_changes(sha: str) -> list[tuple[str, str, str]]:
+def commit_changes(sha: str, where: Where = HERE) -> list[tuple[str, str, str]]:
     """What the commit itself changes: against its parent, against all parents for a merge
     (``-c``: a change brought in from one side is not the merge's own), everything for a root."""
-    return parse_raw_diff(run(None, "diff-tree", "-r", "--root", "-c", "--no-commit-id", "-z", sha))
+    return parse_raw_diff(where.run("diff-tree", "-r", "--root", "-c", "--no-commit-id", "-z", sha))
 
 
-def blob_sizes(blobs: set[str]) -> dict[str, int]:
+def blob_sizes(blobs: set[str], where: Where = HERE) -> dict[str, int]:
     if not blobs:
         return {}
     check = "--batch-check=%(objectname) %(objecttype) %(objectsize)"
-    out = run(None, "cat-file", check, input="".join(f"{blob}\n" for blob in blobs))
+    out = where.run("cat-file", check, input="".join(f"{blob}\n" for blob in blobs))
     sizes = {}
     for line in out.splitlines():
         parts = line.split()
@@ -131,15 +145,15 @@ def blob_sizes(blobs: set[str]) -> dict[str, int]:
     return sizes
 
 
-def scan(shas: Sequence[str]) -> list[NewCommit]:
-    raw = {sha: commit_changes(sha) for sha in shas}
+def scan(shas: Sequence[str], where: Where = HERE) -> list[NewCommit]:
+    raw = {sha: commit_changes(sha, where) for sha in shas}
     blobs = {
         blob
         for entries in raw.values()
         for _p, mode, blob in entries
         if not is_zero(blob) and mode != GITLINK
     }
-    sizes = blob_sizes(blobs)
+    sizes = blob_sizes(blobs, where)
     return [
         NewCommit(
             sha,
@@ -152,84 +166,27 @@ def scan(shas: Sequence[str]) -> list[NewCommit]:
     ]
 
 
-def pre_receive(stdin: TextIO, env: dict[str, str]) -> list[Refusal]:
-    pusher = Pusher(env.get("COOP_PUSHER", ""), env.get("COOP_ORGANISER", "0") == "1")
+def pre_receive(where: Where, pusher: Pusher, lines: str) -> list[Refusal]:
+    """The push policy's refusals of the ref updates ``lines`` (as git gives them) by ``pusher``."""
     if not pusher.name:
         return [
             Refusal("no-pusher", "refusing the push: push through the Coopetition service (no pusher known)")
         ]
-    updates = read_updates(stdin)
-    rules, why = load_rules()
+    updates = read_updates(lines, where)
+    rules, why = load_rules(where)
     if rules is None:
         return unknown_spec_refusals(pusher, why)
-    return check_push(Push(pusher, updates, scan(new_commits(updates))), rules)
+    return check_push(Push(pusher, updates, scan(new_commits(updates, where), where)), rules)
 
 
-#: Variables git sets for a hook that would point the scorer's own git commands elsewhere.
-GIT_LOCATION = (
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_PREFIX",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_QUARANTINE_PATH",
-    "GIT_COMMON_DIR",
-)
-
-
-def post_receive(stdin: TextIO, env: dict[str, str]) -> list[str]:
-    """Push-to-score: record the new commits and queue their notebooks; the lines to print."""
-    pusher, home = env.get("COOP_PUSHER", ""), env.get("COOP_HOME", "")
-    if not pusher or not home:
-        return ["push accepted, but not through the Coopetition service: nothing was queued"]
-    updates = [(p[0], p[1], p[2]) for p in (line.split() for line in stdin) if len(p) == 3]
-    repo = Path(env.get("GIT_DIR", ".")).resolve()
-    for name in GIT_LOCATION:  # the scorer's own git commands name their repository
-        os.environ.pop(name, None)
-    from scorer.config import ScorerSettings
-    from scorer.facade import CoopAPI  # heavy: only here, never on pre-receive's path
-    from scorer.ingest.push import on_push
-
-    database = {"db_url": env["COOP_DB_URL"]} if env.get("COOP_DB_URL") else {}
-    api = CoopAPI(ScorerSettings(home=home, **database), migrate=False)  # the service migrated it
+def pre_receive_answer(where: Where, pusher: Pusher, lines: str) -> tuple[bool, list[str]]:
+    """Whether the push gets in, and the lines the client shows (``remote: …``)."""
     try:
-        lines = on_push(api, repo, pusher, updates, status_url=env.get("COOP_STATUS_URL", ""))
-    finally:
-        api.close()
-    return [str(line) for line in lines]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args == ["post-receive"]:
-        try:
-            for line in post_receive(sys.stdin, dict(os.environ)):
-                print(line, flush=True)
-        except Exception as exc:  # the push is in; say why nothing was queued, never crash
-            print(
-                f"push accepted, but the scorer could not queue it ({type(exc).__name__}: {exc})", flush=True
-            )
-            print("your commits are in the repository; ask the organisers to requeue them", flush=True)
-        return 0
-    if args != ["pre-receive"]:
-        print("usage: python -m scorer.ingest.hooks pre-receive|post-receive", file=sys.stderr)
-        return 2
-    try:
-        refusals = pre_receive(sys.stdin, dict(os.environ))
+        refusals = pre_receive(where, pusher, lines)
     except GitError as exc:
-        print(
-            f"refusing the push: the server could not check it ({exc.user_message}); try again",
-            file=sys.stderr,
-        )
-        return 1
-    for refusal in refusals:
-        print(refusal.message, file=sys.stderr)
-    if refusals:
-        n = len(refusals)
-        print(f"push refused ({n} problem{'s' if n > 1 else ''}); nothing was changed", file=sys.stderr)
-    return 1 if refusals else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        return False, [f"refusing the push: the server could not check it ({exc.user_message}); try again"]
+    if not refusals:
+        return True, []
+    n = len(refusals)
+    summary = f"push refused ({n} problem{'s' if n > 1 else ''}); nothing was changed"
+    return False, [*(refusal.message for refusal in refusals), summary]

@@ -1,8 +1,9 @@
 """Push-to-score: after an accepted push to a served repository, record and queue.
 
-:func:`on_push` runs in the repository's post-receive hook (:mod:`scorer.ingest.hooks`), once the
-refs are updated. For every commit that first arrives it records the pusher (from the token,
-never the author line), the commit's claims and its notebooks' fingerprints; every newly
+:func:`on_push` runs in the service for the repository's post-receive hook, from the entry the
+hook spooled once the refs were updated (:mod:`scorer.ingest.spool`). For every commit that
+first arrives it records the pusher (from the token, never the author line), the commit's
+claims and its notebooks' fingerprints; every newly
 recorded commit that adds or changes a solution notebook becomes a submission in the current
 phase, credited to the pusher. Over one of the phase's limits the submission is recorded as
 rejected with the time the next slot opens: sharing is never blocked. It returns the lines the
@@ -65,8 +66,10 @@ def on_push(
     now: datetime | None = None,
     *,
     status_url: str = "",
+    refs: Sequence[tuple[str, str]] | None = None,
 ) -> list[PushLine]:
-    """Record the push's new commits and queue (or reject) their solution notebooks."""
+    """Record the push's new commits and queue (or reject) their solution notebooks; ``refs``:
+    the repository's ``(sha, ref)`` as the push left them (default: as they are now)."""
     moment = now or datetime.now(UTC)
     served = Path(repo_path).resolve()
     challenge_id = served.name.removesuffix(".git")
@@ -97,7 +100,7 @@ def on_push(
         else:
             if organiser_moved:
                 lines += environment_lines(api, challenge, tree)
-    arrivals = arrived(served, live)
+    arrivals = arrived(served, live, refs)
     if not arrivals:
         return lines
     found = read_arrivals(served, challenge, arrivals)
@@ -354,19 +357,18 @@ def _queued(submission: int, notebook: str, phase: str, status_url: str, more: s
     )
 
 
-def arrived(repo: Path, updates: Sequence[Update]) -> dict[str, list[str]]:
+def arrived(
+    repo: Path, updates: Sequence[Update], refs: Sequence[tuple[str, str]] | None = None
+) -> dict[str, list[str]]:
     """ref -> the commits the push brought to it, oldest first, each under the first ref only.
 
-    In post-receive the refs already point at the new tips, so a commit arrived when no ref
-    outside this push and no pushed ref's old value reaches it.
+    After the push the refs (``refs``, or the repository's now) point at the new tips, so a
+    commit arrived when no ref outside this push and no pushed ref's old value reaches it.
     """
     pushed = {ref for _o, _n, ref in updates}
-    others = [
-        sha
-        for line in run(repo, "for-each-ref", "--format=%(objectname) %(refname)", bare=True).splitlines()
-        for sha, _, name in [line.partition(" ")]
-        if name not in pushed
-    ]
+    if refs is None:
+        refs = parse_refs(run(repo, "for-each-ref", "--format=%(objectname) %(refname)", bare=True))
+    others = [sha for sha, name in refs if name not in pushed]
     olds = [old for old, _n, _r in updates if old != ZERO_SHA]
     excluded = sorted(set(others + olds))
     seen: set[str] = set()
@@ -379,6 +381,11 @@ def arrived(repo: Path, updates: Sequence[Update]) -> dict[str, list[str]]:
         if shas:
             found[ref] = shas
     return found
+
+
+def parse_refs(listing: str) -> list[tuple[str, str]]:
+    """``(sha, ref)`` from ``git for-each-ref --format='%(objectname) %(refname)'``."""
+    return [(sha, name) for line in listing.splitlines() for sha, _, name in [line.partition(" ")] if name]
 
 
 def read_facts(repo: Path, shas: Sequence[str]) -> list[CommitFacts]:

@@ -3,9 +3,12 @@
 ``/git/<challenge>.git/…`` (under the service's prefix) is served from ``<home>/git/<id>.git``.
 Clone and fetch (``git-upload-pack``) are anonymous; push (``git-receive-pack``) needs a caller
 holding ``custom:coop:submit`` or ``custom:coop:organise`` (HTTP Basic: hub username + API
-token), and the repository's pre-receive hook (:mod:`scorer.ingest.hooks`) applies the push policy
-with the pusher the service authenticated. :func:`serve_repository` creates a served repository
-from a published one and installs the hook.
+token). The repository's hooks (:mod:`scorer.ingest.hook_script`, standard library only) hand
+the push back to the service on loopback, to ``/git/_hooks/{hook}`` with a token made when the
+service starts: pre-receive has it apply the push policy (:mod:`scorer.ingest.hooks`) with the
+pusher the service authenticated, post-receive has it record and queue the push it spooled
+(:mod:`scorer.ingest.spool`). :func:`serve_repository` creates a served repository from a
+published one and installs the hooks.
 """
 
 from __future__ import annotations
@@ -15,15 +18,19 @@ import contextlib
 import logging
 import os
 import re
+import secrets
 import shlex
 import sys
 import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from coop_client.git import enable_nbdime, run
@@ -37,6 +44,9 @@ from scorer.exceptions import (
     UnknownChallenge,
 )
 from scorer.facade import CoopAPI
+from scorer.ingest import hook_script, spool
+from scorer.ingest.hooks import Where, pre_receive_answer
+from scorer.ingest.policy import Pusher
 from scorer.ledger.queries import code_visible
 from scorer.service.auth import ORGANISE, SUBMIT, Identity
 from scorer.service.deps import Api, Viewer
@@ -59,8 +69,9 @@ STDERR_KEPT = 16 * 1024
 
 HOOK = """#!/bin/sh
 # Installed by Coopetition (scorer.service.git_http.serve_repository): {what}.
-exec {python} -m scorer.ingest.hooks {hook}
+exec {python} -I -S {script} {hook}
 """
+HOOKS_PATH = "/git/_hooks"
 #: The hooks of a served repository: the push policy, then push-to-score.
 HOOKS = {"pre-receive": "the push policy", "post-receive": "push-to-score"}
 
@@ -105,7 +116,8 @@ def serve_repository(home: Path, challenge_id: str, source: str | Path) -> Path:
     (target / "hooks").mkdir(exist_ok=True)
     for name, what in HOOKS.items():
         hook = target / "hooks" / name
-        hook.write_text(HOOK.format(what=what, python=shlex.quote(sys.executable), hook=name))
+        script = shlex.quote(str(Path(hook_script.__file__).resolve()))
+        hook.write_text(HOOK.format(what=what, python=shlex.quote(sys.executable), script=script, hook=name))
         hook.chmod(0o755)
     return target
 
@@ -146,11 +158,13 @@ def cgi_environment(root: Path, path_info: str, request: Request, who: Identity 
             env[variable] = value
     if "HTTP_GIT_PROTOCOL" in env:
         env["GIT_PROTOCOL"] = env["HTTP_GIT_PROTOCOL"]
-    if is_push(path_info, request.url.query):  # what the post-receive hook needs
+    if is_push(path_info, request.url.query):  # what the hooks need
         settings = request.app.state.coop_api.settings
+        base = service_url(request, path_info)
         env["COOP_HOME"] = str(Path(settings.home).resolve())
-        env["COOP_DB_URL"] = settings.db_url
-        env["COOP_STATUS_URL"] = service_url(request, path_info)
+        env["COOP_STATUS_URL"] = base
+        env["COOP_HOOK_URL"] = hooks_url(request, base)
+        env["COOP_HOOK_TOKEN"] = hook_token(request)
     if who is not None:
         env["REMOTE_USER"] = who.name
         env["COOP_PUSHER"] = who.name
@@ -190,6 +204,85 @@ def service_url(request: Request, path_info: str) -> str:
     url = str(request.url.replace(query="", fragment=""))
     suffix = "/git" + path_info
     return url[: -len(suffix)] if url.endswith(suffix) else str(request.base_url).rstrip("/")
+
+
+def hooks_url(request: Request, base: str) -> str:
+    """Where the hooks reach this service: the socket the request came in on (loopback when the
+    service listens there), with the prefix of ``base``."""
+    host, port = request.scope.get("server") or ("127.0.0.1", 80)
+    host = f"[{host}]" if ":" in str(host) else host
+    return f"http://{host}:{port}{urlsplit(base).path.rstrip('/')}{HOOKS_PATH}"
+
+
+def hook_token(request: Request) -> str:
+    """The secret the hooks send back: made once per service, known only to it and its hooks."""
+    state = request.app.state
+    if getattr(state, "hook_token", None) is None:
+        state.hook_token = secrets.token_urlsafe(32)
+    return state.hook_token
+
+
+def check_hook_token(request: Request) -> None:
+    expected = getattr(request.app.state, "hook_token", None)
+    given = request.headers.get(hook_script.TOKEN_HEADER, "")
+    if expected is None or not secrets.compare_digest(given.encode(), expected.encode()):
+        raise NotAuthenticated("only the service's own git hooks call this")
+
+
+def served_repository(api: CoopAPI, path: str) -> Path:
+    """A hook's repository, which must be one the service serves."""
+    given = Path(path).resolve()
+    served = repository_path(Path(api.settings.home), given.name.removesuffix(".git"))
+    if served is None or served.resolve() != given:
+        raise UnknownChallenge(given.name.removesuffix(".git"))
+    return given
+
+
+class PreReceive(BaseModel):
+    repository: str
+    pusher: str
+    organiser: bool
+    updates: str  # the ``<old> <new> <ref>`` lines git gave the hook
+    quarantine: dict[str, str]  # git's variables naming the pushed objects, not yet in the repository
+
+
+class PostReceive(BaseModel):
+    entry: str  # the spooled push's file name under <home>/spool
+
+
+class HookAnswer(BaseModel):
+    accepted: bool = True
+    lines: list[str]  # what the client shows as ``remote: …``
+
+
+@router.post(f"{HOOKS_PATH}/pre-receive")
+async def pre_receive_hook(request: Request, api: Api, push: PreReceive) -> HookAnswer:
+    """The push policy for a served repository's pre-receive hook."""
+    check_hook_token(request)
+    allowed = {name: value for name, value in push.quarantine.items() if name in hook_script.QUARANTINE}
+    where = Where(served_repository(api, push.repository), allowed)
+    accepted, lines = await run_in_threadpool(
+        pre_receive_answer, where, Pusher(push.pusher, push.organiser), push.updates
+    )
+    return HookAnswer(accepted=accepted, lines=lines)
+
+
+@router.post(f"{HOOKS_PATH}/post-receive")
+async def post_receive_hook(request: Request, api: Api, push: PostReceive) -> HookAnswer:
+    """Record and queue the push a post-receive hook spooled; the lines it prints."""
+    check_hook_token(request)
+    if not spool.is_entry_name(push.entry):
+        raise UnknownChallenge(push.entry)
+    path = spool.spool_dir(api.settings.home_path) / push.entry
+    try:
+        lines = await run_in_threadpool(spool.process, api, path)
+    except Exception as exc:  # the entry stays spooled: the background loop tries it again
+        log.exception("recording the spooled push %s failed", push.entry)
+        why = exc.user_message if isinstance(exc, CoopError) else type(exc).__name__
+        return HookAnswer(lines=[f"push accepted; the scorer could not queue it yet ({why}): it will retry"])
+    if lines is None:
+        return HookAnswer(lines=["push accepted; the scorer is queueing it"])
+    return HookAnswer(lines=[str(line) for line in lines])
 
 
 async def _feed(request: Request, stdin: asyncio.StreamWriter) -> None:
