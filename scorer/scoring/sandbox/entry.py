@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib.util
 import json
 import os
 import platform
@@ -76,6 +77,28 @@ def deny_syscalls(names: list[str]) -> None:
         PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0
     ):
         raise OSError(ctypes.get_errno(), "cannot install the seccomp filter")
+
+
+def pin_platform_kernel() -> None:
+    """Start the platform's kernel (``python3``) from the launcher's file, not as ``python -m
+    ipykernel_launcher``: the kernel starts in the notebook's folder, where ``-m`` would find a
+    participant's ``ipykernel_launcher.py`` first, and that kernel would never answer. Run as a
+    file, the launcher has its own folder first on ``sys.path``; IPython adds the notebook's
+    folder once the kernel runs, so the notebook still imports its own modules."""
+    spec = importlib.util.find_spec("ipykernel_launcher")
+    if spec is None or spec.origin is None:
+        return
+    folder = os.path.join(os.environ.get("JUPYTER_RUNTIME_DIR", "/tmp/jupyter"), "kernels-path")
+    os.makedirs(os.path.join(folder, "kernels", "python3"), exist_ok=True)
+    kernel = {
+        "argv": [sys.executable, spec.origin, "-f", "{connection_file}"],
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+        "metadata": {"debugger": False},
+    }
+    with open(os.path.join(folder, "kernels", "python3", "kernel.json"), "w", encoding="utf-8") as handle:
+        json.dump(kernel, handle)
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [folder, os.environ.get("JUPYTER_PATH")]))
 
 
 def output_size(content: dict[str, Any]) -> int:
@@ -187,6 +210,8 @@ def main() -> int:
     apply_limits(job["rlimits"])
     deny_syscalls(job.get("deny_syscalls", []))
     os.environ.pop("COOP_JOB", None)
+    if job["kernel_name"] == "python3":
+        pin_platform_kernel()
 
     import papermill
     from papermill.engines import papermill_engines
