@@ -12,12 +12,15 @@ Callers (tokens in the tokens-file format ``coop serve --tokens-file`` reads):
 - ``kernel``: alice's server token as the hub grants it (``SERVER_TOKEN_SCOPES`` in
   hub_config/jupyterhub_config.py, ``!user`` expanded to ``!user=alice``; no organise scope,
   alice is no organiser): it must act exactly as alice;
+- ``scopeless``: a token alice made for another program, with no coop scope
+  (``read:users:name!user=alice``): it is alice wherever a route asks for no scope (reading
+  her closed code, editing her profile, link codes, credentials), refused where one is needed;
 - ``forged``: a token no one issued (an expired or revoked one is the same to the service: the
   authenticator knows no owner for it, as the hub answers 403 for an expired token);
 - ``impostor``: bob's name with alice's token (HTTP Basic, as git sends it).
 
-Secrets (:mod:`tests.service.authz_world`): the private scores of curve's open phase, alice's
-closed code there, the hidden answer key of that phase, hana's hidden profile. The world is
+Secrets (:mod:`tests.service.authz_world`): the private scores of curve's open phase, alice's and bob's
+closed code there (his in a failure), its hidden answer key, hana's hidden profile. The world is
 built once; the routes that change something are sent dry runs, or changes already made
 (409), or ones made again harmlessly (a like, a link code, one's own profile).
 """
@@ -40,9 +43,14 @@ from scorer.service.auth import StaticTokens
 from tests.service.authz_world import CLOSED_CODE, HIDDEN_NAME, PRIVATE, World, build
 from tests.service.conftest import PREFIX
 
-ROLES = ("anonymous", "alice", "bob", "olga", "oscar", "kernel", "forged", "impostor")
+ROLES = ("anonymous", "alice", "bob", "olga", "oscar", "kernel", "scopeless", "forged", "impostor")
 ORGANISERS = {"olga", "oscar"}
-PERSON = {"alice": "alice", "bob": "bob", "kernel": "alice"}  # whose closed code each may read
+PERSON = {
+    "alice": "alice",
+    "bob": "bob",
+    "kernel": "alice",
+    "scopeless": "alice",
+}  # whose closed code each may read
 TOKENS = StaticTokens.from_mapping(
     {
         "tokens": {
@@ -50,6 +58,7 @@ TOKENS = StaticTokens.from_mapping(
             "bob-token": {"name": "bob"},
             "olga-token": {"name": "olga", "organiser": True, "groups": ["organisers"]},
             "oscar-token": {"name": "oscar", "organiser": True, "groups": ["orbit-organisers"]},
+            "scopeless-token": {"name": "alice", "scopes": ["read:users:name!user=alice"]},
             "kernel-token": {
                 "name": "alice",
                 "scopes": [
@@ -64,19 +73,22 @@ TOKENS = StaticTokens.from_mapping(
 )
 HEADERS: dict[str, dict[str, str]] = {
     "anonymous": {},
-    **{who: {"Authorization": f"token {who}-token"} for who in ("alice", "bob", "olga", "oscar", "kernel")},
+    **{
+        who: {"Authorization": f"token {who}-token"}
+        for who in ("alice", "bob", "olga", "oscar", "kernel", "scopeless")
+    },
     "forged": {"Authorization": "Bearer 4f0rg3d-t0k3n-n0-0n3-15sued"},
     "impostor": {"Authorization": httpx.BasicAuth("bob", "alice-token")._auth_header},
 }
 
 #: Columns in :data:`ROLES` order.
-Expect = tuple[int, int, int, int, int, int, int, int]
-PUBLIC: Expect = (200, 200, 200, 200, 200, 200, 401, 401)
-SIGNED_IN: Expect = (401, 200, 200, 200, 200, 200, 401, 401)
-ORGANISE: Expect = (401, 403, 403, 200, 200, 403, 401, 401)
-CLOSED: Expect = (403, 200, 403, 200, 200, 200, 401, 401)  # alice's closed code
-ORGANISERS_ONLY: Expect = (403, 403, 403, 200, 200, 403, 401, 401)  # open to anonymous callers else
-UNKNOWN_TO_OTHERS: Expect = (404, 404, 404, 200, 200, 404, 401, 401)  # hana's hidden profile
+Expect = tuple[int, int, int, int, int, int, int, int, int]
+PUBLIC: Expect = (200, 200, 200, 200, 200, 200, 200, 401, 401)
+SIGNED_IN: Expect = (401, 200, 200, 200, 200, 200, 200, 401, 401)
+ORGANISE: Expect = (401, 403, 403, 200, 200, 403, 403, 401, 401)
+CLOSED: Expect = (403, 200, 403, 200, 200, 200, 200, 401, 401)  # alice's closed code
+ORGANISERS_ONLY: Expect = (403, 403, 403, 200, 200, 403, 403, 401, 401)  # open to anonymous callers else
+UNKNOWN_TO_OTHERS: Expect = (404, 404, 404, 200, 200, 404, 404, 401, 401)  # hana's hidden profile
 
 
 @dataclass(frozen=True)
@@ -124,7 +136,7 @@ MATRIX: dict[str, tuple[Call, Expect]] = {
     "GET /api/submissions/{submission_id}/diff": (Call(), CLOSED),
     "GET /api/submissions/{submission_id}/diff.html": (Call(), CLOSED),
     # alice's own was not refused over a limit (409); no one may resubmit another's (403)
-    "POST /api/submissions/{submission_id}/resubmit": (Call(), (401, 409, 403, 403, 403, 409, 401, 401)),
+    "POST /api/submissions/{submission_id}/resubmit": (Call(), (401, 409, 403, 403, 403, 409, 403, 401, 401)),
     "GET /api/challenges/{challenge_id}/organise": (Call(), ORGANISE),
     "POST /api/challenges/{challenge_id}/organise/open-phase": (Call(body={"dry_run": True}), ORGANISE),
     "POST /api/challenges/{challenge_id}/organise/rewarder": (
@@ -145,16 +157,16 @@ MATRIX: dict[str, tuple[Call, Expect]] = {
     ),
     "POST /api/challenges/{challenge_id}/organise/settle": (
         Call(body={"phase": "phase-1"}),  # settled already
-        (401, 403, 403, 409, 409, 403, 401, 401),
+        (401, 403, 403, 409, 409, 403, 403, 401, 401),
     ),
     "POST /api/organise/submissions/{submission_id}/invalidate": (
         Call({"submission_id": "bob_invalid"}, body={"reason": "again"}),  # invalidated already
-        (401, 403, 403, 409, 409, 403, 401, 401),
+        (401, 403, 403, 409, 409, 403, 403, 401, 401),
     ),
     "GET /api/organise/challenges": (Call(), ORGANISE),
     "POST /api/organise/challenges": (
         Call(body={"archive": "not base64!", "dry_run": True}),
-        (401, 403, 403, 400, 400, 403, 401, 401),
+        (401, 403, 403, 400, 400, 403, 403, 401, 401),
     ),
     "GET /api/challenges/{challenge_id}/audit": (Call(), ORGANISE),
     "GET /api/challenges/{challenge_id}/rewards": (Call(), PUBLIC),
@@ -165,9 +177,12 @@ MATRIX: dict[str, tuple[Call, Expect]] = {
     # alice may not like her own (unliking is always harmless); organisers' tokens hold submit
     "PUT /api/submissions/{submission_id}/like": (
         Call({"submission_id": "alice_open"}),
-        (401, 403, 200, 200, 200, 403, 401, 401),
+        (401, 403, 200, 200, 200, 403, 403, 401, 401),
     ),
-    "DELETE /api/submissions/{submission_id}/like": (Call({"submission_id": "alice_open"}), SIGNED_IN),
+    "DELETE /api/submissions/{submission_id}/like": (
+        Call({"submission_id": "alice_open"}),
+        (401, 200, 200, 200, 200, 200, 403, 401, 401),
+    ),
     "GET /api/me/likes": (Call(), SIGNED_IN),
     "GET /api/challenges/{challenge_id}/phases/{phase_id}/credit": (
         Call(query=PRIVATE_SPLIT),
@@ -181,12 +196,12 @@ MATRIX: dict[str, tuple[Call, Expect]] = {
         Call(query=PRIVATE_SPLIT),
         ORGANISERS_ONLY,
     ),
-    "POST /api/me/link-codes": (Call(), (401, 201, 201, 201, 201, 201, 401, 401)),
+    "POST /api/me/link-codes": (Call(), (401, 201, 201, 201, 201, 201, 201, 401, 401)),
     # only one's own: alice and her kernel
-    "GET /api/people/{name}/credentials": (Call(), (401, 200, 403, 403, 403, 200, 401, 401)),
+    "GET /api/people/{name}/credentials": (Call(), (401, 200, 403, 403, 403, 200, 200, 401, 401)),
     "POST /api/me/credentials": (
         Call(body={"credentials": ["not.a.jwt"]}),  # checked once the caller is known
-        (401, 422, 422, 422, 422, 422, 401, 401),
+        (401, 422, 422, 422, 422, 422, 422, 401, 401),
     ),
     "GET /api/me/credentials": (Call(), SIGNED_IN),
     "GET /api/people": (Call(query={"skill": "regression"}), PUBLIC),
@@ -195,8 +210,8 @@ MATRIX: dict[str, tuple[Call, Expect]] = {
     "GET /api/people/{name}/submissions": (Call({"name": "hana"}), UNKNOWN_TO_OTHERS),
     "PUT /api/me/profile": (Call(body={"affiliation": "Somewhere"}), SIGNED_IN),
     # signed by the forge, not the hub: any token is ignored, the unsigned delivery refused
-    "POST /webhooks/{forge}": (Call(body={}), (401,) * 8),
-    "GET /.well-known/jwks.json": (Call(), (200,) * 8),  # public keys: no token is checked
+    "POST /webhooks/{forge}": (Call(body={}), (401,) * 9),
+    "GET /.well-known/jwks.json": (Call(), (200,) * 9),  # public keys: no token is checked
 }
 
 #: More calls to some operations, where their other answers matter: what THE RULE shows.
@@ -250,18 +265,18 @@ VARIANTS: dict[str, tuple[str, Call, Expect]] = {
     "bob's failed notebook page": (
         "GET /api/submissions/{submission_id}/notebook.html",
         Call({"submission_id": "bob_failed"}),
-        (403, 403, 200, 200, 200, 403, 401, 401),
+        (403, 403, 200, 200, 200, 403, 403, 401, 401),
     ),
     # its base is alice's closed notebook (a copy, in its history): bob's diff must not show it
     "bob's diff from alice's closed code": (
         "GET /api/submissions/{submission_id}/diff",
         Call({"submission_id": "bob_failed"}),
-        (403, 403, 200, 200, 200, 403, 401, 401),
+        (403, 403, 200, 200, 200, 403, 403, 401, 401),
     ),
     "bob's diff page from alice's closed code": (
         "GET /api/submissions/{submission_id}/diff.html",
         Call({"submission_id": "bob_failed"}),
-        (403, 403, 200, 200, 200, 403, 401, 401),
+        (403, 403, 200, 200, 200, 403, 403, 401, 401),
     ),
     "alice's profile": ("GET /api/people/{name}", Call(), PUBLIC),
     "alice's submissions": ("GET /api/people/{name}/submissions", Call(), PUBLIC),
