@@ -19,10 +19,10 @@ Callers (tokens in the tokens-file format ``coop serve --tokens-file`` reads):
   authenticator knows no owner for it, as the hub answers 403 for an expired token);
 - ``impostor``: bob's name with alice's token (HTTP Basic, as git sends it).
 
-Secrets (:mod:`tests.service.authz_world`): the private scores of curve's open phase, alice's and bob's
-closed code there (his in a failure), its hidden answer key, hana's hidden profile. The world is
-built once; the routes that change something are sent dry runs, or changes already made
-(409), or ones made again harmlessly (a like, a link code, one's own profile).
+Secrets (:mod:`tests.service.authz_world`): the private scores of curve's open phase, alice's
+and bob's closed code there (his in a failure), its hidden answer key, hana's hidden profile.
+The world is built once; the routes that change something are sent dry runs, or changes made
+already (409), or ones made again harmlessly (a like, a link code, one's own profile).
 """
 
 from __future__ import annotations
