@@ -43,9 +43,14 @@ class Entry:
     values: Values
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RankedRow:
-    """One row of a ranked board; ``columns`` holds raw values of every column (hidden too)."""
+    """One row of a ranked board; ``columns`` holds raw values of every column (hidden too).
+
+    Rows are shared by cached views and the boards updated from them: never change one. (Not
+    frozen: a frozen row takes four times as long to make, and an update after a new score
+    makes a new row for each one it moves.)
+    """
 
     rank: int
     person: str

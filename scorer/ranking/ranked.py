@@ -109,7 +109,7 @@ def _row(entry: Entry, columns: dict[str, float | None], shown: tuple[str, ...])
 
 
 def _renumber(rows: list[RankedRow], low: int, high: int) -> None:
-    """New rows with ranks ``low + 1`` … for ``rows[low:high]`` (rows are shared, never changed)."""
+    """New rows with ranks ``low + 1`` … for ``rows[low:high]`` (rows are shared: never changed)."""
     rows[low:high] = [
         RankedRow(position, r.person, r.submission_id, r.submitted_at, r.columns)
         for position, r in enumerate(rows[low:high], start=low + 1)

@@ -30,12 +30,18 @@ Counts = Callable[[list[int]], dict[int, int]]
 
 @dataclass(frozen=True)
 class Body:
-    """The JSON of ``view`` (its first ``limit`` rows) with what a later body reuses."""
+    """The JSON of ``view`` (its first ``limit`` rows) with what a later body reuses.
+
+    ``middles`` and ``likes`` only grow while bodies follow one another (a later body adds the
+    rows it encodes), and are copied down to the rows shown once they hold twice as many.
+    """
 
     view: LeaderboardView
     json: bytes
     head: bytes  # up to the rows' opening bracket
     tail: bytes  # from the rows' closing bracket, up to the total
+    rows: Sequence[RankedRow]  # the rows encoded
+    chunks: list[bytes]  # each row's JSON
     middles: dict[int, bytes]  # submission id -> the row's JSON between rank and rank change
     likes: dict[int, int]  # submission id -> likes
 
@@ -47,26 +53,30 @@ def board_body(
     rows = view.rows[:limit] if limit else view.rows
     if before is None or view.follows is None or view.follows != before.view.version:
         return _full(spec, view, rows, counts)
-    new = [row.submission_id for row in rows if row.submission_id not in before.middles]
-    likes = {**before.likes, **(counts(new) if new else {})}
-    middles = {sid: before.middles[sid] for sid in before.middles.keys() & {r.submission_id for r in rows}}
-    for row in rows:
-        if row.submission_id not in middles:
-            middles[row.submission_id] = _middle(of_row(row).model_dump_json().encode()[len(ROW) :])
-    changes = view.rank_changes
-    joined = b",".join(
-        b'{"rank":%d%s,"rank_change":%s,"likes":%d}'
-        % (
-            row.rank,
-            middles[row.submission_id],
-            b"null" if changes is None else b"%d" % changes.get(row.person, 0),
-            likes.get(row.submission_id, 0),
-        )
-        for row in rows
-    )
-    json = before.head + joined + before.tail + b"%d}" % len(view.rows)
-    kept = {sid: likes.get(sid, 0) for sid in middles}
-    return Body(view, json, before.head, before.tail, middles, kept)
+    # Rows the update left alone are the same objects in the same places (with the same change).
+    old, changes, was = before.rows, view.rank_changes, before.view.rank_changes or {}
+    kept = min(len(old), len(rows))
+    changed = [i for i in range(kept) if old[i] is not rows[i]]
+    if changes is not None:
+        moved = {i for i in range(kept) if changes.get(rows[i].person) != was.get(rows[i].person)}
+        changed = sorted(moved.union(changed))
+    changed += range(kept, len(rows))
+    middles, likes = before.middles, before.likes
+    if len(middles) > 2 * len(rows) + 64:
+        middles = {r.submission_id: middles[r.submission_id] for r in old}
+        likes = {sid: likes[sid] for sid in middles}
+    unknown = [rows[i].submission_id for i in changed if rows[i].submission_id not in likes]
+    if unknown:
+        likes.update(dict.fromkeys(unknown, 0) | counts(unknown))
+    chunks = before.chunks[: len(rows)] + [b""] * (len(rows) - len(before.chunks))
+    for i in changed:
+        row = rows[i]
+        middle = middles.get(row.submission_id)
+        if middle is None:
+            middle = middles[row.submission_id] = _middle(of_row(row).model_dump_json().encode()[len(ROW) :])
+        chunks[i] = _chunk(row, middle, view.rank_changes, likes[row.submission_id])
+    json = before.head + b",".join(chunks) + before.tail + b"%d}" % len(view.rows)
+    return Body(view, json, before.head, before.tail, rows, chunks, middles, likes)
 
 
 def _full(spec: Challenge, view: LeaderboardView, rows: Sequence[RankedRow], counts: Counts) -> Body:
@@ -75,10 +85,16 @@ def _full(spec: Challenge, view: LeaderboardView, rows: Sequence[RankedRow], cou
     json = out.model_copy(update={"total": len(view.rows)}).model_dump_json().encode()
     start = json.index(ROWS) + len(ROWS)
     end = json.rindex(TAIL)
-    chunks = json[start + len(ROW) : end].split(b"," + ROW) if rows else []
-    middles = {row.submission_id: _middle(chunk) for row, chunk in zip(rows, chunks, strict=True)}
+    chunks = [ROW + chunk for chunk in json[start + len(ROW) : end].split(b"," + ROW)] if rows else []
+    middles = {row.submission_id: _middle(chunk[len(ROW) :]) for row, chunk in zip(rows, chunks, strict=True)}
+    likes = {sid: likes.get(sid, 0) for sid in middles}
     tail = json[end : json.rindex(TOTAL) + len(TOTAL)]
-    return Body(view, json, json[:start], tail, middles, likes)
+    return Body(view, json, json[:start], tail, rows, chunks, middles, likes)
+
+
+def _chunk(row: RankedRow, middle: bytes, changes: dict[str, int] | None, likes: int) -> bytes:
+    change = b"null" if changes is None else b"%d" % changes.get(row.person, 0)
+    return b'{"rank":%d%s,"rank_change":%s,"likes":%d}' % (row.rank, middle, change, likes)
 
 
 def _middle(row: bytes) -> bytes:
