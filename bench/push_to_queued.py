@@ -7,7 +7,9 @@ time (a sibling of the organiser's branch that changes the pusher's solution not
   push (pre-receive) and record the commit and queue the notebook (post-receive, through the
   spool), and its output names the queued submission;
 - bare: `git push` of the same commit to a bare copy of the repository on disk (a file path
-  remote, no hooks): what git itself costs.
+  remote, no hooks): what git itself costs;
+- transport: the same push over smart HTTP through the service to a copy of the served
+  repository without hooks: what git's HTTP transport and `git http-backend` add.
 Rounds alternate which one goes first, so that a slow moment hits both alike.
 """
 
@@ -17,6 +19,7 @@ import argparse
 import copy
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -103,9 +106,13 @@ def timed_push(work: Path, remote: str, sha: str, branch: str, home: Path) -> tu
 def main(repeats: int = 10) -> dict[str, float]:
     scratch = Path(tempfile.mkdtemp(prefix="coop-bench-"))
     fixture = make_challenge(scratch, name="Bench", edit={"phases.0.submissions": {}})  # no limits
-    serve_repository(Path(fixture.settings.home), fixture.challenge_id, fixture.bare)
+    served = serve_repository(Path(fixture.settings.home), fixture.challenge_id, fixture.bare)
     bare = scratch / "plain.git"
     subprocess.run(["git", "clone", "-q", "--bare", str(fixture.bare), str(bare)], check=True)
+    unhooked = served.with_name("unhooked.git")  # served too, but not a challenge: no hooks
+    shutil.copytree(served, unhooked)
+    subprocess.run(["git", "--git-dir", str(unhooked), "config", "--unset", "core.hooksPath"], check=True)
+    shutil.rmtree(unhooked / "hooks")
     home = scratch / "client-home"
     home.mkdir()
     api = fixture.api()
@@ -118,20 +125,18 @@ def main(repeats: int = 10) -> dict[str, float]:
             git(scratch, "clone", "-q", url, str(work), home=home)
             shas = commits(work, fixture.baseline, repeats + 1, home)
             timed_push(work, url, shas[0], "warm-up", home)  # registers the served path once
-            served_times, bare_times = [], []
+            remotes = {"served": url, "transport": url.replace(served.name, unhooked.name), "bare": str(bare)}
+            times: dict[str, list[float]] = {name: [] for name in remotes}
             for n, sha in enumerate(shas[1:]):
-                order = [("served", url), ("bare", str(bare))]
+                order = list(remotes.items())
                 for name, remote in order if n % 2 == 0 else order[::-1]:
                     seconds, out = timed_push(work, remote, sha, f"try-{n}", home)
-                    if name == "served":
-                        assert QUEUED.search(out), out
-                        served_times.append(seconds)
-                    else:
-                        bare_times.append(seconds)
+                    assert name != "served" or QUEUED.search(out), out
+                    times[name].append(seconds)
     finally:
         api.close()
-    served_s, bare_s = statistics.median(served_times), statistics.median(bare_times)
-    return {"served_s": served_s, "bare_s": bare_s, "ratio": served_s / bare_s}
+    medians = {f"{name}_s": statistics.median(values) for name, values in times.items()}
+    return {**medians, "ratio": medians["served_s"] / medians["bare_s"]}
 
 
 if __name__ == "__main__":
@@ -140,5 +145,6 @@ if __name__ == "__main__":
     result = main(parser.parse_args().repeats)
     print(
         f"push to queued {result['served_s'] * 1000:.0f} ms vs plain push to a bare repository "
-        f"{result['bare_s'] * 1000:.0f} ms (medians): {result['ratio']:.1f}×"
+        f"{result['bare_s'] * 1000:.0f} ms (medians): {result['ratio']:.1f}×; the same push over "
+        f"HTTP without hooks {result['transport_s'] * 1000:.0f} ms"
     )
