@@ -14,8 +14,12 @@
    so far. The commits the push brings beyond them are recorded and queued exactly like a git
    push (:func:`scorer.ingest.push.queue_arrivals`), credited to the hub user of the forge login that
    pushed, and the delivery is recorded in the same transaction; then the ref moves to the
-   pushed commit. A commit already recorded (the same push delivered under a new id, or pushed
-   to a second branch) is never queued twice.
+   pushed commit. The forge's branch protection is all that guards its repository, so the path
+   rules of a hub push (:func:`scorer.ingest.policy.check_commit`) decide what is scored: a commit
+   that changes organiser files, someone else's solutions (or adds a link or an oversized file)
+   is recorded, but none of its notebooks is queued as the pusher's (:func:`held_to_the_rules`).
+   A commit already recorded (the same push delivered under a new id, or pushed to a second
+   branch) is never queued twice.
 
 The challenge's ``repo_url`` is its forge repository: the scorer's mirror reads the commits from
 the forge to score them. A push that moves the organiser ref registers the challenge again from
@@ -25,6 +29,7 @@ the forge (its spec may have changed), as a push to a served repository does.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -44,7 +49,9 @@ from scorer.exceptions import (
 )
 from scorer.facade import CoopAPI
 from scorer.ingest.forges.base import ForgeWebhooks, PushEvent, hub_user
-from scorer.ingest.push import PushLine, arrived, queue_arrivals, read_arrivals
+from scorer.ingest.hooks import Where, rules_of, scan
+from scorer.ingest.policy import Pusher, check_commit
+from scorer.ingest.push import Arrivals, PushLine, arrived, queue_arrivals, read_arrivals
 from scorer.ingest.repo import file_lock
 from scorer.ledger import queries
 from scorer.ledger.deliveries import record_delivery, recorded_delivery
@@ -197,6 +204,10 @@ def _take(
         taken = call(receiving, "rev-parse", "--verify", "--quiet", push.ref, bare=True).out.strip()
         arrivals = arrived(receiving, [(taken or ZERO_SHA, push.after, push.ref)])
     found = read_arrivals(receiving, challenge, arrivals)
+    found, held = held_to_the_rules(
+        receiving, challenge, Pusher(pusher, push.ref == HEADS + challenge.organiser.ref), found
+    )
+    lines += held
     try:
         with api.sessions.begin() as session:
             if arrivals:
@@ -232,6 +243,24 @@ def _take(
     else:
         run(receiving, "update-ref", push.ref, push.after, bare=True)
     return receipt
+
+
+def held_to_the_rules(
+    receiving: Path, challenge: Challenge, pusher: Pusher, found: Arrivals
+) -> tuple[Arrivals, list[PushLine]]:
+    """``found`` without the notebooks of the commits a hub push would have refused (their path
+    rules; the ref rules are the forge's), and a line per refusal. A push to the organiser ref
+    is the organiser's (only the forge's branch protection lets one in)."""
+    rules = rules_of(challenge)
+    scored = [sha for sha, notebooks in found.changed.items() if notebooks]
+    lines, held = [], set()
+    for commit in scan(scored, Where(receiving)):
+        for refusal in check_commit(pusher, commit, rules):
+            held.add(commit.sha)
+            why = refusal.message.removeprefix("refusing ")
+            lines.append(PushLine(f"commit {commit.sha[:12]} not scored as {pusher.name}'s: {why}"))
+    changed = {sha: [] if sha in held else notebooks for sha, notebooks in found.changed.items()}
+    return replace(found, changed=changed), lines
 
 
 def _current_spec(

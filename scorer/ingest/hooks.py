@@ -19,6 +19,7 @@ from pathlib import Path
 from coop_client.errors import GitError
 from coop_client.git import HEADS, GitResult, call, is_zero
 from scorer.challenge.load import SPEC_FILE, parse_spec
+from scorer.challenge.spec import Challenge
 from scorer.exceptions import SpecError
 from scorer.ingest.policy import (
     ChangedFile,
@@ -92,7 +93,11 @@ def load_rules(where: Where = HERE) -> tuple[Rules | None, str]:
 @lru_cache(maxsize=64)
 def spec_rules(text: str, where: str) -> Rules:
     """The policy's rules of a spec's text (kept: parsing a spec costs a push ~10 ms)."""
-    spec = parse_spec(text, where)
+    return rules_of(parse_spec(text, where))
+
+
+def rules_of(spec: Challenge) -> Rules:
+    """The push policy's rules of a challenge."""
     return Rules(
         organiser_ref=spec.organiser.ref,
         organiser_paths=tuple(spec.organiser.paths),

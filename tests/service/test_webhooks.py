@@ -239,6 +239,23 @@ def test_the_forge_login_that_pushed_is_credited_never_the_author_line(scorer: S
         assert credited(session, forge.challenge_id, sha) == ["alice"]
 
 
+def test_forge_commits_are_held_to_the_path_rules_of_a_hub_push(scorer: Scorer) -> None:
+    """The forge's branch protection is all that guards its repository: a commit that changes
+    someone else's solutions or an organiser file is recorded, but not scored as the pusher's."""
+    forge = scorer.forges["gitea"]
+    theirs = {"solutions/bob/fit.ipynb": notebook(scorer, "gitea")}
+    organisers = {"solutions/alice/fit2.ipynb": notebook(scorer, "gitea"), "scoring.py": "print('mine')\n"}
+    for files, why in ((theirs, "is in bob's folder"), (organisers, "scoring.py is owned by the organiser")):
+        response = scorer.push_and_deliver("gitea", "alice", files)
+        assert response.status_code == 202, response.text
+        receipt = response.json()
+        [sha] = receipt["commits"]
+        assert receipt["submissions"] == [] and scorer.submissions(forge, sha) == []
+        assert any(f"commit {sha[:12]} not scored as alice's" in m and why in m for m in receipt["messages"])
+        with scorer.api.sessions() as session:
+            assert session.get(CommitRow, (forge.challenge_id, sha)) is not None
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_bad_or_missing_signature_is_refused_and_stores_nothing(scorer: Scorer, kind: str) -> None:
     forge = scorer.forges[kind]
