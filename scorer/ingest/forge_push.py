@@ -84,6 +84,18 @@ def receive(
     now: datetime | None = None,
 ) -> WebhookReceipt:
     """Take one delivery (``body``: the raw bytes the signature covers)."""
+    admitted = admit(api, forge, headers, body)
+    if isinstance(admitted, WebhookReceipt):
+        return admitted
+    challenge, push = admitted
+    return take(api, challenge, push, now or datetime.now(UTC), status_url)
+
+
+def admit(
+    api: CoopAPI, forge: ForgeWebhooks, headers: Mapping[str, str], body: bytes
+) -> tuple[Challenge, PushEvent] | WebhookReceipt:
+    """Steps 1-4, which need neither the forge nor git: the challenge and push to take, or the
+    answer to a delivery that is ignored or already processed."""
     hosted = hosted_challenges(api, forge.name)
     secrets = webhook_secrets(api.settings)
     signers = forge.signers(headers, body, {cid: secrets.get(cid, "") for cid in hosted})
@@ -103,10 +115,17 @@ def receive(
             delivery=push.delivery_id,
             reason=f"{push.full_name} is not the repository of a challenge with this webhook secret",
         )
+    return processed(api, push) or (challenge, push)
+
+
+def take(
+    api: CoopAPI, challenge: Challenge, push: PushEvent, now: datetime, status_url: str
+) -> WebhookReceipt:
+    """Step 5, once per delivery (a lock per challenge, then the ledger's delivery record)."""
     lock = receiving_path(api.settings, challenge.id).with_suffix(".lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(lock):
-        return processed(api, push) or _take(api, challenge, push, now or datetime.now(UTC), status_url)
+        return processed(api, push) or _take(api, challenge, push, now, status_url)
 
 
 def hosted_challenges(api: CoopAPI, forge: str) -> dict[str, Challenge]:

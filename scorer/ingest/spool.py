@@ -1,36 +1,51 @@
-"""Push-to-score from the spool: the served repositories' post-receive hook writes each push's ref
+"""Pushes from the spool. The served repositories' post-receive hook writes each push's ref
 updates to ``<home>/spool/<time>-<pid>.json`` (:mod:`scorer.ingest.hook_script`) and the service
 records and queues them (:func:`scorer.ingest.push.on_push`), at once when the hook asks
-(:func:`process`) and, for whatever a stopped or killed service left, from its background loop
-(:func:`drain`).
+(:func:`process`). A forge's webhook delivery, once its signature is checked, is written to
+``<home>/spool/forge/`` (:func:`spool_delivery`) before it is answered, and taken from there
+(:func:`process_delivery`, :mod:`scorer.ingest.forge_push`). Whatever a stopped or killed service
+left is taken by its background loop (:func:`drain`).
 
 An entry is deleted only once what it led to is committed. Whoever processes one holds an
-exclusive lock on its file, so the hook's request and the loop never process it together; one
-processed again after a crash creates nothing twice, since a commit is recorded (and its
-notebooks queued) only when it first arrives.
+exclusive lock on its file, so a request and the loop never process it together; one processed
+again after a crash creates nothing twice: a commit is recorded (and its notebooks queued) only
+when it first arrives, a delivery once per id. An entry that fails is tried again after
+:data:`RETRY` seconds, one that never can (unreadable, or refused as malformed) is moved to
+``spool/failed/``.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import fcntl
 import json
 import logging
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from scorer.exceptions import CoopError
 from scorer.facade import CoopAPI
+from scorer.ingest.forge_push import WebhookReceipt, receive
+from scorer.ingest.hook_script import write_entry
 from scorer.ingest.push import PushLine, Update, on_push, parse_refs
 
 log = logging.getLogger("coop.service.spool")
 
 SPOOL = "spool"
+DELIVERIES = "forge"
 FAILED = "failed"
-#: Seconds the background loop leaves a fresh entry to the hook's own request.
+#: Seconds the background loop leaves a fresh entry to the request that wrote it.
 GRACE = 5.0
+#: Seconds before an entry that failed is tried again (a forge or database that is down).
+RETRY = 60.0
+#: Request headers never written to the spool (a delivery's signature headers are kept).
+UNKEPT = frozenset({"authorization", "cookie"})
 
 
 def spool_dir(home: Path) -> Path:
@@ -69,9 +84,9 @@ def is_entry_name(name: str) -> bool:
 
 
 @contextmanager
-def claimed(path: Path, *, wait: bool) -> Iterator[Entry | None]:
-    """The entry at ``path`` while this thread holds it; ``None`` when it is gone (processed) or,
-    without ``wait``, held by someone else."""
+def claimed(path: Path, *, wait: bool) -> Iterator[str | None]:
+    """The text of the entry at ``path`` while this thread holds it; ``None`` when it is gone
+    (processed) or, without ``wait``, held by someone else."""
     try:
         descriptor = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
@@ -87,14 +102,7 @@ def claimed(path: Path, *, wait: bool) -> Iterator[Entry | None]:
             yield None
             return
         with open(descriptor, encoding="utf-8", closefd=False) as stream:
-            text = stream.read()
-        try:
-            entry = parse_entry(text)
-        except (ValueError, KeyError, TypeError, IndexError) as exc:
-            set_aside(path, f"{type(exc).__name__}: {exc}")
-            yield None
-            return
-        yield entry
+            yield stream.read()
     finally:
         os.close(descriptor)  # releases the lock
 
@@ -104,27 +112,43 @@ def set_aside(path: Path, why: str) -> None:
     failed = path.parent / FAILED
     failed.mkdir(exist_ok=True)
     path.rename(failed / path.name)
-    log.error("spooled push %s is unreadable (%s): moved to %s", path.name, why, failed)
+    log.error("spool entry %s cannot be taken (%s): moved to %s", path.name, why, failed)
+
+
+def postpone(path: Path) -> None:
+    """Have :func:`drain` try the entry again in :data:`RETRY` seconds (its time moved ahead)."""
+    moment = time.time() + RETRY
+    with contextlib.suppress(FileNotFoundError):  # set aside meanwhile
+        os.utime(path, (moment, moment))
 
 
 def process(api: CoopAPI, path: Path, *, wait: bool = True) -> list[PushLine] | None:
     """Record and queue the spooled push at ``path``, then delete it; what the pusher is told,
     or ``None`` when someone else processed (or is processing) it."""
-    with claimed(path, wait=wait) as entry:
-        if entry is None:
+    with claimed(path, wait=wait) as text:
+        if text is None:
+            return None
+        try:
+            entry = parse_entry(text)
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            set_aside(path, f"{type(exc).__name__}: {exc}")
             return None
         if entry.repository.parent.resolve() != (api.settings.home_path / "git").resolve():
             set_aside(path, f"{entry.repository} is not a served repository")
             return None
-        lines = on_push(
-            api,
-            entry.repository,
-            entry.pusher,
-            entry.updates,
-            entry.pushed_at,
-            status_url=entry.status_url,
-            refs=entry.refs,
-        )
+        try:
+            lines = on_push(
+                api,
+                entry.repository,
+                entry.pusher,
+                entry.updates,
+                entry.pushed_at,
+                status_url=entry.status_url,
+                refs=entry.refs,
+            )
+        except Exception:
+            postpone(path)
+            raise
         path.unlink()
         fsync_directory(path.parent)
     return lines
@@ -138,12 +162,57 @@ def fsync_directory(path: Path) -> None:
         os.close(descriptor)
 
 
-def pending(home: Path, older_than: float = GRACE, now: float | None = None) -> list[Path]:
-    """The spooled entries older than ``older_than`` seconds, oldest push first."""
-    folder = spool_dir(home)
+def spool_delivery(
+    home: Path, forge: str, headers: Mapping[str, str], body: bytes, status_url: str, now: datetime
+) -> Path:
+    """A forge's delivery (its signature checked), on disk before it is answered."""
+    data = {
+        "forge": forge,
+        "headers": {k: v for k, v in headers.items() if k.lower() not in UNKEPT},
+        "body": base64.b64encode(body).decode(),
+        "status_url": status_url,
+        "received_at": now.timestamp(),
+    }
+    folder = spool_dir(home) / DELIVERIES
+    return folder / write_entry(str(folder), data)
+
+
+def process_delivery(api: CoopAPI, path: Path, *, wait: bool = True) -> WebhookReceipt | None:
+    """Take the spooled delivery at ``path`` (:func:`scorer.ingest.forge_push.receive`), then
+    delete it; what it led to, or ``None`` when someone else took (or is taking) it. Its errors
+    are raised: one that says the delivery is wrong sets it aside, any other has it retried."""
+    with claimed(path, wait=wait) as text:
+        if text is None:
+            return None
+        try:
+            data = json.loads(text)
+            forge, headers = str(data["forge"]), dict(data["headers"])
+            body, status_url = base64.b64decode(data["body"]), str(data["status_url"])
+            now = datetime.fromtimestamp(float(data["received_at"]), UTC)
+        except (ValueError, KeyError, TypeError) as exc:
+            set_aside(path, f"{type(exc).__name__}: {exc}")
+            return None
+        try:
+            receipt = receive(api, api.forges.get(forge)(), headers, body, status_url=status_url, now=now)
+        except CoopError as exc:
+            if exc.http_status < 500:
+                set_aside(path, exc.log_message)
+            else:
+                postpone(path)
+            raise
+        except Exception:
+            postpone(path)
+            raise
+        path.unlink()
+        fsync_directory(path.parent)
+    return receipt
+
+
+def pending(folder: Path, older_than: float = GRACE, now: float | None = None) -> list[Path]:
+    """The entries of ``folder`` older than ``older_than`` seconds, oldest first."""
     if not folder.is_dir():
         return []
-    moment = now if now is not None else datetime.now(UTC).timestamp()
+    moment = now if now is not None else time.time()
     found = []
     for path in folder.iterdir():
         if not is_entry_name(path.name):
@@ -157,12 +226,21 @@ def pending(home: Path, older_than: float = GRACE, now: float | None = None) -> 
 
 
 def drain(api: CoopAPI, older_than: float = GRACE) -> int:
-    """Process what the spool holds that no hook's request is processing; how many entries.
-    An entry that fails stays for the next round; the ones after it wait behind it."""
+    """Take what the spool holds that no request is taking; how many entries. A push that fails
+    holds back the pushes after it (they arrived in that order); deliveries stand alone."""
     done = 0
-    for path in pending(api.settings.home_path, older_than):
+    for path in pending(spool_dir(api.settings.home_path), older_than):
         lines = process(api, path, wait=False)
         if lines is not None:
             done += 1
             log.info("spooled push %s: %s", path.name, "; ".join(map(str, lines)) or "nothing to queue")
+    for path in pending(spool_dir(api.settings.home_path) / DELIVERIES, older_than):
+        try:
+            receipt = process_delivery(api, path, wait=False)
+        except Exception:
+            log.exception("spooled delivery %s failed; trying again in %.0f s", path.name, RETRY)
+            continue
+        if receipt is not None:
+            done += 1
+            log.info("spooled delivery %s: %s", path.name, "; ".join(receipt.messages) or receipt.status)
     return done

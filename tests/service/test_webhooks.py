@@ -14,9 +14,11 @@ import hashlib
 import hmac
 import json
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -28,9 +30,11 @@ from sqlalchemy import func, select
 from coop_client.git import ZERO_SHA
 from scorer.config import ScorerSettings
 from scorer.facade import CoopAPI
+from scorer.ingest import spool
 from scorer.ledger.commits import credited
 from scorer.ledger.models import ChallengeRow, CommitRow, Person, Submission, WebhookDelivery
 from scorer.service.app import create_app
+from scorer.service.routes import webhooks
 from tests.conftest import ChallengeFixture, git, make_challenge
 from tests.service.conftest import PREFIX, TOKENS, running
 
@@ -180,7 +184,8 @@ def scorer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scorer]:
     try:
         for forge in forges.values():
             api.register(str(forge.repository))
-        with running(create_app(api, TOKENS, prefix=PREFIX)) as url:
+        with pytest.MonkeyPatch.context() as patch, running(create_app(api, TOKENS, prefix=PREFIX)) as url:
+            patch.setattr(webhooks, "ACK_WAIT", 120.0)  # answers say what each delivery led to
             yield Scorer(api, url + PREFIX.rstrip("/"), forges)
     finally:
         api.close()
@@ -254,6 +259,44 @@ def test_forge_commits_are_held_to_the_path_rules_of_a_hub_push(scorer: Scorer) 
         assert any(f"commit {sha[:12]} not scored as alice's" in m and why in m for m in receipt["messages"])
         with scorer.api.sessions() as session:
             assert session.get(CommitRow, (forge.challenge_id, sha)) is not None
+
+
+def test_a_delivery_is_answered_before_it_is_taken_and_survives_the_service(
+    scorer: Scorer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer comes once the delivery is checked and spooled (a forge gives up after ~10 s);
+    what it led to is recorded with it, and a spooled delivery is taken after a restart."""
+    forge = scorer.forges["github"]
+    monkeypatch.setattr(webhooks, "ACK_WAIT", 0.0)
+    body = forge.payload(
+        forge.push("alice", {"solutions/alice/quick.ipynb": notebook(scorer, "github")}), "Alice-GH"
+    )
+    headers = signed("github", body, secret=SECRETS[forge.challenge_id])
+    answered = scorer.deliver("github", body, headers)
+    assert answered.status_code == 202, answered.text
+    receipt = answered.json()
+    assert (receipt["status"], receipt["challenge"], receipt["commits"]) == (
+        "accepted",
+        forge.challenge_id,
+        [],
+    )
+    deadline = time.monotonic() + 120
+    while (again := scorer.deliver("github", body, headers)).status_code != 200:
+        assert time.monotonic() < deadline, again.text
+        time.sleep(0.1)
+    [sha] = again.json()["commits"]
+    [submission] = scorer.submissions(forge, sha)
+    assert again.json()["submissions"] == [submission["id"]]
+    # a delivery spooled by a service that died before taking it: taken by the next one's loop
+    body = forge.payload(
+        forge.push("alice", {"solutions/alice/later.ipynb": notebook(scorer, "github")}), "Alice-GH"
+    )
+    headers = signed("github", body, secret=SECRETS[forge.challenge_id])
+    home = scorer.api.settings.home_path
+    entry = spool.spool_delivery(home, "github", headers, body, scorer.base, datetime.now(UTC))
+    assert spool.drain(scorer.api, older_than=0) == 1 and not entry.exists()
+    replay = scorer.deliver("github", body, headers)
+    assert replay.status_code == 200 and len(replay.json()["submissions"]) == 1, replay.text
 
 
 @pytest.mark.parametrize("kind", KINDS)
