@@ -42,6 +42,10 @@ class ViewCache(Generic[V]):
             self._items.move_to_end(key)
             return item[1]
 
+    def discard(self, key: Hashable) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
     def put(self, key: Hashable, source: object, value: V) -> None:
         with self._lock:
             self._items[key] = (source, value)

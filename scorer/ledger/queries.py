@@ -252,6 +252,8 @@ def leaderboard(
     )
     if found is not None:
         views.put((*key, found.token), challenge, _Ranked(view, public, ranked))
+        if base is not None:  # its token will not come back: leave its place to other boards
+            views.discard((*key, found.previous))
     return view
 
 
