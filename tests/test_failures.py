@@ -19,6 +19,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from nbformat.v4 import new_code_cell
 
 import scorer.scoring.sandbox.choose
 from scorer.ledger import queries
+from scorer.scoring.safe_read import printable
 from scorer.scoring.sandbox.bwrap import SANDBOX_UID_RANGE
 from tests.conftest import ChallengeFixture, Scored, make_challenge
 from tests.notebooks import corpus
@@ -334,6 +336,68 @@ def test_executed_notebook_that_is_not_json_is_recorded_not_crashed(hostile, run
     result = run("link_not_json", corpus.symlink_executed_notebook(hostile.baseline, str(host_file)))
     assert_outcome(result, "scored")
     assert result.view.status == "scored" and executed(hostile, result) == b""
+
+
+def test_predictions_flipping_to_a_link_never_score_the_answer_key(hostile, run):
+    """A detached process swaps the predictions for a link to the answer key and back until the
+    sandbox ends (it dies with it): what is read is the last state, never the key."""
+    home = Path(hostile.settings.home)
+    answers = home / "data" / hostile.challenge_id / "phase-1" / "answers" / "answers.csv"
+    result = run("flip_predictions", corpus.flip_predictions(hostile.baseline, str(answers)))
+    if result.outcome == "scored":
+        assert 0 < result.scores.public["rmse"] < GOOD_RMSE  # the honest file, read as a file
+    else:
+        assert_outcome(result, "predictions_invalid", ("predictions.csv is not a regular file",))
+
+
+def test_other_runs_folders_are_out_of_reach(hostile, run):
+    """Another run's folder on the host (as one in progress holds it): not visible by its host
+    path, through /proc, or by walking the tree."""
+    other = Path(hostile.settings.home) / "runs" / "another-run"
+    (other / "output").mkdir(parents=True)
+    (other / "work").mkdir()
+    (other / "output" / "predictions.csv").write_text("id,y\n0,1.5\n")
+    (other / "work" / "answers.csv").write_text("id,y\n0,1.5\n")
+    try:
+        paths = [str(p) for p in (other.parent, other, other / "output", other / "work" / "answers.csv")]
+        result = run("other_runs", corpus.probe_host(hostile.baseline, paths, "no-secret-here"))
+    finally:
+        shutil.rmtree(other)
+    assert_outcome(result, "scored")
+    report = corpus.probe_report(executed(hostile, result))
+    assert report["leaks"] == [] and report["walked"] > 100
+
+
+def test_a_launcher_beside_the_notebook_does_not_replace_the_kernel(hostile, run):
+    """``python -m ipykernel_launcher`` in the notebook's folder would run the participant's
+    ipykernel_launcher.py, a kernel that never answers; the scorer starts the launcher's file."""
+    launcher = hostile.clone / "solutions" / USER / "ipykernel_launcher.py"
+    try:
+        sha = hostile.commit(
+            USER,
+            {
+                f"solutions/{USER}/shadow_launcher.ipynb": hostile.baseline,
+                f"solutions/{USER}/ipykernel_launcher.py": corpus.SHADOW_LAUNCHER,
+            },
+        )
+    finally:
+        launcher.unlink()
+    [result] = hostile.score(sha)
+    assert_outcome(result, "scored")
+
+
+def test_a_notebook_that_rewrites_itself_changes_nothing_scored(hostile, run):
+    result = run("self_rewrite", corpus.CASES["self_rewrite"].build(hostile.baseline))
+    assert_outcome(result, "scored")  # the organiser's cell ran as restored: the honest RMSE
+    assert 0 < result.scores.public["rmse"] < GOOD_RMSE
+    stored = json.loads(executed(hostile, result))  # papermill's own save replaced the fake
+    assert "marker" not in stored["metadata"] and len(stored["cells"]) >= 5
+
+
+def test_text_from_the_run_is_quoted_printable(hostile, run):
+    result = run("unicode_tricks", corpus.CASES["unicode_tricks"].build(hostile.baseline))
+    assert not [c for c in result.reason if unicodedata.category(c) == "Cc" or c == "\u202e"], result.reason
+    assert printable("a\x1b[31mb\u202ec\x00d\ne\tf") == "ab\ufffdc\ufffdd\ne\tf"
 
 
 # --- what a participant is told: widget cells, cell numbers, IPython's own words ------------

@@ -235,6 +235,156 @@ RUNTIME: list[Case] = [
     ),
 ]
 
+_PTRACE = """import ctypes, errno, os
+libc = ctypes.CDLL(None, use_errno=True)
+PTRACE_ATTACH = 16
+for pid in (1, os.getppid()):  # the sandbox's init (root) and papermill (our uid, not dumpable)
+    attached = libc.ptrace(PTRACE_ATTACH, pid, None, None) == 0
+    assert not attached, f"attached to {pid}"
+    assert ctypes.get_errno() == errno.EPERM, errno.errorcode[ctypes.get_errno()]
+"""
+
+_SETUID = """import os, subprocess
+setuid = [
+    path
+    for folder in ("/usr/bin", "/usr/sbin", "/usr/lib")
+    for path in (os.path.join(folder, name) for name in os.listdir(folder))
+    if os.path.isfile(path) and os.stat(path).st_mode & 0o4000
+]
+assert all(os.statvfs(path).f_flag & os.ST_NOSUID for path in setuid)
+assert "NoNewPrivs:\\t1" in open("/proc/self/status").read()
+for command in (["mount", "-t", "tmpfs", "none", "/coop/data"], ["chfn", "-f", "x"]):
+    if any(path.endswith("/" + command[0]) for path in setuid):
+        done = subprocess.run(command, capture_output=True, stdin=subprocess.DEVNULL, timeout=10)
+        assert done.returncode != 0, command
+assert os.path.exists(os.path.join(inputs_dir, "train.csv")) and os.geteuid() != 0
+"""
+
+_SYSV = """import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+for _ in range(20):  # 2 GB in segments written, then left detached: no process holds them
+    shmid = libc.shmget(0, 100 * 2**20, 0o1000 | 0o600)
+    if shmid < 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    address = libc.shmat(shmid, None, 0)
+    ctypes.memset(address, 1, 100 * 2**20)
+    libc.shmdt(ctypes.c_void_p(address))
+"""
+
+_MEMFD = """import os
+descriptors = [os.memfd_create("x") for _ in range(20)]
+for fd in descriptors:  # 2 GB in files that have no name, only a descriptor
+    os.write(fd, b"x" * 10**8)
+"""
+
+_TINY_FILES = """import os
+os.makedirs("tiny", exist_ok=True)
+for i in range(200_000):
+    open(f"tiny/{i}", "w").close()
+"""
+
+#: Text a terminal would obey (clear the screen, turn red, read backwards, back up, ring, NUL),
+#: as Python source.
+HOSTILE_TEXT = r"\x1b[2J\x1b[1;31mFAKE: scored 0.0\u202e \x08\x07\x00 end"
+
+_SELF_REWRITE = """import glob, json
+# its own notebook (papermill has read it already): the organiser's cell now writes y = 0
+fake = "test['y'] = 0.0\\ntest[['id', 'y']].to_csv(predictions_path, index=False)"
+for path in glob.glob("*.ipynb"):  # itself, and the folder's other notebooks that are notebooks
+    try:
+        notebook = json.load(open(path))
+        notebook["cells"][-1]["source"] = fake
+    except (ValueError, KeyError, IndexError, TypeError):
+        continue
+    json.dump(notebook, open(path, "w"))
+# and the executed notebook papermill writes: a fake one, claiming a score
+fake = {"cells": [], "metadata": {"marker": "SELF-REWRITTEN"}, "nbformat": 4, "nbformat_minor": 5}
+json.dump(fake, open("/coop/output/executed.ipynb", "w"))
+"""
+
+_USER_NAMESPACE = """import os, subprocess
+# unshare -r: a user namespace of its own, root in it, where it mounts a tmpfs over its inputs
+script = "mount -t tmpfs none /coop/data && ls /coop/data | wc -l"
+inside = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True)
+print("in its own namespace:", inside.returncode, inside.stdout.strip(), inside.stderr.strip())
+assert os.path.exists(os.path.join(inputs_dir, "train.csv"))  # nothing changed outside it
+assert os.geteuid() != 0
+"""
+
+RUNTIME += [
+    Case(
+        "ptrace",
+        "`ptrace(PTRACE_ATTACH)` on papermill and on the sandbox's init",
+        "scored",
+        (),
+        _model(_PTRACE + FIT),
+    ),
+    Case(
+        "setuid",
+        "looks for setuid binaries and runs `mount` and `chfn`",
+        "scored",
+        (),
+        _model(_SETUID + FIT),
+    ),
+    Case(
+        "sysv_shared_memory",
+        "2 GB of System V shared memory, left detached (memory no process holds)",
+        "exception",
+        ("permissionerror", "operation not permitted"),
+        _model(_SYSV),
+    ),
+    Case(
+        "memfd",
+        "2 GB in `memfd` files kept only by their descriptors",
+        "exception",
+        ("permissionerror", "operation not permitted"),
+        _model(_MEMFD),
+    ),
+    Case(
+        "tiny_files",
+        "200,000 empty files in its working folder",
+        "exception",
+        DISK_WORDS,
+        _model(_TINY_FILES),
+    ),
+    Case(
+        "unicode_tricks",
+        "prints and raises text with terminal escapes, a right-to-left override, a bell, NUL",
+        "exception",
+        ("valueerror: fake: scored 0.0\ufffd \ufffd\ufffd\ufffd end",),
+        _model(f"print('{HOSTILE_TEXT}')\nraise ValueError('{HOSTILE_TEXT}')"),
+    ),
+    Case(
+        "self_rewrite",
+        "rewrites its own notebook (the organiser's cell) and papermill's executed notebook",
+        "scored",
+        (),
+        _model(FIT + "\n" + _SELF_REWRITE),
+    ),
+    Case(
+        "kernel_stopped",
+        "`os.kill(os.getpid(), signal.SIGSTOP)`: a kernel that never answers",
+        "timeout",
+        ("per-cell limit",),
+        _model("import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)"),
+    ),
+    Case(
+        "predictions_fifo",
+        "makes the predictions file a FIFO (a read would block forever)",
+        "predictions_invalid",
+        ("predictions.csv is not a regular file",),
+        _model(FIT, "import os\nos.remove(predictions_path)\nos.mkfifo(predictions_path)"),
+    ),
+    Case(
+        "user_namespace",
+        "`unshare -r`: a user namespace where it is root, mounts a tmpfs over its inputs",
+        "scored",
+        (),
+        _model(_USER_NAMESPACE + FIT),
+    ),
+]
+
 CASES = {case.name: case for case in RUNTIME}
 
 
@@ -267,6 +417,40 @@ def symlink_predictions(baseline: NotebookNode, target: str) -> NotebookNode:
     """A last cell replaces the predictions file by a symbolic link to a host path."""
     cell = f"import os\nos.remove(predictions_path)\nos.symlink({target!r}, predictions_path)"
     return with_model(baseline, FIT, cell)
+
+
+_FLIPPER = """import os, sys
+path, target = sys.argv[1], sys.argv[2]
+honest = open(path, "rb").read()
+while True:
+    os.symlink(target, path + ".link")
+    os.replace(path + ".link", path)
+    with open(path + ".new", "wb") as f:
+        f.write(honest)
+    os.replace(path + ".new", path)
+"""
+
+
+def flip_predictions(baseline: NotebookNode, target: str) -> NotebookNode:
+    """A last cell leaves a process behind (a session of its own) that swaps the predictions file
+    for a link to ``target`` and back, as fast as it can, until the sandbox ends."""
+    cell = (
+        "import subprocess, sys\n"
+        f"flipper = {_FLIPPER!r}\n"
+        f"command = [sys.executable, '-c', flipper, predictions_path, {target!r}]\n"
+        "subprocess.Popen(command, start_new_session=True)\n"
+        "import os, time\n"
+        "deadline = time.monotonic() + 10\n"
+        "while not os.path.islink(predictions_path) and time.monotonic() < deadline:\n"
+        "    time.sleep(0.001)\n"
+        "assert os.path.islink(predictions_path), 'the flipper did not run'"
+    )
+    return with_model(baseline, FIT, cell)
+
+
+#: An ``ipykernel_launcher.py`` beside the notebook: a kernel started as ``python -m
+#: ipykernel_launcher`` in that folder would run it instead, and never answer.
+SHADOW_LAUNCHER = "import time\ntime.sleep(10**6)\n"
 
 
 def symlink_executed_notebook(baseline: NotebookNode, target: str) -> NotebookNode:
