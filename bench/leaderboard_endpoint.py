@@ -18,23 +18,19 @@ the body: ~1.3 MB for 5,000 rows); cold / fresh is what the incremental update s
 from __future__ import annotations
 
 import argparse
-import itertools
 import random
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
-from bench.leaderboard_query import fill
+from bench.leaderboard_query import fill, new_score
 from scorer.config import ScorerSettings
 from scorer.facade import CoopAPI
-from scorer.ledger import store
 from scorer.ledger.entries import touch
-from scorer.scoring.results import RunResult
 from scorer.service.app import create_app
 from scorer.service.auth import StaticTokens
 from tests.service.conftest import PREFIX, running
@@ -59,36 +55,6 @@ def timed(action: Callable[[], object], count: int, before: Callable[[], None] |
         action()
         samples.append(time.perf_counter() - begin)
     return samples
-
-
-def new_score(api: CoopAPI, phase_id: str, rng: random.Random, people: int) -> Callable[[], None]:
-    """A function recording one more scored submission of a random person, as the scorer does."""
-    serial = itertools.count(10**12)
-
-    def score() -> None:
-        metrics = {
-            "accuracy": rng.uniform(0.3, 0.95),
-            "time_per_event": rng.uniform(0.01, 2),
-            "efficiency": rng.random(),
-        }
-        with api.sessions.begin() as session:
-            sub = store.enqueue(
-                session,
-                challenge_id="trackml",
-                phase_id=phase_id,
-                commit_sha=f"{next(serial):040x}",
-                notebook_path="solutions/main.ipynb",
-                username=f"person{rng.randrange(people)}",
-                parameters={},
-            )
-            assert store.claim(session, sub.id, "bench")
-            now = datetime.now(UTC)
-            result = RunResult(
-                metrics, metrics, rng.uniform(1, 60), rng.uniform(100, 2000), now, now, b"{}", {}
-            )
-            assert store.record_result(session, sub.id, result)
-
-    return score
 
 
 def main(submissions: int = 100_000, people: int = 5_000, queries: int = 40) -> dict[str, float]:
