@@ -1,8 +1,8 @@
 """What the dashboards read first, computed once when the service starts rather than by their
 first viewer: each challenge's shown phase (the open one, else the one that started last) with
-every board ranked and the credit ladder of its first board. At 100k commits the ladder alone
-takes ~30 s; a page waiting for it would keep its viewer that long, and twenty viewers at once
-would queue behind it.
+every board ranked, the credit ladder of its first board and the graph page's first view of it.
+At 100k commits the ladder alone takes ~30 s; a page waiting for it would keep its viewer that
+long, and twenty viewers at once would queue behind it.
 
     warm(api)   # coop serve calls it in the background (scorer.cli.serve.start_preparing)
 """
@@ -19,8 +19,9 @@ log = logging.getLogger("coop")
 
 
 def warm(api: CoopAPI, now: datetime | None = None) -> list[str]:
-    """Rank the boards and compute the first board's credit ladder of each challenge's shown
-    phase; ``challenge/phase`` of each one warmed. A challenge that fails is logged and skipped."""
+    """Rank the boards and compute the first board's credit ladder and whole-phase graph overview
+    of each challenge's shown phase; ``challenge/phase`` of each one warmed. A challenge that
+    fails is logged and skipped."""
     moment = now or datetime.now(UTC)
     with api.sessions() as session:
         challenges = [queries.load_challenge(session, i) for i in queries.challenge_ids(session)]
@@ -33,6 +34,7 @@ def warm(api: CoopAPI, now: datetime | None = None) -> list[str]:
             for board in challenge.phase_leaderboards(phase):
                 api.leaderboard(challenge.id, phase_id=phase.id, board=board.key, now=moment)
             api.credit_table(challenge.id, phase.id, now=moment)
+            api.graph_overview(challenge.id, phase.id, now=moment)
         except Exception:  # the service runs on: a page will compute it (and say what failed)
             log.exception("warming %s/%s failed", challenge.id, phase.id)
             continue

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import nbformat
 import pytest
@@ -138,12 +139,19 @@ def test_the_cli_prints_the_table_and_audits_it_against_shapley(phase: Phase):
     assert "credit on main.rmse" in printed.output and "alice" in printed.output
 
 
-def _kept_and_afresh(api: CoopAPI, challenge_id: str) -> tuple[credit_phase.PhaseCredit, dict, dict]:
-    """The kept state brought up to date with its tables, then the tables computed afresh."""
+def _kept_and_afresh(api: CoopAPI, challenge_id: str) -> tuple[credit_phase.PhaseCredit, tuple, tuple]:
+    """The kept state brought up to date with its tables and the graph's first view, then both
+    computed afresh."""
     kept = credit_phase.phase_credit(api.sessions, api.settings.mirrors, challenge_id, "phase-1")
-    updated = api.credit_tables(challenge_id, "phase-1", split="public")
+
+    def read() -> tuple:
+        return api.credit_tables(challenge_id, "phase-1", split="public"), api.graph_overview(
+            challenge_id, "phase-1"
+        )
+
+    updated = read()
     credit_phase._kept.items.clear()
-    return kept, updated, api.credit_tables(challenge_id, "phase-1", split="public")
+    return kept, updated, read()
 
 
 def test_a_version_scored_later_is_added_to_the_kept_graph_as_a_fresh_read_would(phase: Phase):
@@ -152,6 +160,11 @@ def test_a_version_scored_later_is_added_to_the_kept_graph_as_a_fresh_read_would
         before = credit_phase.phase_credit(
             api.sessions, api.settings.mirrors, phase.fixture.challenge_id, "phase-1"
         )
+        whole = partial(
+            credit_phase.graph_overview, api.sessions, api.settings.mirrors, phase.fixture.challenge_id
+        )
+        first = whole("phase-1")[1]
+        assert whole("phase-1")[1] is first  # kept until the phase changes
         git(phase.fixture.clone, "checkout", "-q", "bob")
         notebook = _fit(nbformat.read(phase.fixture.clone / BOB, as_version=4), 2)
         [run] = phase.fixture.score(phase.fixture.commit("bob", {BOB: notebook}))
@@ -163,7 +176,7 @@ def test_a_version_scored_later_is_added_to_the_kept_graph_as_a_fresh_read_would
         assert all(tables == raced[0] for tables in raced)
         kept, updated, afresh = _kept_and_afresh(api, phase.fixture.challenge_id)
         assert kept is before and len(kept.versions) == 5  # brought up to date, not read again
-        assert updated == afresh
+        assert updated == afresh and updated[1][1].total == first.total + 1
     finally:
         api.close()
 
