@@ -218,7 +218,7 @@ def board_pages(
     try:
         phase_id = leaderboard_query.fill(api, *size)
         with running(create_app(api, StaticTokens({}), prefix=PREFIX)) as base:
-            with CoopClient(base + PREFIX, timeout=600) as client:  # each board ranked once, kept
+            with CoopClient(base + PREFIX, timeout=600) as client:  # the board ranked once, kept
                 challenge.read(client, "trackml", phase_id, None, datetime.now(UTC))
             params = {"id": "trackml", "phase": phase_id, "board": "throughput"}
             served = start(base + PREFIX)

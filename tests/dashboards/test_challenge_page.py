@@ -207,14 +207,17 @@ def test_the_page_reads_each_boards_first_rows_and_the_whole_board_when_a_viewer
     assert asked == ["public"] and "carol" in plain(view.table.value).split("bob")[0]  # read once
 
 
-def test_only_the_shown_board_is_built_until_its_viewer_chooses_another(still_open: str):
+def test_only_the_shown_board_is_read_and_built_until_its_viewer_chooses_another(still_open: str):
     now = datetime.now(UTC)
     with CoopClient(still_open) as client:
         shown = challenge.read(client, "curve", None, "main", now)
-    two = replace(shown, boards=[shown.boards[0], [make_board(3)]], selected=1)
+    assert shown.boards[0] is not None and shown.boards[0][0].rows
+    two = replace(shown, boards=[None, [make_board(3)]], selected=1)  # a page opened on its second board
     tabs = challenge.widget(two, now).children[1]
     assert [isinstance(child, board.BoardView) for child in tabs.children] == [False, True]
     titles = tabs.titles
-    tabs.selected_index = 0
+    assert titles[0] == shown.boards[0][0].title  # named before it is read
+    tabs.selected_index = 0  # read from the service now
     assert [isinstance(child, board.BoardView) for child in tabs.children] == [True, True]
     assert tabs.selected_index == 0 and tabs.titles == titles
+    assert re.search(r"1 alice .* 2 bob .* 3 carol", plain(tabs.children[0].table.value))

@@ -26,13 +26,25 @@ from coop_widgets.dashboards.timeline import ENDED, UPCOMING, badge, challenge_s
 
 @dataclass(frozen=True)
 class Shown:
-    """What the page shows: the challenge, its phase, and each board (public, private if shown)."""
+    """What the page shows: the challenge, its phase, and each board's first rows (public, and
+    private if shown), read for the board shown first (``None``: read when its tab is chosen)."""
 
     challenge: ChallengeOut
     phase: PhaseOut
-    boards: list[list[LeaderboardOut]]
+    boards: list[list[LeaderboardOut] | None]
     private_shown: bool
     selected: int  # the board the address names (its index), else 0
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        return ("private", "public") if self.private_shown else ("public",)
+
+    def title(self, index: int) -> str:
+        boards = self.boards[index]
+        if boards is not None:
+            return boards[0].title
+        key = self.phase.leaderboards[index]
+        return next((b.title for b in self.challenge.leaderboards if b.key == key), key)
 
 
 def page() -> None:
@@ -69,19 +81,26 @@ def private_shown(phase: PhaseOut, now: datetime) -> bool:
 def read(
     client: CoopClient, challenge_id: str, phase_id: str | None, board: str | None, now: datetime
 ) -> Shown:
-    """Everything the page shows, read from the service (a board named but unknown: NotFound)."""
+    """What the page shows first, read from the service (a board named but unknown: NotFound)."""
     challenge = client.challenge(challenge_id)
     phase = chosen_phase(challenge, phase_id, now)
     if board and board not in phase.leaderboards:
         raise shared.NotFound(f"leaderboard in phase {phase.title}", board)
-    reveal = private_shown(phase, now)
-    splits = ("private", "public") if reveal else ("public",)
-    boards = [  # the first screen of each: the rest is read when a viewer asks (BoardView)
-        [client.leaderboard(challenge.id, phase.id, key, split=split, limit=PAGE_ROWS) for split in splits]
-        for key in phase.leaderboards
-    ]
     selected = phase.leaderboards.index(board) if board else 0
-    return Shown(challenge, phase, boards, reveal, selected)
+    shown = Shown(challenge, phase, [None] * len(phase.leaderboards), private_shown(phase, now), selected)
+    if phase.leaderboards:
+        shown.boards[selected] = first_rows(client, shown, selected)
+    return shown
+
+
+def first_rows(client: CoopClient, shown: Shown, index: int) -> list[LeaderboardOut]:
+    """The first screen of a board of the page's phase: the rest is read when a viewer asks
+    (:class:`BoardView`)."""
+    key = shown.phase.leaderboards[index]
+    return [
+        client.leaderboard(shown.challenge.id, shown.phase.id, key, split=split, limit=PAGE_ROWS)
+        for split in shown.splits
+    ]
 
 
 def whole(challenge_id: str, phase_id: str, board: str) -> Whole:
@@ -141,21 +160,24 @@ def head_html(shown: Shown, now: datetime) -> str:
 
 
 def widget(shown: Shown, now: datetime) -> widgets.Widget:
-    """The page: the head, and a tab per board; only the board shown is built at first (each
-    board is some thirty widgets the browser draws), another one when its tab is chosen."""
+    """The page: the head, and a tab per board; only the board shown is read and built at first
+    (each board is some thirty widgets the browser draws), another one when its tab is chosen."""
     head = widgets.HTML(head_html(shown, now))
     if not shown.boards:
         return widgets.VBox([head, widgets.HTML("<p>This phase has no leaderboard.</p>")])
 
     def view(index: int) -> BoardView:
         boards = shown.boards[index]
+        if boards is None:
+            with shared.client() as client:
+                boards = first_rows(client, shown, index)
         return BoardView(boards, whole(boards[0].challenge, boards[0].phase, boards[0].leaderboard))
 
     children = [
         view(i) if i == shown.selected else widgets.HTML("<p>Loading the board…</p>")
         for i in range(len(shown.boards))
     ]
-    tabs = widgets.Tab(children=children, titles=[boards[0].title for boards in shown.boards])
+    tabs = widgets.Tab(children=children, titles=[shown.title(i) for i in range(len(shown.boards))])
     tabs.selected_index = shown.selected
 
     def chosen(change: dict[str, object]) -> None:
