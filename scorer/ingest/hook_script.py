@@ -61,6 +61,7 @@ def pre_receive() -> int:
         "pusher": os.environ["COOP_PUSHER"],
         "organiser": os.environ.get("COOP_ORGANISER") == "1",
         "updates": sys.stdin.read(),
+        "status_url": os.environ.get("COOP_STATUS_URL", ""),
         "quarantine": {
             name: os.pathsep.join(os.path.abspath(p) for p in os.environ[name].split(os.pathsep))
             for name in QUARANTINE
@@ -77,10 +78,11 @@ def pre_receive() -> int:
     return 0 if answer["accepted"] else 1
 
 
-def write_entry(spool: str, entry: dict) -> str:
-    """``entry`` as a new file of ``spool``, whole or not at all, on disk before this returns."""
+def write_entry(spool: str, entry: dict, name: str = "") -> str:
+    """``entry`` as a file of ``spool`` (``name``, or a new one), whole or not at all, on disk
+    before this returns."""
     os.makedirs(spool, exist_ok=True)
-    name = f"{time.time_ns():020d}-{os.getpid()}.json"
+    name = name or f"{time.time_ns():020d}-{os.getpid()}.json"
     temporary = os.path.join(spool, f".{name}.tmp")
     with open(temporary, "w", encoding="utf-8") as out:
         json.dump(entry, out)

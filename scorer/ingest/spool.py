@@ -6,6 +6,12 @@ records and queues them (:func:`scorer.ingest.push.on_push`), at once when the h
 (:func:`process_delivery`, :mod:`scorer.ingest.forge_push`). Whatever a stopped or killed service
 left is taken by its background loop (:func:`drain`).
 
+A push the policy lets in is first written down as an intent (``spool/intents/``, named by its
+repository and ref updates), which its post-receive entry clears: a service killed after the refs
+moved but before post-receive spooled them (git then dies writing to it) leaves the intent, and
+the loop takes it as the push once :data:`INTENT_AGE` has passed, when its commits are on the
+refs (else the push never happened and the intent goes).
+
 An entry is deleted only once what it led to is committed. Whoever processes one holds an
 exclusive lock on its file, so a request and the loop never process it together; one processed
 again after a crash creates nothing twice: a commit is recorded (and its notebooks queued) only
@@ -19,16 +25,18 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import hashlib
 import json
 import logging
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from coop_client.git import ZERO_SHA, call
 from scorer.exceptions import CoopError
 from scorer.facade import CoopAPI
 from scorer.ingest.forge_push import WebhookReceipt, receive
@@ -39,6 +47,9 @@ log = logging.getLogger("coop.service.spool")
 
 SPOOL = "spool"
 DELIVERIES = "forge"
+INTENTS = "intents"
+#: Seconds after which the loop takes an intent that no post-receive entry cleared.
+INTENT_AGE = 60.0
 FAILED = "failed"
 #: Seconds the background loop leaves a fresh entry to the request that wrote it.
 GRACE = 5.0
@@ -61,21 +72,56 @@ class Entry:
     status_url: str
     pushed_at: datetime
     updates: list[Update]
-    refs: list[tuple[str, str]]  # (sha, ref) as the push left them
+    refs: list[tuple[str, str]] | None  # (sha, ref) as the push left them; None: an intent
 
 
 def parse_entry(text: str) -> Entry:
     """An entry from its file's JSON; :class:`ValueError` (or ``KeyError``) when malformed."""
     data = json.loads(text)
-    lines = (line.split() for line in data["updates"].splitlines())
-    updates = [(p[0], p[1], p[2]) for p in lines if len(p) == 3]
     return Entry(
         repository=Path(data["repository"]),
         pusher=str(data["pusher"]),
         status_url=str(data.get("status_url", "")),
         pushed_at=datetime.fromtimestamp(float(data["pushed_at"]), UTC),
-        updates=updates,
-        refs=parse_refs(data["refs"]),
+        updates=parse_updates(data["updates"]),
+        refs=None if data.get("refs") is None else parse_refs(data["refs"]),
+    )
+
+
+def parse_updates(text: str) -> list[Update]:
+    """The ``<old> <new> <ref>`` lines git gives a hook."""
+    lines = (line.split() for line in text.splitlines())
+    return [(p[0], p[1], p[2]) for p in lines if len(p) == 3]
+
+
+def intent_path(home: Path, repository: Path, updates: Sequence[Update]) -> Path:
+    key = json.dumps([str(repository), [list(update) for update in updates]])
+    return spool_dir(home) / INTENTS / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
+
+
+def spool_intent(
+    home: Path, repository: Path, pusher: str, updates: str, status_url: str, now: datetime
+) -> Path:
+    """A push the policy let in, written down before its refs move."""
+    path = intent_path(home, repository, parse_updates(updates))
+    data = {
+        "repository": str(repository),
+        "pusher": pusher,
+        "status_url": status_url,
+        "pushed_at": now.timestamp(),
+        "updates": updates,
+        "refs": None,
+    }
+    write_entry(str(path.parent), data, path.name)
+    return path
+
+
+def happened(repository: Path, updates: Sequence[Update]) -> bool:
+    """Whether the refs hold what an intent's push brought (participants never rewrite a ref)."""
+    return all(
+        call(repository, "merge-base", "--is-ancestor", new, ref, bare=True).ok
+        for _old, new, ref in updates
+        if new != ZERO_SHA
     )
 
 
@@ -136,6 +182,9 @@ def process(api: CoopAPI, path: Path, *, wait: bool = True) -> list[PushLine] | 
         if entry.repository.parent.resolve() != (api.settings.home_path / "git").resolve():
             set_aside(path, f"{entry.repository} is not a served repository")
             return None
+        if entry.refs is None and not happened(entry.repository, entry.updates):
+            path.unlink()  # an intent whose push never moved the refs
+            return None
         try:
             lines = on_push(
                 api,
@@ -151,6 +200,8 @@ def process(api: CoopAPI, path: Path, *, wait: bool = True) -> list[PushLine] | 
             raise
         path.unlink()
         fsync_directory(path.parent)
+        with contextlib.suppress(FileNotFoundError):  # the push's intent, taken with it
+            intent_path(api.settings.home_path, entry.repository.resolve(), entry.updates).unlink()
     return lines
 
 
@@ -225,11 +276,13 @@ def pending(folder: Path, older_than: float = GRACE, now: float | None = None) -
     return sorted(found, key=lambda p: p.name)
 
 
-def drain(api: CoopAPI, older_than: float = GRACE) -> int:
+def drain(api: CoopAPI, older_than: float = GRACE, intent_age: float = INTENT_AGE) -> int:
     """Take what the spool holds that no request is taking; how many entries. A push that fails
     holds back the pushes after it (they arrived in that order); deliveries stand alone."""
     done = 0
-    for path in pending(spool_dir(api.settings.home_path), older_than):
+    pushes = pending(spool_dir(api.settings.home_path), older_than)
+    intents = pending(spool_dir(api.settings.home_path) / INTENTS, max(older_than, intent_age))
+    for path in pushes + intents:
         lines = process(api, path, wait=False)
         if lines is not None:
             done += 1

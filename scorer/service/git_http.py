@@ -243,6 +243,7 @@ class PreReceive(BaseModel):
     pusher: str
     organiser: bool
     updates: str  # the ``<old> <new> <ref>`` lines git gave the hook
+    status_url: str = ""
     quarantine: dict[str, str]  # git's variables naming the pushed objects, not yet in the repository
 
 
@@ -264,6 +265,11 @@ async def pre_receive_hook(request: Request, api: Api, push: PreReceive) -> Hook
     accepted, lines = await run_in_threadpool(
         pre_receive_answer, where, Pusher(push.pusher, push.organiser), push.updates
     )
+    if accepted and where.repository is not None:
+        home, now = api.settings.home_path, datetime.now(UTC)
+        await run_in_threadpool(
+            spool.spool_intent, home, where.repository, push.pusher, push.updates, push.status_url, now
+        )
     return HookAnswer(accepted=accepted, lines=lines)
 
 

@@ -1,6 +1,7 @@
 """Push-to-score through the spool, with a real ``coop serve`` and real pushes: the hooks hand the
 push over on loopback, and a push whose service is killed (``kill -9``) after the post-receive
-hook spooled it, before it was recorded, is queued exactly once when the service is back.
+hook spooled it, before it was recorded, is queued exactly once when the service is back; one
+whose post-receive never ran is taken from the policy's intent.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import httpx
 import nbformat
 
 from scorer.facade import CoopAPI
+from scorer.ingest import spool
 from scorer.ingest.spool import spool_dir
 from scorer.ledger import queries
 from tests.conftest import make_challenge
@@ -140,6 +142,19 @@ def test_a_push_spooled_when_the_service_dies_is_queued_once_when_it_is_back(tmp
             entry.write_bytes(spooled)  # processed again: nothing twice
             wait_for("the spool to drain again", lambda: not entry.exists())
             assert [v.id for v in submissions(api, fixture.challenge_id, second)] == [view.id]
+            # killed after the refs moved, before post-receive ran: the policy's intent remains
+            hook = served.repo / "hooks" / "post-receive"
+            installed = hook.read_text()
+            hook.write_text("#!/bin/sh\nexit 0\n")
+            third = commit(work, served, "alice", {"solutions/alice/c.ipynb": baseline}, "third")
+            run_git(work, "push", "origin", "HEAD:refs/heads/alice/c", home=client_home)
+            hook.write_text(installed)
+            [intent] = (spool_dir(home) / "intents").glob("*.json")
+            assert submissions(api, fixture.challenge_id, third) == []
+            assert spool.drain(api, older_than=0, intent_age=0) == 1 and not intent.exists()
+            [view] = submissions(api, fixture.challenge_id, third)
+            assert (view.username, view.status) == ("alice", "queued")
+            assert not any((spool_dir(home) / "intents").glob("*.json"))  # the others were cleared
     finally:
         api.close()
 
