@@ -17,7 +17,9 @@ read the answer): :class:`CoopClient` sends calls with httpx's blocking client,
 from __future__ import annotations
 
 import base64
+import functools
 import io
+import ssl
 import tarfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -424,9 +426,21 @@ def folder_archive(folder: str | Path) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS settings every client of this process shares (httpx's defaults): making them takes
+    ~20 ms (the CA bundle is read), which a new client each time would pay again."""
+    return httpx.create_ssl_context()
+
+
 def _options(base_url: str, token: str | None, timeout: float) -> dict[str, Any]:
     headers = {"Authorization": f"token {token}"} if token else {}
-    return {"base_url": base_url.rstrip("/") + "/", "headers": headers, "timeout": timeout}
+    return {
+        "base_url": base_url.rstrip("/") + "/",
+        "headers": headers,
+        "timeout": timeout,
+        "verify": tls_context(),
+    }
 
 
 def _unreachable(exc: httpx.HTTPError) -> CoopClientError:

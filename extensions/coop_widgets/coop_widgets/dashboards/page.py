@@ -44,7 +44,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 import ipywidgets as widgets
 from IPython.display import display
 
-from coop_client.client import CoopClient, CoopClientError
+from coop_client.client import CoopClient, CoopClientError, tls_context
 from coop_client.errors import CoopError
 
 #: What a page renders: a widget, or a string of escaped HTML.
@@ -280,10 +280,12 @@ def show(render: Callable[[], Content], *, current: str = "", missing: str = "pa
 
     A preheated kernel runs its notebook when Voila starts it, long before anyone asks for the
     page: :func:`query` waits here for the viewer's request first, so that every page reads the
-    service when it is viewed, even a page that reads no parameter.
+    service when it is viewed, even a page that reads no parameter; the TLS settings its client
+    needs are made before that wait.
 
     Everything is shown in HTML widgets, never as HTML output: Voila draws outputs with
     JupyterLab's renderer, whose link handler swallows clicks on relative links."""
+    tls_context()
     query()
     display(widgets.HTML(header(current)))
     try:
