@@ -113,7 +113,7 @@ def serve(
     console.print(f"credentials issued as {api.settings.public_url} (key {keys.kid})", highlight=False)
     dispatcher = BackgroundDispatcher(api)
     dispatcher.start()
-    drainer = SpoolDrainer(api)  # pushes spooled while the service was down
+    drainer = SpoolDrainer(api)  # pushes and deliveries no request took
     drainer.start()
     closer = PhaseCloser(api)  # settles phases as they end
     closer.start()

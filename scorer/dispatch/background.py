@@ -6,10 +6,10 @@ start it first puts back what a previous run left running. Dask is started (or r
 first submission waits, so an instance with nothing to score runs no cluster. A submission
 dispatched twice is still recorded once.
 
-The spool: pushes that the served repositories' post-receive hook spooled and that no hook's
-request recorded (the service was down or died meanwhile) are recorded and queued
-(:class:`SpoolDrainer`, :func:`scorer.ingest.spool.drain`), in their own thread so that a slow
-Dask never holds them up.
+The spool: pushes that the served repositories' hooks spooled and forge deliveries the webhook
+spooled, when no request took them (the service was down or died meanwhile, or taking them
+failed), are recorded and queued (:class:`SpoolDrainer`, :func:`scorer.ingest.spool.drain`), in
+their own thread so that a slow Dask never holds them up.
 """
 
 from __future__ import annotations
@@ -64,10 +64,10 @@ class Poller:
 
 
 class SpoolDrainer(Poller):
-    """Records and queues the pushes left in the spool."""
+    """Takes the pushes and deliveries left in the spool."""
 
     name = "coop-spool"
-    doing = "recording spooled pushes"
+    doing = "taking spooled pushes and deliveries"
 
     def step(self) -> None:
         spool.drain(self.api)

@@ -277,23 +277,23 @@ def pending(folder: Path, older_than: float = GRACE, now: float | None = None) -
 
 
 def drain(api: CoopAPI, older_than: float = GRACE, intent_age: float = INTENT_AGE) -> int:
-    """Take what the spool holds that no request is taking; how many entries. A push that fails
-    holds back the pushes after it (they arrived in that order); deliveries stand alone."""
+    """Take what the spool holds that no request is taking, oldest first; how many entries. One
+    that fails is logged and tried again after :data:`RETRY` seconds; the others go on."""
+    folder = spool_dir(api.settings.home_path)
+    pushes = pending(folder, older_than) + pending(folder / INTENTS, max(older_than, intent_age))
     done = 0
-    pushes = pending(spool_dir(api.settings.home_path), older_than)
-    intents = pending(spool_dir(api.settings.home_path) / INTENTS, max(older_than, intent_age))
-    for path in pushes + intents:
-        lines = process(api, path, wait=False)
-        if lines is not None:
-            done += 1
-            log.info("spooled push %s: %s", path.name, "; ".join(map(str, lines)) or "nothing to queue")
-    for path in pending(spool_dir(api.settings.home_path) / DELIVERIES, older_than):
+    for path in pushes + pending(folder / DELIVERIES, older_than):
         try:
-            receipt = process_delivery(api, path, wait=False)
+            if path.parent.name == DELIVERIES:
+                receipt = process_delivery(api, path, wait=False)
+                told = None if receipt is None else "; ".join(receipt.messages) or receipt.status
+            else:
+                lines = process(api, path, wait=False)
+                told = None if lines is None else "; ".join(map(str, lines)) or "nothing to queue"
         except Exception:
-            log.exception("spooled delivery %s failed; trying again in %.0f s", path.name, RETRY)
+            log.exception("spool entry %s failed; trying again in %.0f s", path.name, RETRY)
             continue
-        if receipt is not None:
+        if told is not None:
             done += 1
-            log.info("spooled delivery %s: %s", path.name, "; ".join(receipt.messages) or receipt.status)
+            log.info("spool entry %s: %s", path.name, told)
     return done
