@@ -3,10 +3,10 @@ viewer's clicks and zooms reported to the kernel.
 
 plotly.js's basic bundle (scatter, bar, pie; 1.2 MB) is a static file of the dashboards' Voila
 template (``hub_config/voila/templates/coop/static/``, from ``node_modules``), loaded once per
-page and cached by the browser like any script. plotly's own ``FigureWidget`` sent its whole
-4.8 MB bundle through the kernel's websocket to every viewer, the browser evaluated all of it
-before drawing, and the kernel validated every trace with plotly's Python classes: the graph
-page took 4-5 s to its first mark.
+page (on the graph page, the template asks for it while the kernel works) and cached by the
+browser like any script. plotly's own ``FigureWidget`` sent its whole 4.8 MB bundle through the
+kernel's websocket to every viewer, the browser evaluated all of it before drawing, and the
+kernel validated every trace with plotly's Python classes.
 
     plot = Plot(data=[{"x": [...], "y": [...], "mode": "markers"}], layout={"height": 400})
     plot.on_click(lambda trace, point: ...)      # indices into ``data`` and into its points
@@ -30,14 +30,20 @@ let loading = null;
 function plotly(url) {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   loading ??= new Promise((resolve, reject) => {
-    const script = document.createElement("script");
-    script.src = url;
-    script.onload = () => resolve(window.Plotly);
-    script.onerror = () => {
+    // The page may have asked for it already (the coop template does, on the graph page).
+    let script = Array.from(document.scripts).find((found) => found.src === url);
+    if (!script) {
+      script = document.createElement("script");
+      script.src = url;
+      document.head.appendChild(script);
+    }
+    const failed = () => {
       loading = null;
       reject(new Error(`the graph's drawing library did not load from ${url}`));
     };
-    document.head.appendChild(script);
+    if (script.dataset.failed) failed();
+    script.addEventListener("load", () => resolve(window.Plotly));
+    script.addEventListener("error", failed);
   });
   return loading;
 }
