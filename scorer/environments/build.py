@@ -339,7 +339,7 @@ def _finish(inputs: EnvironmentInputs, env: Path, environment: Environment) -> N
     kernel = env / "share" / "jupyter" / "kernels" / KERNEL_NAME
     kernel.mkdir(parents=True, exist_ok=True)
     spec = {
-        "argv": [str(environment.python.absolute()), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "argv": environment.kernel_argv(built_in=env),
         "display_name": f"Python {inputs.interpreter.minor} (challenge environment {inputs.short})",
         "language": "python",
         "metadata": {"coop": {"environment": inputs.key}},

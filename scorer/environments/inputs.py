@@ -23,7 +23,7 @@ from scorer.environments.requirements import MAX_BYTES, Problem, Requirements, c
 from scorer.exceptions import EnvironmentBuildFailed, RequirementsInvalid
 
 #: Changes when the way environments are laid out or built changes: every key changes with it.
-LAYOUT = 1
+LAYOUT = 2  # 2: the kernelspec runs the launcher as a file
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ def install_kernelspec(
     folder = jupyter_path(settings) / "kernels" / spec["name"]
     folder.mkdir(parents=True, exist_ok=True)
     document = {
-        "argv": [str(environment.python.absolute()), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "argv": environment.kernel_argv(),
         "display_name": spec["display_name"],
         "language": "python",
         "metadata": {"coop": {"environment": environment.key}},

@@ -10,6 +10,8 @@ from pathlib import Path
 KERNEL_NAME = "coop-env"
 #: Characters of the hash that name an environment's folder (the whole hash is in provenance).
 FOLDER_CHARS = 16
+#: Where ipykernel's launcher is in a virtual environment.
+LAUNCHER = "lib/python3*/site-packages/ipykernel_launcher.py"
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,17 @@ class Environment:
     def jupyter_path(self) -> Path:
         """A ``JUPYTER_PATH`` entry holding ``kernels/coop-env/kernel.json``."""
         return self.path / "share" / "jupyter"
+
+    def kernel_argv(self, built_in: Path | None = None) -> list[str]:
+        """How its kernel starts: the launcher as a file, not ``-m ipykernel_launcher``, which in
+        the notebook's folder (where kernels start) would run a participant's own
+        ``ipykernel_launcher.py``. ``built_in``: the folder it is still being built in."""
+        where = built_in or self.path
+        found = sorted(where.glob(LAUNCHER))
+        if not found:
+            raise ValueError(f"{where} has no {LAUNCHER} (ipykernel is part of every environment)")
+        launcher = self.path / found[0].relative_to(where)
+        return [str(self.python.absolute()), str(launcher.absolute()), "-f", "{connection_file}"]
 
     def base_prefix(self) -> Path:
         """The interpreter installation the environment was made from (``home`` in pyvenv.cfg)."""

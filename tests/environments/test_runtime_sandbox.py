@@ -71,6 +71,8 @@ def run(root: Path, environment: Environment | None, runner: BwrapRunner | Unsan
     inputs = root / "inputs"
     inputs.mkdir()
     (folders.work / "nb.ipynb").write_text(nbformat.writes(notebook))
+    # A participant's module named like ipykernel's launcher, where the kernel starts: never run.
+    (folders.work / "ipykernel_launcher.py").write_text('raise SystemExit("not the kernel")\n')
     request = RunRequest(folders, "nb.ipynb", {}, inputs, LIMITS, "facts.json", environment)
     return runner.run(request)
 
