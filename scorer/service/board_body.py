@@ -75,7 +75,7 @@ def board_body(
         if middle is None:
             middle = middles[row.submission_id] = _middle(of_row(row).model_dump_json().encode()[len(ROW) :])
         chunks[i] = _chunk(row, middle, view.rank_changes, likes[row.submission_id])
-    json = before.head + b",".join(chunks) + before.tail + b"%d}" % len(view.rows)
+    json = b"".join((before.head, b",".join(chunks), before.tail, b"%d}" % len(view.rows)))
     return Body(view, json, before.head, before.tail, rows, chunks, middles, likes)
 
 
