@@ -18,13 +18,17 @@ from scorer.exceptions import SpecError, SpecProblem
 #: How much larger than the text its aliases may make the data, in nodes plus scalar characters:
 #: reusing a block is fine, a "billion laughs" (aliases of aliases) is not.
 ALIAS_ALLOWANCE = 100_000
+#: How deeply collections may nest, aliases written out: far beyond any real spec, and well within
+#: what the recursive steps after loading (validation, JSON for the ledger) can walk.
+MAX_DEPTH = 64
 #: Input quoted in an error message: a short, bounded rendering, never the whole value.
 _QUOTE = reprlib.Repr()
 _QUOTE.maxlevel, _QUOTE.maxlist, _QUOTE.maxdict, _QUOTE.maxstring, _QUOTE.maxother = 2, 4, 4, 60, 60
 
 
 class _SpecLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses duplicate keys and aliases expanding far beyond the text.
+    """A SafeLoader that refuses duplicate keys, nesting beyond :data:`MAX_DEPTH` and aliases
+    expanding far beyond the text.
 
     YAML keeps the last of two equal keys without a word; a challenge spec must not. An alias
     shares one node, so loading a bomb is cheap, but anything that walks the data (validation,
@@ -35,10 +39,18 @@ class _SpecLoader(yaml.SafeLoader):
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.aliases: list[tuple[str, yaml.Node, yaml.Mark]] = []
+        self.depth = 0
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         alias = self.peek_event() if self.check_event(yaml.AliasEvent) else None
-        node = super().compose_node(parent, index)
+        if self.depth >= MAX_DEPTH:  # refused on the way down: the composer recurses
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep", mark)
+        self.depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
         if alias is not None and node is not None:
             self.aliases.append((alias.anchor, node, alias.start_mark))
         return node
@@ -58,24 +70,29 @@ class _SpecLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_nodes: set[int]) -> int:
-    """Nodes plus scalar characters of ``node`` with every alias written out."""
+def _expanded(node: yaml.Node, level: int, sizes: dict[int, tuple[int, int]], open_nodes: set[int]) -> int:
+    """Nodes plus scalar characters of ``node`` (at ``level``) with every alias written out;
+    ``sizes`` keeps each node's size and height. :class:`_TooDeep` once the level plus the height
+    passes :data:`MAX_DEPTH`, checked on the way down: the walk never recurses deeper."""
     key = id(node)
-    if key in sizes:
-        return sizes[key]
     if key in open_nodes:
         raise _Recursive(node)
-    open_nodes.add(key)
-    if isinstance(node, yaml.ScalarNode):
-        size = 1 + len(node.value)
-    elif isinstance(node, yaml.MappingNode):
-        size = 1 + sum(
-            _expanded_size(k, sizes, open_nodes) + _expanded_size(v, sizes, open_nodes) for k, v in node.value
-        )
-    else:
-        size = 1 + sum(_expanded_size(item, sizes, open_nodes) for item in node.value)
-    open_nodes.discard(key)
-    sizes[key] = size
+    if key not in sizes:
+        if level >= MAX_DEPTH:
+            raise _TooDeep(node)
+        if isinstance(node, yaml.ScalarNode):
+            sizes[key] = 1 + len(node.value), 1
+        else:
+            open_nodes.add(key)
+            children = (
+                [p for pair in node.value for p in pair] if isinstance(node, yaml.MappingNode) else node.value
+            )
+            size = 1 + sum(_expanded(child, level + 1, sizes, open_nodes) for child in children)
+            sizes[key] = size, 1 + max((sizes[id(child)][1] for child in children), default=0)
+            open_nodes.discard(key)
+    size, height = sizes[key]
+    if level + height > MAX_DEPTH:
+        raise _TooDeep(node)
     return size
 
 
@@ -84,28 +101,45 @@ class _Recursive(Exception):
         self.node = node
 
 
+class _TooDeep(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        self.node = node
+
+
 def _check_aliases(loader: _SpecLoader, root: yaml.Node, text: str, filename: str) -> None:
-    """Refuse a document whose aliases refer to themselves or expand it beyond the allowance."""
+    """Refuse a document whose aliases refer to themselves, nest it beyond :data:`MAX_DEPTH` or
+    expand it beyond the allowance."""
     if not loader.aliases:
         return
-    sizes: dict[int, int] = {}
+    sizes: dict[int, tuple[int, int]] = {}
     try:
-        total = _expanded_size(root, sizes, set())
+        total = _expanded(root, 0, sizes, set())
     except _Recursive as exc:
         anchor, _node, mark = next(a for a in loader.aliases if a[1] is exc.node)
         raise SpecError(
             [SpecProblem(filename, _line(mark), f"the alias *{anchor} refers to itself (a recursive value)")]
         ) from None
+    except _TooDeep as exc:
+        raise SpecError(
+            [
+                SpecProblem(
+                    filename,
+                    _line(exc.node.start_mark),
+                    f"with its aliases written out, the document nests more than {MAX_DEPTH} levels "
+                    "deep here: write the values out instead of nesting aliases",
+                )
+            ]
+        ) from None
     bound = 2 * len(text) + ALIAS_ALLOWANCE
     if total <= bound:
         return
-    anchor, _node, mark = max(loader.aliases, key=lambda a: sizes[id(a[1])])
+    anchor, _node, mark = max(loader.aliases, key=lambda a: sizes[id(a[1])][0])
     raise SpecError(
         [
             SpecProblem(
                 filename,
                 _line(mark),
-                f"the alias *{anchor} expands to {sizes[id(_node)]:,} nodes and characters, and the "
+                f"the alias *{anchor} expands to {sizes[id(_node)][0]:,} nodes and characters, and the "
                 f"document to {total:,} (at most {bound:,} for this file): write the values out "
                 "instead of nesting aliases",
             )
@@ -138,8 +172,6 @@ def parse_spec(text: str, filename: str = SPEC_FILE) -> Challenge:
         where = _line(mark) if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise SpecError([SpecProblem(filename, where, f"not valid YAML: {problem}")]) from exc
-    except RecursionError:
-        raise SpecError([SpecProblem(filename, "", "not valid YAML here: nested too deeply")]) from None
     if not isinstance(data, dict):
         raise SpecError([SpecProblem(filename, "", "must be a mapping of keys to values")])
     try:
