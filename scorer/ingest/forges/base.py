@@ -160,7 +160,9 @@ class ForgeWebhooks:
         delivery = self.delivery_id(headers)
         try:
             data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except RecursionError:
+            raise MalformedDelivery(f"the {self.label} payload is nested too deeply") from None
+        except ValueError as exc:  # not JSON, not UTF-8, or an integer of over 4300 digits
             raise MalformedDelivery(
                 f"the {self.label} payload is not JSON ({exc}): "
                 "set the webhook's content type to application/json"
