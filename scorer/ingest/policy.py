@@ -12,10 +12,12 @@ returns every :class:`Refusal`. The rules:
   the solutions path (merging their branch is how to build on it);
 - no commit may add a file larger than the size cap (``solutions.max_file_size``);
 - no commit may add a symbolic link under the solutions path, and no participant commit one
-  anywhere: the scorer checks the commit out, where a link to a home folder leads nowhere.
+  anywhere: the scorer checks the commit out, where a link to a home folder leads nowhere;
+- no ref or path may have an empty, ``.`` or ``..`` part (git writes none, and the served
+  repositories fsck what they receive; the policy does not count on it).
 
-Messages are one line each, name what was refused and say what to do instead: git shows them to
-the pusher as ``remote:`` lines.
+Messages are one line each (a ref or path with control characters is quoted), name what was
+refused and say what to do instead: git shows them to the pusher as ``remote:`` lines.
 """
 
 from __future__ import annotations
@@ -106,6 +108,17 @@ def human_size(size: int) -> str:
     raise AssertionError("unreachable")
 
 
+def shown(text: str) -> str:
+    """``text`` for a one-line message: as it is when printable, else quoted with escapes."""
+    return text if text.isprintable() else repr(text)
+
+
+def is_plain(path: str) -> bool:
+    """Whether ``path`` (or a ref) has no empty, ``.`` or ``..`` part: nothing in it can lead out
+    of the folder (or namespace) it seems to be in."""
+    return all(part not in ("", ".", "..") for part in path.split("/"))
+
+
 def is_organiser_path(path: str, organiser_paths: Iterable[str]) -> bool:
     """Whether ``path`` is an organiser-owned file or lies in an organiser-owned folder."""
     for owned in organiser_paths:
@@ -133,7 +146,7 @@ def is_solution_path(path: str, rules: Rules) -> bool:
 
 
 def check_ref(pusher: Pusher, update: RefUpdate, rules: Rules) -> list[Refusal]:
-    """Refusals for one ref update (namespace, deletion, force-push)."""
+    """Refusals for one ref update (namespace, name, deletion, force-push)."""
     ref, name = update.ref, pusher.name
     organiser_ref = HEADS + rules.organiser_ref
     own = f"{HEADS}{name}/"
@@ -142,17 +155,19 @@ def check_ref(pusher: Pusher, update: RefUpdate, rules: Rules) -> list[Refusal]:
         return [
             Refusal(
                 "namespace",
-                f"refusing {ref}: participants push to {own}<branch>; try: {example}",
+                f"refusing {shown(ref)}: participants push to {own}<branch>; try: {example}",
             )
         ]
+    if not is_plain(ref):
+        return [Refusal("ref-name", f"refusing {shown(ref)}: a ref has no empty, '.' or '..' part")]
     if update.deleted:
         if ref == organiser_ref:
-            return [Refusal("delete", f"refusing to delete {ref}: the organiser ref is never deleted")]
+            return [Refusal("delete", f"refusing to delete {shown(ref)}: the organiser ref is never deleted")]
         if not pusher.organiser:
             return [
                 Refusal(
                     "delete",
-                    f"refusing to delete {ref}: pushed commits stay (they may be scored); "
+                    f"refusing to delete {shown(ref)}: pushed commits stay (they may be scored); "
                     f"push new work to another branch, e.g. {example}",
                 )
             ]
@@ -162,7 +177,7 @@ def check_ref(pusher: Pusher, update: RefUpdate, rules: Rules) -> list[Refusal]:
             return [
                 Refusal(
                     "force",
-                    f"refusing to rewrite {ref} ({short(update.old)} is not in {short(update.new)}): "
+                    f"refusing to rewrite {shown(ref)} ({short(update.old)} is not in {short(update.new)}): "
                     "the organiser ref only moves forward; commit a fix on top instead",
                 )
             ]
@@ -170,7 +185,7 @@ def check_ref(pusher: Pusher, update: RefUpdate, rules: Rules) -> list[Refusal]:
             return [
                 Refusal(
                     "force",
-                    f"refusing to rewrite {ref} ({short(update.old)} is not in {short(update.new)}): "
+                    f"refusing to rewrite {shown(ref)} ({short(update.old)} is not in {short(update.new)}): "
                     f"pushed commits stay; pull and merge, or push to a new branch, e.g. {example}",
                 )
             ]
@@ -181,13 +196,23 @@ def check_commit(pusher: Pusher, commit: NewCommit, rules: Rules) -> list[Refusa
     """Refusals for one new commit (organiser paths, others' solutions, file sizes)."""
     refusals = []
     for change in commit.changes:
-        where = f"commit {short(commit.sha)}: {change.path}"
+        path = shown(change.path)
+        where = f"commit {short(commit.sha)}: {path}"
+        if not is_plain(change.path):
+            refusals.append(
+                Refusal(
+                    "path",
+                    f"refusing {where} has an empty, '.' or '..' part (git itself writes none); "
+                    "commit the file under its plain path",
+                )
+            )
+            continue
         if not pusher.organiser and is_organiser_path(change.path, rules.organiser_paths):
             refusals.append(
                 Refusal(
                     "organiser-path",
                     f"refusing {where} is owned by the organiser; "
-                    f"undo that change (git checkout origin/{rules.organiser_ref} -- {change.path}) "
+                    f"undo that change (git checkout origin/{rules.organiser_ref} -- {path}) "
                     "and commit again",
                 )
             )
@@ -208,7 +233,7 @@ def check_commit(pusher: Pusher, commit: NewCommit, rules: Rules) -> list[Refusa
                 Refusal(
                     "link",
                     f"refusing {where} is a symbolic link, which the scorer cannot check out; remove it "
-                    f"(git rm --cached {change.path}), read the phase's data from inputs_dir, and commit "
+                    f"(git rm --cached {path}), read the phase's data from inputs_dir, and commit "
                     "again",
                 )
             )
