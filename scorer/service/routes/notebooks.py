@@ -38,6 +38,7 @@ from scorer.render.html import RunFailure, render_notebook
 from scorer.scoring.sanitize import read_notebook
 from scorer.service.auth import Identity
 from scorer.service.deps import Api, Viewer
+from scorer.service.routes.params import SubmissionId
 
 router = APIRouter(tags=["notebooks"], responses={403: {"model": ErrorOut}, 404: {"model": ErrorOut}})
 
@@ -72,7 +73,7 @@ _PAGE_DOC: dict[int | str, dict[str, Any]] = {
 @router.get(
     "/api/submissions/{submission_id}/notebook.html", response_class=HTMLResponse, responses=_PAGE_DOC
 )
-def notebook_page(api: Api, who: Viewer, submission_id: int) -> HTMLResponse:
+def notebook_page(api: Api, who: Viewer, submission_id: SubmissionId) -> HTMLResponse:
     """The executed notebook as a page in which nothing runs: scripts, widgets and event handlers
     are removed; tables, images and formatted text remain. Same visibility as the .ipynb."""
     with api.sessions() as session:
@@ -100,7 +101,9 @@ def hub_base(environ: Mapping[str, str]) -> str | None:
 @router.get(
     "/api/submissions/{submission_id}/diff", response_model=NotebookDiffOut, response_model_exclude_unset=True
 )
-def notebook_diff_json(api: Api, who: Viewer, submission_id: int, full: Full = False) -> NotebookDiffOut:
+def notebook_diff_json(
+    api: Api, who: Viewer, submission_id: SubmissionId, full: Full = False
+) -> NotebookDiffOut:
     """nbdime's diff of the submission's notebook from the version it continues: its own at the
     commit's first parent, else the notebook it was built on or copied from, else an empty
     notebook. Visible to whoever may read the notebook."""
@@ -122,7 +125,9 @@ def notebook_diff_json(api: Api, who: Viewer, submission_id: int, full: Full = F
 
 
 @router.get("/api/submissions/{submission_id}/diff.html", response_class=HTMLResponse, responses=_PAGE_DOC)
-def notebook_diff_page(api: Api, who: Viewer, submission_id: int, full: Full = False) -> HTMLResponse:
+def notebook_diff_page(
+    api: Api, who: Viewer, submission_id: SubmissionId, full: Full = False
+) -> HTMLResponse:
     """The same diff as a page: cells added, removed or modified with their source lines; output
     and metadata changes summarised; a link to the other view (``full`` or not)."""
     versions = _versions(api, who, submission_id)

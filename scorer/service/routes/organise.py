@@ -40,6 +40,7 @@ from scorer.organise.new_challenge import publish_folder
 from scorer.organise.settle import settle_phase
 from scorer.service.auth import ORGANISE, Identity
 from scorer.service.deps import Api, require_scope
+from scorer.service.routes.params import SubmissionId
 
 Organiser = Annotated[Identity, Depends(require_scope(ORGANISE))]
 
@@ -212,7 +213,9 @@ def post_settle(api: Api, who: Organiser, challenge_id: str, change: SettleIn) -
         409: {"model": ErrorOut, "description": "The submission was invalidated already."},
     },
 )
-def post_invalidate(api: Api, who: Organiser, submission_id: int, change: InvalidateIn) -> InvalidationOut:
+def post_invalidate(
+    api: Api, who: Organiser, submission_id: SubmissionId, change: InvalidateIn
+) -> InvalidationOut:
     """Invalidate a submission found to be an exploit, once: it and its rescores leave the
     leaderboards, their rewards are compensated, and the audit trail keeps who and why."""
     done = invalidate_submission(api, submission_id, who.name, change.reason)

@@ -16,6 +16,7 @@ from scorer.rewards.describe import describe
 from scorer.service.auth import SUBMIT, Identity
 from scorer.service.convert.rewards import of_balance, of_rewarder, of_rewards
 from scorer.service.deps import Api, Caller, Viewer, require_scope
+from scorer.service.routes.params import SubmissionId
 
 router = APIRouter(tags=["rewards"], responses={404: {"model": ErrorOut}})
 
@@ -61,7 +62,7 @@ def get_rewarders(api: Api, challenge_id: str, phase_id: str) -> list[RewarderOu
 
 
 @router.get("/api/submissions/{submission_id}/rewards", response_model=list[RewardOut])
-def get_submission_rewards(api: Api, who: Viewer, submission_id: int) -> list[RewardOut]:
+def get_submission_rewards(api: Api, who: Viewer, submission_id: SubmissionId) -> list[RewardOut]:
     """What a submission earned (and what was taken back), oldest first."""
     with api.sessions() as session:
         view = queries.submission(session, submission_id)
@@ -75,7 +76,7 @@ def get_submission_rewards(api: Api, who: Viewer, submission_id: int) -> list[Re
 @router.get(
     "/api/submissions/{submission_id}/like", response_model=LikeOut, responses={401: {"model": ErrorOut}}
 )
-def get_like(api: Api, who: Caller, submission_id: int) -> LikeOut:
+def get_like(api: Api, who: Caller, submission_id: SubmissionId) -> LikeOut:
     """Whether the caller likes the submission now, and how many people do."""
     with api.sessions() as session:
         queries.submission(session, submission_id)  # an unknown submission is a 404
@@ -85,13 +86,13 @@ def get_like(api: Api, who: Caller, submission_id: int) -> LikeOut:
 
 
 @router.put("/api/submissions/{submission_id}/like", response_model=LikeOut, responses=LIKE_ERRORS)
-def put_like(api: Api, who: Liker, submission_id: int) -> LikeOut:
+def put_like(api: Api, who: Liker, submission_id: SubmissionId) -> LikeOut:
     """Like someone else's scored submission whose code is open; liking it again changes nothing."""
     return _set_like(api, who, submission_id, liked=True)
 
 
 @router.delete("/api/submissions/{submission_id}/like", response_model=LikeOut, responses=LIKE_ERRORS)
-def delete_like(api: Api, who: Liker, submission_id: int) -> LikeOut:
+def delete_like(api: Api, who: Liker, submission_id: SubmissionId) -> LikeOut:
     """No longer like a submission; unliking one you do not like changes nothing."""
     return _set_like(api, who, submission_id, liked=False)
 

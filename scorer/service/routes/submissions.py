@@ -19,6 +19,7 @@ from scorer.ledger.queries import SubmissionView
 from scorer.service.auth import SUBMIT, Identity
 from scorer.service.convert.submissions import of_submission, of_submission_summary
 from scorer.service.deps import Api, Viewer, require_scope
+from scorer.service.routes.params import SubmissionId
 
 router = APIRouter(tags=["submissions"], responses={404: {"model": ErrorOut}})
 
@@ -53,7 +54,7 @@ def list_submissions(
 
 
 @router.get("/api/submissions/{submission_id}", response_model=SubmissionOut)
-def get_submission(api: Api, who: Viewer, submission_id: int) -> SubmissionOut:
+def get_submission(api: Api, who: Viewer, submission_id: SubmissionId) -> SubmissionOut:
     """A submission's status, failure class and reason (where its code may be read), and its
     scores (private where visible)."""
     view, scores = api.submission(submission_id, organiser=who is not None and who.organiser)
@@ -98,7 +99,7 @@ def _code_shown(session: Session, view: SubmissionView, who: Identity | None, no
     },
 )
 def resubmit_refused(
-    api: Api, who: Annotated[Identity, Depends(require_scope(SUBMIT))], submission_id: int
+    api: Api, who: Annotated[Identity, Depends(require_scope(SUBMIT))], submission_id: SubmissionId
 ) -> SubmissionOut:
     """Score a commit you pushed that a submission limit refused: once the limits allow, its
     notebook is queued again as a new submission (the one answered)."""
@@ -115,7 +116,7 @@ def resubmit_refused(
         403: {"model": ErrorOut},
     },
 )
-def get_notebook(api: Api, who: Viewer, submission_id: int) -> Response:
+def get_notebook(api: Api, who: Viewer, submission_id: SubmissionId) -> Response:
     """The executed notebook (.ipynb) as scored; closed-code phases show it only to its author."""
     with api.sessions() as session:
         content = queries.executed_notebook(
