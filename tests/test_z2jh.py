@@ -28,6 +28,7 @@ from traitlets.config import Config, PyFileConfigLoader
 
 from scorer.config import ScorerSettings
 from scorer.environments.kernelspecs import jupyter_path
+from scorer.scoring.inputs import inputs_root
 from scorer.service.auth import SCOPES
 from scorer.service.git_http import git_root
 from tests.conftest import require
@@ -289,7 +290,7 @@ def test_services_are_reached_where_their_pods_listen(values):
     assert env(voila)["COOP_SERVICE_URL"] == service_url
 
 
-def test_scoring_workers_see_the_scorers_state_but_user_pods_never_do(values):
+def test_scoring_workers_see_the_scorers_state_but_no_answer_keys_and_user_pods_never_do(values):
     objects = manifests()
     coop = objects[("Deployment", "coop")]["spec"]["template"]["spec"]
     home = env(coop["containers"][0])["COOP_HOME"]
@@ -301,12 +302,12 @@ def test_scoring_workers_see_the_scorers_state_but_user_pods_never_do(values):
 
     worker = load("dask-gateway-values.yaml")["gateway"]["backend"]["worker"]
     pod, box = worker["extraPodConfig"], worker["extraContainerConfig"]
-    assert pod["securityContext"]["runAsUser"] == coop["securityContext"]["runAsUser"]  # answer keys: 0700
+    assert pod["securityContext"]["runAsUser"] == coop["securityContext"]["runAsUser"]  # shared caches
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["coop-home"]["persistentVolumeClaim"]["claimName"] == "coop-home"
     settings = ScorerSettings(home=home)  # tasks carry these paths: the workers must have them
     mounts = {m["mountPath"]: m for m in box["volumeMounts"]}
-    read_only = {str(git_root(settings.home_path)), str(settings.data_root)}
+    read_only = {str(git_root(settings.home_path)), str(inputs_root(settings))}
     writable = {str(settings.mirrors), str(settings.trusted), str(settings.runs)}
     assert set(mounts) == read_only | writable | {str(settings.environments)}
     read_only.add(str(settings.environments))
@@ -314,6 +315,9 @@ def test_scoring_workers_see_the_scorers_state_but_user_pods_never_do(values):
     for path in read_only - {str(settings.environments)} | {str(settings.mirrors), str(settings.trusted)}:
         assert mounts[path]["name"] == "coop-home" and mounts[path]["subPath"] == Path(path).name
     assert "emptyDir" in volumes[mounts[str(settings.runs)]["name"]]
+    # Nothing of the phase data (answer keys, seeds): the home only by sub-path, never data/.
+    assert all(m.get("subPath") for m in box["volumeMounts"] if m["name"] == "coop-home")
+    assert str(settings.data_root) not in mounts
     assert box["securityContext"]["allowPrivilegeEscalation"] is False
 
     singleuser = values["singleuser"]

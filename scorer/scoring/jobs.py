@@ -1,14 +1,15 @@
 """Building a :class:`~scorer.scoring.pipeline.Job` from the ledger's view of a submission: the
-commit, the organiser's trusted tree, the phase data, the sandbox and the phase's environment."""
+commit, the organiser's trusted tree, the phase's published inputs, the sandbox and the phase's
+environment: nothing of the answer keys."""
 
 from __future__ import annotations
 
 from scorer.challenge.organiser_tree import organiser_tree
-from scorer.challenge.phase_data import load_phase_data
 from scorer.challenge.spec import Challenge
 from scorer.config import ScorerSettings
 from scorer.environments.store import environment_for
 from scorer.ingest.repo import ChallengeRepo
+from scorer.scoring.inputs import PublicInputs
 from scorer.scoring.pipeline import Job
 from scorer.scoring.sandbox.choose import runner_for
 
@@ -20,6 +21,7 @@ def build_job(
     phase_id: str,
     commit: str,
     notebook: str,
+    inputs: PublicInputs,
 ) -> Job:
     repo = ChallengeRepo.mirror(repo_url, settings.mirrors, having=commit)
     organiser_commit = repo.resolve(challenge.organiser.ref)
@@ -32,7 +34,7 @@ def build_job(
         notebook=notebook,
         organiser_tree=tree,
         organiser_commit=organiser_commit,
-        data=load_phase_data(settings.data_root, challenge.id, phase_id),
+        inputs=inputs,
         runner=runner_for(settings, challenge),
         runs_dir=settings.runs,
         environment=environment_for(settings, challenge, phase_id, tree),

@@ -1,7 +1,9 @@
-"""Scoring one notebook at one commit: sanitize → execute → collect → score.
+"""Scoring one notebook at one commit: sanitize → execute → collect on a worker, then judge.
 
-Each step is a small function; :func:`score` only strings them together. Recording the
-result is the caller's business (the ledger), so this module does no database work.
+Each step is a small function. :func:`run` strings the worker's steps together and returns
+the predictions (a :class:`Run`); :func:`judge`, in the scorer process, which alone reads the
+answer keys, checks them against the key and computes the metrics. Recording the result is the
+caller's business (the ledger), so this module does no database work.
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ from scorer.environments.model import Environment
 from scorer.environments.store import lease
 from scorer.exceptions import InfrastructureError, PolicyRefusal, SubmissionFailure
 from scorer.ingest.repo import ChallengeRepo
+from scorer.scoring.inputs import PublicInputs
 from scorer.scoring.metrics import compute_metrics, read_answers
 from scorer.scoring.outcome import check_outcome, run_time
-from scorer.scoring.predictions import read_predictions
+from scorer.scoring.predictions import check_predictions, load_predictions
 from scorer.scoring.provenance import environment_hash, scorer_version
-from scorer.scoring.results import RunResult
+from scorer.scoring.results import Run, RunResult
 from scorer.scoring.safe_read import NotARegularFile, read_regular
 from scorer.scoring.sandbox.runner import RunFolders, Runner, RunOutcome, RunRequest
 from scorer.scoring.sanitize import MAX_NOTEBOOK_BYTES, CellLabel, read_notebook, sanitize
@@ -48,15 +51,15 @@ class Job:
     notebook: str
     organiser_tree: Path
     organiser_commit: str
-    data: PhaseData
+    inputs: PublicInputs
     runner: Runner
     runs_dir: Path
     #: The challenge environment the kernel runs from; None: the platform's own Python.
     environment: Environment | None = None
 
 
-def score(job: Job) -> RunResult:
-    """Run and score one notebook; raise :class:`SubmissionFailure` when it does not score."""
+def run(job: Job) -> Run:
+    """Run one notebook; raise :class:`SubmissionFailure` when it leaves no readable predictions."""
     job.runs_dir.mkdir(parents=True, exist_ok=True)
     folders = RunFolders.create(Path(tempfile.mkdtemp(prefix="run-", dir=job.runs_dir)))
     started = datetime.now(UTC)
@@ -82,36 +85,50 @@ def collect(
     executed: bytes | None,
     labels: Sequence[CellLabel],
     started: datetime,
-) -> RunResult:
-    """What the run left: how it ended, its predictions, their metrics."""
+) -> Run:
+    """What the run left: how it ended, and its predictions (read, not yet checked)."""
     check_outcome(outcome, job.phase.limits, executed, labels)
-    seconds = run_time(executed)
-    answers = read_answers(job.data.answers, job.phase)
-    predictions = read_predictions(
-        folders.output / job.phase.predictions.file,
-        job.phase.predictions,
-        answers[job.phase.predictions.id_column],
+    return Run(
+        predictions=load_predictions(folders.output / job.phase.predictions.file, job.phase.predictions),
+        run_time=run_time(executed),
+        peak_memory=outcome.peak_memory / 1024**2,
+        started_at=started,
+        executed_notebook=executed,
+        provenance=provenance(job, started, outcome, executed),
     )
-    peak_mib = outcome.peak_memory / 1024**2
-    metrics = compute_metrics(
-        job.challenge,
-        job.phase,
-        job.organiser_tree / job.challenge.data.scoring_module,
-        predictions,
-        answers,
-        run_time=seconds,
-        peak_memory=peak_mib,
-        inputs_dir=job.data.inputs,
-    )
+
+
+def judge(run: Run, challenge: Challenge, phase: Phase, organiser_tree: Path, data: PhaseData) -> RunResult:
+    """The run's predictions against the answer key, with the organiser's metric code at the
+    run's organiser commit (``organiser_tree``): the scorer process's step."""
+    facts = {**run.provenance, "answers_hash": data.answers_hash}
+    try:
+        answers = read_answers(data.answers, phase)
+        ids = answers[phase.predictions.id_column]
+        predictions = check_predictions(run.predictions, phase.predictions, ids)
+        metrics = compute_metrics(
+            challenge,
+            phase,
+            organiser_tree / challenge.data.scoring_module,
+            predictions,
+            answers,
+            run_time=run.run_time,
+            peak_memory=run.peak_memory,
+            inputs_dir=data.inputs,
+        )
+    except SubmissionFailure as failure:  # the run happened: its notebook shows the failure
+        failure.details["executed_notebook"] = run.executed_notebook
+        failure.details["provenance"] = facts
+        raise
     return RunResult(
         public=metrics["public"],
         private=metrics["private"],
-        run_time=seconds,
-        peak_memory=peak_mib,
-        started_at=started,
+        run_time=run.run_time,
+        peak_memory=run.peak_memory,
+        started_at=run.started_at,
         finished_at=datetime.now(UTC),
-        executed_notebook=executed or b"",
-        provenance=provenance(job, started, outcome, executed),
+        executed_notebook=run.executed_notebook or b"",
+        provenance=facts,
     )
 
 
@@ -167,7 +184,7 @@ def execute(job: Job, folders: RunFolders) -> RunOutcome:
         folders,
         job.notebook,
         dict(job.phase.parameters),
-        job.data.inputs,
+        job.inputs.folder,
         job.phase.limits,
         job.phase.predictions.file,
         job.environment,
@@ -186,8 +203,7 @@ def provenance(job: Job, started: datetime, outcome: RunOutcome, executed: bytes
         "notebook": job.notebook,
         "organiser_commit": job.organiser_commit,
         "parameters": outcome.parameters,
-        "input_hash": job.data.input_hash,
-        "answers_hash": job.data.answers_hash,
+        "input_hash": job.inputs.hash,
         "scorer_version": scorer_version(),
         "environment_hash": environment_hash(),
         "challenge_environment": job.environment.key if job.environment else None,

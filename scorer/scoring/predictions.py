@@ -1,4 +1,5 @@
-"""Reading the predictions a notebook wrote, and checking them against the answer key's ids."""
+"""Reading the predictions a notebook wrote (on the worker), and checking them against the answer
+key's ids (in the scorer process, which alone reads the keys)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ MAX_PREDICTIONS_BYTES = 200 * 1024**2
 
 def read_predictions(path: Path, spec: Predictions, answer_ids: pd.Series) -> pd.DataFrame:
     """The predictions, one row per answer id and in the answer key's order."""
+    return check_predictions(load_predictions(path, spec), spec, answer_ids)
+
+
+def load_predictions(path: Path, spec: Predictions) -> pd.DataFrame:
+    """The predictions file as the run wrote it (at most :data:`MAX_PREDICTIONS_BYTES`), unchecked."""
     try:
         data = read_regular(path, MAX_PREDICTIONS_BYTES)
     except NotARegularFile as exc:
@@ -33,7 +39,7 @@ def read_predictions(path: Path, spec: Predictions, answer_ids: pd.Series) -> pd
             frame = pd.read_csv(io.BytesIO(data), dtype={spec.id_column: str})
     except Exception as exc:  # pandas raises many kinds for a malformed file
         raise PredictionsInvalid(f"{spec.file} cannot be read: {printable(str(exc))}") from exc
-    return check_predictions(frame, spec, answer_ids)
+    return frame
 
 
 def check_predictions(frame: pd.DataFrame, spec: Predictions, answer_ids: pd.Series) -> pd.DataFrame:

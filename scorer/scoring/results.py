@@ -30,6 +30,19 @@ class ScoringContext:
 
 
 @dataclass(frozen=True)
+class Run:
+    """A run that went to the end, as a worker hands it back: its predictions, read and parsed
+    but not yet checked against the answer key (which the worker never sees)."""
+
+    predictions: pd.DataFrame
+    run_time: float
+    peak_memory: float
+    started_at: datetime
+    executed_notebook: bytes | None
+    provenance: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class RunResult:
     """A scored run: metrics per split plus the provenance needed to reproduce it."""
 

@@ -1,135 +1,83 @@
-"""The task a Dask worker runs for one submission: claim, score, record (exactly once)."""
+"""The task a Dask worker runs for one submission: claim, run in the sandbox, and hand back the
+predictions (a :class:`Run`), which the scorer process judges (:mod:`scorer.scoring.verdict`).
+A run that ends without predictions is recorded here: its outcome needs no answer key."""
 
 from __future__ import annotations
 
 import logging
 import socket
 from functools import cache, partial
-from pathlib import Path
 from typing import Any
 
 from coop_client.models import FINISHED
-from scorer.challenge.organiser_tree import organiser_tree
-from scorer.challenge.spec import Challenge
 from scorer.config import ScorerSettings
-from scorer.exceptions import (
-    FAILURE_DETAILS,
-    CoopError,
-    FailureClass,
-    InfrastructureError,
-    SandboxUnavailable,
-    SubmissionFailure,
-)
-from scorer.ingest.repo import ChallengeRepo
+from scorer.exceptions import CoopError, InfrastructureError, SandboxUnavailable, SubmissionFailure
 from scorer.ledger import queries, store
 from scorer.ledger.db import Sessions, make_engine, session_factory
-from scorer.ledger.queries import SubmissionView
-from scorer.rewards import granting
-from scorer.rewards.checks import TrustedTree
+from scorer.scoring.inputs import PublicInputs, publish_inputs
 from scorer.scoring.jobs import build_job
-from scorer.scoring.pipeline import score
-from scorer.scoring.provenance import ENVIRONMENT_CHANGED, environment_change
+from scorer.scoring.pipeline import run
+from scorer.scoring.results import Run
+from scorer.scoring.verdict import finish, live_rewards, record_failed, record_infrastructure, trusted_tree
 
 log = logging.getLogger(__name__)
 
 
 @cache
-def _sessions(url: str) -> Sessions:
+def sessions_for(url: str) -> Sessions:
     return session_factory(make_engine(url))
 
 
-def score_submission(submission_id: int, plain_settings: dict[str, Any]) -> str:
-    """Returns "scored", the failure class, or "skipped" (recorded by another run of the task);
-    raises to make Dask retry an infrastructure failure."""
+def run_submission(
+    submission_id: int, plain_settings: dict[str, Any], inputs: PublicInputs | None
+) -> str | Run:
+    """The run to judge, or "skipped" (recorded by another run of the task) or the failure class
+    of a run recorded here; raises to make Dask retry an infrastructure failure. ``inputs`` are
+    the phase's published inputs (None: the scorer could not publish them)."""
     settings = ScorerSettings(**plain_settings)
-    sessions = _sessions(settings.db_url)
+    sessions = sessions_for(settings.db_url)
     worker = f"{socket.gethostname()}:{_worker_name()}"
     with sessions.begin() as session:
         claimed = store.claim(session, submission_id, worker)
         view = queries.submission(session, submission_id)
         challenge = queries.load_challenge(session, view.challenge_id)
         repo_url = queries.repo_url(session, view.challenge_id)
-    trusted = partial(_trusted, settings, challenge, repo_url)
+    trusted = partial(trusted_tree, settings, challenge, repo_url)
     if not claimed:
         if view.status in FINISHED:  # the first run may have stopped before judging rewards
-            _live_rewards(sessions, submission_id, trusted)
+            live_rewards(sessions, submission_id, trusted)
         return "skipped"
+    if inputs is None:
+        raise InfrastructureError("the phase's inputs are not ready", f"{submission_id}: no inputs")
     try:
-        job = build_job(settings, challenge, repo_url, view.phase_id, view.commit_sha, view.notebook_path)
-        result = score(job)
-        _note_environment_change(sessions, view, result.provenance)
+        job = build_job(
+            settings, challenge, repo_url, view.phase_id, view.commit_sha, view.notebook_path, inputs
+        )
+        return run(job)
     except SubmissionFailure as failure:
         if failure.retryable:
             log.warning("submission %s: %s", submission_id, failure.log_message)
             raise
-        provenance = _failure_provenance(failure)
-        _note_environment_change(sessions, view, provenance)
-        with sessions.begin() as session:
-            recorded = store.record_failure(
-                session,
-                submission_id,
-                failure.failure_class,
-                failure.user_message,
-                provenance=provenance,
-                executed_notebook=failure.details.get("executed_notebook"),
-            )
-        _live_rewards(sessions, submission_id, trusted)  # the work submitted after it waits no more
-        return failure.failure_class.value if recorded else "skipped"
+        return record_failed(sessions, view, failure, trusted)
     except SandboxUnavailable as exc:  # retrying cannot help: record why, for the operator
-        with sessions.begin() as session:
-            recorded = store.record_failure(
-                session, submission_id, FailureClass.INFRASTRUCTURE, exc.user_message
-            )
-        _live_rewards(sessions, submission_id, trusted)
-        return FailureClass.INFRASTRUCTURE.value if recorded else "skipped"
-    except CoopError as exc:  # e.g. phase data not prepared: ours to fix, never the participant's
+        return record_infrastructure(sessions, submission_id, exc.user_message, trusted)
+    except CoopError as exc:  # e.g. the organiser's ref unreachable: ours to fix, never the participant's
         raise InfrastructureError(exc.user_message, exc.log_message) from exc
-    with sessions.begin() as session:
-        recorded = store.record_result(session, submission_id, result)
-    _live_rewards(sessions, submission_id, lambda: job.organiser_tree)
-    return "scored" if recorded else "skipped"  # another run of the same task recorded first
 
 
-def _live_rewards(sessions: Sessions, submission_id: int, trusted: TrustedTree) -> None:
-    """Grant live rewards (this submission's, and those of the work submitted after it that
-    waited for it to end), then queue a re-run for ``reproduced``, each in a transaction of its
-    own: the outcome is recorded already, and nothing here may fail or undo it (a granted reward
-    or a queued re-run is found again, never made twice)."""
-    steps = (
-        ("live rewards", partial(granting.grant_live, submission_id=submission_id, trusted=trusted)),
-        ("queueing a re-run", partial(granting.queue_reproduction, submission_id=submission_id)),
-    )
-    for what, step in steps:
-        try:
-            with sessions.begin() as session:
-                step(session)
-        except Exception:
-            log.exception("submission %s: %s failed; the score stands", submission_id, what)
-
-
-def _trusted(settings: ScorerSettings, challenge: Challenge, repo_url: str) -> Path:
-    """The organiser's trusted tree at the organiser's ref now."""
-    repo = ChallengeRepo.mirror(repo_url, settings.mirrors)
-    return organiser_tree(settings, repo, challenge.id, repo.resolve(challenge.organiser.ref))
-
-
-def _note_environment_change(sessions: Sessions, view: SubmissionView, provenance: dict[str, Any]) -> None:
-    """A rescore whose challenge environment is not the one its original ran in says so."""
-    if view.rescore_of is None or not provenance:
-        return
+def score_submission(submission_id: int, plain_settings: dict[str, Any]) -> str:
+    """Both halves in this process (the CLI's and the tests' way): publish the inputs, run,
+    judge; returns "scored", the failure class, or "skipped"."""
+    settings = ScorerSettings(**plain_settings)
+    sessions = sessions_for(settings.db_url)
     with sessions() as session:
-        before = queries.submission(session, view.rescore_of).challenge_environment
-    now = provenance.get("challenge_environment")
-    if before != now:
-        provenance[ENVIRONMENT_CHANGED] = environment_change(before, now)
-
-
-def _failure_provenance(failure: SubmissionFailure) -> dict[str, Any]:
-    provenance = dict(failure.details.get("provenance") or {})
-    for key in FAILURE_DETAILS:
-        if failure.details.get(key):
-            provenance[key] = failure.details[key]
-    return provenance
+        view = queries.submission(session, submission_id)
+    try:
+        inputs = publish_inputs(settings, view.challenge_id, view.phase_id)
+    except CoopError as exc:
+        raise InfrastructureError(exc.user_message, exc.log_message) from exc
+    outcome = run_submission(submission_id, plain_settings, inputs)
+    return outcome if isinstance(outcome, str) else finish(settings, sessions, submission_id, outcome)
 
 
 def _worker_name() -> str:
