@@ -8,7 +8,7 @@ process (claim → sandboxed run → metrics → record → live rewards). Figur
 - ``without_s``, ``with_s``: the whole task, without and with the phase's rewarders;
 - ``rewards_s``: the live-rewards step inside the task with rewarders (views built from the
   ledger, every rewarder judged, grants and failures recorded, a re-run queued for
-  ``reproduced``), timed around the worker's step;
+  ``reproduced``), timed around the scorer's step;
 - ``ratio``: ``rewards_s / without_s``, the added cost; ``end_to_end``: ``with_s / without_s``
   (noisier: the sandboxed run varies by more than the rewards cost).
 """
@@ -33,7 +33,7 @@ from scorer.challenge.load import load_spec
 from scorer.challenge.publish import publish
 from scorer.config import ScorerSettings
 from scorer.facade import CoopAPI
-from scorer.scoring import worker
+from scorer.scoring import verdict, worker
 from tests.conftest import git
 
 PHASE = "realistic"
@@ -62,8 +62,8 @@ def published(scratch: Path, name: str, *, rewarders: bool) -> ChallengeFixture:
 
 
 def timed_rewards(samples: list[float]) -> Callable[[], None]:
-    """Time the worker's live-rewards step; returns the function that puts it back."""
-    original = worker._live_rewards
+    """Time the live-rewards step after a scored run; returns the function that puts it back."""
+    original = verdict.live_rewards
 
     def step(*args: Any, **kwargs: Any) -> None:
         start = time.perf_counter()
@@ -72,10 +72,10 @@ def timed_rewards(samples: list[float]) -> Callable[[], None]:
         finally:
             samples.append(time.perf_counter() - start)
 
-    worker._live_rewards = step
+    verdict.live_rewards = step
 
     def restore() -> None:
-        worker._live_rewards = original
+        verdict.live_rewards = original
 
     return restore
 
