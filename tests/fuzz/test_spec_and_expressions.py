@@ -107,10 +107,9 @@ def test_aliases_nesting_deeper_than_the_limit_are_refused(height: int, anchors:
     lines = ["a0: &a0 x"] + [
         f"a{i}: &a{i} " + "[" * height + f"*a{i - 1}" + "]" * height for i in range(1, anchors)
     ]
-    try:
+    with pytest.raises(SpecError) as refused:
         parse_spec("\n".join(lines))
-    except SpecError as exc:
-        message = str(exc)
+    message = str(refused.value)
     if (anchors - 1) * height + 2 > MAX_DEPTH:
         assert f"nests more than {MAX_DEPTH} levels deep" in message
     else:
