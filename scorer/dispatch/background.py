@@ -105,6 +105,16 @@ class BackgroundDispatcher(Poller):
 
     def _settled(self, dispatcher: Dispatcher, submission_id: int, future: Future) -> None:
         try:
+            if future.cancelled():  # the client lost its scheduler: the task is gone, not failed
+                with self.api.sessions.begin() as session:
+                    requeued = store.requeue(session, submission_id, "requeued: its task was lost with Dask")
+                log.warning(
+                    "submission %s: task lost (%s)%s",
+                    submission_id,
+                    future.status,
+                    "; requeued" if requeued else "",
+                )
+                return
             finished = dispatcher.settle(submission_id, future)
             log.info("submission %s: %s", submission_id, finished.outcome)
         finally:

@@ -300,6 +300,20 @@ def requeue_orphans(session: Session, *, now: datetime | None = None) -> list[in
     return queued_ids(session)
 
 
+def requeue(session: Session, submission_id: int, reason: str, *, now: datetime | None = None) -> bool:
+    """Put a running submission back in the queue (its task was lost: the scheduler went away);
+    ``False`` unless it was running. Should the lost run still end somewhere, its result and
+    the next run's are recorded once, as for any submission dispatched twice."""
+    moment = _now(now)
+    source = _transition(
+        session, submission_id, (SubmissionStatus.RUNNING,), SubmissionStatus.QUEUED, worker=None
+    )
+    if source is None:
+        return False
+    _event(session, submission_id, source, SubmissionStatus.QUEUED, moment, {"reason": reason})
+    return True
+
+
 def rebuild_leaderboard_entries(session: Session, challenge_id: str, phase_id: str) -> int:
     """Recompute a phase's leaderboard entries from all its scored submissions.
 
