@@ -66,9 +66,8 @@ def main(commits: int = 100_000, merges: int = 2_000, people: int = 500, runs: i
             figures["groups"] = len(shown.shown.groups)
             group = shown.shown.groups[0]
 
-            def whole() -> None:
-                shown.figure.layout.xaxis.range = None
-                shown.draw(first)
+            def whole() -> None:  # back to the whole phase, as a double-click does
+                shown.zoom(None)
 
             zooms = timed(lambda: shown.select(group), runs, before=whole)
             figures["zoomed_nodes"] = shown.shown.total
