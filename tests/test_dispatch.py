@@ -12,8 +12,9 @@ import pytest
 from distributed import Client
 from sqlalchemy import func, select
 
+from scorer.config import ScorerSettings
 from scorer.dispatch.dispatcher import Dispatcher
-from scorer.dispatch.executors import LocalClusterExecutor
+from scorer.dispatch.executors import LocalClusterExecutor, SchedulerExecutor
 from scorer.facade import CoopAPI
 from scorer.ledger import store
 from scorer.ledger.models import Score, SubmissionEvent
@@ -151,3 +152,17 @@ def test_local_cluster_is_the_default(challenge):
         assert [f.outcome for f in api.run(ids)] == ["scored"]
     finally:
         api.close()
+
+
+def test_a_client_dask_closed_is_connected_anew(scheduler, tmp_path):
+    """Dask closes a client whose scheduler was away longer than it waits, for good: the executor
+    connects a new one, so the service's dispatcher goes on once the scheduler is back."""
+    executor = SchedulerExecutor(ScorerSettings(home=str(tmp_path), scheduler_address=scheduler))
+    try:
+        first = executor.client()
+        first.close()
+        second = executor.client()
+        assert second is not first and second.status == "running"
+        assert second.submit(sum, [1, 2]).result(timeout=60) == 3
+    finally:
+        executor.close()

@@ -94,7 +94,7 @@ class BackgroundDispatcher(Poller):
             queued = queries.queued_ids(session)
         if not queued:
             return
-        if self._dispatcher is None:
+        if self._dispatcher is None or self._dispatcher.client.status == "closed":  # see SchedulerExecutor
             self._dispatcher = Dispatcher(self.api.settings, self.api.sessions, self.api.executor().client())
         dispatcher = self._dispatcher
         with self._lock:

@@ -45,9 +45,14 @@ class SchedulerExecutor:
     """An existing Dask scheduler (dask-gateway, dask-jobqueue, dask-kubernetes, dask scheduler)."""
 
     def __init__(self, settings: ScorerSettings) -> None:
-        self._client = Client(settings.scheduler_address, timeout="30s")
+        self.address = settings.scheduler_address
+        self._client = Client(self.address, timeout="30s")
 
     def client(self) -> Client:
+        """The client, connected anew when Dask closed it (its scheduler was away for longer
+        than the client waits: it never reconnects by itself)."""
+        if self._client.status == "closed":
+            self._client = Client(self.address, timeout="30s")
         return self._client
 
     def close(self) -> None:
