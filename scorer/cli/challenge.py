@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 import yaml
+from rich.markup import escape
 
 from scorer.challenge.load import environment_problems, load_spec
 from scorer.challenge.publish import publish
@@ -38,11 +39,11 @@ def validate(folder: Annotated[Path, typer.Argument(help="The challenge folder."
         challenge = load_spec(folder)
     except SpecError as exc:
         for problem in exc.problems:
-            errors.print(f"[red]✗[/] {problem}", highlight=False)
+            errors.print(f"[red]✗[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
         errors.print(f"[bold red]{len(exc.problems)} problem(s)[/]")
         raise typer.Exit(1) from None
     for warning in environment_problems(challenge, folder, str(folder / "challenge.yaml"), warnings=True):
-        errors.print(f"[yellow]![/] {warning}", highlight=False, markup=False)
+        errors.print(f"[yellow]![/] {escape(str(warning))}", highlight=False, soft_wrap=True)
     console.print(
         f"[green]✓[/] {challenge.id}: {len(challenge.phases)} phase(s), "
         f"{len(challenge.metrics)} metric(s), {len(challenge.leaderboards)} leaderboard(s)"
