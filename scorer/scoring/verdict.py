@@ -5,9 +5,12 @@ live rewards it lets through (used by both halves)."""
 from __future__ import annotations
 
 import logging
+import time
 from functools import partial
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.exc import DBAPIError
 
 from scorer.challenge.organiser_tree import organiser_tree
 from scorer.challenge.phase_data import load_phase_data
@@ -25,6 +28,9 @@ from scorer.scoring.provenance import ENVIRONMENT_CHANGED, environment_change
 from scorer.scoring.results import Run
 
 log = logging.getLogger(__name__)
+#: Tries of a live-reward step whose database connection was lost (a server restart): the step
+#: finds what it already did, so it is simply run again.
+LOST_CONNECTION_TRIES = 3
 
 
 def finish(settings: ScorerSettings, sessions: Sessions, submission_id: int, run: Run) -> str:
@@ -89,11 +95,19 @@ def live_rewards(sessions: Sessions, submission_id: int, trusted: TrustedTree) -
         ("queueing a re-run", partial(granting.queue_reproduction, submission_id=submission_id)),
     )
     for what, step in steps:
-        try:
-            with sessions.begin() as session:
-                step(session)
-        except Exception:
-            log.exception("submission %s: %s failed; the score stands", submission_id, what)
+        for attempt in range(1, LOST_CONNECTION_TRIES + 1):
+            try:
+                with sessions.begin() as session:
+                    step(session)
+            except DBAPIError as exc:
+                if exc.connection_invalidated and attempt < LOST_CONNECTION_TRIES:
+                    log.warning("submission %s: %s lost its database connection; again", submission_id, what)
+                    time.sleep(attempt)
+                    continue
+                log.exception("submission %s: %s failed; the score stands", submission_id, what)
+            except Exception:
+                log.exception("submission %s: %s failed; the score stands", submission_id, what)
+            break
 
 
 def trusted_tree(settings: ScorerSettings, challenge: Challenge, repo_url: str) -> Path:

@@ -12,11 +12,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from scorer.config import ScorerSettings
 from scorer.facade import CoopAPI
 from scorer.ledger import rewards
-from scorer.ledger.db import make_engine, upgrade
+from scorer.ledger.db import make_engine, session_factory, upgrade
+from scorer.rewards import granting
+from scorer.scoring import verdict
+from scorer.scoring.verdict import live_rewards
 from scorer.scoring.worker import score_submission
 from tests.conftest import ChallengeFixture, make_challenge
 from tests.pg import schema_url
@@ -147,3 +151,34 @@ def test_live_rewards_that_break_never_fail_the_scoring(
         api.close()
     assert view.status.value == "scored" and scores.public["rmse"] < RMSE_OK
     assert f"submission {submission}: live rewards failed; the score stands" in caplog.text
+
+
+def test_a_live_reward_step_whose_connection_was_lost_runs_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    """A server restart cuts the connection mid-grant: the step runs again (granting finds what
+    it did), so the reward is not lost; any other error is logged once and the score stands."""
+    calls: list[str] = []
+
+    def cut_once(session: object, **_kwargs: object) -> None:
+        calls.append("grant")
+        if len(calls) == 1:
+            raise DBAPIError(
+                "UPDATE rewards", {}, Exception("server closed the connection"), connection_invalidated=True
+            )
+
+    def broken(session: object, **_kwargs: object) -> None:
+        calls.append("queue")
+        raise DBAPIError("INSERT", {}, Exception("duplicate key"))
+
+    monkeypatch.setattr(granting, "grant_live", cut_once)
+    monkeypatch.setattr(granting, "queue_reproduction", broken)
+    monkeypatch.setattr(verdict.time, "sleep", lambda _s: None)
+    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    try:
+        live_rewards(session_factory(engine), 7, trusted=None)  # type: ignore[arg-type]
+    finally:
+        engine.dispose()
+    assert calls == ["grant", "grant", "queue"]  # the lost connection retried; the other error not
+    assert "submission 7: live rewards lost its database connection; again" in caplog.text
+    assert "submission 7: queueing a re-run failed; the score stands" in caplog.text
