@@ -4,10 +4,8 @@ fault test checks afterwards in the ledger: each submission finished once, nothi
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +15,6 @@ from sqlalchemy import func, select
 
 from scorer.facade import CoopAPI
 from scorer.ledger.models import Reward, Score, Submission, SubmissionEvent
-from tests.service.test_push_spool import answers, wait_for
 from tests.test_dispatch import DASK
 
 
@@ -70,28 +67,6 @@ def dask(port: int, folder: Path, workers: int = 2) -> Iterator[Dask]:
         yield cluster
     finally:
         cluster.stop()
-
-
-@contextmanager
-def coop_serve(
-    home: Path, port: int, tokens: Path, log: Path, env: Mapping[str, str]
-) -> Iterator[subprocess.Popen]:
-    """``coop serve`` in its own process with ``env`` (``COOP_SCHEDULER``, ``COOP_DB_URL``...)."""
-    environment = {**os.environ, "COOP_HOME": str(home), **env}
-    command = [sys.executable, "-c", "from scorer.cli import main; main()", "serve", "--port", str(port)]
-    with log.open("a") as out:
-        service = subprocess.Popen(
-            [*command, "--tokens-file", str(tokens)], env=environment, stdout=out, stderr=subprocess.STDOUT
-        )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_for("coop serve", lambda: answers(base + "/api/health") or service.poll() is not None)
-        assert service.poll() is None, log.read_text()
-        yield service
-    finally:
-        if service.poll() is None:
-            service.terminate()
-            service.wait(30)
 
 
 def statuses(api: CoopAPI, ids: list[int]) -> dict[int, str]:

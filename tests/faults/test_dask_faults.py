@@ -20,9 +20,9 @@ from scorer.facade import CoopAPI
 from scorer.ledger.models import SubmissionEvent
 from scorer.ports import hold
 from tests.conftest import ChallengeFixture, make_challenge, require
-from tests.faults.conftest import Dask, assert_finished_once, coop_serve, count, dask
+from tests.faults.conftest import Dask, assert_finished_once, count, dask
 from tests.faults.test_service_killed import LIMITS
-from tests.service.test_push_spool import TOKENS, wait_for
+from tests.service.test_push_spool import TOKENS, coop_serve, wait_for
 
 
 @dataclass

@@ -16,12 +16,9 @@ import pytest
 from scorer.facade import CoopAPI
 from scorer.ports import hold
 from tests.conftest import make_challenge, unavailable
-from tests.faults.conftest import coop_serve
 from tests.service.test_git_http import Served, clone, commit, run_git
-from tests.service.test_push_spool import TOKENS, submissions
+from tests.service.test_push_spool import TOKENS, coop_serve, submissions
 from tests.service.test_push_to_score import QUEUED
-
-NO_SCHEDULER = {"COOP_SCHEDULER": "tcp://127.0.0.1:9", "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "1s"}
 
 
 @pytest.fixture
@@ -62,7 +59,7 @@ def test_a_full_disk_refuses_a_push_clearly_and_keeps_the_ledger(tmp_path: Path,
     try:
         with (
             hold(1) as ports,
-            coop_serve(small_home, ports.numbers[0], tokens, tmp_path / "serve.log", NO_SCHEDULER),
+            coop_serve(small_home, ports.numbers[0], tokens, tmp_path / "serve.log"),
         ):
             served = Served(
                 f"http://127.0.0.1:{ports.numbers[0]}",

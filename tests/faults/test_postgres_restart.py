@@ -17,10 +17,10 @@ import pytest
 from scorer.facade import CoopAPI
 from scorer.ports import hold
 from tests.conftest import make_challenge
-from tests.faults.conftest import assert_finished_once, coop_serve, count, dask
+from tests.faults.conftest import assert_finished_once, count, dask
 from tests.faults.test_service_killed import LIMITS
 from tests.pg import admin, postgres_user, schema_url
-from tests.service.test_push_spool import TOKENS, wait_for
+from tests.service.test_push_spool import TOKENS, coop_serve, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.needs("bwrap")]
 SUBMISSIONS = 6

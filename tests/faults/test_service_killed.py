@@ -16,8 +16,8 @@ from scorer.facade import CoopAPI
 from scorer.ledger.models import SubmissionEvent
 from scorer.ports import hold
 from tests.conftest import make_challenge
-from tests.faults.conftest import assert_finished_once, coop_serve, count, dask
-from tests.service.test_push_spool import TOKENS, wait_for
+from tests.faults.conftest import assert_finished_once, count, dask
+from tests.service.test_push_spool import TOKENS, coop_serve, wait_for
 
 pytestmark = pytest.mark.needs("bwrap")
 LIMITS = {"wall_time": 60, "cell_time": 30, "memory": "1GiB", "disk": "200MB", "output": "1MB"}

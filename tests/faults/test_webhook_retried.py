@@ -15,9 +15,9 @@ import yaml
 from scorer.facade import CoopAPI
 from scorer.ports import hold
 from tests.conftest import make_challenge
-from tests.faults.conftest import assert_finished_once, coop_serve, dask
+from tests.faults.conftest import assert_finished_once, dask
 from tests.faults.test_service_killed import LIMITS
-from tests.service.test_push_spool import TOKENS, submissions, wait_for
+from tests.service.test_push_spool import TOKENS, coop_serve, submissions, wait_for
 from tests.service.test_webhooks import Forge, signed
 
 pytestmark = pytest.mark.needs("bwrap")

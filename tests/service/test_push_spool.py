@@ -12,7 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,20 +44,23 @@ def wait_for(what: str, check: object, timeout: float = WAIT) -> None:
         time.sleep(0.05)
 
 
+#: A scheduler address nothing listens on: queued submissions stay queued.
+NO_SCHEDULER = {"COOP_SCHEDULER": "tcp://127.0.0.1:9", "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "1s"}
+
+
 @contextmanager
-def coop_serve(home: Path, port: int, tokens: Path, log: Path) -> Iterator[subprocess.Popen]:
-    """``coop serve`` in its own process (no scheduler: queued submissions stay queued)."""
-    env = {
-        **os.environ,
-        "COOP_HOME": str(home),
-        "COOP_SCHEDULER": "tcp://127.0.0.1:9",
-        "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "1s",
-    }
-    env.pop("COOP_DB_URL", None)
+def coop_serve(
+    home: Path, port: int, tokens: Path, log: Path, env: Mapping[str, str] = NO_SCHEDULER
+) -> Iterator[subprocess.Popen]:
+    """``coop serve`` in its own process on ``home``'s ledger unless ``env`` names another
+    (``COOP_DB_URL``), with ``env`` (``COOP_SCHEDULER``...; by default no scheduler)."""
+    environment = {**os.environ, "COOP_HOME": str(home)}
+    environment.pop("COOP_DB_URL", None)
+    environment.update(env)
     command = [sys.executable, "-c", "from scorer.cli import main; main()", "serve", "--port", str(port)]
     with log.open("a") as out:
         service = subprocess.Popen(
-            [*command, "--tokens-file", str(tokens)], env=env, stdout=out, stderr=subprocess.STDOUT
+            [*command, "--tokens-file", str(tokens)], env=environment, stdout=out, stderr=subprocess.STDOUT
         )
     try:
         base = f"http://127.0.0.1:{port}"
