@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as Session  # re-exported: the type of a ledger session
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -131,3 +132,9 @@ def current_revision(url: str) -> str | None:
             return MigrationContext.configure(connection).get_current_revision()
     finally:
         engine.dispose()
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database connection going away (a server restart, a cut
+    connection): the pool replaces it, so the work can simply be tried again."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated

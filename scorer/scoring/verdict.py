@@ -10,8 +10,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
-
 from scorer.challenge.organiser_tree import organiser_tree
 from scorer.challenge.phase_data import load_phase_data
 from scorer.challenge.spec import Challenge
@@ -19,7 +17,7 @@ from scorer.config import ScorerSettings
 from scorer.exceptions import FAILURE_DETAILS, CoopError, FailureClass, SubmissionFailure
 from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger import queries, store
-from scorer.ledger.db import Sessions
+from scorer.ledger.db import Sessions, connection_lost
 from scorer.ledger.queries import SubmissionView
 from scorer.rewards import granting
 from scorer.rewards.checks import TrustedTree
@@ -99,13 +97,11 @@ def live_rewards(sessions: Sessions, submission_id: int, trusted: TrustedTree) -
             try:
                 with sessions.begin() as session:
                     step(session)
-            except DBAPIError as exc:
-                if exc.connection_invalidated and attempt < LOST_CONNECTION_TRIES:
+            except Exception as exc:
+                if connection_lost(exc) and attempt < LOST_CONNECTION_TRIES:
                     log.warning("submission %s: %s lost its database connection; again", submission_id, what)
                     time.sleep(attempt)
                     continue
-                log.exception("submission %s: %s failed; the score stands", submission_id, what)
-            except Exception:
                 log.exception("submission %s: %s failed; the score stands", submission_id, what)
             break
 
