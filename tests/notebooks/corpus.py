@@ -433,17 +433,16 @@ while True:
 
 def flip_predictions(baseline: NotebookNode, target: str) -> NotebookNode:
     """A last cell leaves a process behind (a session of its own) that swaps the predictions file
-    for a link to ``target`` and back, as fast as it can, until the sandbox ends."""
+    for a link to ``target`` and back, as fast as it can, until the sandbox ends; the cell ends
+    once the flipper has made its first link (on a loaded machine its start took over 10 s)."""
     cell = (
         "import subprocess, sys\n"
         f"flipper = {_FLIPPER!r}\n"
         f"command = [sys.executable, '-c', flipper, predictions_path, {target!r}]\n"
         "subprocess.Popen(command, start_new_session=True)\n"
         "import os, time\n"
-        "deadline = time.monotonic() + 10\n"
-        "while not os.path.islink(predictions_path) and time.monotonic() < deadline:\n"
-        "    time.sleep(0.001)\n"
-        "assert os.path.islink(predictions_path), 'the flipper did not run'"
+        "while not os.path.islink(predictions_path):  # the run's cell time limit bounds this\n"
+        "    time.sleep(0.001)"
     )
     return with_model(baseline, FIT, cell)
 
