@@ -6,17 +6,20 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 from distributed import Client
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from scorer.config import ScorerSettings
-from scorer.dispatch.dispatcher import Dispatcher
+from scorer.dispatch.background import BackgroundDispatcher
+from scorer.dispatch.dispatcher import Dispatcher, Finished
 from scorer.dispatch.executors import LocalClusterExecutor, SchedulerExecutor
 from scorer.facade import CoopAPI
-from scorer.ledger import store
+from scorer.ledger import db, store
 from scorer.ledger.models import Score, SubmissionEvent
 
 pytestmark = pytest.mark.needs("bwrap")
@@ -166,3 +169,60 @@ def test_a_client_dask_closed_is_connected_anew(scheduler, tmp_path):
         assert second.submit(sum, [1, 2]).result(timeout=60) == 3
     finally:
         executor.close()
+
+
+def test_a_running_submission_no_task_of_the_service_holds_goes_back_to_the_queue(challenge):
+    """A worker that claims its submission after Dask lost the task (the scheduler went away as
+    it started) leaves it running with nothing to judge its run: the service's dispatcher puts
+    it back in the queue; one whose task it holds stays running."""
+    lost, held = _queue(challenge, ["gina", "hugo"])
+    api = CoopAPI(challenge.settings)
+    try:
+        with api.sessions.begin() as session:
+            assert store.claim(session, lost, "worker-whose-scheduler-went-away")
+            assert store.claim(session, held, "worker-running-it")
+        background = BackgroundDispatcher(api)
+        background.in_flight.add(held)
+        assert background.requeue_lost([lost, held]) == [lost]
+        assert background.requeue_lost([held]) == []
+        assert [api.submission(i)[0].status for i in (lost, held)] == ["queued", "running"]
+    finally:
+        api.close()
+
+
+def test_a_run_whose_recording_failed_is_recorded_again_or_runs_again(challenge, monkeypatch, caplog):
+    """Recording a returned run that loses its database connection is tried again; one that
+    fails otherwise leaves the submission to :meth:`BackgroundDispatcher.requeue_lost`."""
+    first, second = _queue(challenge, ["ines", "jude"])
+    api = CoopAPI(challenge.settings)
+    calls: list[int] = []
+
+    def settle(self: Dispatcher, submission_id: int, future: Future) -> Finished:
+        calls.append(submission_id)
+        if submission_id == second:
+            raise DBAPIError("UPDATE submissions", {}, Exception("disk I/O error"))
+        if calls.count(submission_id) == 1:
+            raise DBAPIError(
+                "UPDATE submissions", {}, Exception("server closed"), connection_invalidated=True
+            )
+        return Finished(submission_id, "scored")
+
+    monkeypatch.setattr(Dispatcher, "settle", settle)
+    monkeypatch.setattr(db.time, "sleep", lambda _s: None)
+    try:
+        with api.sessions.begin() as session:
+            for submission_id in (first, second):
+                assert store.claim(session, submission_id, "worker")
+        background = BackgroundDispatcher(api)
+        dispatcher = Dispatcher(api.settings, api.sessions, client=None)  # type: ignore[arg-type]
+        done: Future = Future()
+        done.set_result("a run")
+        for submission_id in (first, second):
+            background.in_flight.add(submission_id)
+            background._settled(dispatcher, submission_id, done)  # type: ignore[arg-type]
+        assert calls == [first, first, second] and background.in_flight == set()
+        assert f"submission {first}: recording its run lost its database connection; again" in caplog.text
+        assert f"submission {second}: its run could not be settled; it runs again" in caplog.text
+        assert background.requeue_lost([first, second]) == [first, second]  # both still running here
+    finally:
+        api.close()

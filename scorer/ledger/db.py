@@ -13,8 +13,11 @@ workers race on :func:`scorer.ledger.store.record_result` with exactly one winne
 from __future__ import annotations
 
 import json
+import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import orjson
 from sqlalchemy import Engine, create_engine, event
@@ -26,6 +29,11 @@ from sqlalchemy.pool import StaticPool
 
 if TYPE_CHECKING:  # Alembic is imported where the schema is upgraded or inspected only
     from alembic.config import Config
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+#: Tries of a piece of work whose database connection was lost (a server restart).
+LOST_CONNECTION_TRIES = 3
 
 #: How long (milliseconds) a SQLite writer waits for another writer before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -138,3 +146,18 @@ def connection_lost(exc: BaseException) -> bool:
     """Whether ``exc`` is the database connection going away (a server restart, a cut
     connection): the pool replaces it, so the work can simply be tried again."""
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def reconnecting(work: Callable[[], T], what: str, tries: int = LOST_CONNECTION_TRIES) -> T:
+    """``work()``, run again (``tries`` in all, waiting 1 s, 2 s...) while it fails because its
+    database connection was lost; ``work`` must find what an earlier try did (a transaction that
+    was cut is rolled back). Any other error, or the last, is raised."""
+    for attempt in range(1, tries):
+        try:
+            return work()
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            log.warning("%s lost its database connection; again", what)
+            time.sleep(attempt)
+    return work()

@@ -409,9 +409,18 @@ def submissions(
 
 def queued_ids(session: Session) -> list[int]:
     """The ids of the submissions waiting to be scored, oldest first."""
+    return _ids_in(session, SubmissionStatus.QUEUED)
+
+
+def running_ids(session: Session) -> list[int]:
+    """The ids of the submissions a worker has claimed and not finished, oldest first."""
+    return _ids_in(session, SubmissionStatus.RUNNING)
+
+
+def _ids_in(session: Session, status: SubmissionStatus) -> list[int]:
     return list(
         session.execute(
-            select(Submission.id).where(Submission.status == SubmissionStatus.QUEUED).order_by(Submission.id)
+            select(Submission.id).where(Submission.status == status).order_by(Submission.id)
         ).scalars()
     )
 

@@ -5,7 +5,7 @@ live rewards it lets through (used by both halves)."""
 from __future__ import annotations
 
 import logging
-import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from scorer.config import ScorerSettings
 from scorer.exceptions import FAILURE_DETAILS, CoopError, FailureClass, SubmissionFailure
 from scorer.ingest.repo import ChallengeRepo
 from scorer.ledger import queries, store
-from scorer.ledger.db import Sessions, connection_lost
+from scorer.ledger.db import Session, Sessions, reconnecting
 from scorer.ledger.queries import SubmissionView
 from scorer.rewards import granting
 from scorer.rewards.checks import TrustedTree
@@ -26,9 +26,6 @@ from scorer.scoring.provenance import ENVIRONMENT_CHANGED, environment_change
 from scorer.scoring.results import Run
 
 log = logging.getLogger(__name__)
-#: Tries of a live-reward step whose database connection was lost (a server restart): the step
-#: finds what it already did, so it is simply run again.
-LOST_CONNECTION_TRIES = 3
 
 
 def finish(settings: ScorerSettings, sessions: Sessions, submission_id: int, run: Run) -> str:
@@ -93,17 +90,15 @@ def live_rewards(sessions: Sessions, submission_id: int, trusted: TrustedTree) -
         ("queueing a re-run", partial(granting.queue_reproduction, submission_id=submission_id)),
     )
     for what, step in steps:
-        for attempt in range(1, LOST_CONNECTION_TRIES + 1):
-            try:
-                with sessions.begin() as session:
-                    step(session)
-            except Exception as exc:
-                if connection_lost(exc) and attempt < LOST_CONNECTION_TRIES:
-                    log.warning("submission %s: %s lost its database connection; again", submission_id, what)
-                    time.sleep(attempt)
-                    continue
-                log.exception("submission %s: %s failed; the score stands", submission_id, what)
-            break
+        try:  # a step finds what it already did: one whose connection was cut runs again
+            reconnecting(partial(_in_transaction, sessions, step), f"submission {submission_id}: {what}")
+        except Exception:
+            log.exception("submission %s: %s failed; the score stands", submission_id, what)
+
+
+def _in_transaction(sessions: Sessions, step: Callable[[Session], object]) -> None:
+    with sessions.begin() as session:
+        step(session)
 
 
 def trusted_tree(settings: ScorerSettings, challenge: Challenge, repo_url: str) -> Path:

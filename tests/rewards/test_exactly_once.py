@@ -16,10 +16,9 @@ from sqlalchemy.exc import DBAPIError
 
 from scorer.config import ScorerSettings
 from scorer.facade import CoopAPI
-from scorer.ledger import rewards
+from scorer.ledger import db, rewards
 from scorer.ledger.db import make_engine, session_factory, upgrade
 from scorer.rewards import granting
-from scorer.scoring import verdict
 from scorer.scoring.verdict import live_rewards
 from scorer.scoring.worker import score_submission
 from tests.conftest import ChallengeFixture, make_challenge
@@ -173,7 +172,7 @@ def test_a_live_reward_step_whose_connection_was_lost_runs_again(
 
     monkeypatch.setattr(granting, "grant_live", cut_once)
     monkeypatch.setattr(granting, "queue_reproduction", broken)
-    monkeypatch.setattr(verdict.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(db.time, "sleep", lambda _s: None)
     engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
     try:
         live_rewards(session_factory(engine), 7, trusted=None)  # type: ignore[arg-type]
