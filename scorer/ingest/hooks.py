@@ -175,8 +175,37 @@ def scan(shas: Sequence[str], where: Where = HERE) -> list[NewCommit]:
     ]
 
 
-def pre_receive(where: Where, pusher: Pusher, lines: str) -> list[Refusal]:
-    """The push policy's refusals of the ref updates ``lines`` (as git gives them) by ``pusher``."""
+def hidden_refs_config(values: Sequence[str]) -> dict[str, str]:
+    """``uploadpack.hideRefs`` values as git's ``GIT_CONFIG_COUNT``/``KEY``/``VALUE`` environment."""
+    env = {"GIT_CONFIG_COUNT": str(len(values))} if values else {}
+    for index, value in enumerate(values):
+        env[f"GIT_CONFIG_KEY_{index}"] = "uploadpack.hideRefs"
+        env[f"GIT_CONFIG_VALUE_{index}"] = value
+    return env
+
+
+def closed_ancestors(
+    updates: Sequence[RefUpdate], hidden: Sequence[str], new: Sequence[str], where: Where = HERE
+) -> dict[str, list[str]]:
+    """Per updated ref, the commits it reaches that the repository held already and that no ref
+    the pusher may fetch reaches (``hidden``: their ``uploadpack.hideRefs``); ``new`` are the
+    push's own commits."""
+    if not hidden:
+        return {}
+    fetchable = Where(where.repository, {**where.env, **hidden_refs_config(hidden)})
+    brought = set(new)
+    closed = {}
+    for update in updates:
+        if update.deleted:
+            continue
+        out = fetchable.run("rev-list", update.new, "--not", "--exclude-hidden=uploadpack", "--all")
+        closed[update.ref] = [sha for sha in out.split() if sha not in brought]
+    return closed
+
+
+def pre_receive(where: Where, pusher: Pusher, lines: str, hidden: Sequence[str] = ()) -> list[Refusal]:
+    """The push policy's refusals of the ref updates ``lines`` (as git gives them) by ``pusher``,
+    who may fetch no ref ``hidden`` hides."""
     if not pusher.name:
         return [
             Refusal("no-pusher", "refusing the push: push through the Coopetition service (no pusher known)")
@@ -185,13 +214,17 @@ def pre_receive(where: Where, pusher: Pusher, lines: str) -> list[Refusal]:
     rules, why = load_rules(where)
     if rules is None:
         return unknown_spec_refusals(pusher, why)
-    return check_push(Push(pusher, updates, scan(new_commits(updates, where), where)), rules)
+    new = new_commits(updates, where)
+    closed = closed_ancestors(updates, hidden, new, where)
+    return check_push(Push(pusher, updates, scan(new, where), closed), rules)
 
 
-def pre_receive_answer(where: Where, pusher: Pusher, lines: str) -> tuple[bool, list[str]]:
+def pre_receive_answer(
+    where: Where, pusher: Pusher, lines: str, hidden: Sequence[str] = ()
+) -> tuple[bool, list[str]]:
     """Whether the push gets in, and the lines the client shows (``remote: …``)."""
     try:
-        refusals = pre_receive(where, pusher, lines)
+        refusals = pre_receive(where, pusher, lines, hidden)
     except GitError as exc:
         return False, [f"refusing the push: the server could not check it ({exc.user_message}); try again"]
     if not refusals:

@@ -14,7 +14,10 @@ returns every :class:`Refusal`. The rules:
 - no commit may add a symbolic link under the solutions path, and no participant commit one
   anywhere: the scorer checks the commit out, where a link to a home folder leads nowhere;
 - no ref or path may have an empty, ``.`` or ``..`` part (git writes none, and the served
-  repositories fsck what they receive; the policy does not count on it).
+  repositories fsck what they receive; the policy does not count on it);
+- while the phase keeps code closed, no pushed ref may build on a commit the pusher cannot
+  fetch (another participant's, named by its SHA in a hand-made commit): the pusher could then
+  fetch it through their own branch.
 
 Messages are one line each (a ref or path with control characters is quoted), name what was
 refused and say what to do instead: git shows them to the pusher as ``remote:`` lines.
@@ -22,7 +25,7 @@ refused and say what to do instead: git shows them to the pusher as ``remote:`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -93,6 +96,9 @@ class Push:
     pusher: Pusher
     updates: Sequence[RefUpdate]
     commits: Sequence[NewCommit] = field(default_factory=list)
+    #: Per pushed ref, the commits it reaches that were already in the repository and that the
+    #: pusher cannot fetch (the phase keeps them closed).
+    closed: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 def short(sha: str) -> str:
@@ -255,6 +261,15 @@ def check_commit(pusher: Pusher, commit: NewCommit, rules: Rules) -> list[Refusa
 def check_push(push: Push, rules: Rules) -> list[Refusal]:
     """Every refusal for ``push``; empty when the push may go in."""
     refusals = [r for update in push.updates for r in check_ref(push.pusher, update, rules)]
+    for ref, hidden in push.closed.items():
+        if hidden:
+            refusals.append(
+                Refusal(
+                    "closed-ancestor",
+                    f"refusing {shown(ref)}: it builds on {short(hidden[0])}, which the phase keeps "
+                    "closed to you; build on the organiser's branch or on your own commits",
+                )
+            )
     seen: set[str] = set()
     for commit in push.commits:
         if commit.sha in seen:

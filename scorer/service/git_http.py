@@ -45,7 +45,7 @@ from scorer.exceptions import (
 )
 from scorer.facade import CoopAPI
 from scorer.ingest import hook_script, spool
-from scorer.ingest.hooks import Where, pre_receive_answer
+from scorer.ingest.hooks import Where, hidden_refs_config, pre_receive_answer
 from scorer.ingest.policy import Pusher
 from scorer.ledger.queries import code_visible
 from scorer.service.auth import ORGANISE, SUBMIT, Identity
@@ -173,30 +173,29 @@ def cgi_environment(root: Path, path_info: str, request: Request, who: Identity 
 
 
 def hidden_refs(api: CoopAPI, challenge_id: str, who: Identity | None, now: datetime) -> list[str]:
+    """``uploadpack.hideRefs`` values for ``who`` (see :func:`hidden_from`)."""
+    return hidden_from(
+        api, challenge_id, who.name if who else None, who is not None and who.has(ORGANISE), now
+    )
+
+
+def hidden_from(
+    api: CoopAPI, challenge_id: str, name: str | None, organiser: bool, now: datetime
+) -> list[str]:
     """``uploadpack.hideRefs`` values: while the current phase keeps code closed, a participant
     fetches only the organiser's branch and their own namespace (and anonymous callers must
-    log in); hidden commits cannot be fetched by SHA either."""
+    log in); hidden commits cannot be fetched by SHA, nor built on by a push, either."""
     try:
         challenge = api.challenge(challenge_id)
     except CoopError:
         return []  # not registered: nothing says the code is closed
     phase = challenge.current_phase(now) or max(challenge.phases, key=lambda p: p.start)
-    organiser = who is not None and who.has(ORGANISE)
     if code_visible(phase, now=now, viewer_is_author=False, viewer_is_organiser=organiser):
         return []
     hidden = ["refs/heads", f"!refs/heads/{challenge.organiser.ref}"]
-    if who is not None:
-        hidden.append(f"!refs/heads/{who.name}")
+    if name is not None:
+        hidden.append(f"!refs/heads/{name}")
     return hidden
-
-
-def hidden_refs_config(values: list[str]) -> dict[str, str]:
-    """``uploadpack.hideRefs`` values as git's ``GIT_CONFIG_COUNT``/``KEY``/``VALUE`` environment."""
-    env = {"GIT_CONFIG_COUNT": str(len(values))} if values else {}
-    for index, value in enumerate(values):
-        env[f"GIT_CONFIG_KEY_{index}"] = "uploadpack.hideRefs"
-        env[f"GIT_CONFIG_VALUE_{index}"] = value
-    return env
 
 
 def service_url(request: Request, path_info: str) -> str:
@@ -262,10 +261,15 @@ async def pre_receive_hook(request: Request, api: Api, push: PreReceive) -> Hook
     check_hook_token(request)
     allowed = {name: value for name, value in push.quarantine.items() if name in hook_script.QUARANTINE}
     where = Where(served_repository(api, push.repository), allowed)
-    accepted, lines = await run_in_threadpool(
-        pre_receive_answer, where, Pusher(push.pusher, push.organiser), push.updates
+    assert where.repository is not None
+    challenge_id = where.repository.name.removesuffix(".git")
+    hidden = await run_in_threadpool(
+        hidden_from, api, challenge_id, push.pusher, push.organiser, datetime.now(UTC)
     )
-    if accepted and where.repository is not None:
+    accepted, lines = await run_in_threadpool(
+        pre_receive_answer, where, Pusher(push.pusher, push.organiser), push.updates, hidden
+    )
+    if accepted:
         home, now = api.settings.home_path, datetime.now(UTC)
         await run_in_threadpool(
             spool.spool_intent, home, where.repository, push.pusher, push.updates, push.status_url, now

@@ -406,3 +406,58 @@ def test_closed_code_shows_each_participant_only_the_organiser_branch_and_their_
     work = tmp_path / "alice"
     done = run_git(work, "fetch", "origin", bobs, home=closed.home, check=False)
     assert done.returncode != 0  # a hidden commit cannot be fetched by its SHA either
+
+
+def pkt(line: bytes) -> bytes:
+    return b"%04x" % (len(line) + 4) + line
+
+
+def side_band(body: bytes) -> tuple[bytes, str]:
+    """git's side-band-64k answer: the report (band 1) and what the hooks printed (band 2)."""
+    report, messages, rest = b"", b"", body
+    while len(rest) >= 4 and rest[:4] != b"0000":
+        size = int(rest[:4], 16)
+        band, payload, rest = rest[4:5], rest[5:size], rest[size:]
+        if band == b"\x01":
+            report += payload
+        elif band == b"\x02":
+            messages += payload
+    return report, messages.decode(errors="replace")
+
+
+def test_a_push_cannot_build_on_a_commit_the_closed_phase_hides(closed: Served, tmp_path: Path) -> None:
+    """Bob learns the SHA of Alice's hidden commit (the boards show submissions' commits) and
+    sends, in a pack made by hand, a merge of main and that commit keeping main's files (git's
+    own push cannot: it has to read the parents). The push is refused: his own branch would
+    let him fetch Alice's work."""
+    alice = clone(closed, tmp_path / "alice", "alice", "alice-token")
+    secret = commit(alice, closed, "alice", {"solutions/alice/secret.txt": "alice's idea"})
+    run_git(alice, "push", "-q", "origin", "HEAD:refs/heads/alice/secret", home=closed.home)
+    bob = clone(closed, tmp_path / "bob", "bob", "bob-token")
+    tree = run_git(bob, "write-tree", home=closed.home).stdout.strip()
+    main = run_git(bob, "rev-parse", "HEAD", home=closed.home).stdout.strip()
+    body = (  # a merge that keeps main's tree: it changes nothing of anyone's folder
+        f"tree {tree}\nparent {main}\nparent {secret}\nauthor bob <bob@example.org> 1700000000 +0000\n"
+        "committer bob <bob@example.org> 1700000000 +0000\n\nbuilt on alice's closed work\n"
+    )
+    git = ["git", "-C", str(bob)]
+    forged = subprocess.run(
+        [*git, "hash-object", "-t", "commit", "-w", "--stdin"], input=body.encode(), capture_output=True
+    )
+    objects = f"{forged.stdout.decode().strip()}\n{tree}\n".encode()  # no --revs: nothing is walked
+    pack = subprocess.run([*git, "pack-objects", "--stdout", "-q"], input=objects, capture_output=True).stdout
+    ref = b"refs/heads/bob/borrowed"
+    command = b"0" * 40 + b" " + forged.stdout.strip() + b" " + ref + b"\0report-status side-band-64k\n"
+    answer = httpx.post(
+        closed.url() + "/git-receive-pack",
+        content=pkt(command) + b"0000" + pack,
+        headers={"Content-Type": "application/x-git-receive-pack-request"},
+        auth=("bob", "bob-token"),
+        timeout=60,
+    )
+    report, messages = side_band(answer.content)
+    assert b"ng " + ref in report, (report, messages)
+    assert f"refusing {ref.decode()}: it builds on {secret[:10]}" in messages, messages
+    assert ref.decode() not in remote_heads(closed, tmp_path, "bob", "bob-token")
+    honest = commit(bob, closed, "bob", {"solutions/bob/mine.txt": "bob's own"})  # on main: fine
+    run_git(bob, "push", "-q", "origin", f"{honest}:refs/heads/bob/mine", home=closed.home)
