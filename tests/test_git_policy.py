@@ -155,6 +155,15 @@ def test_every_problem_is_reported_once() -> None:
     ]
 
 
+def test_a_ref_reaching_a_commit_closed_to_the_pusher_is_refused_by_name() -> None:
+    update = RefUpdate(ZERO_SHA, B, "refs/heads/alice/borrowed")
+    closed = Push(ALICE, [update], [NewCommit(B)], closed={update.ref: [C]})
+    [refusal] = check_push(closed, RULES)
+    assert refusal.code == "closed-ancestor"
+    assert refusal.message.startswith(f"refusing refs/heads/alice/borrowed: it builds on {C[:10]}")
+    assert check_push(Push(ALICE, [update], [NewCommit(B)], closed={update.ref: []}), RULES) == []
+
+
 def test_without_a_spec_only_organisers_push() -> None:
     assert unknown_spec_refusals(OLGA, "not published") == []
     [refusal] = unknown_spec_refusals(ALICE, "the challenge is not published yet")
