@@ -107,11 +107,17 @@ def _demo(ctx: typer.Context, fresh: bool, source: Path) -> None:
     if not ctx.parent or ctx.parent.params.get("home") is None:
         settings.home = str(Path(".coop/demo").resolve())
         settings.db_url = f"sqlite:///{Path(settings.home) / 'coop.db'}"
-    if fresh or not (Path(settings.home) / "coop.db").exists():
+    if builds_demo(Path(settings.home), fresh=fresh):
         demo_command.demo(ctx, source)
     else:
         console.print(f"reusing the demo in {settings.home} (--fresh rebuilds it)", highlight=False)
     current.close()  # its Dask cluster: the scorer service starts its own
+
+
+def builds_demo(home: Path, *, fresh: bool) -> bool:
+    """Whether ``coop up --demo`` builds the demo in ``home`` (erasing whatever is there): when
+    asked afresh (``--fresh``) or when no demo ledger is there yet; else the demo is reused."""
+    return fresh or not (home / "coop.db").exists()
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,11 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from sqlalchemy import text
 
+from scorer.cli.up import builds_demo
+from scorer.ledger import store
+from scorer.ledger.db import make_engine, session_factory, upgrade
 from scorer.ports import Ports
 from tests.hub.conftest import (
     COOP,
@@ -33,6 +37,8 @@ from tests.hub.conftest import (
 from tests.hub.production_hub import production_environment, self_signed
 from tests.pg import schema_url
 
+BOARD = "throughput"  # a board of TrackML's toy phase
+
 
 def alive(process: psutil.Process) -> bool:
     try:
@@ -45,6 +51,36 @@ def alive(process: psutil.Process) -> bool:
 def ports() -> Iterator[Ports]:
     with hold_hub_ports() as held:
         yield held
+
+
+def test_the_demo_is_built_when_asked_afresh_or_missing_and_else_reused(tmp_path: Path):
+    assert builds_demo(tmp_path, fresh=False) and builds_demo(tmp_path, fresh=True)
+    (tmp_path / "coop.db").touch()
+    assert not builds_demo(tmp_path, fresh=False)
+    assert builds_demo(tmp_path, fresh=True)
+
+
+def stale_demo(home: Path) -> str:
+    """An earlier demo's ledger in ``home`` (a person nobody else has), and a file beside it."""
+    url = f"sqlite:///{home / 'coop.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with session_factory(engine).begin() as session:
+            store.person(session, "left-over")
+    finally:
+        engine.dispose()
+    (home / "left-over.txt").write_text("from the earlier demo\n")
+    return url
+
+
+def usernames(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return set(connection.execute(text("SELECT username FROM people")).scalars())
+    finally:
+        engine.dispose()
 
 
 def test_coop_up_starts_the_hub_and_ctrl_c_stops_every_process(tmp_path: Path, ports: Ports):
@@ -87,7 +123,9 @@ def test_coop_up_demo_shows_rewards_credit_and_likes_and_serves_the_contribution
     """``make demo`` on TrackML's toy phase: alice improves the baseline, bob builds on alice
     (coop.lineage), alice likes bob's; the ended phase is settled; both are credited, and the
     printed API addresses answer with the graph and the rewards. Higgs's baselines too: its
-    environment is built, alice's JupyterLab offers its kernel, its scores carry its key."""
+    environment is built, alice's JupyterLab offers its kernel, its scores carry its key.
+    ``--fresh`` builds it over an earlier demo's ledger, which it replaces; ``coop up --demo``
+    again then reuses it as it is (the same submissions and boards), building nothing."""
     source = tmp_path / "challenges"  # outside the home: the demo builds the home afresh
     shutil.copytree(ROOT / "challenge_notebooks" / "trackml", source / "trackml")
     for example in (source / "trackml" / "examples").glob("*.ipynb"):
@@ -97,15 +135,19 @@ def test_coop_up_demo_shows_rewards_credit_and_likes_and_serves_the_contribution
     for example in (source / "higgs" / "examples").glob("*.ipynb"):
         example.unlink()
     home = tmp_path / "home"
+    home.mkdir()
+    ledger = stale_demo(home)  # --fresh replaces it; a plain --demo would reuse it
     password = secrets.token_urlsafe(12)
     env = hub_environment(home, password, ports)
     port = env.pop("COOP_HUB_PORT")
-    up = coop_up(home, port, env, "--demo", "--source", str(source))
+    up = coop_up(home, port, env, "--demo", "--fresh", "--source", str(source))
     lines = printed_lines(up)
     url = f"http://127.0.0.1:{port}"
     api_url = f"http://127.0.0.1:{env['COOP_HUB_API_PORT']}/hub/api"
     try:
         printed = "".join(read_until(lines, "Ctrl-C stops everything", timeout=700))
+        assert "reusing the demo" not in printed and "published 2 challenge(s)" in printed
+        assert not (home / "left-over.txt").exists() and "left-over" not in usernames(ledger)
         assert "settled trackml/toy on private scores" in printed
         credit = printed[printed.index("settled trackml/toy on private scores") :]  # its credit table
         assert re.search(r"│ alice\s+│\s+0\.\d+ │", credit) and re.search(r"│ bob\s+│\s+0\.\d+ │", credit)
@@ -171,6 +213,23 @@ def test_coop_up_demo_shows_rewards_credit_and_likes_and_serves_the_contribution
         ).json()["kernelspecs"]
         assert specs["coop-higgs"]["spec"]["display_name"] == "Python (higgs)"
         session.close()
+        board = f"{api}/phases/toy/leaderboards/{BOARD}"
+        built = [
+            httpx.get(where, timeout=60).json() for where in (f"{url}/services/coop/api/submissions", board)
+        ]
+        up.send_signal(signal.SIGINT)
+        assert up.wait(120) == 0
+
+        # `coop up --demo` again: the demo built above is reused as it is, not built again
+        up = coop_up(home, port, env, "--demo", "--source", str(source))
+        lines = printed_lines(up)
+        printed = "".join(read_until(lines, "Ctrl-C stops everything", timeout=240))
+        assert f"reusing the demo in {home} (--fresh rebuilds it)" in printed
+        assert "published 2 challenge(s)" not in printed
+        again = [
+            httpx.get(where, timeout=60).json() for where in (f"{url}/services/coop/api/submissions", board)
+        ]
+        assert again == built and built[1]["rows"]
         up.send_signal(signal.SIGINT)
         assert up.wait(120) == 0
     finally:
