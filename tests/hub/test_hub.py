@@ -1,7 +1,8 @@
 """The embedded hub end to end: log in, spawn, the attached clones, git push through the
 credential helper, Easy start, the scopes of a kernel's token, the services, a hub restart.
 
-One hub for the module (see ``conftest.py``); the restart runs last.
+One hub for the module (see ``conftest.py``); the restart runs last but one, the idle culler
+(restarting the hub with a short idle timeout) last.
 """
 
 from __future__ import annotations
@@ -264,8 +265,17 @@ def test_dashboards_are_public_and_list_the_challenges(hub: RunningHub):
 
 
 def test_idle_culler_runs_with_its_role(hub: RunningHub):
-    log = hub.log.read_text(errors="replace")
-    assert "200 GET /hub/api/users?state=" in log and "(idle-culler@" in log
+    """Its first look at the users comes a moment after the hub starts (run alone, this test
+    can come first): waited for, up to a bound."""
+
+    def listed() -> bool:
+        log = hub.log.read_text(errors="replace")
+        return "200 GET /hub/api/users?state=" in log and "(idle-culler@" in log
+
+    deadline = time.monotonic() + 120
+    while not listed() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert listed(), hub.log_tail()
 
 
 def test_a_respawned_server_fetches_and_never_touches_work(hub: RunningHub, alice: Participant):
@@ -320,3 +330,35 @@ def test_the_instance_keys_are_published_at_the_hosts_root(hub: RunningHub):
     assert "d" not in key
     assert httpx.get(f"{hub.service_url}.well-known/jwks.json", timeout=30).json() == at_root.json()
     assert stat.S_IMODE((hub.home / "issuer-keys.json").stat().st_mode) == 0o600
+
+
+#: The idle timeout the culler test gives the hub (``COOP_IDLE_TIMEOUT``; the culler looks every
+#: half of it), and how long it waits at most for carol's server to start and be culled.
+IDLE_TIMEOUT = 30
+CULL_WAIT = 300.0
+
+
+def test_the_idle_culler_stops_a_server_left_idle(hub: RunningHub):
+    """Runs last: the hub restarts with a short idle timeout, so the culler (the shipped
+    service, with its role) stops every idle server. Carol's, started and then left alone,
+    becomes ready and is then stopped by the culler: the hub's API shows her without a server."""
+    hub.env["COOP_IDLE_TIMEOUT"] = str(IDLE_TIMEOUT)
+    hub.restart()
+    carol = hub.login("carol")
+    assert carol.logged_in
+    assert carol.api("POST", "users/carol/server").status_code in {201, 202}
+    states = []  # carol's server as the hub shows it, each time it changes
+    deadline = time.monotonic() + CULL_WAIT
+    while time.monotonic() < deadline:
+        servers = carol.api("GET", "users/carol").json()["servers"]
+        state = {"ready": servers[""]["ready"], "pending": servers[""]["pending"]} if servers else {}
+        if not states or states[-1] != state:
+            states.append(state)
+        if not servers:
+            break
+        time.sleep(0.5)
+    assert {"ready": True, "pending": None} in states and states[-1] == {}, (states, hub.log_tail())
+    culled = [
+        line for line in hub.log.read_text(errors="replace").splitlines() if "/users/carol/server" in line
+    ]
+    assert any("DELETE" in line and "(idle-culler@" in line for line in culled), culled
