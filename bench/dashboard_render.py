@@ -35,6 +35,7 @@ import argparse
 import contextlib
 import json
 import math
+import os
 import shutil
 import statistics
 import sys
@@ -64,29 +65,40 @@ from tests.service.conftest import PREFIX, running
 
 GOALS_S = {"board": 1.0, "graph": 2.0}
 PAGES = ("board", "crowd", "graph")
-#: What each page shows first that matters: a leaderboard row, a mark of the graph.
+#: What each page shows first that matters: a leaderboard row (its first render's, drawn from the
+#: served HTML before Voila's front end starts, or the live board's), a mark of the graph.
 ROW = ".coop-board tbody tr"
+FIRST_ROW = f".coop-first-render .coop-first-row, {ROW}"
 MARK = ".js-plotly-plot .scatterlayer .trace path.point"
+#: Per page, what is timed: ``first`` the first meaningful render (whatever draws it), ``live``
+#: the live widgets' (the board the viewer can sort, filter and page; the graph one can click).
+WATCHED = {"board": {"first": FIRST_ROW, "live": ROW}, "graph": {"first": MARK, "live": MARK}}
 #: Seconds: a viewer's page (20 kernels start at once on a small machine).
 PAGE_TIMEOUT_S = 300.0
 
-#: Run in every document before its own scripts: the time (from the navigation's start) when an
-#: element matching the selector first has a box and is not hidden, or when an error page shows.
+#: Run in every document before its own scripts: for each name of SELECTORS, the time (from the
+#: navigation's start) when an element matching its selector first has a box and is not hidden;
+#: or when an error page shows.
 WATCH = """
 (() => {
+  const selectors = SELECTORS;
+  window.coopTimes = {};
   const look = () => {
-    if (window.coopShown !== undefined || window.coopFailed !== undefined) return true;
+    if (window.coopFailed !== undefined) return true;
     if (document.querySelector('.coop-problem')) {
       window.coopFailed = performance.now();
       return true;
     }
-    for (const element of document.querySelectorAll(SELECTOR)) {
-      if (element.getClientRects().length > 0 && getComputedStyle(element).visibility !== 'hidden') {
-        window.coopShown = performance.now();
-        return true;
+    for (const [name, selector] of Object.entries(selectors)) {
+      if (window.coopTimes[name] !== undefined) continue;
+      for (const element of document.querySelectorAll(selector)) {
+        if (element.getClientRects().length > 0 && getComputedStyle(element).visibility !== 'hidden') {
+          window.coopTimes[name] = performance.now();
+          break;
+        }
       }
     }
-    return false;
+    return Object.keys(selectors).every((name) => window.coopTimes[name] !== undefined);
   };
   const observer = new MutationObserver(() => look() && observer.disconnect());
   observer.observe(document, {childList: true, subtree: true, attributes: true});
@@ -94,6 +106,11 @@ WATCH = """
   requestAnimationFrame(frame);
 })();
 """
+#: True once a page has shown everything watched, or its error page.
+DONE = "() => window.coopFailed !== undefined || Object.keys(window.coopTimes ?? {}).length === NAMES"
+
+#: A viewer's seconds to each watched name, or ``None`` for a failure.
+Times = dict[str, float] | None
 
 
 @dataclass
@@ -102,36 +119,37 @@ class Viewers:
 
     pages: list[Page]
 
+    watched: dict[str, str]
+
     @classmethod
-    def open(cls, browser: Browser, count: int, selector: str) -> Viewers:
+    def open(cls, browser: Browser, count: int, watched: dict[str, str]) -> Viewers:
         pages = []
         for _ in range(count):
             context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.add_init_script(WATCH.replace("SELECTOR", json.dumps(selector)))
+            context.add_init_script(WATCH.replace("SELECTORS", json.dumps(watched)))
             pages.append(context.new_page())
-        return cls(pages)
+        return cls(pages, watched)
 
-    def visit(self, url: str) -> list[float | None]:
-        """Seconds from each page's navigation until its first meaningful element; ``None`` for a
-        failure (an error page, a traceback, nothing within :data:`PAGE_TIMEOUT_S`)."""
+    def visit(self, url: str) -> list[Times]:
+        """Seconds from each page's navigation until each watched element; ``None`` for a failure
+        (an error page, a traceback, not everything within :data:`PAGE_TIMEOUT_S`)."""
         for page in self.pages:  # started without waiting for any answer: all at once
             page.evaluate("url => { window.location.href = url; }", url)
-        times: list[float | None] = []
+        times: list[Times] = []
         deadline = time.monotonic() + PAGE_TIMEOUT_S
+        done = DONE.replace("NAMES", str(len(self.watched)))
         for page in self.pages:
             left = max(1.0, deadline - time.monotonic()) * 1000
             try:
                 page.wait_for_url(lambda u: u.startswith("http"), wait_until="commit", timeout=left)
-                page.wait_for_function(
-                    "() => window.coopShown !== undefined || window.coopFailed !== undefined", timeout=left
-                )
+                page.wait_for_function(done, timeout=left)
             except PageTimeout:
                 times.append(None)
                 continue
-            shown = page.evaluate("() => window.coopShown ?? null")
+            shown = page.evaluate("() => window.coopFailed === undefined ? window.coopTimes : null")
             text = page.locator("body").inner_text()
             broken = shown is None or any(sign in text for sign in TRACEBACKS)
-            times.append(None if broken else shown / 1000)
+            times.append(None if broken else {name: shown[name] / 1000 for name in self.watched})
         return times
 
     def leave(self) -> None:
@@ -141,16 +159,18 @@ class Viewers:
             page.context.close()
 
 
-def first_renders(browser: Browser, server: Voila, url: str, selector: str, runs: int) -> list[float]:
+def first_renders(
+    browser: Browser, server: Voila, url: str, watched: dict[str, str], runs: int
+) -> list[dict[str, float]]:
     """``runs`` viewers one after another (after one not counted: Voila's templates, the OS's
     caches), Voila idle again before each."""
     times = []
     for run in range(runs + 1):
-        viewers = Viewers.open(browser, 1, selector)
+        viewers = Viewers.open(browser, 1, watched)
         [shown] = viewers.visit(url)
         viewers.leave()
         if shown is None:
-            raise RuntimeError(f"{url}: no {selector} shown; see {server.log}")
+            raise RuntimeError(f"{url}: not all of {watched} shown; see {server.log}")
         if run:
             times.append(shown)
         server.wait_idle()
@@ -164,34 +184,43 @@ Serving = Callable[[str], Starter]
 
 
 def compare(
-    browser: Browser, start: Starter, page: str, params: dict[str, str], selector: str, runs: int, name: str
+    browser: Browser, start: Starter, page: str, params: dict[str, str], runs: int, name: str
 ) -> dict[str, float]:
-    """Preheated vs cold: p50 and slowest of each, and the ratio cold / preheated."""
+    """Preheated vs cold: p50 and slowest of the first meaningful render and of the live widgets'
+    (:data:`WATCHED`), and the ratio cold / preheated of each."""
     figures = {}
     for preheated, state in ((True, "preheated"), (False, "cold")):
         with start(preheated) as server:
-            times = first_renders(browser, server, server.url(page, **params), selector, runs)
-        figures[f"{name}_{state}_p50_s"] = statistics.median(times)
-        figures[f"{name}_{state}_max_s"] = max(times)
-    figures[f"{name}_ratio"] = figures[f"{name}_cold_p50_s"] / figures[f"{name}_preheated_p50_s"]
+            times = first_renders(browser, server, server.url(page, **params), WATCHED[name], runs)
+        for kind, suffix in (("first", ""), ("live", "_live")):
+            figures[f"{name}_{state}{suffix}_p50_s"] = statistics.median(t[kind] for t in times)
+            figures[f"{name}_{state}{suffix}_max_s"] = max(t[kind] for t in times)
+    for suffix in ("", "_live"):
+        cold, preheated = figures[f"{name}_cold{suffix}_p50_s"], figures[f"{name}_preheated{suffix}_p50_s"]
+        figures[f"{name}{suffix}_ratio"] = cold / preheated
     return figures
 
 
 def crowd(browser: Browser, server: Voila, url: str, count: int) -> dict[str, float]:
-    """``count`` viewers of ``url`` at once: time to the first row, failures, memory."""
+    """``count`` viewers of ``url`` at once: time to the first row and to the live board's,
+    failures, memory."""
     kernels_idle, server_idle = server.memory()
-    viewers = Viewers.open(browser, count, ROW)
+    viewers = Viewers.open(browser, count, WATCHED["board"])
     try:
         times = viewers.visit(url)
         kernels_busy, server_busy = server.memory()
     finally:
         viewers.leave()
-    shown = [t for t in times if t is not None] or [math.nan]
-    p50, p95 = percentiles(shown if len(shown) > 1 else shown * 2)
-    return {
-        "crowd_p50_s": p50 / 1000,
-        "crowd_p95_s": p95 / 1000,
-        "crowd_max_s": max(shown),
+    figures: dict[str, float] = {}
+    for kind, suffix in (("first", ""), ("live", "_live")):
+        shown = [t[kind] for t in times if t is not None] or [math.nan]
+        p50, p95 = percentiles(shown if len(shown) > 1 else shown * 2)
+        figures |= {
+            f"crowd{suffix}_p50_s": p50 / 1000,
+            f"crowd{suffix}_p95_s": p95 / 1000,
+            f"crowd{suffix}_max_s": max(shown),
+        }
+    return figures | {
         "crowd_failures": sum(t is None for t in times),
         "kernels_idle_mib": kernels_idle,
         "kernels_crowd_mib": kernels_busy,
@@ -223,7 +252,7 @@ def board_pages(
             params = {"id": "trackml", "phase": phase_id, "board": "throughput"}
             served = start(base + PREFIX)
             if "board" in pages:
-                figures |= compare(browser, served, "challenge", params, ROW, runs, "board")
+                figures |= compare(browser, served, "challenge", params, runs, "board")
                 print(f"so far: {figures}", file=sys.stderr)  # a long run: what it measured
             if "crowd" in pages:
                 with served(True) as server:
@@ -248,7 +277,7 @@ def graph_page(
                 client.credit("trackml", phase_id)
                 overview = client.graph_overview("trackml", phase_id)
             params = {"id": "trackml", "phase": phase_id}
-            figures = compare(browser, start(base + PREFIX), "graph", params, MARK, runs, "graph")
+            figures = compare(browser, start(base + PREFIX), "graph", params, runs, "graph")
     finally:
         api.close()
     return {"graph_nodes": overview.phase_total, **figures}
@@ -303,11 +332,19 @@ def summary(figures: dict[str, float], viewers: int) -> str:
             f"{preheated / GOALS_S[name]:.2f} of the {GOALS_S[name]:g} s goal), cold kernel {cold:.2f} s p50 "
             f"(slowest {figures[f'{name}_cold_max_s']:.2f}): cold / preheated {figures[f'{name}_ratio']:.1f}×"
         )
+        if WATCHED[name]["live"] != WATCHED[name]["first"]:
+            live, live_cold = figures[f"{name}_preheated_live_p50_s"], figures[f"{name}_cold_live_p50_s"]
+            lines.append(
+                f"  live widgets (the board one can sort and page): preheated {live:.2f} s p50 (slowest "
+                f"{figures[f'{name}_preheated_live_max_s']:.2f}), cold kernel {live_cold:.2f} s p50: "
+                f"cold / preheated {figures[f'{name}_live_ratio']:.1f}×"
+            )
     if "crowd_p50_s" not in figures:
         return "\n".join(lines)
     lines.append(
         f"{viewers} viewers at once: first row p50 {figures['crowd_p50_s']:.1f} s, "
-        f"p95 {figures['crowd_p95_s']:.1f} s, slowest {figures['crowd_max_s']:.1f} s, "
+        f"p95 {figures['crowd_p95_s']:.1f} s, slowest {figures['crowd_max_s']:.1f} s; live board p50 "
+        f"{figures['crowd_live_p50_s']:.1f} s, p95 {figures['crowd_live_p95_s']:.1f} s; "
         f"{figures['crowd_failures']:.0f} failed"
     )
     lines.append(
@@ -351,3 +388,4 @@ if __name__ == "__main__":
         graph += f"{args.graph_people} people)"
     print(f"{args.submissions} submissions / {args.people} people{graph}")
     print(summary(result, args.viewers))
+    print(f"load average at the end: {', '.join(f'{n:.1f}' for n in os.getloadavg())}")

@@ -18,6 +18,7 @@ import ipywidgets as widgets
 from coop_client.client import CoopClient
 from coop_client.models import ChallengeOut, LeaderboardOut, PhaseOut
 from coop_widgets import _html
+from coop_widgets.dashboards import first_render
 from coop_widgets.dashboards import page as shared
 from coop_widgets.dashboards.board import PAGE_ROWS, BoardView, Whole
 from coop_widgets.dashboards.markdown import to_html
@@ -58,7 +59,24 @@ def render() -> widgets.Widget:
     challenge_id = shared.need(params, "id", "challenge")
     with shared.client() as client:
         shown = read(client, challenge_id, params.get("phase"), params.get("board"), now)
+    first_render.show(first_html(shown, now))
     return widget(shown, now)
+
+
+def first_html(shown: Shown, now: datetime) -> str:
+    """The page as the browser draws it before the widgets (:mod:`.first_render`): the header, the
+    head, the boards' names and the first rows of the board shown (the private ranking first
+    once shown, as :class:`BoardView` does)."""
+    body = head_html(shown, now)
+    if not shown.boards:
+        return first_render.page_html("challenge", body + "<p>This phase has no leaderboard.</p>")
+    titles = [shown.title(i) for i in range(len(shown.boards))]
+    boards = shown.boards[shown.selected] or []
+    first = next((b for b in boards if b.split == "private"), boards[0] if boards else None)
+    rows = (
+        first_render.board(first) if first is not None and first.rows else "<p>No scored submission yet.</p>"
+    )
+    return first_render.page_html("challenge", body + first_render.tabs(titles, shown.selected) + rows)
 
 
 def chosen_phase(challenge: ChallengeOut, phase_id: str | None, now: datetime) -> PhaseOut:
