@@ -187,16 +187,24 @@ class CoopAPI:
     def run(
         self, submission_ids: Iterable[int], on_done: Callable[[Finished], None] | None = None
     ) -> list[Finished]:
-        from scorer.dispatch.dispatcher import Dispatcher
+        """Score these submissions and wait: through Dask, or in this process, one after another,
+        when the executor is the local one and a cluster would not run them side by side
+        (:meth:`LocalClusterExecutor.worth_a_cluster`)."""
+        from scorer.dispatch.dispatcher import Dispatcher, run_here
+        from scorer.dispatch.executors import LocalClusterExecutor
 
-        dispatcher = Dispatcher(self.settings, self.sessions, self.executor().client())
-        return dispatcher.wait(dispatcher.dispatch(submission_ids), on_done)
+        ids = list(submission_ids)
+        executor = self.executor()
+        if isinstance(executor, LocalClusterExecutor) and not executor.worth_a_cluster(len(ids)):
+            return run_here(self.settings, self.sessions, ids, on_done)
+        dispatcher = Dispatcher(self.settings, self.sessions, executor.client())
+        return dispatcher.wait(dispatcher.dispatch(ids), on_done)
 
     def recover(self, on_done: Callable[[Finished], None] | None = None) -> list[Finished]:
-        from scorer.dispatch.dispatcher import Dispatcher
-
-        dispatcher = Dispatcher(self.settings, self.sessions, self.executor().client())
-        return dispatcher.wait(dispatcher.recover(), on_done)
+        """Run again what a previous run left queued or running (as :meth:`run`)."""
+        with self.sessions.begin() as session:
+            orphans = store.requeue_orphans(session)
+        return self.run(orphans, on_done)
 
     def executor(self) -> Executor:
         if self._executor is None:

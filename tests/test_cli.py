@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ import yaml
 from typer.testing import CliRunner
 
 from scorer.cli import app
+from scorer.config import ScorerSettings
+from scorer.facade import CoopAPI
 from tests.conftest import git
 
 runner = CliRunner()
@@ -114,6 +117,23 @@ def test_organiser_journey_from_scaffold_to_private_leaderboard(tmp_path):
     missing = coop("--home", str(home), "score", "--repo", str(bare), "--commit", "f" * 40)
     assert missing.returncode == 1
     assert "does not exist" in missing.stderr
+
+
+@pytest.mark.needs("bwrap")
+def test_a_one_off_score_runs_in_the_cli_process_in_the_sandbox(challenge):
+    """`coop score` on the default settings (a local executor) starts no Dask cluster for one
+    notebook: the run is claimed by the coop process itself, not a Dask worker, and sandboxed."""
+    sha = challenge.commit("ivan", {"solutions/ivan/fit.ipynb": challenge.baseline})
+    home = challenge.settings.home
+    scored = coop("--home", home, "score", "--repo", str(challenge.bare), "--commit", sha, "--json")
+    assert scored.returncode == 0, scored.stderr
+    [submission] = json.loads(scored.stdout)
+    assert submission["status"] == "scored" and submission["provenance"]["sandboxed"] is True
+    api = CoopAPI(ScorerSettings(home=home))
+    try:
+        assert api.submission(submission["id"])[0].worker == f"{socket.gethostname()}:local"
+    finally:
+        api.close()
 
 
 @pytest.mark.needs("bwrap")

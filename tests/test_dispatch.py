@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from distributed import Client
+from distributed.scheduler import Scheduler
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
@@ -147,12 +149,33 @@ def test_a_result_is_stored_once_however_often_its_task_runs(challenge, schedule
         api.close()
 
 
-def test_local_cluster_is_the_default(challenge):
+def test_local_cluster_is_the_default_and_a_one_off_run_starts_none(challenge):
+    """One submission on the local executor runs in this process (still in the sandbox): no
+    Dask scheduler is created, the ledger names no Dask worker."""
     ids = _queue(challenge, ["frank"])
     api = CoopAPI(challenge.settings)
+    schedulers = set(Scheduler._instances)
     try:
         assert challenge.settings.executor is LocalClusterExecutor
         assert [f.outcome for f in api.run(ids)] == ["scored"]
+        assert set(Scheduler._instances) <= schedulers
+        view = api.submission(ids[0])[0]
+        assert view.worker == f"{socket.gethostname()}:local" and (view.provenance or {})["sandboxed"]
+    finally:
+        api.close()
+
+
+def test_the_local_cluster_runs_submissions_side_by_side(challenge):
+    """Two submissions and two workers: worth starting the LocalCluster, whose workers run them."""
+    ids = _queue(challenge, ["grace", "heidi"])
+    challenge.settings.n_workers = 2
+    api = CoopAPI(challenge.settings)
+    schedulers = set(Scheduler._instances)
+    try:
+        assert sorted(f.outcome for f in api.run(ids)) == ["scored", "scored"]
+        assert set(Scheduler._instances) - schedulers  # a LocalCluster was started
+        workers = {api.submission(i)[0].worker for i in ids}
+        assert all(w and not w.endswith(":local") for w in workers), workers
     finally:
         api.close()
 

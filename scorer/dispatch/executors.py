@@ -4,11 +4,13 @@ or name in the ``coop.executors`` entry points (``local``, ``scheduler``, ``gate
 
 from __future__ import annotations
 
-from typing import Protocol
-
-from distributed import Client, LocalCluster
+import os
+from typing import TYPE_CHECKING, Protocol
 
 from scorer.config import ScorerSettings
+
+if TYPE_CHECKING:
+    from distributed import Client, LocalCluster
 
 
 class Executor(Protocol):
@@ -21,24 +23,41 @@ class Executor(Protocol):
 
 
 class LocalClusterExecutor:
-    """A Dask LocalCluster on this machine: one process per notebook, one thread each."""
+    """A Dask LocalCluster on this machine: one process per notebook, one thread each, started
+    when a client is first asked for."""
 
     def __init__(self, settings: ScorerSettings) -> None:
-        self.cluster = LocalCluster(
-            n_workers=settings.n_workers or None,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address="127.0.0.1:0",  # the scheduler serves HTTP anyway: loopback, any port
-            host="127.0.0.1",
-        )
-        self._client = Client(self.cluster)
+        self.n_workers = settings.n_workers  # 0: Dask's default, one per CPU
+        self.cluster: LocalCluster | None = None
+        self._client: Client | None = None
 
     def client(self) -> Client:
+        if self._client is None:
+            from distributed import Client, LocalCluster
+
+            self.cluster = LocalCluster(
+                n_workers=self.n_workers or None,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address="127.0.0.1:0",  # the scheduler serves HTTP anyway: loopback, any port
+                host="127.0.0.1",
+            )
+            self._client = Client(self.cluster)
         return self._client
 
+    def worth_a_cluster(self, count: int) -> bool:
+        """Whether ``count`` submissions should go through the cluster: it is up already, or it
+        would run them side by side (more than one, on more than one worker). Otherwise they run
+        in the calling process, one after another (:func:`scorer.dispatch.dispatcher.run_here`):
+        starting a cluster and closing it cost a one-off run more than the run itself."""
+        return self._client is not None or min(count, self.n_workers or os.cpu_count() or 1) > 1
+
     def close(self) -> None:
-        self._client.close()
-        self.cluster.close()
+        if self._client is not None:
+            self._client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+        self._client = self.cluster = None
 
 
 class SchedulerExecutor:
@@ -46,14 +65,19 @@ class SchedulerExecutor:
 
     def __init__(self, settings: ScorerSettings) -> None:
         self.address = settings.scheduler_address
-        self._client = Client(self.address, timeout="30s")
+        self._client = self._connect()
 
     def client(self) -> Client:
         """The client, connected anew when Dask closed it (its scheduler was away for longer
         than the client waits: it never reconnects by itself)."""
         if self._client.status == "closed":
-            self._client = Client(self.address, timeout="30s")
+            self._client = self._connect()
         return self._client
+
+    def _connect(self) -> Client:
+        from distributed import Client
+
+        return Client(self.address, timeout="30s")
 
     def close(self) -> None:
         self._client.close()

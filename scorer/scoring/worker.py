@@ -1,4 +1,5 @@
-"""The task a Dask worker runs for one submission: claim, run in the sandbox, and hand back the
+"""The task a Dask worker runs for one submission (or the scorer process itself:
+:func:`scorer.dispatch.dispatcher.run_here`): claim, run in the sandbox, and hand back the
 predictions (a :class:`Run`), which the scorer process judges (:mod:`scorer.scoring.verdict`).
 A run that ends without predictions is recorded here: its outcome needs no answer key."""
 
@@ -6,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 from functools import cache, partial
 from typing import Any
 
@@ -81,9 +83,8 @@ def score_submission(submission_id: int, plain_settings: dict[str, Any]) -> str:
 
 
 def _worker_name() -> str:
+    distributed = sys.modules.get("distributed")  # not even imported: not on a Dask worker
     try:
-        from distributed import get_worker
-
-        return get_worker().name
+        return distributed.get_worker().name if distributed is not None else "local"
     except ValueError:
         return "local"
