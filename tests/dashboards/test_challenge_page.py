@@ -15,7 +15,7 @@ import pytest
 
 from coop_client.client import CoopClient, CoopClientError
 from coop_client.models import ColumnOut, LeaderboardOut, RowOut
-from coop_widgets.dashboards import board, challenge, page
+from coop_widgets.dashboards import board, challenge, first_render, page
 from scorer.ledger.bulk import ScoredRecord, import_scored
 from scorer.service.app import create_app
 from tests.conftest import make_challenge
@@ -221,3 +221,26 @@ def test_only_the_shown_board_is_read_and_built_until_its_viewer_chooses_another
     assert [isinstance(child, board.BoardView) for child in tabs.children] == [True, True]
     assert tabs.selected_index == 0 and tabs.titles == titles
     assert re.search(r"1 alice .* 2 bob .* 3 carol", plain(tabs.children[0].table.value))
+
+
+def test_the_first_render_shows_the_page_and_the_boards_first_rows_private_first(ended: str):
+    now = datetime.now(UTC)
+    with CoopClient(ended) as client:
+        shown = challenge.read(client, "curve", None, None, now)
+    html = challenge.first_html(shown, now)
+    text = plain(html)
+    assert "the private ranking decides" in text and 'class="coop-nav' in html
+    assert re.search(
+        r"private ranking, 3 in all.* 1 bob .*▲ up 1 2 carol .*▲ up 1 3 alice .*▼ down 2", text
+    ), text
+    # none of the live board's markup: a page's tests and scripts find the live board only
+    assert "<table" not in html.split('class="coop-first-tabs"')[1] and "coop-board" not in html
+
+
+def test_the_first_render_of_a_board_is_its_first_rows_escaped():
+    shown = make_board(500)
+    shown.rows[0].person = "<b>eve</b>"
+    html = first_render.board(shown)
+    assert html.count('class="coop-first-row"') == first_render.ROWS
+    assert "&lt;b&gt;eve&lt;/b&gt;" in html and "<b>eve" not in html
+    assert "first 20 of 500" in plain(html)
