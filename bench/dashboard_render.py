@@ -11,14 +11,18 @@ serve``'s app under uvicorn on loopback; the cold Voila is the same command with
 preheating options. Debian's ``/usr/bin/chromium`` (headless,
 Playwright) opens each page in a new browser context (a first visit: nothing cached), and the
 page itself records when the first leaderboard row (or the graph's first drawn mark) has a box on
-screen, in ``performance.now()`` from its navigation's start.
+screen, in ``performance.now()`` from its navigation's start: the **first meaningful render**,
+whatever draws it (the challenge page's first render, HTML in the served page that the browser
+draws before Voila's front end starts, :mod:`coop_widgets.dashboards.first_render`; or the live
+widget), and separately the **live** board's first row (the widget one can sort, filter and page).
 
 - **challenge page**: ``challenge.ipynb?id=trackml&phase=…&board=throughput`` on
   :mod:`bench.leaderboard_query`'s ledger (100k submissions, 5k people), ``--runs`` viewers one
   after another on the preheated Voila, then on the cold one; between two viewers the previous one
   leaves (its kernel shut down as Voila does on ``beforeunload``) and, preheated, every page's
   kernel is back waiting for a request (its websocket to Voila's ``voila/query`` open);
-- **20 viewers at once** on the preheated Voila: each one's time to its first row (p50, p95),
+- **20 viewers at once** on the preheated Voila: each one's time to its first row and to the
+  live board's (p50, p95),
   failures (no row within the timeout, or an error page), the RSS of Voila's kernel processes
   (psutil) once every row is shown, per viewer, and of Voila's server process;
 - **contribution graph page**: ``graph.ipynb?id=trackml&phase=…`` on :mod:`bench.graph_endpoint`'s
