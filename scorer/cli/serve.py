@@ -12,7 +12,6 @@ from typing import Annotated
 import typer
 
 from scorer.cli.common import console, errors, fail, state
-from scorer.dispatch.background import BackgroundDispatcher, SpoolDrainer
 from scorer.exceptions import CoopError
 from scorer.facade import CoopAPI
 from scorer.ledger.queries import challenge_ids, load_challenge, repo_url
@@ -98,6 +97,7 @@ def serve(
     JupyterHub tokens (JUPYTERHUB_API_URL) or by a tokens file."""
     import uvicorn
 
+    from scorer.dispatch.background import BackgroundDispatcher, SpoolDrainer  # Dask: ~0.5 s to import
     from scorer.service.app import create_app, normalise_prefix
 
     try:
