@@ -374,6 +374,7 @@ if __name__ == "__main__":
     parser.add_argument("--pages", default=",".join(PAGES), help=f"what to measure, of {', '.join(PAGES)}")
     args = parser.parse_args()
     chosen = tuple(name.strip() for name in args.pages.split(",") if name.strip())
+    loaded = os.getloadavg()  # the machine is shared: figures are read with its load
     if unknown := set(chosen) - set(PAGES):
         parser.error(f"--pages: {', '.join(sorted(unknown))}: not one of {', '.join(PAGES)}")
     result = main(
@@ -392,4 +393,5 @@ if __name__ == "__main__":
         graph += f"{args.graph_people} people)"
     print(f"{args.submissions} submissions / {args.people} people{graph}")
     print(summary(result, args.viewers))
-    print(f"load average at the end: {', '.join(f'{n:.1f}' for n in os.getloadavg())}")
+    start, end = (", ".join(f"{n:.1f}" for n in load) for load in (loaded, os.getloadavg()))
+    print(f"load average (1, 5, 15 min) at the start: {start}; at the end: {end}")

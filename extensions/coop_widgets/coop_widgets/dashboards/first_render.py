@@ -49,7 +49,7 @@ STYLE = """
   padding: 3px 8px; border-bottom: 1px solid #ddd; }
 .coop-first-render .coop-first-head > span { background: #f2f2f2; font-weight: 600; }
 .coop-first-render .coop-first-row > span.num { text-align: right; font-variant-numeric: tabular-nums; }
-.coop-first-render .coop-first-wait { color: #555; font-style: italic; }
+.coop-first-render ol.coop-timeline { list-style: none; padding: 0; }
 """
 
 
