@@ -2,8 +2,9 @@
 
 Three measures, medians over ``--repeats`` runs in one session:
 - bare: the `papermill` CLI, a fresh process each time (what a participant runs by hand);
-- cold: the `coop score` CLI, a fresh process each time: it also starts a Dask LocalCluster
-  whose worker imports the pipeline, opens the ledger, reads git, sanitizes and sandboxes;
+- cold: the `coop score` CLI, a fresh process each time: it imports the pipeline, opens the
+  ledger, reads git, sanitizes, runs the notebook in the sandbox and judges it, all in its own
+  process (one notebook: no Dask cluster is started);
 - warm: a running platform (a LocalCluster already up, as in the service): one submission
   dispatched, sanitized, run in the sandbox (papermill inside), scored and recorded;
 - unmasked: the same, without hiding rfc3987_syntax in the sandbox (like for like with the
