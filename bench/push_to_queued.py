@@ -34,9 +34,9 @@ import uvicorn
 from fastapi import FastAPI
 
 from bench.common import make_challenge
+from scorer.ingest.served import serve_repository
 from scorer.service.app import create_app
 from scorer.service.auth import SUBMIT, Identity, StaticTokens
-from scorer.service.git_http import serve_repository
 from tests.service.conftest import PREFIX
 
 QUEUED = re.compile(r"remote: submission (\d+) queued")

@@ -15,10 +15,10 @@ import yaml
 
 from scorer.challenge.scaffold import scaffold
 from scorer.facade import CoopAPI
+from scorer.ingest.served import serve_repository
 from scorer.ledger import store
 from scorer.rewards.granting import grant_live
 from scorer.scoring.results import RunResult
-from scorer.service.git_http import serve_repository
 from tests.conftest import ChallengeFixture, make_challenge
 
 PAST = datetime(2024, 1, 1, tzinfo=UTC)

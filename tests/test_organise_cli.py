@@ -10,8 +10,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from scorer.cli import app
+from scorer.ingest.served import serve_repository
 from scorer.organise.actions import audit_trail
-from scorer.service.git_http import serve_repository
 from tests.conftest import make_challenge
 
 runner = CliRunner()

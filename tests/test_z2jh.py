@@ -28,9 +28,9 @@ from traitlets.config import Config, PyFileConfigLoader
 
 from scorer.config import ScorerSettings
 from scorer.environments.kernelspecs import jupyter_path
+from scorer.ingest.served import git_root
 from scorer.scoring.inputs import inputs_root
 from scorer.service.auth import SCOPES
-from scorer.service.git_http import git_root
 from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[1]

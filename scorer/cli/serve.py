@@ -7,19 +7,20 @@ import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from scorer.cli.common import console, errors, fail, state
 from scorer.exceptions import CoopError
 from scorer.facade import CoopAPI
+from scorer.ingest.served import serve_repository
 from scorer.ledger.queries import challenge_ids, load_challenge, repo_url
 from scorer.organise.settle import PhaseCloser
 from scorer.profiles.keys import load_keys
-from scorer.service.auth import Authenticator, HubAuthenticator, StaticTokens
-from scorer.service.git_http import serve_repository
-from scorer.service.warm import warm
+
+if TYPE_CHECKING:  # the service (JupyterHub's auth, the dashboards' reads): imported by serve only
+    from scorer.service.auth import Authenticator
 
 HUB_URL = "JUPYTERHUB_API_URL"
 log = logging.getLogger("coop")
@@ -27,6 +28,8 @@ log = logging.getLogger("coop")
 
 def choose_authenticator(tokens_file: Path | None, environ: Mapping[str, str] = os.environ) -> Authenticator:
     """Tokens from ``tokens_file`` when given, else JupyterHub when its API URL is set, else refuse."""
+    from scorer.service.auth import HubAuthenticator, StaticTokens
+
     if tokens_file is not None:
         return StaticTokens.from_file(tokens_file)
     if environ.get(HUB_URL):
@@ -74,6 +77,8 @@ def start_preparing(api: CoopAPI, ready: threading.Event, git_base: str) -> thre
                     console.print(f"git: {git_base}/{challenge_id}.git", highlight=False)
         finally:  # a repository that could not be prepared answers "no such challenge"
             ready.set()
+        from scorer.service.warm import warm
+
         log.info("warmed for the dashboards: %s", ", ".join(warm(api)) or "nothing")
 
     thread = threading.Thread(target=run, name="coop-prepare", daemon=True)

@@ -44,6 +44,7 @@ from scorer.exceptions import (
 )
 from scorer.facade import CoopAPI
 from scorer.ingest.repo import ChallengeRepo
+from scorer.ingest.served import git_root, repository_path
 from scorer.ledger.audit import AuditEntry, audit_events, record_audit_event
 from scorer.ledger.queries import phase_of
 from scorer.ledger.rewards import CompensationReason, compensate_rewarder
@@ -51,7 +52,6 @@ from scorer.organise.phase_plans import Moment, Plan, dates_plan, iso, limits_pl
 from scorer.organise.settle import refuse_settled_edit
 from scorer.organise.spec_edit import SpecEdit, YamlPath, set_in_yaml
 from scorer.rewards.granting import replay_live
-from scorer.service.git_http import git_root, repository_path
 
 COMMITTER = {"GIT_COMMITTER_NAME": "Coopetition scorer", "GIT_COMMITTER_EMAIL": "scorer@coopetition.local"}
 OPEN_PHASE = "open-phase"

@@ -21,8 +21,8 @@ from scorer.challenge.load import load_spec
 from scorer.challenge.publish import publish
 from scorer.exceptions import OrganiseError, UnknownChallenge
 from scorer.facade import CoopAPI
+from scorer.ingest.served import repository_path, serve_repository
 from scorer.ledger.audit import record_audit_event
-from scorer.service.git_http import repository_path, serve_repository
 
 PUBLISH = "publish"
 MAX_FILES = 2_000

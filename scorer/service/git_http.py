@@ -7,8 +7,8 @@ token). The repository's hooks (:mod:`scorer.ingest.hook_script`, standard libra
 the push back to the service on loopback, to ``/git/_hooks/{hook}`` with a token made when the
 service starts: pre-receive has it apply the push policy (:mod:`scorer.ingest.hooks`) with the
 pusher the service authenticated, post-receive has it record and queue the push it spooled
-(:mod:`scorer.ingest.spool`). :func:`serve_repository` creates a served repository from a
-published one and installs the hooks.
+(:mod:`scorer.ingest.spool`). The repositories on disk and their hooks are
+:mod:`scorer.ingest.served`'s.
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ import asyncio
 import contextlib
 import logging
 import os
-import re
 import secrets
-import shlex
 import sys
 import threading
 from collections.abc import AsyncIterator
@@ -33,13 +31,10 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
-from coop_client.git import enable_nbdime, run
-from scorer.challenge.spec import SLUG
 from scorer.exceptions import (
     CoopError,
     MissingScope,
     NotAuthenticated,
-    RepositoryError,
     ServiceStarting,
     UnknownChallenge,
 )
@@ -47,6 +42,7 @@ from scorer.facade import CoopAPI
 from scorer.ingest import hook_script, spool
 from scorer.ingest.hooks import Where, hidden_refs_config, pre_receive_answer
 from scorer.ingest.policy import Pusher
+from scorer.ingest.served import git_root, repository_path
 from scorer.ledger.queries import code_visible
 from scorer.service.auth import ORGANISE, SUBMIT, Identity
 from scorer.service.deps import Api, Viewer
@@ -67,59 +63,7 @@ READY_WAIT = 120.0
 CHUNK = 64 * 1024
 STDERR_KEPT = 16 * 1024
 
-HOOK = """#!/bin/sh
-# Installed by Coopetition (scorer.service.git_http.serve_repository): {what}.
-exec {python} -I -S {script} {hook}
-"""
 HOOKS_PATH = "/git/_hooks"
-#: The hooks of a served repository: the push policy, then push-to-score.
-HOOKS = {"pre-receive": "the push policy", "post-receive": "push-to-score"}
-
-
-def git_root(home: Path) -> Path:
-    return Path(home) / "git"
-
-
-def repository_path(home: Path, challenge_id: str) -> Path | None:
-    """The served repository of ``challenge_id``; ``None`` when there is none (or the id is odd)."""
-    if not re.fullmatch(SLUG, challenge_id):
-        return None
-    path = git_root(home) / f"{challenge_id}.git"
-    return path if (path / "HEAD").is_file() else None
-
-
-def serve_repository(home: Path, challenge_id: str, source: str | Path) -> Path:
-    """Create (a bare clone of ``source``) or update ``<home>/git/<id>.git`` and install the hook.
-
-    Updating fetches ``source``'s branches and tags without forcing: a published branch that
-    no longer fast-forwards is refused rather than overwriting pushed work.
-    """
-    if not re.fullmatch(SLUG, challenge_id):
-        raise RepositoryError(f"{challenge_id!r} is not a challenge id")
-    target = git_root(home) / f"{challenge_id}.git"
-    if not (target / "HEAD").is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        run(None, "clone", "--bare", "--quiet", "--", str(source), str(target))
-    else:
-        refspecs = ("refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*")
-        run(target, "fetch", "--quiet", "--", str(source), *refspecs, bare=True)
-    settings = {
-        "http.receivepack": "true",
-        "receive.denyNonFastForwards": "false",  # the policy decides (organisers may force)
-        "receive.denyDeletes": "false",
-        "receive.fsckObjects": "true",
-        "core.hooksPath": str((target / "hooks").resolve()),  # a global core.hooksPath never wins
-    }
-    for key, value in settings.items():
-        run(target, "config", key, value, bare=True)
-    enable_nbdime(target)
-    (target / "hooks").mkdir(exist_ok=True)
-    for name, what in HOOKS.items():
-        hook = target / "hooks" / name
-        script = shlex.quote(str(Path(hook_script.__file__).resolve()))
-        hook.write_text(HOOK.format(what=what, python=shlex.quote(sys.executable), script=script, hook=name))
-        hook.chmod(0o755)
-    return target
 
 
 def is_push(path: str, query: str) -> bool:

@@ -14,8 +14,8 @@ from scorer.config import ScorerSettings
 from scorer.environments.store import is_built, used_by
 from scorer.facade import CoopAPI
 from scorer.ingest.push import environment_lines
+from scorer.ingest.served import serve_repository
 from scorer.organise.actions import edit_phase_limits
-from scorer.service.git_http import serve_repository
 from tests.environments.wheelhouse import WHEELHOUSE, need_wheelhouse, scaffold_with_environment
 
 pytestmark = pytest.mark.needs("bwrap")

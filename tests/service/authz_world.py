@@ -32,6 +32,7 @@ from scorer.challenge.publish import publish
 from scorer.challenge.scaffold import scaffold
 from scorer.config import ScorerSettings
 from scorer.facade import CoopAPI
+from scorer.ingest.served import serve_repository
 from scorer.ledger import store
 from scorer.ledger.models import Moment
 from scorer.ledger.rewards import Grant, record_grant
@@ -39,7 +40,6 @@ from scorer.organise.invalidate import invalidate_submission
 from scorer.organise.settle import settle_phase
 from scorer.profiles.read import save_profile
 from scorer.scoring.results import RunResult
-from scorer.service.git_http import serve_repository
 from tests.conftest import git
 
 #: Private scores of curve's open phase (alice's, bob's): no one but organisers may see them.

@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from scorer.ingest.policy import MAX_FILE_SIZE
+from scorer.ingest.served import serve_repository
 from scorer.service import git_http
 from scorer.service.app import create_app
 from scorer.service.auth import SUBMIT, Identity, StaticTokens
-from scorer.service.git_http import serve_repository
 from tests.conftest import make_challenge
 from tests.service.conftest import PREFIX, TOKENS, running
 

@@ -24,10 +24,10 @@ from scorer.challenge.phase_data import phase_root
 from scorer.challenge.scaffold import scaffold
 from scorer.exceptions import ConcurrentChange
 from scorer.facade import CoopAPI
+from scorer.ingest.served import serve_repository
 from scorer.organise import actions as organise
 from scorer.organise.spec_edit import set_in_yaml
 from scorer.service.app import create_app
-from scorer.service.git_http import serve_repository
 from tests.conftest import ChallengeFixture, make_challenge
 from tests.service.conftest import PREFIX, TOKENS, running
 

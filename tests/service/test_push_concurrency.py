@@ -26,11 +26,11 @@ import pytest
 
 from scorer.facade import CoopAPI
 from scorer.ingest.limits import format_time
+from scorer.ingest.served import serve_repository
 from scorer.ledger import queries
 from scorer.ledger.commits import credited
 from scorer.service.app import create_app
 from scorer.service.auth import SUBMIT, Identity, StaticTokens
-from scorer.service.git_http import serve_repository
 from tests.conftest import make_challenge
 from tests.pg import schema_url
 from tests.service.conftest import PREFIX, running

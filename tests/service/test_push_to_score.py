@@ -20,12 +20,12 @@ import pytest
 
 from scorer.facade import CoopAPI
 from scorer.ingest.limits import format_time
+from scorer.ingest.served import serve_repository
 from scorer.ledger import queries
 from scorer.ledger.commits import credited
 from scorer.ledger.models import ChallengeRow, CommitRow, Person
 from scorer.scoring.worker import score_submission
 from scorer.service.app import create_app
-from scorer.service.git_http import serve_repository
 from tests.conftest import make_challenge
 from tests.service.conftest import PREFIX, TOKENS, running
 from tests.service.test_git_http import Served, clone, commit, run_git

@@ -40,10 +40,10 @@ from jupyter_client.manager import KernelManager
 from coop_client.git import enable_nbdime
 from scorer.challenge.scaffold import scaffold
 from scorer.facade import CoopAPI
+from scorer.ingest.served import serve_repository
 from scorer.ports import hold
 from scorer.service.app import create_app
 from scorer.service.auth import ORGANISE, SUBMIT, Identity, StaticTokens
-from scorer.service.git_http import serve_repository
 from tests.conftest import ChallengeFixture, make_challenge
 
 PREFIX = "/services/coop/"
