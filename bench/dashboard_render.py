@@ -12,9 +12,11 @@ preheating options. Debian's ``/usr/bin/chromium`` (headless,
 Playwright) opens each page in a new browser context (a first visit: nothing cached), and the
 page itself records when the first leaderboard row (or the graph's first drawn mark) has a box on
 screen, in ``performance.now()`` from its navigation's start: the **first meaningful render**,
-whatever draws it (the challenge page's first render, HTML in the served page that the browser
-draws before Voila's front end starts, :mod:`coop_widgets.dashboards.first_render`; or the live
-widget), and separately the **live** board's first row (the widget one can sort, filter and page).
+whatever draws it (the pages' first render, HTML in the served page that the browser draws
+before Voila's front end starts, :mod:`coop_widgets.dashboards.first_render`: the board's first
+rows, the graph's overview as a static SVG; or the live widget), and separately the **live**
+board's first row (the widget one can sort, filter and page) or the live graph's first mark
+(plotly.js's, which one can click and zoom).
 
 - **challenge page**: ``challenge.ipynb?id=trackml&phase=…&board=throughput`` on
   :mod:`bench.leaderboard_query`'s ledger (100k submissions, 5k people), ``--runs`` viewers one
@@ -76,7 +78,11 @@ FIRST_ROW = f".coop-first-render .coop-first-row, {ROW}"
 MARK = ".js-plotly-plot .scatterlayer .trace path.point"
 #: Per page, what is timed: ``first`` the first meaningful render (whatever draws it), ``live``
 #: the live widgets' (the board the viewer can sort, filter and page; the graph one can click).
-WATCHED = {"board": {"first": FIRST_ROW, "live": ROW}, "graph": {"first": MARK, "live": MARK}}
+#: The graph page's first render draws the whole-phase overview as a static SVG (its marks).
+FIRST_MARK = f".coop-first-render .coop-first-marks > *, {MARK}"
+WATCHED = {"board": {"first": FIRST_ROW, "live": ROW}, "graph": {"first": FIRST_MARK, "live": MARK}}
+#: What the live widgets are, per page.
+LIVE = {"board": "the board one can sort and page", "graph": "the plotly.js graph one can click and zoom"}
 #: Seconds: a viewer's page (20 kernels start at once on a small machine).
 PAGE_TIMEOUT_S = 300.0
 
@@ -339,7 +345,7 @@ def summary(figures: dict[str, float], viewers: int) -> str:
         if WATCHED[name]["live"] != WATCHED[name]["first"]:
             live, live_cold = figures[f"{name}_preheated_live_p50_s"], figures[f"{name}_cold_live_p50_s"]
             lines.append(
-                f"  live widgets (the board one can sort and page): preheated {live:.2f} s p50 (slowest "
+                f"  live widgets ({LIVE[name]}): preheated {live:.2f} s p50 (slowest "
                 f"{figures[f'{name}_preheated_live_max_s']:.2f}), cold kernel {live_cold:.2f} s p50: "
                 f"cold / preheated {figures[f'{name}_live_ratio']:.1f}×"
             )

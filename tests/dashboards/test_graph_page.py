@@ -19,7 +19,7 @@ from coop_client.models import (
     LimitsOut,
     PhaseOut,
 )
-from coop_widgets.dashboards import graph, page
+from coop_widgets.dashboards import graph, page, plot
 from scorer.credit.graph import Commit, CommitGraph
 from scorer.credit.ladder import Ladder, Metric, compute
 from scorer.credit.overview import overview
@@ -215,3 +215,65 @@ def test_the_credit_table_gives_share_and_the_versions_that_earned_it(small: Pha
         ["carol", "0.05", "7.7%", "c1"],
     ]
     assert page.notebook_link(2) in html and page.profile_link("bob") in html
+
+
+def marks_of(html: str) -> list[str]:
+    """The static drawing's marks (each a circle or polygon), in drawing order."""
+    inside = html.split('<g class="coop-first-marks">')[1].split("</g>")[0]
+    return re.findall(r"<(?:circle|polygon) [^>]*/>", inside)
+
+
+def test_the_first_render_draws_the_figures_traces_as_a_static_svg_under_the_heading(small: Phase):
+    shown = small.page()
+    html = graph.first_html(challenge(), challenge().phases[0], small.table(), small.window())
+    assert f'data-coop-live="{plot.DRAWN}"' in html  # replaced once plotly.js has drawn the live figure
+    assert (
+        "Contribution graph · Curve fit" in html
+        and "coop-first-nav" in html
+        and 'class="coop-nav' not in html
+    )
+    assert "4 versions; 4 marks drawn" in html and "interactive graph is loading" in html
+    marks = marks_of(html)
+    data = {trace["name"]: trace for trace in shown.figure.data}
+    colours = [data[who]["marker"]["color"] for who in ("alice", "alice", "bob", "carol")]
+    assert [re.search(r'fill="([^"]+)"', mark)[1] for mark in marks] == colours  # type: ignore[index]
+    # the same places: later versions to the right, lower rmse lower on screen (larger y)
+    centres = [
+        tuple(float(v) for v in re.findall(r'c[xy]="([\d.]+)"', mark)) or centre(mark) for mark in marks
+    ]
+    assert [c[0] for c in centres] == sorted(c[0] for c in centres)
+    assert [c[1] for c in centres] == sorted(c[1] for c in centres)
+    legend = re.findall(r'fill="#444">([^<]+)</text>', html.split("commit time (UTC)")[1])
+    assert legend[1:] == ["git parent", "merge parent", "copied from", "best so far", "alice", "bob", "carol"]
+    assert html.count("stroke-dasharray") == 4  # merge and copy lines, and their legend swatches
+    # none of the live page's markup: tests and scripts looking for the live figure find it only
+    drawing = html.replace(f'data-coop-live="{plot.DRAWN}"', "")
+    assert "js-plotly-plot" not in drawing and "<table" not in drawing and "coop-plot" not in drawing
+
+
+def centre(mark: str) -> tuple[float, float]:
+    corners = [tuple(map(float, p.split(","))) for p in re.search(r'points="([^"]+)"', mark)[1].split()]  # type: ignore[index]
+    return sum(c[0] for c in corners) / len(corners), sum(c[1] for c in corners) / len(corners)
+
+
+def test_the_first_render_draws_the_largest_marks_only_and_says_so():
+    crowd = Phase(
+        [Commit(f"c{at}", (), (f"p{at % 20:02d}",), T0 + 60 * at, 1.0 - at / 6000) for at in range(3000)],
+        max_nodes=500,
+    )
+    first = crowd.window()
+    traces, _ = graph.traces_of(first, crowd.table())
+    svg, drawn, total = plot.snapshot(traces, graph.layout(crowd.table()), marks=100)
+    assert (drawn, total) == (100, 520) and len(marks_of(svg)) == 100
+    radii = sorted(float(r) for r in re.findall(r'<circle [^>]*r="([\d.]+)"', svg))
+    everyone = sorted((s / 2 for t in traces if "marker" in t for s in t["marker"]["size"]), reverse=True)
+    assert radii[0] >= round(everyone[99], 1) - 0.05  # the largest kept
+    html = graph.first_html(challenge(), challenge().phases[0], crowd.table(), first)
+    assert "520 groups of versions; 520 marks drawn" in html
+    assert html.count("<path") < 10 and len(html) < 80_000  # the best so far thinned to the pixels
+
+
+def test_the_first_render_escapes_names():
+    phase = Phase([Commit("e1", (), ("<b>eve</b>",), T0, 1.0)])
+    html = graph.first_html(challenge(), challenge().phases[0], phase.table(), phase.window())
+    assert "&lt;b&gt;eve&lt;/b&gt;" in html and "<b>eve" not in html

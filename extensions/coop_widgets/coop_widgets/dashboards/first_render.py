@@ -8,7 +8,9 @@ read what it shows can display a snapshot of it first, as an output of :data:`MI
 dashboards' Voila template (``hub_config/voila/templates/coop/``) writes that output into the
 page as HTML (never as a JSON script: Voila's front end draws nothing of it), moves it out of
 the hidden cells in place of the spinner, and removes it the moment the first widget view is
-drawn; every other front end (JupyterLab, nbconvert) knows no renderer for :data:`MIME` and
+drawn (or, for a snapshot that names its live counterpart, :func:`page_html`'s ``live``, the
+moment an element matching that selector is drawn, the live page kept invisible until then);
+every other front end (JupyterLab, nbconvert) knows no renderer for :data:`MIME` and
 shows nothing. So a viewer sees the page's text at once and the live widgets replace it; two
 copies are never on screen at the same time. The snapshot is ``inert`` and ``aria-hidden``: it
 cannot be focused or clicked, and assistive technologies (and role queries) see only the live
@@ -23,6 +25,7 @@ them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape
 
 from IPython.display import display
 
@@ -50,6 +53,9 @@ STYLE = """
 .coop-first-render .coop-first-head > span { background: #f2f2f2; font-weight: 600; }
 .coop-first-render .coop-first-row > span.num { text-align: right; font-variant-numeric: tabular-nums; }
 .coop-first-render ol.coop-timeline { list-style: none; padding: 0; }
+.coop-first-render .coop-first-nav { display: flex; gap: 16px; align-items: baseline; padding: 8px 0;
+  border-bottom: 1px solid #ccc; margin-bottom: 12px; }
+.coop-first-render .coop-first-nav .coop-brand { font-weight: 700; font-size: 1.2em; }
 """
 
 
@@ -94,7 +100,15 @@ def tabs(titles: Sequence[str], current: int) -> str:
     return f'<div class="coop-first-tabs">{names}</div>'
 
 
-def page_html(current: str, body: str) -> str:
+def page_html(current: str, body: str, live: str | None = None) -> str:
     """A whole page's snapshot: the dashboards' header (page ``current`` marked) above ``body``
-    (escaped HTML, drawn in the pages' style)."""
-    return f'<style>{STYLE}</style>{page.header(current)}<div class="coop-dash">{body}</div>'
+    (escaped HTML, drawn in the pages' style). ``live``: a CSS selector of what replaces it (the
+    graph page: its figure once plotly.js has drawn it); the live page stays invisible until an
+    element matching it (or an error page) is drawn; none: the first widget view drawn does."""
+    nav, marked = page.header(current), ""
+    if live:  # the live header is drawn (invisible) before this goes: only one is a .coop-nav
+        nav, marked = (
+            nav.replace('class="coop-nav ', 'class="coop-first-nav ', 1),
+            f' data-coop-live="{escape(live)}"',
+        )
+    return f'<style>{STYLE}</style>{nav}<div class="coop-dash"{marked}>{body}</div>'

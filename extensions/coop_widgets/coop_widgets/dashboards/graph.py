@@ -8,7 +8,8 @@ in it, else groups by person and time bucket), so a 100k-version phase starts gr
 kernel never holds it whole. Beside the graph, the credit table.
 
 The figure is a :class:`~coop_widgets.dashboards.plot.Plot`: plotly.js from the host, traces
-as plain dicts.
+as plain dicts. Until plotly.js has drawn it, the page's first render (:func:`first_html`, see
+:mod:`.first_render`) shows the heading and the same traces as a static SVG.
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ from coop_client.models import (
     GraphOverviewOut,
     PhaseOut,
 )
-from coop_widgets.dashboards import page
+from coop_widgets.dashboards import first_render, page
 from coop_widgets.dashboards.challenge import chosen_phase
-from coop_widgets.dashboards.plot import Plot
+from coop_widgets.dashboards.plot import DRAWN, Plot, snapshot
 
 #: Rows of the credit table shown (the largest credits).
 CREDIT_ROWS = 100
@@ -87,6 +88,8 @@ def render(params: Mapping[str, str]) -> widgets.Widget:
 
     def window(start: datetime, end: datetime) -> GraphOverviewOut:
         return client.graph_overview(challenge.id, phase.id, board=board, start=start, end=end)
+
+    first_render.show(first_html(challenge, phase, table, first))
 
     shown = GraphPage(challenge, phase, table, first, window)
     shown.on_close = client.close
@@ -388,6 +391,26 @@ def heading(challenge: ChallengeOut, phase: PhaseOut, table: CreditTableOut, cou
         f"<p>{count:,} scored notebook versions. Credit is the gain each brought to the best "
         f"{page.text(table.measure)} along the commit graph "
         f"(noise threshold {table.noise_threshold:g}).</p></div>"
+    )
+
+
+def first_html(
+    challenge: ChallengeOut, phase: PhaseOut, table: CreditTableOut, first: GraphOverviewOut
+) -> str:
+    """The page as the browser draws it before plotly.js has (:mod:`.first_render`): the heading
+    and the whole-phase overview as a static SVG of the figure's own traces (at most
+    :data:`~coop_widgets.dashboards.plot.SNAPSHOT_MARKS` marks, the largest credits); replaced by
+    the live figure once plotly.js has drawn it."""
+    traces, _ = traces_of(first, table)
+    svg, drawn, total = snapshot(traces, layout(table))
+    marks = f"{total:,} marks" if drawn == total else f"the {drawn:,} largest of {total:,} marks"
+    what = f"{len(first.groups):,} groups of versions" if first.groups else f"{first.total:,} versions"
+    note = (
+        f'<p class="coop-first-note">The whole phase ({what}; {marks} drawn): the interactive '
+        "graph is loading…</p>"
+    )
+    return first_render.page_html(
+        "graph", heading(challenge, phase, table, first.phase_total) + svg + note, DRAWN
     )
 
 
