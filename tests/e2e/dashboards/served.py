@@ -12,16 +12,23 @@ import json
 import os
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
+from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 from traitlets.config import PyFileConfigLoader
 
 from scorer.cli.up import end_processes
-from tests.hub.conftest import CONFIG, ROOT
+from scorer.facade import CoopAPI
+from scorer.service.app import create_app
+from scorer.service.auth import StaticTokens
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.hub.conftest import CONFIG, ROOT, hold_hub_ports, hub_environment
+from tests.service.conftest import PREFIX, running
 
 #: Options that only preheated kernels use: the cold Voila goes without them.
 PREHEAT_OPTIONS = ("--preheat_kernel=", "--pool_size=", "--VoilaKernelManager.")
@@ -145,3 +152,60 @@ def voila(*args: Any, **kwargs: Any) -> Iterator[Voila]:
         yield started
     finally:
         started.stop()
+
+
+@contextlib.contextmanager
+def voila_in_chromium(
+    api: CoopAPI, home: Path, environ: Mapping[str, str] | None = None
+) -> Iterator[tuple[Voila, Browser]]:
+    """Voila as the hub runs it (preheated) over a service on ``api`` (anonymous), with
+    ``environ`` over the hub's environment, and Debian's Chromium."""
+    with hold_hub_ports() as ports, running(create_app(api, StaticTokens({}), prefix=PREFIX)) as base:
+        env = {**hub_environment(home / "hub", "not-used", ports), **(environ or {})}
+        service = dashboards_service(env)
+        with (
+            voila(service, env, base + PREFIX, preheated=True, log=home / "voila.log") as server,
+            sync_playwright() as playwright,
+        ):
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                yield server, browser
+            finally:
+                browser.close()
+
+
+#: Voila's front end: held back to see what a page shows from its HTML alone.
+FRONT_END = "**/voila/static/voila.js*"
+
+
+@dataclass
+class HeldFrontEnd:
+    """A page whose request for Voila's front end waits until :meth:`release`."""
+
+    context: BrowserContext
+    page: Page
+    held: list[Route]
+
+    def goto(self, url: str) -> None:
+        """Open ``url`` and return once the page asked for the front end (its cells are in)."""
+        with self.page.expect_request(FRONT_END):
+            self.page.goto(url, wait_until="commit")
+
+    def release(self) -> None:
+        for route in self.held:
+            route.continue_()
+        self.context.unroute(FRONT_END)
+
+
+@contextlib.contextmanager
+def held_front_end(browser: Browser, init_script: str) -> Iterator[HeldFrontEnd]:
+    """A new page (``init_script`` run before the page's own) with Voila's front end held."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(READY_TIMEOUT_S * 1000)
+    context.add_init_script(init_script)
+    held: list[Route] = []
+    context.route(FRONT_END, lambda route: held.append(route))
+    try:
+        yield HeldFrontEnd(context, context.new_page(), held)
+    finally:
+        context.close()

@@ -14,17 +14,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from playwright.sync_api import Browser, Route, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from scorer.ledger.bulk import ScoredRecord, import_scored
-from scorer.service.app import create_app
-from scorer.service.auth import StaticTokens
 from tests.conftest import make_challenge
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.dashboards.conftest import ARTIFACTS
-from tests.e2e.dashboards.served import READY_TIMEOUT_S, Voila, dashboards_service, voila
-from tests.hub.conftest import hold_hub_ports, hub_environment
-from tests.service.conftest import PREFIX, running
+from tests.e2e.dashboards.served import Voila, held_front_end, voila_in_chromium
 
 #: Public rmse (lower is better): the board ranks bob, carol, alice.
 SCORES = {"alice": 0.30, "bob": 0.10, "carol": 0.20}
@@ -63,18 +58,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Voila, Br
         with api.sessions() as session:
             import_scored(session, "curve", "phase-1", records)
             session.commit()
-        with hold_hub_ports() as ports, running(create_app(api, StaticTokens({}), prefix=PREFIX)) as base:
-            environ = hub_environment(home / "hub", "not-used", ports)
-            service = dashboards_service(environ)
-            with (
-                voila(service, environ, base + PREFIX, preheated=True, log=home / "voila.log") as server,
-                sync_playwright() as playwright,
-            ):
-                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-                try:
-                    yield server, browser
-                finally:
-                    browser.close()
+        with voila_in_chromium(api, home) as served:
+            yield served
     finally:
         api.close()
 
@@ -82,17 +67,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Voila, Br
 def test_the_board_shows_from_the_html_then_the_live_board_takes_its_place(served: tuple[Voila, Browser]):
     server, browser = served
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(READY_TIMEOUT_S * 1000)
-    context.add_init_script(BOTH)
-    held: list[Route] = []
-    context.route(
-        "**/voila/static/voila.js*", lambda route: held.append(route)
-    )  # answered once the first render is checked
-    page = context.new_page()
-    try:
-        with page.expect_request("**/voila/static/voila.js*"):  # the page's end: its cells are in
-            page.goto(server.url("challenge", id="curve"), wait_until="commit")
+    with held_front_end(browser, BOTH) as held:
+        page = held.page
+        held.goto(server.url("challenge", id="curve"))
         first = page.locator(".coop-first-render")
         rows = first.locator(".coop-first-row")
         expect(rows).to_have_count(3)
@@ -107,9 +84,7 @@ def test_the_board_shows_from_the_html_then_the_live_board_takes_its_place(serve
         expect(page.locator(".coop-board")).to_have_count(0)
         page.screenshot(path=str(ARTIFACTS / "challenge-first-render.png"), full_page=True)
 
-        for route in held:
-            route.continue_()
-        context.unroute("**/voila/static/voila.js*")
+        held.release()
         live = page.locator(".coop-board tbody tr")
         expect(live).to_have_count(3)
         expect(live.first).to_be_visible()
@@ -119,5 +94,3 @@ def test_the_board_shows_from_the_html_then_the_live_board_takes_its_place(serve
         assert page.evaluate("() => window.coopBoth") is False
         assert "coop_widgets.dashboards" not in page.content()  # sources stripped, as before
         page.screenshot(path=str(ARTIFACTS / "challenge-live.png"), full_page=True)
-    finally:
-        context.close()

@@ -14,18 +14,13 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Route, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from bench import graph_endpoint
 from scorer.config import ScorerSettings
 from scorer.facade import CoopAPI
-from scorer.service.app import create_app
-from scorer.service.auth import StaticTokens
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.dashboards.conftest import ARTIFACTS
-from tests.e2e.dashboards.served import READY_TIMEOUT_S, Voila, dashboards_service, voila
-from tests.hub.conftest import hold_hub_ports, hub_environment
-from tests.service.conftest import PREFIX, running
+from tests.e2e.dashboards.served import Voila, held_front_end, voila_in_chromium
 
 #: The live graph's marks (plotly.js draws a path per point).
 LIVE = ".js-plotly-plot .scatterlayer .trace path.point"
@@ -53,18 +48,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Voila, Br
     api = CoopAPI(ScorerSettings(home=str(home / "coop")))
     try:
         phase = graph_endpoint.fill(api, home / "challenge.git", made, shas)
-        with hold_hub_ports() as ports, running(create_app(api, StaticTokens({}), prefix=PREFIX)) as base:
-            environ = hub_environment(home / "hub", "not-used", ports)
-            service = dashboards_service(environ)
-            with (
-                voila(service, environ, base + PREFIX, preheated=True, log=home / "voila.log") as server,
-                sync_playwright() as playwright,
-            ):
-                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-                try:
-                    yield server, browser, phase
-                finally:
-                    browser.close()
+        with voila_in_chromium(api, home) as (server, browser):
+            yield server, browser, phase
     finally:
         api.close()
 
@@ -74,17 +59,9 @@ def test_the_graph_shows_from_the_html_then_the_live_graph_takes_its_place(
 ):
     server, browser, phase = served
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(READY_TIMEOUT_S * 1000)
-    context.add_init_script(BOTH)
-    held: list[Route] = []
-    context.route(
-        "**/voila/static/voila.js*", lambda route: held.append(route)
-    )  # answered once the first render is checked
-    page = context.new_page()
-    try:
-        with page.expect_request("**/voila/static/voila.js*"):  # the page's end: its cells are in
-            page.goto(server.url("graph", id="trackml", phase=phase), wait_until="commit")
+    with held_front_end(browser, BOTH) as held:
+        page = held.page
+        held.goto(server.url("graph", id="trackml", phase=phase))
         first = page.locator(".coop-first-render")
         marks = first.locator(".coop-first-marks > *")
         expect(marks.first).to_be_visible()  # drawn from the HTML alone: Voila's front end is held
@@ -105,9 +82,7 @@ def test_the_graph_shows_from_the_html_then_the_live_graph_takes_its_place(
         expect(page.locator(".coop-nav")).to_have_count(0)  # the first render's header has its own class
         page.screenshot(path=str(ARTIFACTS / "graph-first-render.png"), full_page=True)
 
-        for route in held:
-            route.continue_()
-        context.unroute("**/voila/static/voila.js*")
+        held.release()
         live = page.locator(LIVE)
         expect(live.first).to_be_visible()
         expect(first).to_have_count(0)
@@ -119,5 +94,3 @@ def test_the_graph_shows_from_the_html_then_the_live_graph_takes_its_place(
         expect(page.locator("h2:text-is('Credit') ~ table").first).to_be_visible()
         assert page.evaluate("() => window.coopBoth") is False
         page.screenshot(path=str(ARTIFACTS / "graph-live.png"), full_page=True)
-    finally:
-        context.close()

@@ -13,16 +13,12 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, expect
 
 from scorer.config import ScorerSettings
 from scorer.facade import CoopAPI
-from scorer.service.app import create_app
-from scorer.service.auth import StaticTokens
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PAGE_CONFIG
-from tests.e2e.dashboards.served import READY_TIMEOUT_S, Voila, dashboards_service, voila
-from tests.hub.conftest import hold_hub_ports, hub_environment
-from tests.service.conftest import PREFIX, running
+from tests.e2e.conftest import PAGE_CONFIG
+from tests.e2e.dashboards.served import READY_TIMEOUT_S, Voila, voila_in_chromium
 
 #: Seconds an idle kernel without a page waits to be culled here (the hub's default is minutes).
 CULL_S = "20"
@@ -33,18 +29,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Voila, Br
     home = tmp_path_factory.mktemp("kernels")
     api = CoopAPI(ScorerSettings(home=str(home / "coop")))
     try:
-        with hold_hub_ports() as ports, running(create_app(api, StaticTokens({}), prefix=PREFIX)) as base:
-            environ = {**hub_environment(home / "hub", "not-used", ports), "COOP_DASHBOARDS_CULL": CULL_S}
-            service = dashboards_service(environ)
-            with (
-                voila(service, environ, base + PREFIX, preheated=True, log=home / "voila.log") as server,
-                sync_playwright() as playwright,
-            ):
-                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-                try:
-                    yield server, browser
-                finally:
-                    browser.close()
+        with voila_in_chromium(api, home, {"COOP_DASHBOARDS_CULL": CULL_S}) as served:
+            yield served
     finally:
         api.close()
 
